@@ -1,0 +1,56 @@
+/**
+ * Named errors. Every failure a user can cause becomes one of these; its `name`,
+ * `message` and `input` (the offending key or field) are what `error.json` holds.
+ */
+export class NeuroburstError extends Error {
+  /** The offending input: a job-spec field path, a storage key or a file name. */
+  readonly input: string;
+
+  constructor(name: string, message: string, input = '') {
+    super(message);
+    this.name = name;
+    this.input = input;
+  }
+
+  toJSON(): { error: string; message: string; input: string } {
+    return { error: this.name, message: this.message, input: this.input };
+  }
+}
+
+function named(name: string) {
+  return class extends NeuroburstError {
+    constructor(message: string, input = '') {
+      super(name, message, input);
+    }
+  };
+}
+
+/** A file is not NIfTI, is truncated, or its header is inconsistent. */
+export const InvalidNifti = named('InvalidNifti');
+/** A NIfTI datatype the reader does not support. */
+export const UnsupportedDatatype = named('UnsupportedDatatype');
+/** Two images disagree in dimensions or affine. */
+export const SpaceMismatch = named('SpaceMismatch');
+/** A referenced input does not exist. */
+export const MissingInput = named('MissingInput');
+/** A key or path that escapes its allowed root. */
+export const UnsafeInputKey = named('UnsafeInputKey');
+/** The job spec does not validate. */
+export const InvalidJobSpec = named('InvalidJobSpec');
+/** The participants table is malformed or inconsistent with the spec. */
+export const InvalidParticipants = named('InvalidParticipants');
+/** The design matrix is rank deficient for a contrast. */
+export const SingularDesign = named('SingularDesign');
+/** A subject map holds no finite value, or the analysis mask is empty. */
+export const EmptyData = named('EmptyData');
+/** The plan's cost estimate exceeds budget.maxUsd. */
+export const BudgetExceeded = named('BudgetExceeded');
+/** A parameter value outside its meaningful range. */
+export const InvalidParameter = named('InvalidParameter');
+
+/** Turn anything thrown into the error.json shape. */
+export function errorRecord(err: unknown): { error: string; message: string; input: string } {
+  if (err instanceof NeuroburstError) return err.toJSON();
+  if (err instanceof Error) return { error: err.name || 'Error', message: err.message, input: '' };
+  return { error: 'Error', message: String(err), input: '' };
+}
