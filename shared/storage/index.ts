@@ -1,0 +1,17 @@
+export type { ByteRange, PutOptions, Store } from './store.ts';
+export { LocalStore } from './local.ts';
+export { S3Store, MULTIPART_THRESHOLD, PART_SIZE, type S3StoreOptions } from './s3.ts';
+export { assertSafeKey, assertSafePrefix, joinKey } from './keys.ts';
+export { s3Client, createS3Client, resetS3Clients, s3ClientOptionsFromEnv, type S3ClientOptions } from './aws-clients.ts';
+export {
+  parseUri,
+  formatUri,
+  resolveRef,
+  storeForUri,
+  readUri,
+  existsUri,
+  sizeUri,
+  storeFromEnv,
+  type ParsedUri,
+  type RefPolicy,
+} from './uri.ts';

@@ -1,0 +1,219 @@
+/**
+ * URIs for inputs and stores: 'file:///abs/path', 's3://bucket/key', or a plain
+ * absolute local path (treated as a file URI).
+ *
+ * S3 keys in 's3://' URIs are literal: '%2e%2e' is a segment named '%2e%2e', not '..'.
+ * 'file://' URIs are percent-decoded as URLs are; the URL parser folds '%2e%2e' into
+ * '..' and resolves it, and the resulting path is normalised before any root check,
+ * so no spelling of '..' gets a file reference outside its allowed roots.
+ */
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MissingInput, UnsafeInputKey } from '../errors.ts';
+import { LocalStore } from './local.ts';
+import { S3Store, assertBucketName } from './s3.ts';
+import { assertSafeKey, joinKey } from './keys.ts';
+import type { ByteRange, Store } from './store.ts';
+
+export interface ParsedUri {
+  scheme: 'file' | 's3';
+  /** Only for 's3'. */
+  bucket?: string;
+  /** 's3': the key or prefix ('' for the bucket root, may end in '/'); 'file': a normalised absolute path. */
+  path: string;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
+
+function bad(why: string, uri: string): never {
+  throw new UnsafeInputKey(`${why}: ${JSON.stringify(uri)}`, uri);
+}
+
+/** Parse a storage URI. Malformed, relative or unsupported URIs are `UnsafeInputKey`. */
+export function parseUri(uri: string): ParsedUri {
+  if (typeof uri !== 'string' || uri === '') bad('empty URI', String(uri));
+  if (CONTROL.test(uri)) bad('URI contains a control character', uri);
+  if (uri.startsWith('s3://')) {
+    const rest = uri.slice('s3://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    const key = slash === -1 ? '' : rest.slice(slash + 1);
+    assertBucketName(bucket, uri);
+    if (key !== '') assertSafeKey(key.endsWith('/') ? key.slice(0, -1) : key, uri);
+    return { scheme: 's3', bucket, path: key };
+  }
+  if (/^file:/i.test(uri)) {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      bad('malformed file URI', uri);
+    }
+    if (url.host !== '' && url.host !== 'localhost') bad('file URI with a remote host', uri);
+    if (url.search !== '' || url.hash !== '') bad('file URI with a query or fragment', uri);
+    let p: string;
+    try {
+      p = fileURLToPath(url);
+    } catch {
+      bad('malformed file URI', uri);
+    }
+    if (p.includes('\0')) bad('file URI contains NUL', uri);
+    return { scheme: 'file', path: path.resolve(p) };
+  }
+  if (uri.startsWith('/')) {
+    if (uri.includes('\\')) bad('path contains a backslash', uri);
+    return { scheme: 'file', path: path.resolve(uri) };
+  }
+  if (SCHEME.test(uri)) bad('unsupported URI scheme (use file:// or s3://)', uri);
+  bad('not an absolute URI or path', uri);
+}
+
+/** Format a parsed URI: 'file:///abs/path' or 's3://bucket/key'. */
+export function formatUri(parsed: ParsedUri): string {
+  if (parsed.scheme === 's3') return `s3://${parsed.bucket}/${parsed.path}`;
+  return pathToFileURL(parsed.path).href;
+}
+
+function isUnder(p: string, root: string): boolean {
+  if (root === path.parse(root).root) return p.startsWith(root);
+  return p === root || p.startsWith(root + path.sep);
+}
+
+export interface RefPolicy {
+  /** Buckets other than the base's own that 's3://' refs may name. */
+  allowedBuckets?: string[];
+  /** Absolute paths or 'file://' URIs that local refs must fall under; omitted = any local path. */
+  allowedRoots?: string[];
+}
+
+/**
+ * Resolve an input reference from a job spec against the URI of the folder holding
+ * job.json, returning an absolute URI ('file:///...' or 's3://bucket/key').
+ *  - relative refs join the base; '..', '.' (except a leading './'), '//', backslashes,
+ *    control characters and a ':' in the first segment (it reads as a URI scheme) are
+ *    `UnsafeInputKey` naming the ref;
+ *  - 's3://' refs must name the base's bucket or one of `policy.allowedBuckets`;
+ *  - absolute paths and 'file://' refs are allowed only when the base is local, and,
+ *    if `policy.allowedRoots` is given, only under one of those roots (compared after
+ *    path normalisation; an empty list allows none).
+ */
+export function resolveRef(ref: string, baseUri: string, policy: RefPolicy = {}): string {
+  if (typeof ref !== 'string' || ref === '') throw new UnsafeInputKey('empty input reference', String(ref));
+  const base = parseUri(baseUri);
+
+  if (ref.startsWith('s3://')) {
+    const target = parseUri(ref);
+    if (target.path === '') throw new UnsafeInputKey(`input reference names a bucket, not an object: ${ref}`, ref);
+    const allowed = (base.scheme === 's3' && target.bucket === base.bucket) || (policy.allowedBuckets ?? []).includes(target.bucket!);
+    if (!allowed) throw new UnsafeInputKey(`input reference to bucket '${target.bucket}' is not allowed`, ref);
+    return formatUri(target);
+  }
+
+  if (ref.startsWith('/') || /^file:/i.test(ref)) {
+    if (base.scheme !== 'file') throw new UnsafeInputKey(`local input reference from a job stored in S3: ${ref}`, ref);
+    const target = parseUri(ref);
+    if (policy.allowedRoots !== undefined) {
+      const roots = policy.allowedRoots.map((r) => {
+        const parsed = parseUri(r);
+        if (parsed.scheme !== 'file') throw new UnsafeInputKey(`allowed root is not a local path: ${r}`, r);
+        return parsed.path;
+      });
+      if (!roots.some((root) => isUnder(target.path, root))) {
+        throw new UnsafeInputKey(`input reference outside the allowed roots: ${ref}`, ref);
+      }
+    }
+    return formatUri(target);
+  }
+
+  if (/^[^/]*:/.test(ref)) {
+    // 'http://…', 'c:/…', 'name:…': a colon in the first segment reads as a URI scheme.
+    throw new UnsafeInputKey(`unsupported URI scheme in input reference (use file:// or s3://): ${ref}`, ref);
+  }
+
+  // Relative: a leading './' is accepted and dropped, anything else must be a safe key.
+  let rel = ref;
+  while (rel.startsWith('./')) rel = rel.slice(2);
+  assertSafeKey(rel, ref);
+  if (base.scheme === 's3') {
+    const key = base.path === '' ? rel : joinKey(base.path, rel);
+    return formatUri({ scheme: 's3', bucket: base.bucket, path: key });
+  }
+  return formatUri({ scheme: 'file', path: path.join(base.path, ...rel.split('/')) });
+}
+
+const storeCache = new Map<string, Store>();
+
+function cachedStore(id: string, make: () => Store): Store {
+  let store = storeCache.get(id);
+  if (!store) {
+    store = make();
+    storeCache.set(id, store);
+  }
+  return store;
+}
+
+/**
+ * The store and key for reading one object URI: an S3Store on the bucket with the full
+ * key, or a LocalStore on the file's directory with its base name as the key (never a
+ * store rooted at '/' that job keys could write through). Stores are cached.
+ */
+export function storeForUri(uri: string): { store: Store; key: string } {
+  const parsed = parseUri(uri);
+  if (parsed.scheme === 's3') {
+    if (parsed.path === '' || parsed.path.endsWith('/')) throw new UnsafeInputKey(`URI names a folder, not an object: ${uri}`, uri);
+    const bucket = parsed.bucket!;
+    return { store: cachedStore(`s3://${bucket}/`, () => new S3Store({ bucket })), key: parsed.path };
+  }
+  const dir = path.dirname(parsed.path);
+  const key = path.basename(parsed.path);
+  if (key === '' || parsed.path === dir) throw new UnsafeInputKey(`URI names a folder, not an object: ${uri}`, uri);
+  return { store: cachedStore(`file:${dir}`, () => new LocalStore(dir)), key };
+}
+
+/** Re-label a store's MissingInput with the URI the caller asked for. */
+async function byUri<T>(uri: string, op: (store: Store, key: string) => Promise<T>): Promise<T> {
+  const { store, key } = storeForUri(uri);
+  try {
+    return await op(store, key);
+  } catch (err) {
+    if (err instanceof MissingInput) throw new MissingInput(`input not found: ${uri}`, uri);
+    throw err;
+  }
+}
+
+/** Read an object by URI; `MissingInput` (input = the URI) if absent. */
+export function readUri(uri: string, range?: ByteRange): Promise<Uint8Array> {
+  return byUri(uri, (store, key) => store.get(key, range));
+}
+
+export function existsUri(uri: string): Promise<boolean> {
+  return byUri(uri, (store, key) => store.exists(key));
+}
+
+/** Size of an object by URI; `MissingInput` (input = the URI) if absent. */
+export function sizeUri(uri: string): Promise<number> {
+  return byUri(uri, (store, key) => store.size(key));
+}
+
+/**
+ * The work/results store for handlers, from NEUROBURST_STORE: 'file:///abs/dir',
+ * an absolute path, or 's3://bucket[/prefix]'.
+ */
+export function storeFromEnv(env: NodeJS.ProcessEnv = process.env): Store {
+  const value = env.NEUROBURST_STORE;
+  if (!value) {
+    throw new Error(
+      "NEUROBURST_STORE is not set: it must name the work/results store, e.g. 's3://my-bucket/neuroburst' or 'file:///abs/dir'",
+    );
+  }
+  let parsed: ParsedUri;
+  try {
+    parsed = parseUri(value);
+  } catch (err) {
+    throw new Error(`NEUROBURST_STORE=${JSON.stringify(value)} is not a usable store URI: ${(err as Error).message}`);
+  }
+  if (parsed.scheme === 's3') return new S3Store({ bucket: parsed.bucket!, prefix: parsed.path });
+  return new LocalStore(parsed.path);
+}
