@@ -1,0 +1,103 @@
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { runLocal } from '../shared/runner/local.ts';
+import type { LocalRunOutcome } from '../shared/runner/local.ts';
+import { writeDemoJob } from './demo.ts';
+import { errorRecord } from '../shared/errors.ts';
+import { parseJobText } from '../shared/jobs/spec.ts';
+import { readUri } from '../shared/storage/index.ts';
+
+function jobUriOf(ref: string): string {
+  return /^[a-z0-9]+:\/\//.test(ref) ? ref : pathToFileURL(resolve(ref)).href;
+}
+
+function summarise(outcome: LocalRunOutcome, outDir: string, jobId: string): number {
+  const dir = join(resolve(outDir), jobId);
+  if (outcome.status === 'failed') {
+    console.error(`\nneuroburst: job failed: ${outcome.error}: ${outcome.message}`);
+    console.error(`error record: ${join(dir, 'error.json')}`);
+    return 1;
+  }
+  console.log(`\nneuroburst: done in ${outcome.seconds.toFixed(1)} s; results in ${dir}`);
+  return 0;
+}
+
+async function runJob(jobRef: string, opts: { out: string; threads?: string; progress: boolean }): Promise<number> {
+  const jobUri = jobUriOf(jobRef);
+  let pipeline: string;
+  let jobId: string;
+  try {
+    const job = parseJobText(new TextDecoder().decode(await readUri(jobUri)), 'job.json');
+    pipeline = job.pipeline;
+    jobId = job.jobId;
+  } catch (e) {
+    const r = errorRecord(e);
+    console.error(`neuroburst: ${r.error}: ${r.message}`);
+    // still run the workflow so error.json is written the same way as on AWS
+    pipeline = 'glm';
+    jobId = 'invalid-job';
+  }
+  const outcome = await runLocal({
+    jobUri,
+    pipeline,
+    outDir: opts.out,
+    threads: opts.threads ? Number(opts.threads) : undefined,
+    progress: opts.progress && process.stderr.isTTY,
+  });
+  return summarise(outcome, opts.out, jobId);
+}
+
+const program = new Command();
+program.name('neuroburst').description('group statistics and network mapping of neuroimaging cohorts, locally or on AWS');
+
+program
+  .command('run')
+  .description('run a job locally: the same state machine as on AWS, with local storage and worker threads')
+  .argument('<job>', 'path or URI of job.json')
+  .option('-o, --out <dir>', 'output folder (results in <dir>/<jobId>/)', './out')
+  .option('-t, --threads <n>', 'worker threads (default: all cores)')
+  .option('--no-progress', 'no progress bars')
+  .action(async (job: string, opts) => {
+    process.exitCode = await runJob(job, opts);
+  });
+
+program
+  .command('estimate')
+  .description('validate a job and print its cost estimate without running it')
+  .argument('<job>', 'path or URI of job.json')
+  .action(async (job: string) => {
+    const { estimateFor } = await import('./estimate.ts');
+    try {
+      const est = await estimateFor(jobUriOf(job));
+      console.log(est);
+    } catch (e) {
+      const r = errorRecord(e);
+      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('demo')
+  .description('write a synthetic three-group gray-matter cohort and run the glm job on it')
+  .option('-o, --out <dir>', 'output folder', './out')
+  .option('-t, --threads <n>', 'worker threads (default: all cores)')
+  .option('--no-progress', 'no progress bars')
+  .action(async (opts) => {
+    const jobPath = writeDemoJob(join(resolve(opts.out), 'demo-input'));
+    console.log(`neuroburst: demo cohort written to ${jobPath}`);
+    const code = await runJob(jobPath, opts);
+    if (code === 0) {
+      const { readFileSync } = await import('node:fs');
+      const result = JSON.parse(readFileSync(join(resolve(opts.out), 'demo-glm', 'result.json'), 'utf8'));
+      for (const [name, c] of Object.entries(result.contrasts as Record<string, { clusters: { tail: string; voxels: number; peakMni: number[]; peakT: number }[]; fwhmMm: number[]; zThreshold: number; clusterSizeThreshold: number }>)) {
+        console.log(`${name}: FWHM ${c.fwhmMm.map((x) => x.toFixed(1)).join('×')} mm, z* ${c.zThreshold.toFixed(3)}, k ≥ ${c.clusterSizeThreshold}: ${c.clusters.length} cluster(s)`);
+        for (const k of c.clusters) console.log(`   ${k.tail} ${k.voxels} voxels, peak t ${k.peakT} at MNI (${k.peakMni.join(', ')})`);
+      }
+    }
+    process.exitCode = code;
+  });
+
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,128 @@
+import { BudgetExceeded } from '../errors.ts';
+
+/** Prices per region and architecture (USD). Configuration, not literals in code paths. */
+export interface Prices {
+  lambdaGbSecond: number;
+  lambdaRequest: number;
+  stateTransition: number;
+  s3Put: number;
+  s3Get: number;
+}
+
+export const PRICES: Record<string, Record<'arm64' | 'x86_64', Prices>> = {
+  'us-east-1': {
+    arm64: { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2e-6, stateTransition: 0.000025, s3Put: 0.005e-3, s3Get: 0.0004e-3 },
+    x86_64: { lambdaGbSecond: 0.0000166667, lambdaRequest: 0.2e-6, stateTransition: 0.000025, s3Put: 0.005e-3, s3Get: 0.0004e-3 },
+  },
+  'eu-west-1': {
+    arm64: { lambdaGbSecond: 0.0000133334, lambdaRequest: 0.2e-6, stateTransition: 0.000025, s3Put: 0.005e-3, s3Get: 0.0004e-3 },
+    x86_64: { lambdaGbSecond: 0.0000166667, lambdaRequest: 0.2e-6, stateTransition: 0.000025, s3Put: 0.005e-3, s3Get: 0.0004e-3 },
+  },
+};
+
+export function pricesFor(region = process.env.AWS_REGION ?? 'us-east-1', arch: 'arm64' | 'x86_64' = 'arm64'): Prices {
+  return (PRICES[region] ?? PRICES['us-east-1']!)[arch];
+}
+
+/** Memory (MB) and timeout (s) per task type: the single source for CDK and the cost model. */
+export const TASKS = {
+  validate: { memoryMb: 1024, timeoutSeconds: 300 },
+  plan: { memoryMb: 512, timeoutSeconds: 60 },
+  prepare: { memoryMb: 2048, timeoutSeconds: 300 },
+  mask: { memoryMb: 2048, timeoutSeconds: 600 },
+  glmSlab: { memoryMb: 3008, timeoutSeconds: 900 },
+  reduce: { memoryMb: 3008, timeoutSeconds: 900 },
+  recordFailure: { memoryMb: 256, timeoutSeconds: 60 },
+} as const;
+export type TaskType = keyof typeof TASKS;
+
+/**
+ * Calibrated speed constants (single core, measured by `npm run bench` on the
+ * development machine; Lambda arm64 at ≥ 1769 MB is assumed to be about as fast).
+ */
+export const SPEED = {
+  /** ms per voxel to read, decode, smooth and write one subject map */
+  prepareMsPerVoxel: 2.5e-4,
+  /** ms per voxel·subject for the mask pass */
+  maskMsPerVoxelSubject: 2e-6,
+  /** ms per voxel·subject·column for one GLM model (fit, residuals, smoothness sums) */
+  glmMsPerVoxelSubjectColumn: 1.5e-6,
+  /** ms per voxel for the reducer per contrast (stitch, z, clusters, writing maps) */
+  reduceMsPerVoxel: 2.5e-4,
+  /** fixed ms per invocation (start, storage round trips) */
+  invocationOverheadMs: 150,
+} as const;
+
+export interface StageEstimate {
+  stage: string;
+  task: TaskType;
+  shards: number;
+  msPerShard: number;
+}
+
+export interface CostEstimate {
+  stages: StageEstimate[];
+  lambdaGbSeconds: number;
+  lambdaUsd: number;
+  requestsUsd: number;
+  stateTransitions: number;
+  stepFunctionsUsd: number;
+  s3Usd: number;
+  totalUsd: number;
+  wallSeconds: number;
+}
+
+/** Estimate = Σ stages (shards × ms × GB × price) + requests + transitions + S3 requests (DESIGN §8). */
+export function estimateCost(
+  stages: StageEstimate[],
+  s3Requests: { puts: number; gets: number },
+  maxConcurrency: number,
+  prices: Prices = pricesFor(),
+): CostEstimate {
+  let gbSeconds = 0;
+  let invocations = 0;
+  let transitions = 4;
+  let wall = 0;
+  for (const s of stages) {
+    const mem = TASKS[s.task].memoryMb / 1024;
+    const ms = s.msPerShard + SPEED.invocationOverheadMs;
+    gbSeconds += (s.shards * ms * mem) / 1000;
+    invocations += s.shards;
+    transitions += s.shards * 2 + 2;
+    wall += (Math.ceil(s.shards / Math.max(1, maxConcurrency)) * ms) / 1000;
+  }
+  const lambdaUsd = gbSeconds * prices.lambdaGbSecond;
+  const requestsUsd = invocations * prices.lambdaRequest;
+  const stepFunctionsUsd = transitions * prices.stateTransition;
+  const s3Usd = s3Requests.puts * prices.s3Put + s3Requests.gets * prices.s3Get;
+  return {
+    stages,
+    lambdaGbSeconds: gbSeconds,
+    lambdaUsd,
+    requestsUsd,
+    stateTransitions: transitions,
+    stepFunctionsUsd,
+    s3Usd,
+    totalUsd: lambdaUsd + requestsUsd + stepFunctionsUsd + s3Usd,
+    wallSeconds: wall,
+  };
+}
+
+/** Refuse a job whose estimate is over its budget, before any fan-out. */
+export function enforceBudget(estimate: CostEstimate, maxUsd: number): void {
+  if (estimate.totalUsd > maxUsd) {
+    throw new BudgetExceeded(
+      `estimated cost $${estimate.totalUsd.toFixed(4)} exceeds budget.maxUsd $${maxUsd} ` +
+        `(${estimate.lambdaGbSeconds.toFixed(1)} Lambda GB-s, ${estimate.stateTransitions} state transitions); raise the budget or shrink the job`,
+      'budget.maxUsd',
+    );
+  }
+}
+
+/** Actual cost from worker-reported billed durations. */
+export function actualCost(records: { task: TaskType; billedMs: number }[], stateTransitions: number, prices: Prices = pricesFor()) {
+  let gbSeconds = 0;
+  for (const r of records) gbSeconds += (r.billedMs / 1000) * (TASKS[r.task].memoryMb / 1024);
+  const usd = gbSeconds * prices.lambdaGbSecond + records.length * prices.lambdaRequest + stateTransitions * prices.stateTransition;
+  return { lambdaGbSeconds: gbSeconds, invocations: records.length, usd };
+}

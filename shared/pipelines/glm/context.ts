@@ -1,0 +1,61 @@
+import type { GlmJob } from '../../jobs/spec.ts';
+import type { Store } from '../../storage/index.ts';
+import type { ModelSpec } from './design.ts';
+
+/** The grid every map of the job shares (checked at validation). */
+export interface Grid {
+  dims: [number, number, number];
+  affine: number[];
+  pixdim: [number, number, number];
+}
+
+/** Everything the later stages need, written once by Validate as context.json. */
+export interface GlmContext {
+  jobId: string;
+  specHash: string;
+  jobUri: string;
+  job: GlmJob;
+  subjects: { id: string; group: string; map: string }[];
+  grid: Grid;
+  models: ModelSpec[];
+  maskUri?: string;
+  atlasUri?: string;
+  atlasLabelsUri?: string;
+  /** work prefix of this job and spec: every intermediate key starts with it */
+  workDir: string;
+  /** where the final outputs go */
+  resultsDir: string;
+}
+
+/** Intermediate keys: pure functions of (work dir, stage, shard), so a re-run resumes. */
+export const keys = {
+  context: (workDir: string) => `${workDir}/context.json`,
+  estimate: (workDir: string) => `${workDir}/estimate.json`,
+  prepared: (workDir: string, i: number) => `${workDir}/prepared/${String(i).padStart(5, '0')}.f32`,
+  mask: (workDir: string) => `${workDir}/mask.u8`,
+  maskInfo: (workDir: string) => `${workDir}/mask.json`,
+  slabT: (workDir: string, s: number, m: number) => `${workDir}/slabs/${String(s).padStart(5, '0')}/t_${m}.f32`,
+  slabSmooth: (workDir: string, s: number, m: number) => `${workDir}/slabs/${String(s).padStart(5, '0')}/smooth_${m}.f64`,
+  metrics: (workDir: string) => `${workDir}/metrics/`,
+};
+
+export async function loadContext(store: Store, contextKey: string): Promise<GlmContext> {
+  return JSON.parse(await store.getText(contextKey)) as GlmContext;
+}
+
+export function asBytes(a: Float32Array | Float64Array | Uint8Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Copy bytes into a fresh, aligned typed array (storage reads may be unaligned views). */
+export function f32(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+export function f64(bytes: Uint8Array): Float64Array {
+  const out = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}

@@ -1,0 +1,69 @@
+import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
+import type { CostEstimate } from '../../jobs/cost.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import { keys, loadContext } from './context.ts';
+import type { GlmContext } from './context.ts';
+
+/** Voxel·subjects one slab shard should hold: large enough to amortise start-up, small enough for memory. */
+export const VOXEL_SUBJECTS_PER_SLAB = 4_000_000;
+
+/**
+ * Split planes 0..nz-1 into contiguous slabs with about equal in-mask voxel counts.
+ * Slab count: forced, else from data size, capped by the concurrency budget and by nz.
+ */
+export function planSlabs(planeCounts: number[], nSubjects: number, maxConcurrency: number, forced?: number): { z0: number; z1: number }[] {
+  const nz = planeCounts.length;
+  const prefix = [0];
+  for (const c of planeCounts) prefix.push(prefix[prefix.length - 1]! + c);
+  const total = prefix[nz]!;
+  const n = Math.max(1, Math.min(nz, forced ?? Math.min(Math.ceil((total * nSubjects) / VOXEL_SUBJECTS_PER_SLAB), maxConcurrency)));
+  const bounds = [0];
+  for (let s = 1; s < n; s++) {
+    let b = prefix.findIndex((p) => p >= (total * s) / n);
+    if (b < 0) b = nz;
+    b = Math.min(Math.max(b, bounds[s - 1]! + 1), nz - (n - s));
+    bounds.push(b);
+  }
+  bounds.push(nz);
+  return bounds.slice(0, n).map((z0, s) => ({ z0, z1: bounds[s + 1]! }));
+}
+
+export function estimateGlm(ctx: GlmContext): CostEstimate {
+  const [nx, ny, nz] = ctx.grid.dims;
+  const nVox = nx * ny * nz;
+  const n = ctx.subjects.length;
+  const maxC = ctx.job.budget.maxConcurrency;
+  const nSlabs = Math.max(1, Math.min(nz, ctx.job.params.slabs ?? Math.min(maxC, Math.ceil((nVox * n) / VOXEL_SUBJECTS_PER_SLAB))));
+  const colSubjects = ctx.models.reduce((a, m) => a + m.n * m.p, 0);
+  return estimateCost(
+    [
+      { stage: 'validate', task: 'validate', shards: 1, msPerShard: n * 20 },
+      { stage: 'plan', task: 'plan', shards: 1, msPerShard: 10 },
+      { stage: 'prepare', task: 'prepare', shards: n, msPerShard: nVox * SPEED.prepareMsPerVoxel },
+      { stage: 'mask', task: 'mask', shards: 1, msPerShard: nVox * n * SPEED.maskMsPerVoxelSubject },
+      { stage: 'slabs', task: 'glmSlab', shards: nSlabs, msPerShard: ((nVox / nSlabs) * colSubjects * SPEED.glmMsPerVoxelSubjectColumn) + (nVox / nSlabs) * n * 2e-6 },
+      { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.models.length * SPEED.reduceMsPerVoxel },
+    ],
+    { puts: n + nSlabs * (1 + 2 * ctx.models.length) + 10 + 4 * ctx.models.length, gets: n * 2 + nSlabs * (n + 1) + nSlabs * ctx.models.length * 2 + 10 },
+    maxC,
+  );
+}
+
+export interface PlanResult {
+  subjects: number[];
+  maxConcurrency: number;
+  estimatedUsd: number;
+}
+
+/** Estimate the cost, refuse a job over budget, and list the per-subject shards. */
+export async function planGlm(env: TaskEnv, contextKey: string): Promise<PlanResult> {
+  const ctx = await loadContext(env.store, contextKey);
+  const est = estimateGlm(ctx);
+  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
+  enforceBudget(est, ctx.job.budget.maxUsd);
+  return {
+    subjects: ctx.subjects.map((_, i) => i),
+    maxConcurrency: ctx.job.budget.maxConcurrency,
+    estimatedUsd: est.totalUsd,
+  };
+}

@@ -1,0 +1,219 @@
+import { actualCost } from '../../jobs/cost.ts';
+import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
+import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
+import { readUri } from '../../storage/index.ts';
+import { grfThreshold } from '../../stats/grf.ts';
+import { combinePlaneSums, estimateSmoothness } from '../../stats/smoothness.ts';
+import { tToZArray, twoTailedTP } from '../../stats/distributions.ts';
+import { clusterMap, findClusters } from '../../volume/clusters.ts';
+import type { Cluster } from '../../volume/clusters.ts';
+import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
+import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
+import { f32, f64, keys, loadContext } from './context.ts';
+import type { GlmContext } from './context.ts';
+import type { MaskInfo } from './mask.ts';
+import { planSlabs } from './plan.ts';
+import { describeGlm } from './report.ts';
+
+export interface ClusterRecord {
+  tail: '+' | '-';
+  voxels: number;
+  volumeMm3: number;
+  peakT: number;
+  peakZ: number;
+  peakMni: [number, number, number];
+  label: string;
+}
+
+export interface ContrastResult {
+  dof: number;
+  nSubjects: number;
+  columns: string[];
+  contrast: number[];
+  maxT: number;
+  minT: number;
+  dLh: number;
+  fwhmMm: [number, number, number];
+  resels: number;
+  zThreshold: number;
+  clusterSizeThreshold: number;
+  clusters: ClusterRecord[];
+}
+
+export interface GlmResult {
+  pipeline: 'glm';
+  status: 'succeeded';
+  jobId: string;
+  specHash: string;
+  mask: MaskInfo;
+  contrasts: Record<string, ContrastResult>;
+  shards: { subjects: number; slabs: number };
+  cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
+  outputs: string[];
+  methods: string;
+}
+
+function csvField(s: string | number): string {
+  const t = String(s);
+  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+}
+
+const round = (x: number, d = 4) => Number(x.toFixed(d));
+
+/** Stitch slab outputs, estimate smoothness, apply GRF, label clusters and write every output (result.json last). */
+export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
+  const ctx: GlmContext = await loadContext(env.store, contextKey);
+  const { workDir, resultsDir, grid } = ctx;
+  const [nx, ny, nz] = grid.dims;
+  const nVox = nx * ny * nz;
+  const plane = nx * ny;
+  const affine = Float64Array.from(grid.affine);
+  const voxMm3 = grid.pixdim[0] * grid.pixdim[1] * grid.pixdim[2];
+  const mask = new Uint8Array(await env.store.get(keys.mask(workDir)));
+  const maskInfo = JSON.parse(await env.store.getText(keys.maskInfo(workDir))) as MaskInfo;
+  const planeCounts = Array.from({ length: nz }, (_, z) => {
+    let c = 0;
+    for (let v = z * plane; v < (z + 1) * plane; v++) c += mask[v]!;
+    return c;
+  });
+  const slabs = planSlabs(planeCounts, ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
+  const grf = ctx.job.params.inference.grf;
+  let atlas: Float32Array | undefined;
+  let labels: Map<number, string> | undefined;
+  if (ctx.atlasUri) atlas = readNifti(await readUri(ctx.atlasUri), 'inputs.atlas').data;
+  if (ctx.atlasLabelsUri) labels = parseLabelTable(new TextDecoder().decode(await readUri(ctx.atlasLabelsUri)), 'inputs.atlasLabels');
+
+  const outputs: string[] = [];
+  const put = async (rel: string, body: Uint8Array | string) => {
+    await env.store.put(`${resultsDir}/${rel}`, body);
+    outputs.push(rel);
+  };
+  const writeMap = (rel: string, data: Float32Array, description: string) =>
+    put(rel, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
+
+  const contrasts: Record<string, ContrastResult> = {};
+  for (const [m, spec] of ctx.models.entries()) {
+    const t = new Float32Array(nVox);
+    const planeSums: Float64Array[] = [];
+    for (const [s, slab] of slabs.entries()) {
+      t.set(f32(await env.store.get(keys.slabT(workDir, s, m))), slab.z0 * plane);
+      planeSums.push(f64(await env.store.get(keys.slabSmooth(workDir, s, m))));
+    }
+    const dof = spec.n - spec.p;
+    const z = tToZArray(t, dof, new Float32Array(nVox));
+    const p = new Float32Array(nVox);
+    let maxT = -Infinity;
+    let minT = Infinity;
+    for (let v = 0; v < nVox; v++) {
+      if (!mask[v]) {
+        z[v] = 0;
+        p[v] = 0;
+        continue;
+      }
+      const tv = t[v]!;
+      if (tv > maxT) maxT = tv;
+      if (tv < minT) minT = tv;
+      p[v] = twoTailedTP(tv, dof);
+    }
+    const sm = estimateSmoothness(combinePlaneSums(planeSums), grid.pixdim, dof, ctx.job.params.smoothnessDof);
+    const thr = grfThreshold({ dLh: sm.dLh, nVoxels: maskInfo.voxels, voxelP: grf.voxelP, clusterP: grf.clusterP, twoTailed: grf.twoTailed });
+    const tails: ('+' | '-')[] = grf.twoTailed ? ['+', '-'] : ['+'];
+    const clusters: { c: Cluster; tail: '+' | '-' }[] = [];
+    for (const tail of tails) {
+      for (const c of findClusters(z, grid.dims, thr.zThreshold, tail, grf.connectivity, thr.clusterSizeThreshold, mask, true)) clusters.push({ c, tail });
+    }
+    clusters.sort((a, b) => b.c.voxels - a.c.voxels || Math.abs(b.c.peakValue) - Math.abs(a.c.peakValue) || a.c.peakIndex - b.c.peakIndex);
+    const survived = clusterMap(z, clusters.map((x) => x.c), nVox);
+    const records: ClusterRecord[] = clusters.map(({ c, tail }) => {
+      const [i, j, k] = c.peakIjk;
+      const mni = voxelToMm(affine, i, j, k).map((x) => round(x, 2)) as [number, number, number];
+      return {
+        tail,
+        voxels: c.voxels,
+        volumeMm3: round(c.voxels * voxMm3, 3),
+        peakT: round(t[c.peakIndex]!, 4),
+        peakZ: round(z[c.peakIndex]!, 4),
+        peakMni: mni,
+        label: atlas && labels ? labelAtVoxel(atlas, labels, c.peakIndex) : atlas ? String(Math.round(atlas[c.peakIndex]!)) : '',
+      };
+    });
+    const name = spec.name;
+    await writeMap(`maps/${name}_t.nii.gz`, t, `t dof=${dof}`);
+    await writeMap(`maps/${name}_z.nii.gz`, z, `z from t dof=${dof}`);
+    await writeMap(`maps/${name}_p.nii.gz`, p, 'two-tailed uncorrected p');
+    await writeMap(`maps/${name}_grf.nii.gz`, survived, `GRF z>=${thr.zThreshold.toFixed(3)} k>=${thr.clusterSizeThreshold}`);
+    const header = 'cluster,tail,voxels,volume_mm3,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label';
+    const rows = records.map((r, ci) =>
+      [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label].map(csvField).join(','),
+    );
+    await put(`tables/${name}_clusters.csv`, [header, ...rows].join('\n') + '\n');
+    contrasts[name] = {
+      dof,
+      nSubjects: spec.n,
+      columns: spec.columns,
+      contrast: spec.contrast,
+      maxT: round(maxT, 6),
+      minT: round(minT, 6),
+      dLh: sm.dLh,
+      fwhmMm: sm.fwhmMm.map((x) => round(x, 6)) as [number, number, number],
+      resels: sm.resels,
+      zThreshold: thr.zThreshold,
+      clusterSizeThreshold: thr.clusterSizeThreshold,
+      clusters: records,
+    };
+  }
+
+  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
+  const metrics: { task: TaskType; billedMs: number }[] = [];
+  for await (const k of env.store.list(keys.metrics(workDir))) metrics.push(JSON.parse(await env.store.getText(k)) as TaskMetrics);
+  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
+  const transitions = 8 + 2 * (ctx.subjects.length + slabs.length) + 4;
+  const actual = actualCost(metrics, transitions);
+  const result: GlmResult = {
+    pipeline: 'glm',
+    status: 'succeeded',
+    jobId: ctx.jobId,
+    specHash: ctx.specHash,
+    mask: maskInfo,
+    contrasts,
+    shards: { subjects: ctx.subjects.length, slabs: slabs.length },
+    cost: {
+      estimatedUsd: estimate.totalUsd,
+      actualUsd: actual.usd,
+      lambdaGbSeconds: actual.lambdaGbSeconds,
+      stateTransitions: transitions,
+      invocations: actual.invocations,
+    },
+    outputs: [],
+    methods: '',
+  };
+  result.methods = describeGlm(ctx, result);
+  await put('report.html', renderReport(ctx, result));
+  result.outputs = [...outputs, 'result.json'];
+  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
+  return { result: `${resultsDir}/result.json` };
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function renderReport(ctx: GlmContext, r: GlmResult): string {
+  const sections = Object.entries(r.contrasts).map(([name, c]) => {
+    const rows = c.clusters
+      .map((k, i) => `<tr><td>${i + 1}</td><td>${k.tail}</td><td>${k.voxels}</td><td>${k.volumeMm3}</td><td>${k.peakT}</td><td>${k.peakZ}</td><td>${k.peakMni.join(', ')}</td><td>${esc(k.label)}</td></tr>`)
+      .join('');
+    return `<h2>${esc(name)}</h2>
+<p>DOF ${c.dof}; t range ${c.minT.toFixed(3)} … ${c.maxT.toFixed(3)}; FWHM ${c.fwhmMm.map((x) => x.toFixed(2)).join(' × ')} mm; z* ${c.zThreshold.toFixed(4)}; minimum cluster ${c.clusterSizeThreshold} voxels.</p>
+<table><thead><tr><th>#</th><th>tail</th><th>voxels</th><th>mm³</th><th>peak t</th><th>peak z</th><th>peak MNI (mm)</th><th>label</th></tr></thead><tbody>${rows || '<tr><td colspan="8">no cluster survived</td></tr>'}</tbody></table>`;
+  });
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}th{background:#f4f4f4}</style></head>
+<body><h1>neuroburst — ${esc(ctx.jobId)} (glm)</h1>
+<h2>Methods</h2><p>${esc(r.methods)}</p>
+<p>Analysis mask: ${r.mask.voxels} voxels (${r.mask.source}${r.mask.excludedNonFinite ? `, ${r.mask.excludedNonFinite} excluded for non-finite data` : ''}). Shards: ${r.shards.subjects} subjects, ${r.shards.slabs} slabs.
+Cost: estimated $${r.cost.estimatedUsd.toFixed(4)}, actual $${r.cost.actualUsd.toFixed(4)} (${r.cost.lambdaGbSeconds.toFixed(1)} GB-s).</p>
+${sections.join('\n')}
+</body></html>
+`;
+}

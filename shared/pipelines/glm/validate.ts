@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { EmptyData, InvalidNifti, InvalidParameter } from '../../errors.ts';
+import type { GlmJob } from '../../jobs/spec.ts';
+import { parseTable } from '../../jobs/table.ts';
+import { assertSameSpace, isGzip, readNiftiHeader } from '../../nifti/index.ts';
+import type { NiftiHeader } from '../../nifti/index.ts';
+import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
+import { glmModel } from '../../stats/glm.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import { buildDesign, readParticipants } from './design.ts';
+import { keys } from './context.ts';
+import type { GlmContext, Grid } from './context.ts';
+import { MissingInput } from '../../errors.ts';
+
+/** Read a NIfTI header without fetching the whole file when possible. */
+export async function readHeaderAt(uri: string, input: string): Promise<NiftiHeader> {
+  if (!(await existsUri(uri))) throw new MissingInput(`${input}: ${uri} does not exist`, input);
+  const head = await readUri(uri, { start: 0, end: 1 << 16 });
+  if (!isGzip(head) || head.byteLength < 1 << 16) return readNiftiHeader(head, input);
+  try {
+    return readNiftiHeader(head, input);
+  } catch (e) {
+    if (!(e instanceof InvalidNifti)) throw e;
+    return readNiftiHeader(await readUri(uri), input);
+  }
+}
+
+function gridOf(h: NiftiHeader): Grid {
+  return {
+    dims: [h.dims[0]!, h.dims[1]!, h.dims[2]!],
+    affine: Array.from(h.affine),
+    pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)],
+  };
+}
+
+function require3d(h: NiftiHeader, input: string): void {
+  const extra = h.dims.slice(3).reduce((a, b) => a * b, 1);
+  if (extra !== 1) {
+    throw new InvalidParameter(`${input} is ${h.dims.length}-D (dims ${h.dims.join('×')}); the glm pipeline needs one 3-D map per subject`, input);
+  }
+}
+
+/** Check a glm job against its inputs and write the context every later stage reads. */
+export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Promise<GlmContext> {
+  const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
+  const ref = (r: string, field: string) => {
+    const uri = resolveRef(r, baseUri);
+    return { uri, field };
+  };
+  const participantsRef = ref(job.inputs.participants, 'inputs.participants');
+  if (!(await existsUri(participantsRef.uri))) {
+    throw new MissingInput(`inputs.participants: ${participantsRef.uri} does not exist`, 'inputs.participants');
+  }
+  const tableText = new TextDecoder().decode(await readUri(participantsRef.uri));
+  const table = parseTable(tableText, job.inputs.participants);
+  const participants = readParticipants(table, job.inputs.mapColumn, job.inputs.participants);
+  if (participants.length < 3) {
+    throw new EmptyData(`${job.inputs.participants} lists ${participants.length} participant(s); a group analysis needs more`, 'inputs.participants');
+  }
+  const design = buildDesign(participants, job.params, job.inputs.participants);
+  for (const m of design.models) glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `params.contrasts (${m.name})`);
+
+  const subjects = participants.map((p, i) => {
+    const field = `${job.inputs.participants} row ${i + 1} (${p.id}) ${job.inputs.mapColumn}`;
+    return { id: p.id, group: p.group, map: resolveRef(p.mapRef, baseUri), field };
+  });
+  const headers = await Promise.all(subjects.map((s) => readHeaderAt(s.map, s.field)));
+  const ref0 = headers[0]!;
+  headers.forEach((h, i) => {
+    require3d(h, subjects[i]!.field);
+    assertSameSpace(ref0, h, subjects[i]!.field);
+  });
+  const optional = async (r: string | undefined, field: string) => {
+    if (!r) return undefined;
+    const { uri } = ref(r, field);
+    const h = await readHeaderAt(uri, field);
+    assertSameSpace(ref0, h, field);
+    return uri;
+  };
+  const maskUri = await optional(job.inputs.mask, 'inputs.mask');
+  const atlasUri = await optional(job.inputs.atlas, 'inputs.atlas');
+  let atlasLabelsUri: string | undefined;
+  if (job.inputs.atlasLabels) {
+    atlasLabelsUri = ref(job.inputs.atlasLabels, 'inputs.atlasLabels').uri;
+    if (!(await existsUri(atlasLabelsUri))) throw new MissingInput(`inputs.atlasLabels: ${atlasLabelsUri} does not exist`, 'inputs.atlasLabels');
+  }
+
+  const specHash = createHash('sha256').update(JSON.stringify({ job, subjects })).digest('hex').slice(0, 12);
+  const ctx: GlmContext = {
+    jobId: job.jobId,
+    specHash,
+    jobUri,
+    job,
+    subjects: subjects.map(({ id, group, map }) => ({ id, group, map })),
+    grid: gridOf(ref0),
+    models: design.models,
+    maskUri,
+    atlasUri,
+    atlasLabelsUri,
+    workDir: env.layout.work(job.jobId, specHash),
+    resultsDir: env.layout.results(job.jobId),
+  };
+  await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
+  return ctx;
+}

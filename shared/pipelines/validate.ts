@@ -1,0 +1,27 @@
+import { InvalidJobSpec } from '../errors.ts';
+import { parseJobText } from '../jobs/spec.ts';
+import { readUri } from '../storage/index.ts';
+import type { TaskEnv } from '../runtime/task.ts';
+import { validateGlm } from './glm/validate.ts';
+
+export interface ValidateResult {
+  jobId: string;
+  pipeline: string;
+  context: string;
+}
+
+/**
+ * First task of every workflow: read job.json, validate it and its inputs, clear
+ * stale outputs of the same job id, write the normalised spec and the context.
+ */
+export async function validateJob(env: TaskEnv, jobUri: string): Promise<ValidateResult> {
+  if (typeof jobUri !== 'string' || jobUri === '') throw new InvalidJobSpec('the execution input has no jobUri', 'jobUri');
+  const text = new TextDecoder().decode(await readUri(jobUri));
+  const job = parseJobText(text, 'job.json');
+  const resultsDir = env.layout.results(job.jobId);
+  await env.store.delete(`${resultsDir}/result.json`);
+  await env.store.delete(`${resultsDir}/error.json`);
+  const ctx = await validateGlm(env, job, jobUri);
+  await env.store.put(`${resultsDir}/job.json`, JSON.stringify(job, null, 2) + '\n');
+  return { jobId: job.jobId, pipeline: job.pipeline, context: `${ctx.workDir}/context.json` };
+}

@@ -1,0 +1,106 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import cliProgress from 'cli-progress';
+import { polyfillPromiseWithResolvers } from './polyfill.ts';
+import { loadAsl, localSubstitutions, mapStates, substitute, taskStates } from './asl.ts';
+import type { WorkerCall, WorkerReply } from './worker.ts';
+import { resetTaskEnv } from '../runtime/task.ts';
+
+polyfillPromiseWithResolvers();
+
+export interface LocalRunOptions {
+  /** URI of job.json (file:// or s3://) */
+  jobUri: string;
+  pipeline: string;
+  /** folder that receives <jobId>/ results and .work/ intermediates */
+  outDir: string;
+  threads?: number;
+  progress?: boolean;
+}
+
+export type LocalRunOutcome =
+  | { status: 'succeeded'; output: Record<string, unknown>; seconds: number }
+  | { status: 'failed'; error: string; message: string; seconds: number };
+
+function getPath(obj: unknown, path: string): unknown {
+  if (path === '$') return obj;
+  return path
+    .replace(/^\$\./, '')
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+/**
+ * Execute a pipeline's ASL file in-process: the same definition CDK deploys, with
+ * each Task bound (by its `${<Name>FunctionArn}` placeholder) to the handler of that
+ * name running in a worker-thread pool. Results go to `outDir/<jobId>/`.
+ */
+export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> {
+  const { StateMachine } = await import('aws-local-stepfunctions');
+  const t0 = performance.now();
+  const outDir = resolve(opts.outDir);
+  process.env.NEUROBURST_STORE = pathToFileURL(outDir).href;
+  process.env.NEUROBURST_WORK_PREFIX = '.work/';
+  process.env.NEUROBURST_RESULTS_PREFIX = '';
+  resetTaskEnv();
+
+  const asl = loadAsl(opts.pipeline);
+  const definition = substitute(asl, localSubstitutions(asl));
+  const tsSource = import.meta.url.endsWith('.ts');
+  const pool = new Piscina({
+    filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
+    execArgv: tsSource ? ['--import', 'tsx'] : [],
+    maxThreads: opts.threads ?? availableParallelism(),
+    minThreads: 1,
+    idleTimeout: 1000,
+  });
+
+  const bars = opts.progress ? new cliProgress.MultiBar({ format: ' {stage} |{bar}| {value}/{total} shards | ETA {eta}s', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic) : undefined;
+  const stageBars = new Map<string, cliProgress.SingleBar>();
+  const mapPaths = new Map(mapStates(asl).map((m) => [m.state, m.itemsPath]));
+
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const { state, handler } of taskStates(asl)) {
+    handlers[state] = async (input: unknown) => {
+      const single = !bars || stageBars.has(state) ? undefined : bars.create(1, 0, { stage: state.padEnd(16) });
+      if (single) stageBars.set(state, single);
+      const reply = (await pool.run({ name: handler, event: input } satisfies WorkerCall)) as WorkerReply;
+      single?.increment();
+      if (!reply.ok) {
+        const e = new Error(reply.message);
+        e.name = reply.name;
+        throw e;
+      }
+      return reply.value as never;
+    };
+  }
+
+  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  const execution = machine.run({ jobUri: opts.jobUri }, { overrides: { taskResourceLocalHandlers: handlers as never } });
+  const watch = (async () => {
+    if (!bars) return;
+    for await (const ev of execution.eventLogs) {
+      const e = ev as { type: string; state?: { name: string; input?: unknown }; parentState?: { name: string } };
+      if (e.type === 'StateEntered' && e.state && mapPaths.has(e.state.name)) {
+        const items = getPath(e.state.input, mapPaths.get(e.state.name)!);
+        stageBars.set(e.state.name, bars.create(Array.isArray(items) ? items.length : 0, 0, { stage: e.state.name.padEnd(16) }));
+      } else if (e.type === 'MapIterationSucceeded' && e.parentState) {
+        stageBars.get(e.parentState.name)?.increment();
+      }
+    }
+  })();
+  try {
+    const output = (await execution.result) as Record<string, unknown>;
+    return { status: 'succeeded', output, seconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    const err = e as Error & { cause?: unknown };
+    const inner = (err.cause ?? err) as Error;
+    return { status: 'failed', error: inner.name || err.name, message: inner.message || err.message, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await watch.catch(() => undefined);
+    bars?.stop();
+    await pool.destroy();
+  }
+}

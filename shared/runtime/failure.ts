@@ -1,0 +1,59 @@
+import type { TaskEnv } from './task.ts';
+import { readUri } from '../storage/index.ts';
+
+export interface ErrorRecord {
+  error: string;
+  message: string;
+  input: string;
+}
+
+/**
+ * Recover the error.json record from a Step Functions Catch output. Lambda puts
+ * `{errorType, errorMessage, trace}` JSON in Cause; the local runner puts the message
+ * itself. Our tasks' messages are the record as JSON.
+ */
+export function recordFromCatch(err: { Error?: string; Cause?: string } | undefined): ErrorRecord {
+  const name = err?.Error ?? 'Error';
+  let message = err?.Cause ?? '';
+  try {
+    const outer = JSON.parse(message) as Record<string, unknown>;
+    if (typeof outer.errorMessage === 'string') message = outer.errorMessage;
+    else if (typeof outer.error === 'string' && typeof outer.message === 'string') {
+      return { error: outer.error, message: outer.message, input: String(outer.input ?? '') };
+    }
+  } catch {
+    /* plain text cause */
+  }
+  try {
+    const inner = JSON.parse(message) as Record<string, unknown>;
+    if (typeof inner.error === 'string' && typeof inner.message === 'string') {
+      return { error: inner.error, message: inner.message, input: String(inner.input ?? '') };
+    }
+  } catch {
+    /* plain text message */
+  }
+  const states: Record<string, string> = {
+    'States.Timeout': 'a task ran past its time limit',
+    'States.TaskFailed': 'a task failed',
+    'States.Runtime': 'the workflow could not evaluate a path in its definition',
+  };
+  return { error: name, message: message || states[name] || name, input: '' };
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+/** Write error.json where result.json would have been, and remove any result.json there. */
+export async function recordFailure(env: TaskEnv, jobUri: string, caught: { Error?: string; Cause?: string }): Promise<ErrorRecord> {
+  const rec = recordFromCatch(caught);
+  let jobId = 'invalid-job';
+  try {
+    const raw = JSON.parse(new TextDecoder().decode(await readUri(jobUri))) as { jobId?: unknown };
+    if (typeof raw.jobId === 'string' && SAFE_ID.test(raw.jobId)) jobId = raw.jobId;
+  } catch {
+    /* unreadable job.json: the record says why */
+  }
+  const dir = env.layout.results(jobId);
+  await env.store.delete(`${dir}/result.json`);
+  await env.store.put(`${dir}/error.json`, JSON.stringify(rec, null, 2) + '\n');
+  return rec;
+}

@@ -1,0 +1,70 @@
+import { errorRecord } from '../errors.ts';
+import { storeFromEnv } from '../storage/index.ts';
+import type { Store } from '../storage/index.ts';
+import { layoutFromEnv } from '../jobs/layout.ts';
+import type { Layout } from '../jobs/layout.ts';
+import type { TaskType } from '../jobs/cost.ts';
+
+/** What every task body gets: the work/results store and the key layout. */
+export interface TaskEnv {
+  store: Store;
+  layout: Layout;
+}
+
+/** Metrics record a task writes next to its outputs; the reducer sums them into the actual cost. */
+export interface TaskMetrics {
+  task: TaskType;
+  shard: string;
+  billedMs: number;
+  startedAt: string;
+}
+
+export function metricsKey(contextKey: string, task: TaskType, shard: string): string {
+  const dir = contextKey.slice(0, contextKey.lastIndexOf('/'));
+  return `${dir}/metrics/${task}/${shard}.json`;
+}
+
+let cachedEnv: TaskEnv | undefined;
+export function taskEnv(): TaskEnv {
+  cachedEnv ??= { store: storeFromEnv(), layout: layoutFromEnv() };
+  return cachedEnv;
+}
+
+/** Reset cached store (tests that switch NEUROBURST_STORE between runs). */
+export function resetTaskEnv(): void {
+  cachedEnv = undefined;
+}
+
+/**
+ * Wrap a task body as a Lambda-style handler: time it, record its billed duration
+ * under the job's work prefix, and turn failures into errors whose name is the
+ * named error and whose message is the error.json record (JSON), so that a Catch
+ * in the state machine carries everything error.json needs.
+ */
+export function task<E, R>(
+  type: TaskType,
+  body: (event: E, env: TaskEnv) => Promise<R>,
+  locate: (event: E, result: R | undefined) => { context?: string; shard: string },
+): (event: E) => Promise<R> {
+  return async (event: E) => {
+    const t0 = performance.now();
+    const startedAt = new Date().toISOString();
+    const env = taskEnv();
+    let result: R | undefined;
+    try {
+      result = await body(event, env);
+    } catch (err) {
+      const rec = errorRecord(err);
+      const e = new Error(JSON.stringify(rec));
+      e.name = rec.error;
+      throw e;
+    }
+    const where = locate(event, result);
+    if (where.context) {
+      const billedMs = Math.ceil(performance.now() - t0);
+      const m: TaskMetrics = { task: type, shard: where.shard, billedMs, startedAt };
+      await env.store.put(metricsKey(where.context, type, where.shard), JSON.stringify(m));
+    }
+    return result;
+  };
+}
