@@ -1,0 +1,141 @@
+/**
+ * Writing NIfTI-1 single-file images (.nii / .nii.gz): little-endian, vox_offset 352, no
+ * extensions, sform and qform both set from the affine.
+ */
+import { gzipSync } from 'fflate';
+import { affineToQuatern } from './affine.ts';
+import { datatypeCode } from './header.ts';
+import { swapBytes } from './read.ts';
+
+export interface WritableVolume {
+  /** [nx, ny, nz] or [nx, ny, nz, nt]. */
+  dims: number[];
+  /** Row-major 4x4 voxel -> mm. */
+  affine: Float64Array;
+  /**
+   * Voxel sizes. The spatial sizes written are the column lengths of the affine (so that the
+   * qform reproduces it); only pixdim[3] is used, as the TR when `tr` is not given.
+   */
+  pixdim?: number[];
+  /** Repetition time in seconds (4-D only). */
+  tr?: number;
+  /** Values in NIfTI order (x fastest, then y, z, t). */
+  data: ArrayLike<number>;
+}
+
+export type WriteDatatype = 'float32' | 'int16' | 'uint8';
+
+export interface WriteOptions {
+  /** Stored type (default float32). int16/uint8 round half away from zero, clamp to the type's range, and store NaN as 0. */
+  datatype?: WriteDatatype;
+  /** gzip the output (default true). */
+  gzip?: boolean;
+  /** Header description (descrip), up to 79 ASCII characters; longer text is cut. */
+  description?: string;
+  /** Statistical intent, e.g. { code: 3, p1: dof } for a t map (NIFTI_INTENT_TTEST). */
+  intent?: { code: number; p1?: number; p2?: number; p3?: number; name?: string };
+  /** sform_code and qform_code written (default 4 = MNI152; 2 = aligned to another image). */
+  xformCode?: number;
+}
+
+const HEADER_SIZE = 348;
+const VOX_OFFSET = 352;
+const UNITS_MM_SEC = 2 | 8;
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function writeAscii(bytes: Uint8Array, at: number, maxLen: number, text: string): void {
+  const n = Math.min(text.length, maxLen - 1); // leave room for the terminating NUL
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    bytes[at + i] = c >= 0x20 && c < 0x7f ? c : 0x3f; // '?'
+  }
+}
+
+function roundHalfAway(v: number): number {
+  return v < 0 ? -Math.round(-v) : Math.round(v);
+}
+
+function encode(data: ArrayLike<number>, datatype: WriteDatatype): Uint8Array {
+  const n = data.length;
+  if (datatype === 'float32') {
+    const out = data instanceof Float32Array ? data.slice() : Float32Array.from(data);
+    return new Uint8Array(out.buffer);
+  }
+  const [lo, hi, out] = datatype === 'int16' ? [-32768, 32767, new Int16Array(n)] : [0, 255, new Uint8Array(n)];
+  for (let i = 0; i < n; i++) {
+    const v = data[i]!;
+    out[i] = v !== v ? 0 : v <= lo ? lo : v >= hi ? hi : roundHalfAway(v);
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/** Encode an image as NIfTI-1 bytes (gzipped unless opts.gzip === false). */
+export function writeNifti(img: WritableVolume, opts: WriteOptions = {}): Uint8Array {
+  const datatype = opts.datatype ?? 'float32';
+  const xformCode = opts.xformCode ?? 4;
+  const dims = img.dims.slice();
+  if (dims.length < 1 || dims.length > 4) throw new RangeError(`writeNifti: dims must have 3 or 4 entries, got [${dims.join(', ')}]`);
+  while (dims.length < 3) dims.push(1);
+  for (const n of dims) {
+    if (!Number.isInteger(n) || n < 1 || n > 32767) {
+      throw new RangeError(`writeNifti: every dimension must be an integer in 1..32767 (NIfTI-1), got [${dims.join(', ')}]`);
+    }
+  }
+  while (dims.length > 3 && dims[dims.length - 1] === 1) dims.pop();
+  const nVox = dims.reduce((p, n) => p * n, 1);
+  if (img.data.length !== nVox) {
+    throw new RangeError(`writeNifti: dims [${dims.join(', ')}] need ${nVox} values, data has ${img.data.length}`);
+  }
+  if (img.affine.length !== 16 || !img.affine.every(Number.isFinite)) {
+    throw new RangeError('writeNifti: the affine must hold 16 finite numbers (row-major 4x4)');
+  }
+
+  const q = affineToQuatern(img.affine);
+  const tr = img.tr ?? img.pixdim?.[3];
+  const body = encode(img.data, datatype);
+  const bytes = new Uint8Array(VOX_OFFSET + body.length);
+  const dv = new DataView(bytes.buffer);
+  const i16 = (o: number, v: number) => dv.setInt16(o, v, true);
+  const f32 = (o: number, v: number) => dv.setFloat32(o, v, true);
+
+  dv.setInt32(0, HEADER_SIZE, true);
+  bytes[38] = 0x72; // regular = 'r'
+  i16(40, dims.length);
+  for (let d = 1; d < 8; d++) i16(40 + 2 * d, dims[d - 1] ?? 1);
+  const intent = opts.intent;
+  if (intent) {
+    f32(56, intent.p1 ?? 0);
+    f32(60, intent.p2 ?? 0);
+    f32(64, intent.p3 ?? 0);
+    i16(68, intent.code);
+    if (intent.name) writeAscii(bytes, 328, 16, intent.name);
+  }
+  i16(70, datatypeCode(datatype));
+  i16(72, datatype === 'float32' ? 32 : datatype === 'int16' ? 16 : 8);
+  f32(76, q.qfac);
+  for (let d = 1; d < 8; d++) f32(76 + 4 * d, d <= 3 ? q.pixdim[d - 1]! : d === 4 && dims.length === 4 && tr ? tr : 1);
+  f32(108, VOX_OFFSET);
+  f32(112, 1); // scl_slope
+  f32(116, 0); // scl_inter
+  bytes[123] = UNITS_MM_SEC;
+  if (opts.description) writeAscii(bytes, 148, 80, opts.description);
+  i16(252, xformCode);
+  i16(254, xformCode);
+  f32(256, q.b);
+  f32(260, q.c);
+  f32(264, q.d);
+  f32(268, q.qoffset[0]);
+  f32(272, q.qoffset[1]);
+  f32(276, q.qoffset[2]);
+  for (let n = 0; n < 12; n++) f32(280 + 4 * n, img.affine[n]!);
+  bytes[344] = 0x6e; // "n+1\0"
+  bytes[345] = 0x2b;
+  bytes[346] = 0x31;
+  // bytes 348..351: no extensions (zeros)
+
+  const voxels = bytes.subarray(VOX_OFFSET);
+  voxels.set(body);
+  if (!HOST_LITTLE_ENDIAN && datatype !== 'uint8') swapBytes(voxels, datatype === 'float32' ? 4 : 2);
+
+  return opts.gzip === false ? bytes : gzipSync(bytes, { level: 6, mtime: 0 });
+}
