@@ -5,7 +5,7 @@ import { runLocal } from '../shared/runner/local.ts';
 import type { LocalRunOutcome } from '../shared/runner/local.ts';
 import { writeDemoJob } from './demo.ts';
 import { errorRecord } from '../shared/errors.ts';
-import { parseJobText } from '../shared/jobs/spec.ts';
+import { parseJobText } from '../shared/jobs/parse.ts';
 import { readUri } from '../shared/storage/index.ts';
 
 function jobUriOf(ref: string): string {

@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import { InvalidJobSpec } from '../errors.ts';
-import { glmInputsSchema, glmParamsSchema } from '../pipelines/glm/params.ts';
 
 /** Spending and fan-out limits of one job. */
 export const budgetSchema = z
@@ -10,49 +8,27 @@ export const budgetSchema = z
   })
   .strict();
 
-const common = {
-  jobId: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'letters, digits, ".", "_" and "-" only, at most 80 characters, not starting with a dot or dash')
-    .describe('names the results folder'),
+export const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+/** Fields every job has, whatever its pipeline (DESIGN §6). */
+export const commonJobFields = {
+  jobId: z.string().regex(JOB_ID, 'letters, digits, ".", "_" and "-" only, at most 80 characters, not starting with a dot or dash').describe('names the results folder'),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1).describe('seed of every random stream of the job'),
   budget: budgetSchema.default({ maxUsd: 5, maxConcurrency: 200 }),
   description: z.string().max(2000).optional(),
 };
 
-export const glmJobSchema = z
-  .object({ ...common, pipeline: z.literal('glm'), inputs: glmInputsSchema, params: glmParamsSchema })
-  .strict();
-
-export const jobSchema = z.discriminatedUnion('pipeline', [glmJobSchema]);
-
-export type GlmJob = z.infer<typeof glmJobSchema>;
-export type Job = z.infer<typeof jobSchema>;
-export type Budget = z.infer<typeof budgetSchema>;
-
-/** Parse and normalise a job spec (defaults filled in); a bad spec becomes InvalidJobSpec naming the field. */
-export function parseJob(raw: unknown): Job {
-  if (typeof raw === 'object' && raw !== null && 'pipeline' in raw) {
-    const p = (raw as { pipeline: unknown }).pipeline;
-    if (!['glm'].includes(String(p))) {
-      throw new InvalidJobSpec(`pipeline "${String(p)}" is not available; choose one of: glm`, 'pipeline');
-    }
-  }
-  const res = jobSchema.safeParse(raw);
-  if (!res.success) {
-    const issue = res.error.issues[0]!;
-    const path = issue.path.map(String).join('.');
-    throw new InvalidJobSpec(`job.json: ${path ? path + ': ' : ''}${issue.message}`, path || 'job.json');
-  }
-  return res.data;
+/** A pipeline's job schema: the common fields plus its own inputs and params. */
+export function jobSchemaFor<P extends string, I extends z.ZodType, Q extends z.ZodType>(pipeline: P, inputs: I, params: Q) {
+  return z.object({ ...commonJobFields, pipeline: z.literal(pipeline), inputs, params }).strict();
 }
 
-export function parseJobText(text: string, source: string): Job {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InvalidJobSpec(`${source} is not valid JSON: ${(e as Error).message}`, source);
-  }
-  return parseJob(raw);
+export type Budget = z.infer<typeof budgetSchema>;
+
+/** What generic code (runner, planner, failure path) may rely on in any job. */
+export interface JobCommon {
+  jobId: string;
+  pipeline: string;
+  seed: number;
+  budget: Budget;
 }

@@ -1,8 +1,8 @@
 import { InvalidJobSpec } from '../errors.ts';
-import { parseJobText } from '../jobs/spec.ts';
+import { parseJobText } from '../jobs/parse.ts';
 import { readUri } from '../storage/index.ts';
 import type { TaskEnv } from '../runtime/task.ts';
-import { validateGlm } from './glm/validate.ts';
+import { PIPELINES } from './registry.ts';
 
 export interface ValidateResult {
   jobId: string;
@@ -21,7 +21,7 @@ export async function validateJob(env: TaskEnv, jobUri: string): Promise<Validat
   const resultsDir = env.layout.results(job.jobId);
   await env.store.delete(`${resultsDir}/result.json`);
   await env.store.delete(`${resultsDir}/error.json`);
-  const ctx = await validateGlm(env, job, jobUri);
+  const { workDir } = await PIPELINES[job.pipeline]!.validate(env, job as never, jobUri);
   await env.store.put(`${resultsDir}/job.json`, JSON.stringify(job, null, 2) + '\n');
-  return { jobId: job.jobId, pipeline: job.pipeline, context: `${ctx.workDir}/context.json` };
+  return { jobId: job.jobId, pipeline: job.pipeline, context: `${workDir}/context.json` };
 }

@@ -1,4 +1,4 @@
-import type { GlmJob } from '../../jobs/spec.ts';
+import type { GlmJob } from './job.ts';
 import type { Store } from '../../storage/index.ts';
 import type { ModelSpec } from './design.ts';
 

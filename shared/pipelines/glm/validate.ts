@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EmptyData, InvalidNifti, InvalidParameter } from '../../errors.ts';
-import type { GlmJob } from '../../jobs/spec.ts';
+import type { GlmJob } from './job.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, isGzip, readNiftiHeader } from '../../nifti/index.ts';
 import type { NiftiHeader } from '../../nifti/index.ts';

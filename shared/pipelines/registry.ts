@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import type { TaskEnv } from '../runtime/task.ts';
+import type { JobCommon } from '../jobs/spec.ts';
+import { glmJobSchema } from './glm/job.ts';
+import { validateGlm } from './glm/validate.ts';
+
+/** What the generic Validate task needs of a pipeline. */
+export interface PipelineEntry {
+  jobSchema: z.ZodType;
+  /** check inputs against the spec, write the context; return its key */
+  validate(env: TaskEnv, job: never, jobUri: string): Promise<{ workDir: string }>;
+}
+
+/**
+ * Every pipeline, by the name `job.json` uses. Each has `statemachines/<name>.asl.json`.
+ * Adding a pipeline = one entry here and its handlers in functions/index.ts.
+ */
+export const PIPELINES: Record<string, PipelineEntry> = {
+  glm: { jobSchema: glmJobSchema, validate: validateGlm as PipelineEntry['validate'] },
+};
+
+export type AnyJob = JobCommon & { inputs: unknown; params: unknown };
