@@ -100,4 +100,5 @@ program
   });
 
 
+(await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);

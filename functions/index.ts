@@ -4,6 +4,15 @@ import { handler as glmPrepare } from './glm-prepare.ts';
 import { handler as glmMask } from './glm-mask.ts';
 import { handler as glmSlab } from './glm-slab.ts';
 import { handler as glmReduce } from './glm-reduce.ts';
+import { handler as alePlan } from './ale-plan.ts';
+import { handler as aleObserve } from './ale-observe.ts';
+import { handler as aleMonteCarlo } from './ale-montecarlo.ts';
+import { handler as aleReduce } from './ale-reduce.ts';
+import { handler as rehoPlan } from './reho-plan.ts';
+import { handler as rehoSlab } from './reho-slab.ts';
+import { handler as rehoSubject } from './reho-subject.ts';
+import { handler as rehoGroup } from './reho-group.ts';
+import { handler as rehoReduce } from './reho-reduce.ts';
 import { handler as recordFailure } from './record-failure.ts';
 
 /**
@@ -17,5 +26,14 @@ export const handlers: Record<string, (event: never) => Promise<unknown>> = {
   GlmMask: glmMask,
   GlmSlab: glmSlab,
   GlmReduce: glmReduce,
+  AlePlan: alePlan,
+  AleObserve: aleObserve,
+  AleMonteCarlo: aleMonteCarlo,
+  AleReduce: aleReduce,
+  RehoPlan: rehoPlan,
+  RehoSlab: rehoSlab,
+  RehoSubject: rehoSubject,
+  RehoGroup: rehoGroup,
+  RehoReduce: rehoReduce,
   RecordFailure: recordFailure,
 };

@@ -54,3 +54,5 @@ export function errorRecord(err: unknown): { error: string; message: string; inp
   if (err instanceof Error) return { error: err.name || 'Error', message: err.message, input: '' };
   return { error: 'Error', message: String(err), input: '' };
 }
+/** A coordinate file (Sleuth text or NiMARE JSON) is malformed; the message names the line or field. */
+export const InvalidCoordinates = named('InvalidCoordinates');

@@ -31,7 +31,11 @@ export const TASKS = {
   prepare: { memoryMb: 2048, timeoutSeconds: 300 },
   mask: { memoryMb: 2048, timeoutSeconds: 600 },
   glmSlab: { memoryMb: 3008, timeoutSeconds: 900 },
+  aleObserve: { memoryMb: 2048, timeoutSeconds: 300 },
+  aleMonteCarlo: { memoryMb: 1769, timeoutSeconds: 900 },
   reduce: { memoryMb: 3008, timeoutSeconds: 900 },
+  rehoSlab: { memoryMb: 3008, timeoutSeconds: 900 },
+  rehoSubject: { memoryMb: 2048, timeoutSeconds: 300 },
   recordFailure: { memoryMb: 256, timeoutSeconds: 60 },
 } as const;
 export type TaskType = keyof typeof TASKS;

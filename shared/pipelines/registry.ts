@@ -3,6 +3,10 @@ import type { TaskEnv } from '../runtime/task.ts';
 import type { JobCommon } from '../jobs/spec.ts';
 import { glmJobSchema } from './glm/job.ts';
 import { validateGlm } from './glm/validate.ts';
+import { aleJobSchema } from './ale/job.ts';
+import { validateAle } from './ale/validate.ts';
+import { rehoJobSchema } from './reho/job.ts';
+import { validateReho } from './reho/validate.ts';
 
 /** What the generic Validate task needs of a pipeline. */
 export interface PipelineEntry {
@@ -17,6 +21,8 @@ export interface PipelineEntry {
  */
 export const PIPELINES: Record<string, PipelineEntry> = {
   glm: { jobSchema: glmJobSchema, validate: validateGlm as PipelineEntry['validate'] },
+  ale: { jobSchema: aleJobSchema, validate: validateAle as PipelineEntry['validate'] },
+  reho: { jobSchema: rehoJobSchema, validate: validateReho as PipelineEntry['validate'] },
 };
 
 export type AnyJob = JobCommon & { inputs: unknown; params: unknown };

@@ -19,6 +19,11 @@
  * - Student t: tail = ½·I_{ν/(ν+t²)}(ν/2, ½); the complementary central probability
  *   ½·I_{t²/(ν+t²)}(½, ν/2) is computed directly for small |t| so neither is formed by
  *   subtraction when it matters.
+ *
+ * Accuracy (checked against mpmath at 50 digits): normal tail, log tail and quantile ~1e-16
+ * relative; log P(T > t) and t→z ~1e-14 relative or better for df ≤ 1000 (P itself, when taken
+ * from its log far out, carries |log P|·1e-16). For large df the continued fraction near
+ * x ≈ 1 loses about 1e-16·df/t² relative (≈1e-12 at df = 1e5, t = 2).
  */
 
 const LN_SQRT_2PI = 0.918938533204672741780329736406; // log(sqrt(2π))
@@ -511,7 +516,7 @@ function tToZPos(t: number, k: TConst): number {
 export function tToZ(t: number, df: number): number {
   if (Number.isNaN(t) || !validDf(df)) return NaN;
   if (df === Infinity) return t;
-  if (t === 0) return 0;
+  if (t === 0) return t; // keeps the sign of −0
   if (t === Infinity) return Infinity;
   if (t === -Infinity) return -Infinity;
   const k = tConst(df);

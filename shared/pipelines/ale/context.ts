@@ -1,0 +1,64 @@
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { AleJob } from './job.ts';
+import type { Store } from '../../storage/index.ts';
+import { readNifti } from '../../nifti/index.ts';
+import { readUri } from '../../storage/index.ts';
+import { makeGrid } from '../../ale/ale.ts';
+import type { AleGrid } from '../../ale/ale.ts';
+import type { ExperimentInput } from '../../ale/analysis.ts';
+
+/** The bundled default mask (GingerALE-style "more conservative" 2 mm MNI brain mask; see assets/ale/README.md). */
+export const DEFAULT_MASK_URI = pathToFileURL(fileURLToPath(new URL('../../../assets/ale/MNI152_2x2x2_brainmask.nii.gz', import.meta.url))).href;
+
+export interface AleContext {
+  jobId: string;
+  specHash: string;
+  jobUri: string;
+  job: AleJob;
+  coordinatesFormat: string;
+  warnings: string[];
+  experiments: ExperimentInput[];
+  maskUri: string;
+  maskSource: 'inputs.mask' | 'bundled';
+  atlasUri?: string;
+  atlasLabelsUri?: string;
+  /** Monte-Carlo shards: iterations [k0, k1) */
+  batches: { index: number; k0: number; k1: number }[];
+  workDir: string;
+  resultsDir: string;
+}
+
+export const keys = {
+  context: (workDir: string) => `${workDir}/context.json`,
+  estimate: (workDir: string) => `${workDir}/estimate.json`,
+  observed: (workDir: string) => `${workDir}/observed.json`,
+  batch: (workDir: string, b: number) => `${workDir}/montecarlo/${String(b).padStart(6, '0')}.f64`,
+  metrics: (workDir: string) => `${workDir}/metrics/`,
+};
+
+export async function loadContext(store: Store, contextKey: string): Promise<AleContext> {
+  return JSON.parse(await store.getText(contextKey)) as AleContext;
+}
+
+export async function loadGrid(ctx: AleContext): Promise<AleGrid> {
+  const m = readNifti(await readUri(ctx.maskUri), ctx.maskSource === 'bundled' ? 'bundled mask' : 'inputs.mask');
+  return makeGrid([m.header.dims[0]!, m.header.dims[1]!, m.header.dims[2]!], m.header.affine, m.data);
+}
+
+/** Iteration batches: forced size, else about one per allowed concurrent shard (at least 25 iterations each). */
+export function planBatches(iterations: number, maxConcurrency: number, batchSize?: number): { index: number; k0: number; k1: number }[] {
+  const size = batchSize ?? Math.max(25, Math.ceil(iterations / Math.max(1, maxConcurrency)));
+  const out: { index: number; k0: number; k1: number }[] = [];
+  for (let k0 = 0, i = 0; k0 < iterations; k0 += size, i++) out.push({ index: i, k0, k1: Math.min(iterations, k0 + size) });
+  return out;
+}
+
+export function f64(bytes: Uint8Array): Float64Array {
+  const out = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+export function asBytes(a: Float64Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}

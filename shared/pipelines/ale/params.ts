@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Inputs of an ale job: keys relative to the folder holding job.json, or file:// / s3:// URIs. */
+export const aleInputsSchema = z
+  .object({
+    coordinates: z.string().min(1).describe('Sleuth / GingerALE text file or NiMARE dataset JSON'),
+    mask: z.string().min(1).optional().describe('analysis mask (NIfTI, non-zero = in, isotropic grid); default: the bundled GingerALE-style 2 mm MNI brain mask'),
+    atlas: z.string().min(1).optional().describe('label atlas (NIfTI on the mask grid) for cluster peak labels'),
+    atlasLabels: z.string().min(1).optional().describe('label table of the atlas (CSV/TSV index,name; AAL txt; LUT)'),
+  })
+  .strict();
+
+export const aleParamsSchema = z
+  .object({
+    clusterFormingP: z.number().gt(0).lt(1).default(0.001).describe('voxel-level p of the cluster-forming threshold'),
+    iterations: z.number().int().min(10).max(1_000_000).default(10000).describe('Monte-Carlo iterations of the FWE null'),
+    fweAlpha: z.array(z.number().gt(0).lt(1)).min(1).max(5).default([0.05, 0.01]).describe('cluster-level FWE levels: one cfwe map and extent threshold each'),
+    coordinateToVoxel: z.enum(['truncate', 'round']).default('truncate').describe('mm -> voxel: truncate toward zero (reference behaviour) or round to nearest'),
+    kernel: z.literal('sample-size').default('sample-size').describe('Eickhoff 2009 sample-size dependent Gaussian kernels'),
+    batchSize: z.number().int().min(1).max(100_000).optional().describe('Monte-Carlo iterations per shard (never changes results)'),
+  })
+  .strict();
+
+export type AleInputs = z.infer<typeof aleInputsSchema>;
+export type AleParams = z.infer<typeof aleParamsSchema>;

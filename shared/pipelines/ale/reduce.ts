@@ -1,0 +1,234 @@
+import { actualCost } from '../../jobs/cost.ts';
+import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
+import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
+import { readUri } from '../../storage/index.ts';
+import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
+import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
+import { observeAle } from '../../ale/analysis.ts';
+import { aleClusters } from '../../ale/clusters.ts';
+import { minClusterSize, nullToP, sortedNull } from '../../ale/fwe.ts';
+import { f64, keys, loadContext, loadGrid } from './context.ts';
+import type { AleContext } from './context.ts';
+import { describeAle } from './report.ts';
+
+export interface AleClusterRecord {
+  voxels: number;
+  volumeMm3: number;
+  peakAle: number;
+  peakMni: [number, number, number];
+  mass: number;
+  pFweSize: number;
+  pFweMass: number;
+  label: string;
+  /** percent of the cluster's summed ALE lost when the experiment is left out */
+  contributions: Record<string, number>;
+}
+
+export interface AleResult {
+  pipeline: 'ale';
+  status: 'succeeded';
+  jobId: string;
+  specHash: string;
+  nExperiments: number;
+  nFoci: number;
+  nSubjects: number;
+  maskVoxels: number;
+  maskSource: string;
+  coordinateToVoxel: string;
+  maxAle: number;
+  maxAleMni: [number, number, number];
+  nVoxelsP001: number;
+  clusterFormingP: number;
+  clusterFormingAle: number;
+  iterations: number;
+  /** per alpha: smallest surviving cluster (voxels); null when the iterations cannot resolve alpha */
+  cfwe: Record<string, number | null>;
+  clusters: AleClusterRecord[];
+  warnings: string[];
+  shards: { batches: number };
+  cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
+  outputs: string[];
+  methods: string;
+}
+
+const round = (x: number, d = 6) => Number(x.toPrecision(d + 1));
+
+function csvField(s: string | number): string {
+  const t = String(s);
+  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+}
+
+/** Combine the Monte-Carlo batches in shard order, infer clusters, write every output (result.json last). */
+export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
+  const ctx: AleContext = await loadContext(env.store, contextKey);
+  const { workDir, resultsDir } = ctx;
+  const params = ctx.job.params;
+  const grid = await loadGrid(ctx);
+  const [nx, ny] = grid.dims;
+  const nVox = grid.mask.length;
+  const voxMm3 = grid.voxelMm ** 3;
+  const obs = observeAle(grid, ctx.experiments, params.coordinateToVoxel, params.clusterFormingP);
+  const ss = obs.clusterFormingAle;
+
+  const iters = params.iterations;
+  const maxAle = new Float64Array(iters);
+  const maxSize = new Float64Array(iters);
+  const maxMass = new Float64Array(iters);
+  for (const b of ctx.batches) {
+    const r = f64(await env.store.get(keys.batch(workDir, b.index)));
+    for (let k = b.k0; k < b.k1; k++) {
+      const o = (k - b.k0) * 3;
+      maxAle[k] = r[o]!;
+      maxSize[k] = r[o + 1]!;
+      maxMass[k] = r[o + 2]!;
+    }
+  }
+  const nullAle = sortedNull(maxAle);
+  const nullSize = sortedNull(maxSize);
+  const nullMass = sortedNull(maxMass);
+
+  let atlas: Float32Array | undefined;
+  let labels: Map<number, string> | undefined;
+  if (ctx.atlasUri) atlas = readNifti(await readUri(ctx.atlasUri), 'inputs.atlas').data;
+  if (ctx.atlasLabelsUri) labels = parseLabelTable(new TextDecoder().decode(await readUri(ctx.atlasLabelsUri)), 'inputs.atlasLabels');
+
+  const ijkOf = (v: number) => [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))] as const;
+  const mniOf = (v: number) => voxelToMm(grid.affine, ...ijkOf(v)).map((x) => round(x, 4)) as [number, number, number];
+
+  const { clusters, labels: clusterLabels } = aleClusters(grid, obs.ale, ss);
+  // leave-one-experiment-out contributions on the supra-threshold voxels
+  const supraIdx = new Map<number, number>();
+  for (let v = 0; v < nVox; v++) if (clusterLabels[v]) supraIdx.set(v, supraIdx.size);
+  const nE = ctx.experiments.length;
+  const maAt = new Float64Array(nE * supraIdx.size);
+  obs.ma.forEach((m, e) => {
+    for (let c = 0; c < m.index.length; c++) {
+      const s = supraIdx.get(m.index[c]!);
+      if (s !== undefined) maAt[e * supraIdx.size + s] = m.value[c]!;
+    }
+  });
+  const sumAle = new Float64Array(clusters.length);
+  const sumWithout = new Float64Array(clusters.length * nE);
+  const clusterPos = new Map(clusters.map((c, i) => [c.label, i]));
+  for (const [v, s] of supraIdx) {
+    const ci = clusterPos.get(clusterLabels[v]!)!;
+    sumAle[ci]! += obs.ale[v]!;
+    for (let e = 0; e < nE; e++) {
+      let q = 1;
+      for (let f = 0; f < nE; f++) if (f !== e) q *= 1 - maAt[f * supraIdx.size + s]!;
+      sumWithout[ci * nE + e]! += 1 - q;
+    }
+  }
+
+  const records: AleClusterRecord[] = clusters.map((c, ci) => ({
+    voxels: c.voxels,
+    volumeMm3: c.voxels * voxMm3,
+    peakAle: c.peakAle,
+    peakMni: mniOf(c.peakIndex),
+    mass: c.mass,
+    pFweSize: nullToP(nullSize, c.voxels),
+    pFweMass: nullToP(nullMass, c.mass),
+    label: atlas && labels ? labelAtVoxel(atlas, labels, c.peakIndex) : atlas ? String(Math.round(atlas[c.peakIndex]!)) : '',
+    contributions: Object.fromEntries(ctx.experiments.map((x, e) => [x.id, round((100 * (sumAle[ci]! - sumWithout[ci * nE + e]!)) / sumAle[ci]!, 4)])),
+  }));
+
+  const outputs: string[] = [];
+  const put = async (rel: string, body: Uint8Array | string) => {
+    await env.store.put(`${resultsDir}/${rel}`, body);
+    outputs.push(rel);
+  };
+  const pixdim: [number, number, number] = [grid.voxelMm, grid.voxelMm, grid.voxelMm];
+  const writeMap = (rel: string, data: Float64Array, description: string) =>
+    put(rel, writeNifti({ dims: grid.dims, affine: grid.affine, pixdim, data: Float32Array.from(data) }, { datatype: 'float32', description }));
+
+  let maxIdx = grid.maskIndex[0]!;
+  let nP001 = 0;
+  const logp = new Float64Array(nVox);
+  for (const v of grid.maskIndex) {
+    if (obs.ale[v]! > obs.ale[maxIdx]!) maxIdx = v;
+    if (obs.p[v]! < 0.001) nP001++;
+    logp[v] = -Math.log10(nullToP(nullAle, obs.ale[v]!));
+  }
+  const pMap = Float64Array.from(obs.p, (p, v) => (grid.mask[v] ? p : 0));
+  await writeMap('maps/ale.nii.gz', obs.ale, 'ALE');
+  await writeMap('maps/p.nii.gz', pMap, 'ALE voxel p (histogram null)');
+  await writeMap('maps/z.nii.gz', obs.z, 'ALE z');
+  const cfwe: Record<string, number | null> = {};
+  for (const alpha of params.fweAlpha) {
+    const key = String(alpha);
+    cfwe[key] = minClusterSize(nullSize, alpha);
+    const keep = new Set(clusters.filter((_, i) => records[i]!.pFweSize < alpha).map((c) => c.label));
+    const map = new Float64Array(nVox);
+    for (let v = 0; v < nVox; v++) if (keep.has(clusterLabels[v]!)) map[v] = obs.z[v]!;
+    await writeMap(`maps/cfwe_${key}_z.nii.gz`, map, `z in clusters with size FWE p < ${key}`);
+  }
+  await writeMap('maps/voxel_fwe_logp.nii.gz', logp, '-log10 voxel FWE p (Monte-Carlo max ALE)');
+
+  const ids = ctx.experiments.map((e) => e.id);
+  const header = ['cluster', 'voxels', 'volume_mm3', 'peak_ale', 'peak_x', 'peak_y', 'peak_z', 'mass', 'p_fwe_size', 'p_fwe_mass', 'label', ...ids.map((id) => `contribution_pct:${id}`)];
+  const rows = records.map((r, i) =>
+    [i + 1, r.voxels, r.volumeMm3, round(r.peakAle, 7), ...r.peakMni, round(r.mass, 7), round(r.pFweSize, 6), round(r.pFweMass, 6), r.label, ...ids.map((id) => r.contributions[id]!)].map(csvField).join(','),
+  );
+  await put('tables/clusters.csv', [header.map(csvField).join(','), ...rows].join('\n') + '\n');
+
+  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
+  const metrics: { task: TaskType; billedMs: number }[] = [];
+  for await (const k of env.store.list(keys.metrics(workDir))) metrics.push(JSON.parse(await env.store.getText(k)) as TaskMetrics);
+  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
+  const transitions = 10 + 2 * ctx.batches.length + 4;
+  const actual = actualCost(metrics, transitions);
+  const result: AleResult = {
+    pipeline: 'ale',
+    status: 'succeeded',
+    jobId: ctx.jobId,
+    specHash: ctx.specHash,
+    nExperiments: ctx.experiments.length,
+    nFoci: ctx.experiments.reduce((a, e) => a + e.foci.length, 0),
+    nSubjects: ctx.experiments.reduce((a, e) => a + e.sampleSize, 0),
+    maskVoxels: grid.maskIndex.length,
+    maskSource: ctx.maskSource,
+    coordinateToVoxel: params.coordinateToVoxel,
+    maxAle: obs.ale[maxIdx]!,
+    maxAleMni: mniOf(maxIdx),
+    nVoxelsP001: nP001,
+    clusterFormingP: params.clusterFormingP,
+    clusterFormingAle: ss,
+    iterations: iters,
+    cfwe,
+    clusters: records,
+    warnings: ctx.warnings,
+    shards: { batches: ctx.batches.length },
+    cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
+    outputs: [],
+    methods: '',
+  };
+  result.methods = describeAle(ctx, result);
+  await put('report.html', renderReport(ctx, result));
+  result.outputs = [...outputs, 'result.json'];
+  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
+  return { result: `${resultsDir}/result.json` };
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function renderReport(ctx: AleContext, r: AleResult): string {
+  const rows = r.clusters
+    .map((k, i) => {
+      const top = Object.entries(k.contributions).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([id, pct]) => `${esc(id)} ${pct.toFixed(1)}%`).join('; ');
+      return `<tr><td>${i + 1}</td><td>${k.voxels}</td><td>${k.volumeMm3}</td><td>${k.peakAle.toFixed(5)}</td><td>${k.peakMni.join(', ')}</td><td>${k.pFweSize.toFixed(4)}</td><td>${k.pFweMass.toFixed(4)}</td><td>${esc(k.label)}</td><td style="text-align:left">${top}</td></tr>`;
+    })
+    .join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}th{background:#f4f4f4}</style></head>
+<body><h1>neuroburst — ${esc(ctx.jobId)} (ale)</h1>
+<h2>Methods</h2><p>${esc(r.methods)}</p>
+<p>Maximum ALE ${r.maxAle.toFixed(7)} at MNI (${r.maxAleMni.join(', ')}); ${r.nVoxelsP001} voxels with p &lt; 0.001; cluster-forming ALE ${r.clusterFormingAle}.
+cFWE extent thresholds: ${Object.entries(r.cfwe).map(([a, s]) => `α ${a}: ${s} voxels`).join(', ')}.
+Cost: estimated $${r.cost.estimatedUsd.toFixed(4)}, actual $${r.cost.actualUsd.toFixed(4)} (${r.cost.lambdaGbSeconds.toFixed(1)} GB-s).</p>
+${r.warnings.length ? `<p>Warnings: ${r.warnings.map(esc).join('<br>')}</p>` : ''}
+<table><thead><tr><th>#</th><th>voxels</th><th>mm³</th><th>peak ALE</th><th>peak MNI (mm)</th><th>p FWE size</th><th>p FWE mass</th><th>label</th><th>largest contributions</th></tr></thead><tbody>${rows || '<tr><td colspan="9">no supra-threshold cluster</td></tr>'}</tbody></table>
+</body></html>
+`;
+}

@@ -1,0 +1,70 @@
+import type { Store } from '../../storage/index.ts';
+import type { Grid } from '../glm/context.ts';
+import type { RehoJob } from './job.ts';
+import type { PreprocessSteps } from './params.ts';
+
+export interface RehoSubject {
+  id: string;
+  group: string;
+  func: string;
+  confounds?: string;
+  wmCsf?: string;
+  /** volumes in the file */
+  volumes: number;
+  tr: number;
+  /** uncompressed .nii: slab workers use ranged reads */
+  ranged: boolean;
+  row: Record<string, string>;
+}
+
+/** Everything later stages need, written once by Validate as context.json. */
+export interface RehoContext {
+  jobId: string;
+  specHash: string;
+  jobUri: string;
+  job: RehoJob;
+  steps: PreprocessSteps;
+  subjects: RehoSubject[];
+  grid: Grid;
+  maskUri?: string;
+  workDir: string;
+  resultsDir: string;
+}
+
+/** One ReHo shard: one subject, planes z0..z1-1. */
+export interface RehoShard {
+  index: number;
+  subject: number;
+  slab: number;
+  z0: number;
+  z1: number;
+}
+
+const pad = (i: number) => String(i).padStart(5, '0');
+
+/** Intermediate keys: pure functions of (work dir, stage, shard), so a re-run resumes. */
+export const keys = {
+  context: (w: string) => `${w}/context.json`,
+  estimate: (w: string) => `${w}/estimate.json`,
+  plan: (w: string) => `${w}/plan.json`,
+  qc: (w: string, s: number) => `${w}/qc/${pad(s)}.json`,
+  slabReho: (w: string, s: number, slab: number) => `${w}/reho/${pad(s)}/${pad(slab)}.f32`,
+  slabMask: (w: string, s: number, slab: number) => `${w}/reho/${pad(s)}/${pad(slab)}.mask.u8`,
+  subjectStats: (w: string, s: number) => `${w}/subjects/${pad(s)}.json`,
+  group: (w: string) => `${w}/group.json`,
+  metrics: (w: string) => `${w}/metrics/`,
+};
+
+export async function loadContext(store: Store, contextKey: string): Promise<RehoContext> {
+  return JSON.parse(await store.getText(contextKey)) as RehoContext;
+}
+
+/** Map names of one subject under the results folder. */
+export function mapNames(id: string) {
+  return {
+    reho: `maps/sub-${id}_reho.nii.gz`,
+    mreho: `maps/sub-${id}_mreho.nii.gz`,
+    zreho: `maps/sub-${id}_zreho.nii.gz`,
+    szreho: `maps/sub-${id}_szreho.nii.gz`,
+  };
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { glmParamsSchema } from '../glm/params.ts';
+
+/** Inputs of a reho job: keys relative to the folder holding job.json, or file:// / s3:// URIs. */
+export const rehoInputsSchema = z
+  .object({
+    participants: z.string().min(1).describe('TSV or CSV with participant_id, group (for params.group), covariates, the 4-D func column and the confounds column'),
+    funcColumn: z.string().min(1).default('func').describe('column naming each subject 4-D NIfTI (MNI space, one grid for all subjects)'),
+    confoundsColumn: z.string().min(1).default('confounds').describe('column naming an fMRIPrep confounds TSV or an SPM-style 6-column motion file'),
+    wmCsfColumn: z.string().min(1).default('wm_csf').describe('optional column naming a 2-column text file of WM and CSF mean signals (overrides the TSV columns)'),
+    mask: z.string().min(1).optional().describe('brain mask (NIfTI on the func grid, non-zero = in); without it each subject uses the voxels whose series is not all zero'),
+  })
+  .strict();
+
+const stepsSchema = z
+  .object({
+    dropVolumes: z.boolean().default(true).describe('drop the first params.dropVolumes volumes'),
+    nuisance: z.boolean().default(true).describe('regress out [1, t, Friston-24, spikes, WM, CSF]'),
+    trend: z.boolean().default(true).describe('linear trend column in the nuisance design'),
+    friston24: z.boolean().default(true).describe('Friston-24 motion columns in the nuisance design'),
+    spikes: z.boolean().default(true).describe('one spike column per volume with FD > params.fdThreshold'),
+    wmCsf: z.boolean().default(true).describe('WM and CSF mean-signal columns (the confounds must provide them)'),
+    bandpass: z.boolean().default(true).describe('ideal FFT band-pass params.bandpassHz, mean added back'),
+    exclusion: z.boolean().default(true).describe('exclude subjects by params.exclusion (listed in tables/qc_motion.csv)'),
+  })
+  .strict();
+
+export const PREPROCESS_ALL = stepsSchema.parse({});
+export type PreprocessSteps = z.infer<typeof stepsSchema>;
+
+export const rehoParamsSchema = z
+  .object({
+    preprocess: z.union([z.boolean(), stepsSchema]).default(true).describe('true = every step (the study protocol), false = ReHo on the data as given, or per-step switches'),
+    dropVolumes: z.number().int().min(0).default(5),
+    fdThreshold: z.number().positive().default(0.2).describe('Power FD (mm) above which a volume gets a spike regressor'),
+    fdRadiusMm: z.number().positive().default(50).describe('head radius converting rotations to mm in Power FD'),
+    exclusion: z
+      .object({
+        maxTranslationMm: z.number().positive().default(3),
+        maxRotationDeg: z.number().positive().default(3),
+        maxSpikeFraction: z.number().min(0).max(1).default(0.1),
+      })
+      .strict()
+      .default({ maxTranslationMm: 3, maxRotationDeg: 3, maxSpikeFraction: 0.1 }),
+    bandpassHz: z.tuple([z.number().min(0), z.number().min(0)]).default([0.01, 0.08]).describe('[low, high] Hz; high 0 = high-pass only'),
+    tr: z.number().positive().optional().describe('repetition time (s); default from each func header'),
+    neighbours: z.union([z.literal(27), z.literal(19), z.literal(7)]).default(27),
+    smoothFwhmMm: z.number().min(0).max(30).default(6).describe('SPM Gaussian FWHM for szReHo'),
+    zOrder: z.enum(['zThenSmooth', 'smoothThenZ']).default('zThenSmooth').describe('zThenSmooth as DPARSF (default); smoothThenZ as the study text'),
+    slabs: z.number().int().min(1).max(4096).optional().describe('force the number of slabs per subject (results never depend on it)'),
+    group: glmParamsSchema.optional().describe('group GLM over the szReHo maps (glm params); without it only subject maps are written'),
+  })
+  .strict();
+
+export type RehoInputs = z.infer<typeof rehoInputsSchema>;
+export type RehoParams = z.infer<typeof rehoParamsSchema>;
+
+/** Effective per-step switches. */
+export function stepsOf(p: RehoParams): PreprocessSteps {
+  if (p.preprocess === true) return { ...PREPROCESS_ALL };
+  if (p.preprocess === false) return { dropVolumes: false, nuisance: false, trend: false, friston24: false, spikes: false, wmCsf: false, bandpass: false, exclusion: false };
+  return p.preprocess;
+}
+
+/** Whether motion confounds must be read. */
+export function needsConfounds(s: PreprocessSteps): boolean {
+  return s.exclusion || (s.nuisance && (s.friston24 || s.spikes || s.wmCsf));
+}

@@ -1,0 +1,102 @@
+import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
+import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
+import { readNifti } from '../../nifti/index.ts';
+import { readUri } from '../../storage/index.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import type { MotionQc } from '../../reho/motion.ts';
+import { planSlabs } from '../glm/plan.ts';
+import { keys, loadContext } from './context.ts';
+import type { RehoContext, RehoShard } from './context.ts';
+import { subjectPreproc } from './preprocess.ts';
+
+/** Single-core speed of the ReHo slab worker (bench/reho.ts): ms per in-region voxel·volume (read, clean, rank, W). */
+export const REHO_MS_PER_VOXEL_VOLUME = 3.5e-4;
+/** Voxel·volumes one slab shard should hold. */
+export const VOXEL_VOLUMES_PER_SLAB = 20_000_000;
+
+export interface RehoPlan {
+  slabs: { z0: number; z1: number }[];
+  included: number[];
+  excluded: { subject: number; id: string; reasons: string[] }[];
+}
+
+export interface PlanResult {
+  shards: RehoShard[];
+  subjects: number[];
+  group: boolean;
+  maxConcurrency: number;
+  estimatedUsd: number;
+}
+
+export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number, maskVoxels: number): CostEstimate {
+  const [nx, ny, nz] = ctx.grid.dims;
+  const nVox = nx * ny * nz;
+  const T = Math.max(...ctx.subjects.map((s) => s.volumes));
+  const regionVox = (maskVoxels * (nz / nSlabs + 2)) / nz;
+  const n = ctx.subjects.length;
+  const stages: StageEstimate[] = [
+    { stage: 'validate', task: 'validate', shards: 1, msPerShard: n * 20 },
+    { stage: 'plan', task: 'plan', shards: 1, msPerShard: n * 5 },
+    { stage: 'reho', task: 'rehoSlab', shards: nIncluded * nSlabs, msPerShard: regionVox * T * REHO_MS_PER_VOXEL_VOLUME + (nVox * T * 4) / 2e5 },
+    { stage: 'maps', task: 'rehoSubject', shards: nIncluded, msPerShard: nVox * 4 * SPEED.prepareMsPerVoxel },
+    { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: n * 5 },
+  ];
+  if (ctx.job.params.group) {
+    const cols = ctx.job.params.group.contrasts.length * 4;
+    stages.push(
+      { stage: 'group-setup', task: 'plan', shards: 1, msPerShard: n * 5 },
+      { stage: 'group-prepare', task: 'prepare', shards: nIncluded, msPerShard: nVox * SPEED.prepareMsPerVoxel },
+      { stage: 'group-mask', task: 'mask', shards: 1, msPerShard: nVox * nIncluded * SPEED.maskMsPerVoxelSubject },
+      { stage: 'group-slabs', task: 'glmSlab', shards: 1, msPerShard: nVox * nIncluded * cols * SPEED.glmMsPerVoxelSubjectColumn },
+      { stage: 'group-reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.job.params.group.contrasts.length * SPEED.reduceMsPerVoxel },
+    );
+  }
+  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + 20 }, ctx.job.budget.maxConcurrency);
+}
+
+/**
+ * Motion QC of every subject (exclusions listed, never dropped silently), the slab plan,
+ * the cost estimate (refusing a job over budget before any fan-out) and the shard list.
+ */
+export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanResult> {
+  const ctx = await loadContext(env.store, contextKey);
+  const [nx, ny, nz] = ctx.grid.dims;
+  const plane = nx * ny;
+  const qcs: (MotionQc | undefined)[] = new Array(ctx.subjects.length);
+  const BATCH = 16; // confounds files are small; read a few at a time
+  for (let b = 0; b < ctx.subjects.length; b += BATCH) {
+    const idx = Array.from({ length: Math.min(BATCH, ctx.subjects.length - b) }, (_, k) => b + k);
+    await Promise.all(
+      idx.map(async (s) => {
+        const pre = await subjectPreproc(ctx, s);
+        qcs[s] = pre.qc;
+        const rec = { id: ctx.subjects[s]!.id, drop: pre.drop, volumes: pre.T, qc: pre.qc ?? null, nuisanceColumns: pre.model?.columns ?? [], droppedColumns: pre.model?.dropped ?? [] };
+        await env.store.put(keys.qc(ctx.workDir, s), JSON.stringify(rec));
+      }),
+    );
+  }
+  const included = ctx.subjects.flatMap((_, s) => (qcs[s]?.excluded ? [] : [s]));
+  const excluded = ctx.subjects.flatMap((subj, s) => (qcs[s]?.excluded ? [{ subject: s, id: subj.id, reasons: qcs[s]!.reasons }] : []));
+
+  let planeCounts = Array.from({ length: nz }, () => plane);
+  if (ctx.maskUri) {
+    const m = readNifti(await readUri(ctx.maskUri), 'inputs.mask').data;
+    planeCounts = planeCounts.map((_, z) => {
+      let c = 0;
+      for (let v = z * plane; v < (z + 1) * plane; v++) if (m[v] !== 0 && Number.isFinite(m[v]!)) c++;
+      return c;
+    });
+  }
+  const T = Math.max(...ctx.subjects.map((s) => s.volumes));
+  const perSlabScale = (T * 4_000_000) / VOXEL_VOLUMES_PER_SLAB;
+  const slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
+  const maskVoxels = planeCounts.reduce((a, b) => a + b, 0);
+  const plan: RehoPlan = { slabs, included, excluded };
+  await env.store.put(keys.plan(ctx.workDir), JSON.stringify(plan));
+  const est = estimateReho(ctx, included.length, slabs.length, maskVoxels);
+  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
+  enforceBudget(est, ctx.job.budget.maxUsd);
+  const shards: RehoShard[] = [];
+  for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
+  return { shards, subjects: included, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+}

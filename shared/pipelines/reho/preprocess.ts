@@ -1,0 +1,70 @@
+import { InvalidParticipants } from '../../errors.ts';
+import { readUri } from '../../storage/index.ts';
+import { parseConfounds } from '../../reho/confounds.ts';
+import { IdealBandpass } from '../../reho/filter.ts';
+import { friston24, motionQc, powerFd, spikeVolumes } from '../../reho/motion.ts';
+import type { MotionQc } from '../../reho/motion.ts';
+import { nuisanceDesign, nuisanceModel } from '../../reho/nuisance.ts';
+import type { NuisanceModel } from '../../reho/nuisance.ts';
+import type { RehoContext } from './context.ts';
+
+/** What one subject's series go through; rebuilt identically by every stage that needs it. */
+export interface SubjectPreproc {
+  /** volumes dropped from the start */
+  drop: number;
+  /** volumes kept */
+  T: number;
+  qc?: MotionQc;
+  spikes: number[];
+  model?: NuisanceModel;
+  bandpass?: IdealBandpass;
+}
+
+/** Read a subject's confounds and build its QC, nuisance model and filter (pure in its inputs). */
+export async function subjectPreproc(ctx: RehoContext, s: number): Promise<SubjectPreproc> {
+  const subj = ctx.subjects[s]!;
+  const p = ctx.job.params;
+  const steps = ctx.steps;
+  const drop = steps.dropVolumes ? p.dropVolumes : 0;
+  const T = subj.volumes - drop;
+  const out: SubjectPreproc = { drop, T, spikes: [] };
+  if (subj.confounds) {
+    const src = `${subj.id} ${ctx.job.inputs.confoundsColumn}`;
+    const text = new TextDecoder().decode(await readUri(subj.confounds));
+    const wmCsf = subj.wmCsf ? { text: new TextDecoder().decode(await readUri(subj.wmCsf)), source: `${subj.id} ${ctx.job.inputs.wmCsfColumn}` } : undefined;
+    const c = parseConfounds(text, src, wmCsf);
+    // the confounds either cover every volume of the file or only the kept ones
+    let skip: number;
+    if (c.T === subj.volumes) skip = drop;
+    else if (c.T === T) skip = 0;
+    else throw new InvalidParticipants(`${src}: ${c.T} rows, but the func file has ${subj.volumes} volumes${drop ? ` (${T} after dropping ${drop})` : ''}`, src);
+    const rp = c.rp.slice(skip * 6, (skip + T) * 6);
+    const wm = c.wm?.slice(skip, skip + T);
+    const csf = c.csf?.slice(skip, skip + T);
+    const fd = powerFd(rp, T, p.fdRadiusMm);
+    const spikes = spikeVolumes(fd, p.fdThreshold);
+    out.spikes = spikes;
+    out.qc = motionQc(rp, T, fd, spikes.length, p.exclusion);
+    if (!steps.exclusion) {
+      out.qc.excluded = false;
+      out.qc.reasons = [];
+    }
+    if (steps.nuisance) {
+      if (steps.wmCsf && !(wm && csf)) {
+        throw new InvalidParticipants(`${src}: no WM/CSF signals (need white_matter and csf columns or a ${ctx.job.inputs.wmCsfColumn} file), or set preprocess.wmCsf false`, src);
+      }
+      const design = nuisanceDesign(T, {
+        trend: steps.trend,
+        friston24: steps.friston24 ? friston24(rp, T) : undefined,
+        spikes: steps.spikes ? spikes : [],
+        wm: steps.wmCsf ? wm : undefined,
+        csf: steps.wmCsf ? csf : undefined,
+      });
+      out.model = nuisanceModel(design, src);
+    }
+  } else if (steps.nuisance && (steps.trend)) {
+    out.model = nuisanceModel(nuisanceDesign(T, { trend: true, spikes: [] }), subj.id);
+  }
+  if (steps.bandpass) out.bandpass = new IdealBandpass(T, subj.tr, p.bandpassHz, true);
+  return out;
+}

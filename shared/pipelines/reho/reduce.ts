@@ -1,0 +1,176 @@
+import { actualCost } from '../../jobs/cost.ts';
+import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
+import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
+import type { MotionQc } from '../../reho/motion.ts';
+import type { GlmResult } from '../glm/reduce.ts';
+import { keys, loadContext, mapNames } from './context.ts';
+import type { RehoContext } from './context.ts';
+import { GROUP_DIR } from './group.ts';
+import type { RehoPlan } from './plan.ts';
+import type { SubjectStats } from './subject.ts';
+
+export interface RehoSubjectResult {
+  id: string;
+  group: string;
+  excluded: boolean;
+  reasons: string[];
+  volumesUsed: number;
+  qc: MotionQc | null;
+  reho?: { mean: number; sd: number; maskVoxels: number; nonZero: number; max: number };
+}
+
+export interface RehoResult {
+  pipeline: 'reho';
+  status: 'succeeded';
+  jobId: string;
+  specHash: string;
+  settings: { preprocess: RehoContext['steps']; neighbours: number; smoothFwhmMm: number; zOrder: string; bandpassHz: [number, number]; dropVolumes: number; fdThreshold: number };
+  subjects: RehoSubjectResult[];
+  excluded: { id: string; reasons: string[] }[];
+  group: GlmResult | null;
+  shards: { subjects: number; slabs: number; rehoShards: number };
+  cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
+  outputs: string[];
+  methods: string;
+}
+
+const r6 = (x: number) => Number(x.toFixed(6));
+
+function csvField(s: string | number): string {
+  const t = String(s);
+  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+}
+
+async function readMetrics(env: TaskEnv, prefix: string): Promise<{ task: TaskType; billedMs: number }[]> {
+  const out: { task: TaskType; billedMs: number }[] = [];
+  for await (const k of env.store.list(prefix)) out.push(JSON.parse(await env.store.getText(k)) as TaskMetrics);
+  return out;
+}
+
+/** QC table, per-subject summary, group result (when run), report and result.json (last). */
+export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
+  const ctx = await loadContext(env.store, contextKey);
+  const { workDir, resultsDir } = ctx;
+  const p = ctx.job.params;
+  const plan = JSON.parse(await env.store.getText(keys.plan(workDir))) as RehoPlan;
+  const outputs: string[] = [];
+  const put = async (rel: string, body: string) => {
+    await env.store.put(`${resultsDir}/${rel}`, body);
+    outputs.push(rel);
+  };
+  const subjects: RehoSubjectResult[] = [];
+  for (const [s, subj] of ctx.subjects.entries()) {
+    const q = JSON.parse(await env.store.getText(keys.qc(workDir, s))) as { volumes: number; qc: MotionQc | null };
+    const excluded = !plan.included.includes(s);
+    const r: RehoSubjectResult = { id: subj.id, group: subj.group, excluded, reasons: q.qc?.reasons ?? [], volumesUsed: q.volumes, qc: q.qc };
+    if (!excluded) {
+      const st = JSON.parse(await env.store.getText(keys.subjectStats(workDir, s))) as SubjectStats;
+      r.reho = { mean: r6(st.mean), sd: r6(st.sd), maskVoxels: st.voxels, nonZero: st.nonZero, max: r6(st.maxReho) };
+      outputs.push(...Object.values(mapNames(subj.id)));
+    }
+    subjects.push(r);
+  }
+  const header = 'participant_id,group,volumes_used,mean_fd,max_fd,spikes,spike_percent,max_translation_mm,max_rotation_deg,excluded,reason';
+  const rows = subjects.map((r) =>
+    [
+      r.id,
+      r.group,
+      r.volumesUsed,
+      r.qc ? r6(r.qc.meanFd) : '',
+      r.qc ? r6(r.qc.maxFd) : '',
+      r.qc ? r.qc.spikes : '',
+      r.qc ? r6(100 * r.qc.spikeFraction) : '',
+      r.qc ? r6(r.qc.maxTranslationMm) : '',
+      r.qc ? r6(r.qc.maxRotationDeg) : '',
+      r.excluded ? 'yes' : 'no',
+      r.reasons.join('; '),
+    ]
+      .map(csvField)
+      .join(','),
+  );
+  await put('tables/qc_motion.csv', [header, ...rows].join('\n') + '\n');
+
+  let group: GlmResult | null = null;
+  const metrics = await readMetrics(env, keys.metrics(workDir));
+  if (p.group) {
+    group = JSON.parse(await env.store.getText(`${resultsDir}/${GROUP_DIR}/result.json`)) as GlmResult;
+    outputs.push(...group.outputs.map((o) => `${GROUP_DIR}/${o}`));
+    const g = JSON.parse(await env.store.getText(keys.group(workDir))) as { workDir: string };
+    metrics.push(...(await readMetrics(env, `${g.workDir}/metrics/`)));
+  }
+  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
+  const nShards = plan.included.length * plan.slabs.length;
+  const transitions = 8 + 2 * (nShards + plan.included.length) + 4 + (group ? 10 + 2 * (group.shards.subjects + group.shards.slabs) : 0);
+  const actual = actualCost(metrics, transitions);
+  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
+  const result: RehoResult = {
+    pipeline: 'reho',
+    status: 'succeeded',
+    jobId: ctx.jobId,
+    specHash: ctx.specHash,
+    settings: { preprocess: ctx.steps, neighbours: p.neighbours, smoothFwhmMm: p.smoothFwhmMm, zOrder: p.zOrder, bandpassHz: p.bandpassHz, dropVolumes: ctx.steps.dropVolumes ? p.dropVolumes : 0, fdThreshold: p.fdThreshold },
+    subjects,
+    excluded: plan.excluded.map((e) => ({ id: e.id, reasons: e.reasons })),
+    group,
+    shards: { subjects: plan.included.length, slabs: plan.slabs.length, rehoShards: nShards },
+    cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
+    outputs: [],
+    methods: '',
+  };
+  result.methods = describeReho(ctx, result);
+  await put('report.html', renderReport(ctx, result));
+  result.outputs = ['job.json', ...outputs, 'result.json'];
+  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
+  return { result: `${resultsDir}/result.json` };
+}
+
+export function describeReho(ctx: RehoContext, r: RehoResult): string {
+  const p = ctx.job.params;
+  const s = ctx.steps;
+  const parts = [`Regional homogeneity was computed with neuroburst for ${ctx.subjects.length} subject(s).`];
+  const pre: string[] = [];
+  if (s.dropVolumes && p.dropVolumes > 0) pre.push(`the first ${p.dropVolumes} volumes were discarded`);
+  if (s.nuisance) {
+    const cols = ['a constant', ...(s.trend ? ['a linear trend'] : []), ...(s.friston24 ? ['Friston-24 motion parameters'] : []), ...(s.spikes ? [`one spike regressor per volume with Power FD > ${p.fdThreshold} mm`] : []), ...(s.wmCsf ? ['white-matter and CSF mean signals'] : [])];
+    pre.push(`nuisance signals (${cols.join(', ')}; columns except the constant demeaned) were regressed out by OLS`);
+  }
+  if (s.bandpass) pre.push(`an ideal FFT band-pass of ${p.bandpassHz[0]}–${p.bandpassHz[1]} Hz was applied (mean added back)`);
+  parts.push(pre.length ? `Preprocessing: ${pre.join('; ')}.` : 'ReHo was computed on the data as given (no preprocessing).');
+  if (s.exclusion) {
+    parts.push(`Subjects were excluded when maximum translation exceeded ${p.exclusion.maxTranslationMm} mm, rotation ${p.exclusion.maxRotationDeg}°, or more than ${100 * p.exclusion.maxSpikeFraction}% of volumes were spikes; ${r.excluded.length} subject(s) were excluded${r.excluded.length ? ` (${r.excluded.map((e) => e.id).join(', ')})` : ''}.`);
+  }
+  parts.push(
+    `Kendall's coefficient of concordance was computed over ${p.neighbours}-voxel neighbourhoods (in-mask members only, average ranks for ties, faces of the volume set to 0), ` +
+      `then divided by the mask mean (mReHo) and z-scored over the mask (zReHo, ddof 1). ` +
+      (p.smoothFwhmMm > 0 ? (p.zOrder === 'zThenSmooth' ? `zReHo maps were smoothed with a ${p.smoothFwhmMm} mm FWHM SPM Gaussian (szReHo, z then smooth as DPARSF).` : `ReHo maps were smoothed with a ${p.smoothFwhmMm} mm FWHM SPM Gaussian and then z-scored over the mask (szReHo, smooth then z).`) : 'Maps were not smoothed.'),
+  );
+  if (r.group) parts.push(`Group analysis of the szReHo maps: ${r.group.methods}`);
+  return parts.join(' ');
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function renderReport(ctx: RehoContext, r: RehoResult): string {
+  const rows = r.subjects
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.id)}</td><td>${esc(s.group)}</td><td>${s.qc ? s.qc.meanFd.toFixed(3) : ''}</td><td>${s.qc ? s.qc.spikes : ''}</td><td>${s.reho ? s.reho.mean.toFixed(4) : ''}</td><td>${s.excluded ? 'excluded: ' + esc(s.reasons.join('; ')) : 'included'}</td></tr>`,
+    )
+    .join('');
+  const group = r.group
+    ? `<h2>Group</h2><p>See <a href="${GROUP_DIR}/report.html">the group report</a>. ${Object.entries(r.group.contrasts)
+        .map(([n, c]) => `${esc(n)}: ${c.clusters.length} cluster(s)`)
+        .join('; ')}</p>`
+    : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}th{background:#f4f4f4}</style></head>
+<body><h1>neuroburst — ${esc(ctx.jobId)} (reho)</h1>
+<h2>Methods</h2><p>${esc(r.methods)}</p>
+<h2>Subjects</h2><table><thead><tr><th>id</th><th>group</th><th>mean FD</th><th>spikes</th><th>mean ReHo</th><th>status</th></tr></thead><tbody>${rows}</tbody></table>
+${group}
+<p>Cost: estimated $${r.cost.estimatedUsd.toFixed(4)}, actual $${r.cost.actualUsd.toFixed(4)} (${r.cost.lambdaGbSeconds.toFixed(1)} GB-s).</p>
+</body></html>
+`;
+}

@@ -1,0 +1,106 @@
+import { assertSameSpace, decodeVoxels, readNifti, readNiftiHeader, slabByteRange } from '../../nifti/index.ts';
+import { readUri } from '../../storage/index.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import { kendallW, rankSeries } from '../../reho/kcc.ts';
+import { regressOut } from '../../reho/nuisance.ts';
+import { asBytes } from '../glm/context.ts';
+import { keys, loadContext } from './context.ts';
+import type { RehoContext, RehoShard } from './context.ts';
+import { subjectPreproc } from './preprocess.ts';
+
+/**
+ * Planes zl..zh-1 of every volume t ≥ drop of a subject's 4-D file, as float32 (x fastest,
+ * volumes back to back). Uncompressed .nii is read with one ranged read per volume.
+ */
+export async function readSlabSeries(ctx: RehoContext, s: number, zl: number, zh: number, drop: number): Promise<Float32Array> {
+  const subj = ctx.subjects[s]!;
+  const input = `${subj.id} ${ctx.job.inputs.funcColumn}`;
+  const [nx, ny] = ctx.grid.dims;
+  const planeVox = nx * ny;
+  const regionVox = planeVox * (zh - zl);
+  const nt = subj.volumes;
+  const out = new Float32Array(regionVox * (nt - drop));
+  if (subj.ranged) {
+    const header = readNiftiHeader(await readUri(subj.func, { start: 0, end: 544 }), input);
+    const batch = 16;
+    for (let t0 = drop; t0 < nt; t0 += batch) {
+      const ts = Array.from({ length: Math.min(batch, nt - t0) }, (_, k) => t0 + k);
+      const parts = await Promise.all(ts.map((t) => readUri(subj.func, slabByteRange(header, zl, zh, t))));
+      parts.forEach((raw, k) => out.set(decodeVoxels(header, raw, input), (ts[k]! - drop) * regionVox));
+    }
+  } else {
+    const vol = readNifti(await readUri(subj.func), input);
+    const ref = { ...vol.header, dims: [...ctx.grid.dims], affine: Float64Array.from(ctx.grid.affine) };
+    assertSameSpace(ref, vol.header, input);
+    const nVox = planeVox * ctx.grid.dims[2];
+    for (let t = drop; t < nt; t++) out.set(vol.data.subarray(t * nVox + zl * planeVox, t * nVox + zh * planeVox), (t - drop) * regionVox);
+  }
+  return out;
+}
+
+/**
+ * One subject × slab: read planes z0−1..z1 (one-voxel halo), clean each in-mask series
+ * (nuisance regression, band-pass), rank it, and compute Kendall's W for planes z0..z1−1.
+ * Only in-mask voxels are ranked. Every voxel's result depends only on its own and its
+ * neighbours' series, so any slab cut gives bit-identical maps.
+ */
+export async function rehoSlab(env: TaskEnv, contextKey: string, shard: RehoShard): Promise<{ index: number; skipped: boolean }> {
+  const ctx = await loadContext(env.store, contextKey);
+  const { workDir } = ctx;
+  const outKey = keys.slabReho(workDir, shard.subject, shard.slab);
+  if (await env.store.exists(outKey)) return { index: shard.index, skipped: true };
+  const [nx, ny, nz] = ctx.grid.dims;
+  const plane = nx * ny;
+  const zl = Math.max(0, shard.z0 - 1);
+  const zh = Math.min(nz, shard.z1 + 1);
+  const regionVox = plane * (zh - zl);
+  const pre = await subjectPreproc(ctx, shard.subject);
+  const T = pre.T;
+  const data = await readSlabSeries(ctx, shard.subject, zl, zh, pre.drop);
+
+  // the mask of the region: the user's mask, else voxels whose kept series is finite and not all zero
+  const mask = new Uint8Array(regionVox);
+  if (ctx.maskUri) {
+    const m = readNifti(await readUri(ctx.maskUri), 'inputs.mask').data;
+    for (let v = 0; v < regionVox; v++) {
+      const x = m[v + zl * plane]!;
+      mask[v] = x !== 0 && Number.isFinite(x) ? 1 : 0;
+    }
+  } else {
+    for (let v = 0; v < regionVox; v++) {
+      let any = false;
+      let finite = true;
+      for (let t = 0; t < T; t++) {
+        const x = data[v + t * regionVox]!;
+        if (!Number.isFinite(x)) finite = false;
+        else if (x !== 0) any = true;
+      }
+      mask[v] = any && finite ? 1 : 0;
+    }
+  }
+  const index = new Int32Array(regionVox).fill(-1);
+  let count = 0;
+  for (let v = 0; v < regionVox; v++) if (mask[v]) index[v] = count++;
+
+  const ranks = new Float32Array(count * T);
+  const y = new Float64Array(T);
+  const beta = new Float64Array(pre.model ? pre.model.p : 1);
+  const sorted = new Float64Array(T);
+  for (let v = 0; v < regionVox; v++) {
+    const c = index[v]!;
+    if (c < 0) continue;
+    for (let t = 0; t < T; t++) {
+      const x = data[v + t * regionVox]!;
+      y[t] = Number.isFinite(x) ? x : 0;
+    }
+    if (pre.model) regressOut(pre.model, y, y, beta);
+    if (pre.bandpass) pre.bandpass.apply(y, y);
+    rankSeries(y, 0, T, ranks, c * T, sorted);
+  }
+  const out = new Float32Array((shard.z1 - shard.z0) * plane);
+  kendallW(ranks, index, T, { nx, ny, nzLocal: zh - zl, z0Global: zl, nzGlobal: nz }, ctx.job.params.neighbours, shard.z0 - zl, shard.z1 - zl, out);
+  const off = (shard.z0 - zl) * plane;
+  await env.store.put(keys.slabMask(workDir, shard.subject, shard.slab), mask.slice(off, off + out.length));
+  await env.store.put(outKey, asBytes(out));
+  return { index: shard.index, skipped: false };
+}

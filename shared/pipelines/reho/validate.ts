@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
+import { parseTable } from '../../jobs/table.ts';
+import { assertSameSpace } from '../../nifti/index.ts';
+import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
+import { glmModel } from '../../stats/glm.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import { buildDesign, readParticipants } from '../glm/design.ts';
+import { readHeaderAt } from '../glm/validate.ts';
+import type { RehoJob } from './job.ts';
+import { keys } from './context.ts';
+import type { RehoContext, RehoSubject } from './context.ts';
+import { needsConfounds, stepsOf } from './params.ts';
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+/** Check a reho job against its inputs and write the context every later stage reads. */
+export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): Promise<RehoContext> {
+  const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
+  const src = job.inputs.participants;
+  const tableUri = resolveRef(src, baseUri);
+  if (!(await existsUri(tableUri))) throw new MissingInput(`inputs.participants: ${tableUri} does not exist`, 'inputs.participants');
+  const table = parseTable(new TextDecoder().decode(await readUri(tableUri)), src);
+  const steps = stepsOf(job.params);
+  const p = job.params;
+  const { funcColumn, confoundsColumn, wmCsfColumn } = job.inputs;
+  for (const col of ['participant_id', funcColumn, ...(needsConfounds(steps) ? [confoundsColumn] : []), ...(p.group ? ['group'] : [])]) {
+    if (!table.columns.includes(col)) throw new InvalidParticipants(`${src} has no column "${col}" (columns: ${table.columns.join(', ')})`, src);
+  }
+  if (table.rows.length === 0) throw new EmptyData(`${src} lists no participant`, 'inputs.participants');
+  if (p.group) {
+    const participants = readParticipants(table, funcColumn, src);
+    const design = buildDesign(participants, p.group, src);
+    for (const m of design.models) glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `params.group.contrasts (${m.name})`);
+  }
+
+  const ids = new Set<string>();
+  const rows = table.rows.map((row, i) => {
+    const id = row.participant_id ?? '';
+    const where = `${src} row ${i + 1}`;
+    if (!SAFE_ID.test(id)) throw new InvalidParticipants(`${where}: participant_id "${id}" must be letters, digits, ".", "_" or "-" (it names output files)`, src);
+    if (ids.has(id)) throw new InvalidParticipants(`${where}: participant_id "${id}" appears twice`, src);
+    ids.add(id);
+    if (!row[funcColumn]) throw new InvalidParticipants(`${where} (${id}): empty ${funcColumn}`, src);
+    if (needsConfounds(steps) && !row[confoundsColumn]) throw new InvalidParticipants(`${where} (${id}): empty ${confoundsColumn} (needed for ${steps.exclusion ? 'motion QC' : 'nuisance regression'})`, src);
+    return { id, row, where };
+  });
+
+  const headers = await Promise.all(rows.map((r) => readHeaderAt(resolveRef(r.row[funcColumn]!, baseUri), `${r.where} (${r.id}) ${funcColumn}`)));
+  const ref0 = headers[0]!;
+  const drop = steps.dropVolumes ? p.dropVolumes : 0;
+  const subjects: RehoSubject[] = [];
+  for (const [i, r] of rows.entries()) {
+    const h = headers[i]!;
+    const field = `${r.where} (${r.id}) ${funcColumn}`;
+    const nt = h.dims.length >= 4 ? h.dims[3]! : 1;
+    if (h.dims.slice(4).some((d) => d !== 1) || nt < 2) {
+      throw new InvalidParameter(`${field} is ${h.dims.join('×')}; ReHo needs one 4-D series (x × y × z × time) per subject`, field);
+    }
+    if (h.dims.slice(0, 3).some((d) => d < 3)) throw new InvalidParameter(`${field}: every spatial dimension must be at least 3 voxels, got ${h.dims.slice(0, 3).join('×')}`, field);
+    assertSameSpace(ref0, h, field);
+    if (nt - drop < 3) throw new InvalidParameter(`${field} has ${nt} volumes; after dropping ${drop} fewer than 3 remain`, 'params.dropVolumes');
+    const tr = p.tr ?? h.tr;
+    if (steps.bandpass && !(tr !== undefined && tr > 0)) {
+      throw new InvalidParameter(`${field}: the header gives no repetition time; set params.tr`, 'params.tr');
+    }
+    const opt = async (col: string, needed: boolean) => {
+      const v = r.row[col];
+      if (!v || !needed) return undefined;
+      const uri = resolveRef(v, baseUri);
+      if (!(await existsUri(uri))) throw new MissingInput(`${r.where} (${r.id}) ${col}: ${uri} does not exist`, `${r.where} (${r.id}) ${col}`);
+      return uri;
+    };
+    const func = resolveRef(r.row[funcColumn]!, baseUri);
+    subjects.push({
+      id: r.id,
+      group: r.row.group ?? '',
+      func,
+      confounds: await opt(confoundsColumn, needsConfounds(steps)),
+      wmCsf: await opt(wmCsfColumn, needsConfounds(steps)),
+      volumes: nt,
+      tr: tr ?? 0,
+      ranged: !(await isGzipAt(func)),
+      row: r.row,
+    });
+  }
+  let maskUri: string | undefined;
+  if (job.inputs.mask) {
+    maskUri = resolveRef(job.inputs.mask, baseUri);
+    const mh = await readHeaderAt(maskUri, 'inputs.mask');
+    assertSameSpace(ref0, mh, 'inputs.mask');
+  }
+  const specHash = createHash('sha256').update(JSON.stringify({ job, subjects })).digest('hex').slice(0, 12);
+  const ctx: RehoContext = {
+    jobId: job.jobId,
+    specHash,
+    jobUri,
+    job,
+    steps,
+    subjects,
+    grid: {
+      dims: [ref0.dims[0]!, ref0.dims[1]!, ref0.dims[2]!],
+      affine: Array.from(ref0.affine),
+      pixdim: [Math.abs(ref0.pixdim[0]!), Math.abs(ref0.pixdim[1]!), Math.abs(ref0.pixdim[2]!)],
+    },
+    maskUri,
+    workDir: env.layout.work(job.jobId, specHash),
+    resultsDir: env.layout.results(job.jobId),
+  };
+  await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
+  return ctx;
+}
+
+async function isGzipAt(uri: string): Promise<boolean> {
+  const b = await readUri(uri, { start: 0, end: 2 });
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}

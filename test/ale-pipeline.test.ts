@@ -1,0 +1,97 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runLocal } from '../shared/runner/local.ts';
+import { FIXTURES } from './helpers/fixture-job.ts';
+
+const ALE = join(FIXTURES, 'ale');
+const tmp = () => mkdtempSync(join(tmpdir(), 'nb-ale-'));
+
+function job(dir: string, body: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'job.json');
+  writeFileSync(path, JSON.stringify({ jobId: 'pain-ale', pipeline: 'ale', ...body }, null, 2));
+  return path;
+}
+
+const run = (jobPath: string, out: string) => runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'ale', outDir: out, threads: 2 });
+
+function stripVolatile(r: Record<string, unknown>) {
+  const { cost: _c, shards: _s, methods: _m, specHash: _h, ...rest } = r;
+  return rest;
+}
+
+describe('ale pipeline on the pain dataset (embedded runner, same ASL as AWS)', () => {
+  const runs: Record<number, { out: string; result: Record<string, any> }> = {};
+  beforeAll(async () => {
+    for (const batchSize of [7, 30]) {
+      const dir = tmp();
+      const out = join(dir, 'out');
+      const outcome = await run(job(join(dir, 'in'), { seed: 3, inputs: { coordinates: join(ALE, 'nidm_pain_dset.json') }, params: { iterations: 30, batchSize } }), out);
+      if (outcome.status !== 'succeeded') throw new Error(`batch ${batchSize}: ${outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : ''}`);
+      runs[batchSize] = { out: join(out, 'pain-ale'), result: JSON.parse(readFileSync(join(out, 'pain-ale', 'result.json'), 'utf8')) };
+    }
+  }, 600_000);
+
+  it('writes every declared output with the development numbers', () => {
+    const { out, result } = runs[7]!;
+    for (const f of ['maps/ale.nii.gz', 'maps/p.nii.gz', 'maps/z.nii.gz', 'maps/cfwe_0.05_z.nii.gz', 'maps/cfwe_0.01_z.nii.gz', 'maps/voxel_fwe_logp.nii.gz', 'tables/clusters.csv', 'report.html', 'result.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+      expect(result.outputs).toContain(f);
+    }
+    expect(result.nExperiments).toBe(21);
+    expect(result.nFoci).toBe(267);
+    expect(result.maxAle).toBeCloseTo(0.0341202, 7);
+    expect(result.maxAleMni).toEqual([38, 4, 2]);
+    expect(result.nVoxelsP001).toBe(2649);
+    expect(result.shards.batches).toBe(5);
+    expect(result.cfwe['0.05']).toBeGreaterThan(0);
+    expect(result.cfwe['0.01']).toBeNull(); // 30 iterations cannot resolve 0.01
+    const csv = readFileSync(join(out, 'tables/clusters.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]!.startsWith('cluster,voxels,volume_mm3,peak_ale,peak_x,peak_y,peak_z,mass,p_fwe_size,p_fwe_mass,label,contribution_pct:pain_01.nidm-1')).toBe(true);
+    expect(csv.length - 1).toBe(result.clusters.length);
+    const c0 = result.clusters[0];
+    expect(c0.peakMni).toEqual([38, 4, 2]);
+    expect(c0.pFweSize).toBeCloseTo(1 / 30, 12);
+    const contrib = Object.values(c0.contributions) as number[];
+    expect(contrib.length).toBe(21);
+    expect(Math.max(...contrib)).toBeLessThan(100);
+    expect(result.cost.actualUsd).toBeGreaterThan(0);
+  });
+
+  it('gives identical results for batch sizes 7 and 30', () => {
+    expect(runs[30]!.result.shards.batches).toBe(1);
+    expect(stripVolatile(runs[30]!.result)).toEqual(stripVolatile(runs[7]!.result));
+    for (const f of ['ale', 'p', 'z', 'cfwe_0.05_z', 'voxel_fwe_logp']) {
+      const a = readFileSync(join(runs[7]!.out, `maps/${f}.nii.gz`));
+      const b = readFileSync(join(runs[30]!.out, `maps/${f}.nii.gz`));
+      expect(b.equals(a), f).toBe(true);
+    }
+    expect(readFileSync(join(runs[30]!.out, 'tables/clusters.csv'), 'utf8')).toBe(readFileSync(join(runs[7]!.out, 'tables/clusters.csv'), 'utf8'));
+  });
+});
+
+describe('ale pipeline: bad input gives a named error.json and no result', () => {
+  async function expectFailure(jobPath: string, error: string, message?: RegExp) {
+    const out = join(tmp(), 'out');
+    const outcome = await run(jobPath, out);
+    expect(outcome.status).toBe('failed');
+    if (outcome.status !== 'failed') return;
+    expect(outcome.error).toBe(error);
+    const rec = JSON.parse(readFileSync(join(out, 'pain-ale', 'error.json'), 'utf8'));
+    expect(rec.error).toBe(error);
+    if (message) expect(rec.message).toMatch(message);
+    expect(existsSync(join(out, 'pain-ale', 'result.json'))).toBe(false);
+  }
+  it('a malformed Sleuth file names the line', async () => {
+    await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: join(ALE, 'sleuth', 'test_sleuth_file3.txt') }, params: { iterations: 10 } }), 'InvalidCoordinates', /line 5/);
+  });
+  it('a missing coordinates file', async () => {
+    await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: 'nope.txt' }, params: { iterations: 10 } }), 'MissingInput');
+  });
+  it('an unknown parameter', async () => {
+    await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: join(ALE, 'nidm_pain_dset.json') }, params: { iterations: 10, kernel: 'fixed' } }), 'InvalidJobSpec');
+  });
+});

@@ -1,0 +1,312 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runLocal } from '../shared/runner/local.ts';
+import { readNifti, writeNifti } from '../shared/nifti/index.ts';
+import { stream } from '../shared/random.ts';
+import { maskStats, rehoVolume } from '../shared/reho/kcc.ts';
+import { IdealBandpass } from '../shared/reho/filter.ts';
+import { friston24, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
+import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
+import { VBM } from './helpers/fixture-job.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'nb-reho-'));
+
+async function run(jobPath: string, out: string) {
+  return runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'reho', outDir: out, threads: 2 });
+}
+
+function writeJob(dir: string, job: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const p = join(dir, 'job.json');
+  writeFileSync(p, JSON.stringify(job, null, 2));
+  return p;
+}
+
+const bytesOf = (f: string) => Buffer.from(readNifti(readFileSync(f), f).data.buffer);
+
+/** The fixture 4-D file twice: gzipped and as an uncompressed .nii (ranged reads). */
+function fixtureJob(dir: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const vol = readNifti(readFileSync(join(VBM, 'reho_func4d.nii.gz')), 'f');
+  writeFileSync(join(dir, 'func.nii'), writeNifti({ dims: vol.header.dims, affine: vol.header.affine, data: vol.data, tr: 2 }, { datatype: 'float32', gzip: false }));
+  writeFileSync(join(dir, 'participants.tsv'), `participant_id\tfunc\nfix\t${join(VBM, 'reho_func4d.nii.gz')}\nfixraw\tfunc.nii\n`);
+  return writeJob(dir, { jobId: 'reho-fixture', pipeline: 'reho', inputs: { participants: 'participants.tsv', mask: join(VBM, 'reho_mask.nii.gz') }, params: { preprocess: false, ...params }, ...extra });
+}
+
+describe('reho pipeline on the fixture 4-D file (data as given)', () => {
+  const runs: Record<number, { out: string; result: any }> = {};
+  beforeAll(async () => {
+    for (const slabs of [1, 4, 10]) {
+      const dir = tmp();
+      const outcome = await run(fixtureJob(join(dir, 'in'), { slabs }), join(dir, 'out'));
+      if (outcome.status !== 'succeeded') throw new Error(`${slabs} slabs: ${outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : ''}`);
+      const out = join(dir, 'out', 'reho-fixture');
+      runs[slabs] = { out, result: JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) };
+    }
+  }, 120_000);
+
+  it('reproduces the development numbers and writes every declared output', () => {
+    const { out, result } = runs[4]!;
+    for (const f of ['maps/sub-fix_reho.nii.gz', 'maps/sub-fix_zreho.nii.gz', 'maps/sub-fix_szreho.nii.gz', 'maps/sub-fix_mreho.nii.gz', 'tables/qc_motion.csv', 'report.html', 'job.json', 'result.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+      expect(result.outputs).toContain(f);
+    }
+    const s = result.subjects[0];
+    expect(s.reho.maskVoxels).toBe(696);
+    expect(s.reho.nonZero).toBe(632);
+    expect(s.reho.mean).toBeCloseTo(0.35801, 5);
+    expect(s.reho.sd).toBeCloseTo(0.170374, 5);
+    expect(s.reho.max).toBeCloseTo(0.70678, 5);
+    const job = JSON.parse(readFileSync(join(out, 'job.json'), 'utf8'));
+    expect(job.params.zOrder).toBe('zThenSmooth');
+    expect(result.settings.zOrder).toBe('zThenSmooth');
+    expect(result.cost.actualUsd).toBeGreaterThan(0);
+    // equals the whole-volume kernel
+    const func = readNifti(readFileSync(join(VBM, 'reho_func4d.nii.gz')), 'f');
+    const mask = readNifti(readFileSync(join(VBM, 'reho_mask.nii.gz')), 'm').data;
+    const ref = rehoVolume(func.data, func.header.dims as [number, number, number, number], mask, 27);
+    expect(bytesOf(join(out, 'maps/sub-fix_reho.nii.gz')).equals(Buffer.from(ref.buffer))).toBe(true);
+    expect(maskStats(ref, mask).mean).toBeCloseTo(0.35801, 5);
+  });
+
+  it('ranged reads of the uncompressed .nii give the same maps as the .nii.gz', () => {
+    for (const m of ['reho', 'zreho', 'szreho']) {
+      expect(bytesOf(join(runs[4]!.out, `maps/sub-fixraw_${m}.nii.gz`)).equals(bytesOf(join(runs[4]!.out, `maps/sub-fix_${m}.nii.gz`))), m).toBe(true);
+    }
+  });
+
+  it('gives bit-identical maps for 1, 4 and 10 slabs', () => {
+    expect(runs[1]!.result.shards.slabs).toBe(1);
+    expect(runs[4]!.result.shards.slabs).toBe(4);
+    expect(runs[10]!.result.shards.slabs).toBe(10);
+    for (const slabs of [4, 10]) {
+      for (const m of ['reho', 'mreho', 'zreho', 'szreho']) {
+        for (const id of ['fix', 'fixraw']) {
+          const a = bytesOf(join(runs[1]!.out, `maps/sub-${id}_${m}.nii.gz`));
+          const b = bytesOf(join(runs[slabs]!.out, `maps/sub-${id}_${m}.nii.gz`));
+          expect(b.equals(a), `${id} ${m} ${slabs} slabs`).toBe(true);
+        }
+      }
+      expect(runs[slabs]!.result.subjects).toEqual(runs[1]!.result.subjects);
+    }
+  });
+});
+
+// ---------------------------------------------------------------- synthetic cohort with preprocessing and a group step
+const DIMS: [number, number, number] = [12, 12, 10];
+const NT = 60;
+const TR = 2;
+const AFFINE = Float64Array.from([-3, 0, 0, 16.5, 0, 3, 0, -16.5, 0, 0, 3, -13.5, 0, 0, 0, 1]);
+
+function ellipsoidMask(): Uint8Array {
+  const [nx, ny, nz] = DIMS;
+  const m = new Uint8Array(nx * ny * nz);
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++)
+      for (let x = 0; x < nx; x++) {
+        const d = ((x - 5.5) / 5.2) ** 2 + ((y - 5.5) / 5.2) ** 2 + ((z - 4.5) / 4.4) ** 2;
+        m[x + nx * (y + ny * z)] = d <= 1 ? 1 : 0;
+      }
+  return m;
+}
+
+interface Synth {
+  data: Float32Array;
+  rp: number[][];
+  wm: number[];
+  csf: number[];
+}
+
+/** A subject: shared slow signal in a blob (stronger in group A), motion-related drift, WM/CSF, noise. */
+function synthSubject(k: number, groupA: boolean, bigMotion: boolean): Synth {
+  const [nx, ny, nz] = DIMS;
+  const nVox = nx * ny * nz;
+  const rng = stream(4242, k);
+  const rp: number[][] = [];
+  const cur = [0, 0, 0, 0, 0, 0];
+  for (let t = 0; t < NT; t++) {
+    for (let c = 0; c < 6; c++) cur[c]! += (c < 3 ? 0.02 : 0.0003) * rng.normal();
+    if (bigMotion && t === 30) cur[0]! += 4;
+    rp.push([...cur]);
+  }
+  const wm = Array.from({ length: NT }, (_, t) => 500 + 3 * Math.sin(t / 7) + rng.normal());
+  const csf = Array.from({ length: NT }, (_, t) => 800 + 5 * Math.cos(t / 3) + rng.normal());
+  const shared = Array.from({ length: NT }, (_, t) => Math.sin((2 * Math.PI * 0.03 * TR * t) + k) + 0.5 * rng.normal());
+  const data = new Float32Array(nVox * NT);
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++)
+      for (let x = 0; x < nx; x++) {
+        const v = x + nx * (y + ny * z);
+        const blob = Math.exp(-(((x - 4) ** 2 + (y - 5) ** 2 + (z - 4) ** 2) / 2));
+        const w = (groupA ? 2 : 0) * blob + 0.2 + 0.15 * x;
+        for (let t = 0; t < NT; t++) data[v + t * nVox] = 1000 + 10 * w * shared[t]! + 3 * rng.normal() + 0.2 * (wm[t]! - 500) + 20 * rp[t]![0]!;
+      }
+  return { data, rp, wm, csf };
+}
+
+function cohortJob(dir: string, opts: { params?: Record<string, unknown>; edit?: (rows: string[][]) => void; budget?: object; header?: string } = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const mask = ellipsoidMask();
+  writeFileSync(join(dir, 'mask.nii.gz'), writeNifti({ dims: DIMS, affine: AFFINE, data: Float32Array.from(mask) }, { datatype: 'uint8' }));
+  const rows: string[][] = [];
+  for (let k = 0; k < 9; k++) {
+    const id = `s${String(k + 1).padStart(2, '0')}`;
+    const groupA = k % 2 === 0;
+    const s = synthSubject(k, groupA, k === 8);
+    writeFileSync(join(dir, `${id}_bold.nii.gz`), writeNifti({ dims: [...DIMS, NT], affine: AFFINE, data: s.data, tr: TR }, { datatype: 'float32' }));
+    let conf: string;
+    let wmCsf = '';
+    if (k % 3 === 0) {
+      // SPM rp + separate WM/CSF file
+      conf = `${id}_rp.txt`;
+      writeFileSync(join(dir, conf), s.rp.map((r) => r.map((x) => x.toExponential(8)).join('  ')).join('\n') + '\n');
+      wmCsf = `${id}_wmcsf.txt`;
+      writeFileSync(join(dir, wmCsf), s.wm.map((w, t) => `${w} ${s.csf[t]}`).join('\n') + '\n');
+    } else {
+      conf = `${id}_confounds.tsv`;
+      const lines = ['global_signal\tcsf\twhite_matter\ttrans_x\ttrans_y\ttrans_z\trot_x\trot_y\trot_z\tframewise_displacement'];
+      s.rp.forEach((r, t) => lines.push([1000, s.csf[t], s.wm[t], ...r, t === 0 ? 'n/a' : 0].join('\t')));
+      writeFileSync(join(dir, conf), lines.join('\n') + '\n');
+    }
+    rows.push([id, groupA ? 'A' : 'B', String(30 + k), `${id}_bold.nii.gz`, conf, wmCsf]);
+  }
+  opts.edit?.(rows);
+  writeFileSync(join(dir, 'participants.tsv'), [opts.header ?? 'participant_id\tgroup\tage\tfunc\tconfounds\twm_csf', ...rows.map((r) => r.join('\t'))].join('\n') + '\n');
+  return writeJob(dir, {
+    jobId: 'reho-cohort',
+    pipeline: 'reho',
+    inputs: { participants: 'participants.tsv', mask: 'mask.nii.gz' },
+    params: { smoothFwhmMm: 4, group: { contrasts: ['A-B'], covariates: ['age'], inference: { grf: { voxelP: 0.01, clusterP: 0.05 } } }, ...opts.params },
+    ...(opts.budget ? { budget: opts.budget } : {}),
+  });
+}
+
+describe('reho pipeline on a synthetic cohort: preprocessing, exclusion, group GLM', () => {
+  let out = '';
+  let result: any;
+  let inDir = '';
+  beforeAll(async () => {
+    const dir = tmp();
+    inDir = join(dir, 'in');
+    const outcome = await run(cohortJob(inDir), join(dir, 'out'));
+    if (outcome.status !== 'succeeded') throw new Error(outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : '');
+    out = join(dir, 'out', 'reho-cohort');
+    result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  }, 120_000);
+
+  it('lists the excluded subject with its reason in the QC table and result.json', () => {
+    expect(result.excluded).toEqual([{ id: 's09', reasons: [expect.stringMatching(/translation/)] }]);
+    const csv = readFileSync(join(out, 'tables/qc_motion.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('participant_id,group,volumes_used,mean_fd,max_fd,spikes,spike_percent,max_translation_mm,max_rotation_deg,excluded,reason');
+    expect(csv).toHaveLength(10);
+    expect(csv[9]).toMatch(/^s09,A,55,.*,yes,max translation/);
+    expect(csv.slice(1, 9).every((l) => /,no,$/.test(l))).toBe(true);
+    expect(existsSync(join(out, 'maps/sub-s09_reho.nii.gz'))).toBe(false);
+    expect(existsSync(join(out, 'maps/sub-s01_szreho.nii.gz'))).toBe(true);
+  });
+
+  it('subject ReHo equals drop → nuisance regression → band-pass → Kendall W computed directly (fMRIPrep TSV and SPM rp inputs)', () => {
+    const mask = ellipsoidMask();
+    for (const k of [0, 1]) {
+      const id = `s0${k + 1}`;
+      const s = synthSubject(k, k % 2 === 0, false);
+      const T = NT - 5;
+      const nVox = mask.length;
+      const rp = Float64Array.from(s.rp.slice(5).flat());
+      const fd = powerFd(rp, T);
+      const model = nuisanceModel(nuisanceDesign(T, { trend: true, friston24: friston24(rp, T), spikes: spikeVolumes(fd, 0.2), wm: Float64Array.from(s.wm.slice(5)), csf: Float64Array.from(s.csf.slice(5)) }));
+      const f = new IdealBandpass(T, TR, [0.01, 0.08]);
+      const clean = new Float64Array(nVox * T);
+      const y = new Float64Array(T);
+      const beta = new Float64Array(model.p);
+      for (let v = 0; v < nVox; v++) {
+        if (!mask[v]) continue;
+        for (let t = 0; t < T; t++) y[t] = s.data[v + (t + 5) * nVox]!;
+        regressOut(model, y, y, beta);
+        f.apply(y, y);
+        for (let t = 0; t < T; t++) clean[v + t * nVox] = y[t]!;
+      }
+      const ref = rehoVolume(clean, [...DIMS, T], mask, 27);
+      expect(bytesOf(join(out, `maps/sub-${id}_reho.nii.gz`)).equals(Buffer.from(ref.buffer)), id).toBe(true);
+    }
+  });
+
+  it('runs the glm stages on the included szReHo maps and finds the planted group difference', () => {
+    expect(result.group.pipeline).toBe('glm');
+    const c = result.group.contrasts['A-B'];
+    expect(c.nSubjects).toBe(8);
+    expect(c.dof).toBe(8 - 3);
+    for (const f of ['group/maps/A-B_t.nii.gz', 'group/tables/A-B_clusters.csv', 'group/participants.tsv', 'group/job.json', 'group/result.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const t = readNifti(readFileSync(join(out, 'group/maps/A-B_t.nii.gz')), 't').data;
+    const [nx, ny] = DIMS;
+    expect(t[4 + nx * (5 + ny * 4)]).toBeGreaterThan(3);
+    const table = readFileSync(join(out, 'group/participants.tsv'), 'utf8');
+    expect(table).not.toMatch(/s09/);
+    expect(result.cost.actualUsd).toBeGreaterThan(0);
+  });
+});
+
+describe('reho pipeline: bad input gives a named error.json and no result', () => {
+  async function expectFailure(jobPath: string, error: string, inputPattern?: RegExp) {
+    const out = join(tmp(), 'out');
+    const outcome = await run(jobPath, out);
+    expect(outcome.status).toBe('failed');
+    if (outcome.status !== 'failed') return;
+    expect(outcome.error).toBe(error);
+    const rec = JSON.parse(readFileSync(join(out, 'reho-cohort', 'error.json'), 'utf8'));
+    expect(rec.error).toBe(error);
+    if (inputPattern) expect(rec.input).toMatch(inputPattern);
+    expect(existsSync(join(out, 'reho-cohort', 'result.json'))).toBe(false);
+  }
+
+  it('no confounds column while preprocessing is on', async () => {
+    await expectFailure(cohortJob(join(tmp(), 'in'), { header: 'participant_id\tgroup\tage\tfunc\tmotion\twm_csf' }), 'InvalidParticipants', /participants/);
+  });
+
+  it('confounds with the wrong number of rows', async () => {
+    const dir = join(tmp(), 'in');
+    const jp = cohortJob(dir, { edit: (rows) => (rows[2]![4] = 'short.txt') });
+    writeFileSync(join(dir, 'short.txt'), '0 0 0 0 0 0\n0 0 0 0 0 0\n');
+    await expectFailure(jp, 'InvalidParticipants', /s03/);
+  });
+
+  it('a 3-D func image', async () => {
+    const dir = join(tmp(), 'in');
+    const jp = cohortJob(dir, { edit: (rows) => (rows[1]![3] = 'mask.nii.gz') });
+    await expectFailure(jp, 'InvalidParameter', /s02/);
+  });
+
+  it('a mask on another grid', async () => {
+    const dir = join(tmp(), 'in');
+    const jp = cohortJob(dir);
+    copyFileSync(join(VBM, 'vbm_mask.nii.gz'), join(dir, 'mask.nii.gz'));
+    await expectFailure(jp, 'SpaceMismatch', /inputs\.mask/);
+  });
+
+  it('an over-budget job is refused before fan-out', async () => {
+    await expectFailure(cohortJob(join(tmp(), 'in'), { budget: { maxUsd: 1e-9 } }), 'BudgetExceeded', /budget/);
+  });
+});
+
+describe('reho pipeline: options', () => {
+  it('smoothThenZ without a mask (data-derived mask) is recorded in job.json and the methods text', async () => {
+    const dir = tmp();
+    const jp = fixtureJob(join(dir, 'in'), { zOrder: 'smoothThenZ', slabs: 3 });
+    const job = JSON.parse(readFileSync(jp, 'utf8'));
+    delete job.inputs.mask;
+    writeFileSync(jp, JSON.stringify(job));
+    const outcome = await run(jp, join(dir, 'out'));
+    expect(outcome.status).toBe('succeeded');
+    const out = join(dir, 'out', 'reho-fixture');
+    expect(JSON.parse(readFileSync(join(out, 'job.json'), 'utf8')).params.zOrder).toBe('smoothThenZ');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    // the fixture is non-zero everywhere, so the derived mask is the whole volume
+    expect(result.subjects[0].reho.maskVoxels).toBe(12 * 12 * 10);
+    expect(result.methods).toMatch(/smooth then z/);
+  });
+});
