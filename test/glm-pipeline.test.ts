@@ -15,7 +15,7 @@ async function run(jobPath: string, out: string) {
 }
 
 function stripVolatile(r: Record<string, unknown>) {
-  const { cost: _c, shards: _s, methods: _m, ...rest } = r;
+  const { cost: _c, shards: _s, methods: _m, specHash: _h, ...rest } = r;
   return rest;
 }
 

@@ -189,7 +189,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
   };
   result.methods = describeGlm(ctx, result);
   await put('report.html', renderReport(ctx, result));
-  result.outputs = [...outputs, 'result.json'];
+  result.outputs = ['job.json', ...outputs, 'result.json'];
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
   return { result: `${resultsDir}/result.json` };
 }
