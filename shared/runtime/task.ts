@@ -68,3 +68,10 @@ export function task<E, R>(
     return result;
   };
 }
+
+/** Every metrics record under a prefix (the reducers sum them into the actual cost). */
+export async function readMetrics(store: Store, prefix: string): Promise<TaskMetrics[]> {
+  const out: TaskMetrics[] = [];
+  for await (const k of store.list(prefix)) out.push(JSON.parse(await store.getText(k)) as TaskMetrics);
+  return out;
+}

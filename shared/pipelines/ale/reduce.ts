@@ -1,3 +1,5 @@
+import { csvField } from '../../jobs/csv.ts';
+import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
 import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
@@ -52,11 +54,6 @@ export interface AleResult {
 }
 
 const round = (x: number, d = 6) => Number(x.toPrecision(d + 1));
-
-function csvField(s: string | number): string {
-  const t = String(s);
-  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-}
 
 /** Combine the Monte-Carlo batches in shard order, infer clusters, write every output (result.json last). */
 export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
@@ -172,8 +169,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   await put('tables/clusters.csv', [header.map(csvField).join(','), ...rows].join('\n') + '\n');
 
   const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = [];
-  for await (const k of env.store.list(keys.metrics(workDir))) metrics.push(JSON.parse(await env.store.getText(k)) as TaskMetrics);
+  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const transitions = 10 + 2 * ctx.batches.length + 4;
   const actual = actualCost(metrics, transitions);

@@ -1,3 +1,5 @@
+import { csvField } from '../../jobs/csv.ts';
+import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
 import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
@@ -51,11 +53,6 @@ export interface GlmResult {
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
   outputs: string[];
   methods: string;
-}
-
-function csvField(s: string | number): string {
-  const t = String(s);
-  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
 const round = (x: number, d = 4) => Number(x.toFixed(d));
@@ -164,8 +161,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
   }
 
   const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = [];
-  for await (const k of env.store.list(keys.metrics(workDir))) metrics.push(JSON.parse(await env.store.getText(k)) as TaskMetrics);
+  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const transitions = 8 + 2 * (ctx.subjects.length + slabs.length) + 4;
   const actual = actualCost(metrics, transitions);

@@ -1,3 +1,5 @@
+import { csvField } from '../../jobs/csv.ts';
+import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
@@ -35,17 +37,6 @@ export interface RehoResult {
 }
 
 const r6 = (x: number) => Number(x.toFixed(6));
-
-function csvField(s: string | number): string {
-  const t = String(s);
-  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-}
-
-async function readMetrics(env: TaskEnv, prefix: string): Promise<{ task: TaskType; billedMs: number }[]> {
-  const out: { task: TaskType; billedMs: number }[] = [];
-  for await (const k of env.store.list(prefix)) out.push(JSON.parse(await env.store.getText(k)) as TaskMetrics);
-  return out;
-}
 
 /** QC table, per-subject summary, group result (when run), report and result.json (last). */
 export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
@@ -91,12 +82,12 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
   await put('tables/qc_motion.csv', [header, ...rows].join('\n') + '\n');
 
   let group: GlmResult | null = null;
-  const metrics = await readMetrics(env, keys.metrics(workDir));
+  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
   if (p.group) {
     group = JSON.parse(await env.store.getText(`${resultsDir}/${GROUP_DIR}/result.json`)) as GlmResult;
     outputs.push(...group.outputs.map((o) => `${GROUP_DIR}/${o}`));
     const g = JSON.parse(await env.store.getText(keys.group(workDir))) as { workDir: string };
-    metrics.push(...(await readMetrics(env, `${g.workDir}/metrics/`)));
+    metrics.push(...(await readMetrics(env.store, `${g.workDir}/metrics/`)));
   }
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const nShards = plan.included.length * plan.slabs.length;
