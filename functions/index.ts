@@ -3,6 +3,7 @@ import { handler as glmPlan } from './glm-plan.ts';
 import { handler as glmPrepare } from './glm-prepare.ts';
 import { handler as glmMask } from './glm-mask.ts';
 import { handler as glmSlab } from './glm-slab.ts';
+import { handler as glmPermute } from './glm-permute.ts';
 import { handler as glmReduce } from './glm-reduce.ts';
 import { handler as alePlan } from './ale-plan.ts';
 import { handler as aleObserve } from './ale-observe.ts';
@@ -25,6 +26,7 @@ export const handlers: Record<string, (event: never) => Promise<unknown>> = {
   GlmPrepare: glmPrepare,
   GlmMask: glmMask,
   GlmSlab: glmSlab,
+  GlmPermute: glmPermute,
   GlmReduce: glmReduce,
   AlePlan: alePlan,
   AleObserve: aleObserve,

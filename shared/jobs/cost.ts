@@ -31,6 +31,7 @@ export const TASKS = {
   prepare: { memoryMb: 2048, timeoutSeconds: 300 },
   mask: { memoryMb: 2048, timeoutSeconds: 600 },
   glmSlab: { memoryMb: 3008, timeoutSeconds: 900 },
+  glmPermute: { memoryMb: 3008, timeoutSeconds: 900 },
   aleObserve: { memoryMb: 2048, timeoutSeconds: 300 },
   aleMonteCarlo: { memoryMb: 1769, timeoutSeconds: 900 },
   reduce: { memoryMb: 3008, timeoutSeconds: 900 },
@@ -51,6 +52,10 @@ export const SPEED = {
   maskMsPerVoxelSubject: 2e-6,
   /** ms per voxel·subject·column for one GLM model (fit, residuals, smoothness sums) */
   glmMsPerVoxelSubjectColumn: 1.5e-6,
+  /** ms per voxel·subject·column of one permutation (Freedman–Lane refit) */
+  permMsPerVoxelSubjectColumn: 1e-6,
+  /** ms per voxel of one permutation for t→z, clusters and TFCE */
+  permMsPerVoxel: 1.5e-4,
   /** ms per voxel for the reducer per contrast (stitch, z, clusters, writing maps) */
   reduceMsPerVoxel: 2.5e-4,
   /** fixed ms per invocation (start, storage round trips) */

@@ -94,12 +94,10 @@ function nullSpace(c: Float64Array): Float64Array {
 }
 
 /**
- * Set up Freedman–Lane for design M (n × p), contrast c and data Y (n × V,
- * subject-major float32; every voxel finite).
+ * The effect-of-interest regressor X = M D c / (cᵀDc) of the Beckmann partition
+ * (with D = (MᵀM)⁻¹), which decides how many relabellings are distinct.
  */
-export function permutationModel(M: Float64Array, n: number, p: number, c: Float64Array, Y: Float32Array, V: number, input = ''): PermutationModel {
-  if (c.length !== p) throw new InvalidParameter(`contrast has ${c.length} weights; the design has ${p} columns`, input);
-  if (Y.length !== n * V) throw new InvalidParameter(`data hold ${Y.length} values; expected ${n} × ${V}`, input);
+export function interestRegressor(M: Float64Array, n: number, p: number, c: Float64Array, input = ''): { D: Float64Array; Dc: Float64Array; cDc: number; interest: Float64Array } {
   const f = factorDesign(M, n, p, input); // throws SingularDesign for a deficient design
   const D = f.xtxInv;
   let cDc = 0;
@@ -109,13 +107,23 @@ export function permutationModel(M: Float64Array, n: number, p: number, c: Float
     cDc += c[a]! * Dc[a]!;
   }
   if (!(cDc > 0)) throw new InvalidParameter('the contrast is not estimable', input);
-  // interest regressor X = M D c / cᵀDc
   const interest = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let a = 0; a < p; a++) s += M[i * p + a]! * Dc[a]!;
     interest[i] = s / cDc;
   }
+  return { D, Dc, cDc, interest };
+}
+
+/**
+ * Set up Freedman–Lane for design M (n × p), contrast c and data Y (n × V,
+ * subject-major float32; every voxel finite).
+ */
+export function permutationModel(M: Float64Array, n: number, p: number, c: Float64Array, Y: Float32Array, V: number, input = ''): PermutationModel {
+  if (c.length !== p) throw new InvalidParameter(`contrast has ${c.length} weights; the design has ${p} columns`, input);
+  if (Y.length !== n * V) throw new InvalidParameter(`data hold ${Y.length} values; expected ${n} × ${V}`, input);
+  const { D, Dc, cDc, interest } = interestRegressor(M, n, p, c, input);
   // nuisance Z = M D Cv
   let Qz: Float64Array = new Float64Array(0);
   let rz = 0;

@@ -21,6 +21,8 @@ export interface GlmContext {
   maskUri?: string;
   atlasUri?: string;
   atlasLabelsUri?: string;
+  /** exchangeability block of each subject (inference.permutation.exchangeabilityBlocks) */
+  blocks?: string[];
   /** work prefix of this job and spec: every intermediate key starts with it */
   workDir: string;
   /** where the final outputs go */

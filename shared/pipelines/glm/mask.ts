@@ -5,6 +5,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { f32, keys, loadContext } from './context.ts';
 import type { GlmContext } from './context.ts';
 import { planSlabs } from './plan.ts';
+import { packData } from './permute.ts';
 
 export interface MaskInfo {
   voxels: number;
@@ -75,6 +76,7 @@ export async function buildMask(env: TaskEnv, contextKey: string): Promise<MaskR
   }
   const info: MaskInfo = { voxels, excludedNonFinite, source: ctx.maskUri ? 'inputs.mask' : 'maskRule' };
   await env.store.put(keys.mask(ctx.workDir), mask);
+  if (ctx.job.params.inference.permutation) await packData(env, ctx, mask);
   await env.store.put(keys.maskInfo(ctx.workDir), JSON.stringify(info));
   const plane = nx * ny;
   const planeCounts = Array.from({ length: nz }, (_, z) => {

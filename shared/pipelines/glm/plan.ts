@@ -3,6 +3,7 @@ import type { CostEstimate } from '../../jobs/cost.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { keys, loadContext } from './context.ts';
 import type { GlmContext } from './context.ts';
+import { planPermutations } from './permute.ts';
 
 /** Voxel·subjects one slab shard should hold: large enough to amortise start-up, small enough for memory. */
 export const VOXEL_SUBJECTS_PER_SLAB = 4_000_000;
@@ -35,6 +36,18 @@ export function estimateGlm(ctx: GlmContext): CostEstimate {
   const maxC = ctx.job.budget.maxConcurrency;
   const nSlabs = Math.max(1, Math.min(nz, ctx.job.params.slabs ?? Math.min(maxC, Math.ceil((nVox * n) / VOXEL_SUBJECTS_PER_SLAB))));
   const colSubjects = ctx.models.reduce((a, m) => a + m.n * m.p, 0);
+  const perm = planPermutations(ctx);
+  const permStages = perm.batches.length
+    ? [
+        {
+          stage: 'permutations',
+          task: 'glmPermute' as const,
+          shards: perm.batches.length,
+          // each shard re-derives the observed statistics (one extra permutation) and reads the packed data
+          msPerShard: (perm.batchSize + 1) * nVox * (colSubjects * SPEED.permMsPerVoxelSubjectColumn + ctx.models.length * SPEED.permMsPerVoxel) + nVox * n * SPEED.maskMsPerVoxelSubject,
+        },
+      ]
+    : [];
   return estimateCost(
     [
       { stage: 'validate', task: 'validate', shards: 1, msPerShard: n * 20 },
@@ -42,15 +55,21 @@ export function estimateGlm(ctx: GlmContext): CostEstimate {
       { stage: 'prepare', task: 'prepare', shards: n, msPerShard: nVox * SPEED.prepareMsPerVoxel },
       { stage: 'mask', task: 'mask', shards: 1, msPerShard: nVox * n * SPEED.maskMsPerVoxelSubject },
       { stage: 'slabs', task: 'glmSlab', shards: nSlabs, msPerShard: ((nVox / nSlabs) * colSubjects * SPEED.glmMsPerVoxelSubjectColumn) + (nVox / nSlabs) * n * 2e-6 },
-      { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.models.length * SPEED.reduceMsPerVoxel },
+      ...permStages,
+      { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.models.length * SPEED.reduceMsPerVoxel * (perm.batches.length ? 3 : 1) },
     ],
-    { puts: n + nSlabs * (1 + 2 * ctx.models.length) + 10 + 4 * ctx.models.length, gets: n * 2 + nSlabs * (n + 1) + nSlabs * ctx.models.length * 2 + 10 },
+    {
+      puts: n + nSlabs * (1 + 2 * ctx.models.length) + 10 + 4 * ctx.models.length + perm.batches.length * 2 * ctx.models.length + 1,
+      gets: n * 2 + nSlabs * (n + 1) + nSlabs * ctx.models.length * 2 + 10 + perm.batches.length * (3 + 2 * ctx.models.length),
+    },
     maxC,
   );
 }
 
 export interface PlanResult {
   subjects: number[];
+  /** permutation batches (empty without inference.permutation) */
+  permutationBatches: { index: number; k0: number; k1: number }[];
   maxConcurrency: number;
   estimatedUsd: number;
 }
@@ -63,6 +82,7 @@ export async function planGlm(env: TaskEnv, contextKey: string): Promise<PlanRes
   enforceBudget(est, ctx.job.budget.maxUsd);
   return {
     subjects: ctx.subjects.map((_, i) => i),
+    permutationBatches: planPermutations(ctx).batches,
     maxConcurrency: ctx.job.budget.maxConcurrency,
     estimatedUsd: est.totalUsd,
   };

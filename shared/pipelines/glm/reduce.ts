@@ -16,6 +16,9 @@ import type { GlmContext } from './context.ts';
 import type { MaskInfo } from './mask.ts';
 import { planSlabs } from './plan.ts';
 import { describeGlm } from './report.ts';
+import { permutationOutcome, planPermutations } from './permute.ts';
+import { toGrid } from '../../permutation/lattice.ts';
+import type { Statistic } from '../../permutation/engine.ts';
 
 export interface ClusterRecord {
   tail: '+' | '-';
@@ -25,6 +28,40 @@ export interface ClusterRecord {
   peakZ: number;
   peakMni: [number, number, number];
   label: string;
+  /** FWE p (permutation) of the permutation cluster holding this cluster's peak, when cluster statistics were requested */
+  pFweExtent?: number | null;
+  pFweMass?: number | null;
+}
+
+export interface PermClusterRecord {
+  voxels: number;
+  volumeMm3: number;
+  mass: number;
+  peakT: number;
+  peakZ: number;
+  peakMni: [number, number, number];
+  label: string;
+  pFweExtent: number;
+  pFweMass: number;
+}
+
+export interface PermutationResult {
+  permutations: number;
+  exhaustive: boolean;
+  uniqueRelabellings: string;
+  seed: number;
+  statistics: Statistic[];
+  twoTailed: boolean;
+  clusterFormingZ: number;
+  connectivity: number;
+  tfce: { H: number; E: number; dh: number | 'max/100' };
+  /** 95th and 99th percentiles of each statistic's null maximum (z, voxels, Σz, TFCE) */
+  nullQuantiles: Partial<Record<Statistic, { q95: number; q99: number }>>;
+  /** smallest FWE p per statistic and voxels with FWE p ≤ 0.05 */
+  minFweP: Partial<Record<Statistic, number>>;
+  voxelsFwe05: Partial<Record<Statistic, number>>;
+  voxelsFdr05: number;
+  clusters: PermClusterRecord[];
 }
 
 export interface ContrastResult {
@@ -40,6 +77,7 @@ export interface ContrastResult {
   zThreshold: number;
   clusterSizeThreshold: number;
   clusters: ClusterRecord[];
+  permutation?: PermutationResult;
 }
 
 export interface GlmResult {
@@ -49,7 +87,7 @@ export interface GlmResult {
   specHash: string;
   mask: MaskInfo;
   contrasts: Record<string, ContrastResult>;
-  shards: { subjects: number; slabs: number };
+  shards: { subjects: number; slabs: number; permutationBatches: number };
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
   outputs: string[];
   methods: string;
@@ -144,6 +182,78 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label].map(csvField).join(','),
     );
     await put(`tables/${name}_clusters.csv`, [header, ...rows].join('\n') + '\n');
+    let permutation: PermutationResult | undefined;
+    const outcome = await permutationOutcome(env, ctx, m);
+    if (outcome) {
+      const { setup, observed, summary } = outcome;
+      const lat = setup.lattice;
+      const gridOf = (values: ArrayLike<number>) => toGrid(lat, values);
+      const oneMinus = (p: Float64Array) => gridOf(Float64Array.from(p, (x) => 1 - x));
+      for (const stat of setup.options.statistics) {
+        await writeMap(`maps/${name}_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), `1-p FWE ${stat}, ${summary.permutations} permutations`);
+      }
+      await writeMap(`maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), `1-p uncorrected (permutation)`);
+      await writeMap(`maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), `1-q Benjamini-Hochberg FDR`);
+      if (observed.tfce) await writeMap(`maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`);
+      const permClusters: PermClusterRecord[] = summary.clusters.map((c) => {
+        const g = lat.index[c.peak]!;
+        const [i, j, k] = [g % nx, Math.floor(g / nx) % ny, Math.floor(g / plane)];
+        return {
+          voxels: c.size,
+          volumeMm3: round(c.size * voxMm3, 3),
+          mass: round(c.mass, 4),
+          peakT: round(t[g]!, 4),
+          peakZ: round(z[g]!, 4),
+          peakMni: voxelToMm(affine, i, j, k).map((x) => round(x, 2)) as [number, number, number],
+          label: atlas && labels ? labelAtVoxel(atlas, labels, g) : atlas ? String(Math.round(atlas[g]!)) : '',
+          pFweExtent: c.pFweExtent,
+          pFweMass: c.pFweMass,
+        };
+      });
+      if (summary.clusters.length) {
+        const clusterOf = new Int32Array(nVox).fill(-1);
+        summary.clusters.forEach((c, ci) => c.voxels.forEach((v) => (clusterOf[lat.index[v]!] = ci)));
+        for (const [ci, { c }] of clusters.entries()) {
+          const pc = summary.clusters[clusterOf[c.peakIndex]!];
+          records[ci]!.pFweExtent = pc ? pc.pFweExtent : null;
+          records[ci]!.pFweMass = pc ? pc.pFweMass : null;
+        }
+      }
+      const pheader = 'cluster,voxels,volume_mm3,mass,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label,p_fwe_extent,p_fwe_mass';
+      const prow = permClusters.map((r, ci) =>
+        [ci + 1, r.voxels, r.volumeMm3, r.mass, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label, r.pFweExtent, r.pFweMass].map(csvField).join(','),
+      );
+      await put(`tables/${name}_permutation_clusters.csv`, [pheader, ...prow].join('\n') + '\n');
+      const minFweP: Partial<Record<Statistic, number>> = {};
+      const voxelsFwe05: Partial<Record<Statistic, number>> = {};
+      for (const stat of setup.options.statistics) {
+        const p = summary.fweP[stat]!;
+        let mn = 1;
+        let cnt = 0;
+        for (const x of p) {
+          if (x < mn) mn = x;
+          if (x <= 0.05) cnt++;
+        }
+        minFweP[stat] = mn;
+        voxelsFwe05[stat] = cnt;
+      }
+      permutation = {
+        permutations: summary.permutations,
+        exhaustive: summary.exhaustive,
+        uniqueRelabellings: summary.uniqueRelabellings,
+        seed: ctx.job.seed,
+        statistics: setup.options.statistics,
+        twoTailed: setup.options.twoTailed,
+        clusterFormingZ: round(setup.options.clusterFormingZ, 6),
+        connectivity: lat.connectivity,
+        tfce: { H: setup.options.tfce.H, E: setup.options.tfce.E, dh: setup.options.tfce.dh ?? 'max/100' },
+        nullQuantiles: summary.quantiles,
+        minFweP,
+        voxelsFwe05,
+        voxelsFdr05: summary.fdrQ.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
+        clusters: permClusters,
+      };
+    }
     contrasts[name] = {
       dof,
       nSubjects: spec.n,
@@ -157,13 +267,15 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       zThreshold: thr.zThreshold,
       clusterSizeThreshold: thr.clusterSizeThreshold,
       clusters: records,
+      ...(permutation ? { permutation } : {}),
     };
   }
 
   const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
   const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
-  const transitions = 8 + 2 * (ctx.subjects.length + slabs.length) + 4;
+  const permBatches = planPermutations(ctx).batches.length;
+  const transitions = 10 + 2 * (ctx.subjects.length + slabs.length + permBatches) + 4;
   const actual = actualCost(metrics, transitions);
   const result: GlmResult = {
     pipeline: 'glm',
@@ -172,7 +284,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     specHash: ctx.specHash,
     mask: maskInfo,
     contrasts,
-    shards: { subjects: ctx.subjects.length, slabs: slabs.length },
+    shards: { subjects: ctx.subjects.length, slabs: slabs.length, permutationBatches: permBatches },
     cost: {
       estimatedUsd: estimate.totalUsd,
       actualUsd: actual.usd,

@@ -11,6 +11,7 @@ import { buildDesign, readParticipants } from './design.ts';
 import { keys } from './context.ts';
 import type { GlmContext, Grid } from './context.ts';
 import { MissingInput } from '../../errors.ts';
+import { blockLabels } from './permute.ts';
 
 /** Read a NIfTI header without fetching the whole file when possible. */
 export async function readHeaderAt(uri: string, input: string): Promise<NiftiHeader> {
@@ -85,6 +86,8 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
     if (!(await existsUri(atlasLabelsUri))) throw new MissingInput(`inputs.atlasLabels: ${atlasLabelsUri} does not exist`, 'inputs.atlasLabels');
   }
 
+  const blocks = blockLabels(participants.map((p) => p.row), job.params.inference.permutation?.exchangeabilityBlocks, job.inputs.participants);
+
   const specHash = createHash('sha256').update(JSON.stringify({ job, subjects })).digest('hex').slice(0, 12);
   const ctx: GlmContext = {
     jobId: job.jobId,
@@ -97,6 +100,7 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
     maskUri,
     atlasUri,
     atlasLabelsUri,
+    blocks,
     workDir: env.layout.work(job.jobId, specHash),
     resultsDir: env.layout.results(job.jobId),
   };

@@ -1,0 +1,174 @@
+/**
+ * Permutation inference inside the glm pipeline: the mask step packs the in-mask
+ * data once (`packData`), the plan lists batches of permutation indices
+ * (`planPermutations`), each batch shard runs `permuteBatch`, and the reducer pools
+ * the batches in index order (`permutationOutcome`). Permutation k of a contrast
+ * depends only on (job seed, k), so any batch size gives the same result.
+ */
+import { InvalidParticipants } from '../../errors.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import { buildLattice, type Lattice } from '../../permutation/lattice.ts';
+import { interestRegressor } from '../../permutation/model.ts';
+import { planShuffles, shuffleSet, type ShuffleKind } from '../../permutation/shuffles.ts';
+import { observe, poolBatches, runBatch, type BatchResult } from '../../permutation/engine.ts';
+import { batchesOf, permutationSetup, type PermutationParams, type PermutationOutcome } from '../../permutation/test.ts';
+import { summarise } from '../../permutation/summary.ts';
+import { asBytes, f32, keys, loadContext } from './context.ts';
+import type { GlmContext } from './context.ts';
+import type { ModelSpec } from './design.ts';
+
+export const permKeys = {
+  packed: (workDir: string) => `${workDir}/packed.f32`,
+  batchMaxima: (workDir: string, m: number, b: number) => `${workDir}/perm/m${m}/b${String(b).padStart(6, '0')}.json`,
+  batchCounts: (workDir: string, m: number, b: number) => `${workDir}/perm/m${m}/b${String(b).padStart(6, '0')}.u32`,
+};
+
+export function permutationParams(ctx: GlmContext): PermutationParams | undefined {
+  const perm = ctx.job.params.inference.permutation;
+  if (!perm) return undefined;
+  return {
+    n: perm.n,
+    seed: ctx.job.seed,
+    statistics: perm.statistics,
+    twoTailed: perm.twoTailed,
+    clusterFormingP: perm.clusterFormingT === undefined ? (perm.clusterFormingP ?? ctx.job.params.inference.grf.voxelP) : undefined,
+    clusterFormingT: perm.clusterFormingT,
+    tfce: { H: perm.tfce.H, E: perm.tfce.E, dh: perm.tfce.dh },
+    connectivity: perm.connectivity,
+    batchSize: perm.batchSize,
+  };
+}
+
+/** Exchangeability block of every participant (validation checks the column). */
+export function blockLabels(rows: Record<string, string>[], column: string | undefined, source: string): string[] | undefined {
+  if (!column) return undefined;
+  return rows.map((row, i) => {
+    const b = row[column];
+    if (b === undefined) throw new InvalidParticipants(`${source} has no column "${column}" (inference.permutation.exchangeabilityBlocks)`, 'params.inference.permutation.exchangeabilityBlocks');
+    if (b.trim() === '') throw new InvalidParticipants(`${source} row ${i + 1}: empty ${column} (exchangeability block)`, source);
+    return b;
+  });
+}
+
+/** Relabelling scheme of a model: label exchange, or sign flipping when the effect of interest is constant (one-sample). */
+function shufflesOf(spec: ModelSpec, ctx: GlmContext, params: PermutationParams) {
+  const { interest } = interestRegressor(Float64Array.from(spec.X), spec.n, spec.p, Float64Array.from(spec.contrast), spec.name);
+  const blocks = ctx.blocks ? spec.subjects.map((s) => ctx.blocks![s]!) : undefined;
+  const permute = shuffleSet('permute', interest, blocks);
+  const kind: ShuffleKind = permute.unique === 1n ? 'flip' : 'permute';
+  const set = kind === 'flip' ? shuffleSet('flip', interest, blocks) : permute;
+  return { kind, blocks, plan: planShuffles(set, params.n, params.seed) };
+}
+
+export interface PermutationPlan {
+  /** permutations per model (identity included) */
+  counts: number[];
+  exhaustive: boolean[];
+  batchSize: number;
+  batches: { index: number; k0: number; k1: number }[];
+}
+
+export function planPermutations(ctx: GlmContext): PermutationPlan {
+  const params = permutationParams(ctx);
+  if (!params) return { counts: [], exhaustive: [], batchSize: 0, batches: [] };
+  const plans = ctx.models.map((m) => shufflesOf(m, ctx, params).plan);
+  const counts = plans.map((p) => p.count);
+  const N = Math.max(...counts);
+  const batchSize = params.batchSize ?? Math.max(10, Math.ceil(N / Math.max(1, ctx.job.budget.maxConcurrency)));
+  return { counts, exhaustive: plans.map((p) => p.exhaustive), batchSize, batches: batchesOf(N, batchSize) };
+}
+
+/** Pack every subject's in-mask values into one subject-major float32 matrix (mask step). */
+export async function packData(env: TaskEnv, ctx: GlmContext, mask: Uint8Array): Promise<void> {
+  let V = 0;
+  for (let g = 0; g < mask.length; g++) if (mask[g]) V++;
+  const n = ctx.subjects.length;
+  const Y = new Float32Array(n * V);
+  for (let i = 0; i < n; i++) {
+    const y = f32(await env.store.get(keys.prepared(ctx.workDir, i)));
+    let q = i * V;
+    for (let g = 0; g < mask.length; g++) if (mask[g]) Y[q++] = y[g]!;
+  }
+  await env.store.put(permKeys.packed(ctx.workDir), asBytes(Y));
+}
+
+async function setupFor(env: TaskEnv, ctx: GlmContext, m: number, lattice: Lattice, packed: Float32Array, mask: Uint8Array, params: PermutationParams) {
+  const spec = ctx.models[m]!;
+  const V = lattice.V;
+  const all = spec.n === ctx.subjects.length && spec.subjects.every((s, k) => s === k);
+  const Y = all ? packed : new Float32Array(spec.n * V);
+  if (!all) spec.subjects.forEach((s, k) => Y.set(packed.subarray(s * V, (s + 1) * V), k * V));
+  const { kind, blocks } = shufflesOf(spec, ctx, params);
+  return permutationSetup(
+    { M: Float64Array.from(spec.X), n: spec.n, p: spec.p, contrast: Float64Array.from(spec.contrast), kind, Y, mask, dims: ctx.grid.dims },
+    { ...params, blocks },
+    lattice,
+  );
+}
+
+async function loadInputs(env: TaskEnv, ctx: GlmContext, params: PermutationParams) {
+  const mask = new Uint8Array(await env.store.get(keys.mask(ctx.workDir)));
+  const lattice = buildLattice(mask, ctx.grid.dims, params.connectivity);
+  const packed = f32(await env.store.get(permKeys.packed(ctx.workDir)));
+  return { mask, lattice, packed };
+}
+
+export interface PermBatchShard {
+  index: number;
+  k0: number;
+  k1: number;
+}
+
+/** One shard: permutations k0 … k1−1 of every contrast; writes maxima and exceedance counts. */
+export async function permuteBatch(env: TaskEnv, contextKey: string, shard: PermBatchShard): Promise<{ index: number; skipped: boolean }> {
+  const ctx = await loadContext(env.store, contextKey);
+  const params = permutationParams(ctx);
+  if (!params) return { index: shard.index, skipped: true };
+  const done = await Promise.all(ctx.models.map((_, m) => env.store.exists(permKeys.batchMaxima(ctx.workDir, m, shard.index))));
+  if (done.every(Boolean)) return { index: shard.index, skipped: true };
+  const { mask, lattice, packed } = await loadInputs(env, ctx, params);
+  for (let m = 0; m < ctx.models.length; m++) {
+    const setup = await setupFor(env, ctx, m, lattice, packed, mask, params);
+    if (shard.k0 >= setup.plan.count) continue;
+    const observed = observe(setup);
+    const r = runBatch(setup, shard.k0, shard.k1, observed);
+    const counts = new Uint32Array(r.exceedStat.length + r.exceedTfce.length);
+    counts.set(r.exceedStat);
+    counts.set(r.exceedTfce, r.exceedStat.length);
+    await env.store.put(permKeys.batchCounts(ctx.workDir, m, shard.index), new Uint8Array(counts.buffer));
+    const maxima = { k0: r.k0, k1: r.k1, maxStat: Array.from(r.maxStat), maxExtent: Array.from(r.maxExtent), maxMass: Array.from(r.maxMass), maxTfce: Array.from(r.maxTfce) };
+    await env.store.put(permKeys.batchMaxima(ctx.workDir, m, shard.index), JSON.stringify(maxima));
+  }
+  return { index: shard.index, skipped: false };
+}
+
+/** Reducer: the observed statistics and the pooled null of model m. */
+export async function permutationOutcome(env: TaskEnv, ctx: GlmContext, m: number): Promise<PermutationOutcome | undefined> {
+  const params = permutationParams(ctx);
+  if (!params) return undefined;
+  const { mask, lattice, packed } = await loadInputs(env, ctx, params);
+  const setup = await setupFor(env, ctx, m, lattice, packed, mask, params);
+  const observed = observe(setup);
+  const plan = planPermutations(ctx);
+  const V = lattice.V;
+  const batches: BatchResult[] = [];
+  for (const b of plan.batches) {
+    if (b.k0 >= setup.plan.count) break;
+    const mx = JSON.parse(await env.store.getText(permKeys.batchMaxima(ctx.workDir, m, b.index))) as { k0: number; k1: number; maxStat: number[]; maxExtent: number[]; maxMass: number[]; maxTfce: number[] };
+    const bytes = await env.store.get(permKeys.batchCounts(ctx.workDir, m, b.index));
+    const counts = new Uint32Array(bytes.byteLength / 4);
+    new Uint8Array(counts.buffer).set(bytes);
+    batches.push({
+      k0: mx.k0,
+      k1: mx.k1,
+      maxStat: Float64Array.from(mx.maxStat),
+      maxExtent: Float64Array.from(mx.maxExtent),
+      maxMass: Float64Array.from(mx.maxMass),
+      maxTfce: Float64Array.from(mx.maxTfce),
+      exceedStat: counts.subarray(0, V),
+      exceedTfce: counts.subarray(V),
+    });
+  }
+  const pooled = poolBatches(batches, V, setup.plan.count);
+  return { setup, observed, summary: summarise(setup, observed, pooled) };
+}
