@@ -10,6 +10,7 @@ import { handler as aleObserve } from './ale-observe.ts';
 import { handler as aleMonteCarlo } from './ale-montecarlo.ts';
 import { handler as aleReduce } from './ale-reduce.ts';
 import { handler as rehoPlan } from './reho-plan.ts';
+import { handler as rehoSignals } from './reho-signals.ts';
 import { handler as rehoSlab } from './reho-slab.ts';
 import { handler as rehoSubject } from './reho-subject.ts';
 import { handler as rehoGroup } from './reho-group.ts';
@@ -33,6 +34,7 @@ export const handlers: Record<string, (event: never) => Promise<unknown>> = {
   AleMonteCarlo: aleMonteCarlo,
   AleReduce: aleReduce,
   RehoPlan: rehoPlan,
+  RehoSignals: rehoSignals,
   RehoSlab: rehoSlab,
   RehoSubject: rehoSubject,
   RehoGroup: rehoGroup,

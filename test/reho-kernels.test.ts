@@ -9,6 +9,7 @@ import { friston24, motionQc, powerFd, spikeVolumes } from '../shared/reho/motio
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
 import { Fft, IdealBandpass } from '../shared/reho/filter.ts';
 import { parseMotionText } from '../shared/reho/confounds.ts';
+import { meanSignal, tissueVoxels, tissueZRange } from '../shared/reho/signals.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { VBM } from './helpers/fixture-job.ts';
 
@@ -412,5 +413,53 @@ describe('FFT and ideal band-pass', () => {
     const out = new Float64Array(T);
     f.apply(x, out);
     for (let t = 0; t < T; t++) expect(out[t]).toBeCloseTo(100 + Math.sin(2 * Math.PI * fin * 2 * t), 9);
+  });
+});
+
+describe('WM/CSF mean signals from masks', () => {
+  // 3×2×2 grid, 3 volumes: value = 100·t + voxel index
+  const nVox = 12;
+  const T = 3;
+  const data = Float32Array.from({ length: nVox * T }, (_, i) => 100 * Math.floor(i / nVox) + (i % nVox));
+  // probability map: voxels 1 (0.995), 4 (1), 10 (0.9999) are in; 2 (exactly 0.99), 7 (0.5) and a NaN are out
+  const prob = new Float32Array(nVox);
+  prob[1] = 0.995;
+  prob[4] = 1;
+  prob[10] = 0.9999;
+  prob[2] = 0.99;
+  prob[7] = 0.5;
+  prob[5] = NaN;
+
+  it('thresholds > 0.99 and averages by hand: (1 + 4 + 10) / 3 = 5 → 5, 105, 205', () => {
+    const vox = tissueVoxels(prob, 0.99);
+    expect(Array.from(vox)).toEqual([1, 4, 10]);
+    const r = meanSignal(data, nVox, T, vox, 'wm');
+    expect(r.voxels).toBe(3);
+    expect(Array.from(r.signal)).toEqual([5, 105, 205]);
+    // a binary mask passes unchanged
+    expect(Array.from(tissueVoxels(Float32Array.from([0, 1, 1, 0]), 0.99))).toEqual([1, 2]);
+  });
+
+  it('a voxel with a non-finite value leaves every volume mean: (1 + 10) / 2 = 5.5', () => {
+    const d = data.slice();
+    d[4 + nVox] = NaN;
+    expect(Array.from(meanSignal(d, nVox, T, tissueVoxels(prob, 0.99), 'wm').signal)).toEqual([5.5, 105.5, 205.5]);
+  });
+
+  it('a z-range restricts the voxels (indices relative to its first voxel); empty masks are named errors', () => {
+    // planes of 6 voxels: z = 0 holds 0..5, z = 1 holds 6..11
+    expect(tissueZRange([prob], 0.99, 6, 2)).toEqual([0, 2]);
+    const upper = new Float32Array(nVox);
+    upper[10] = 1;
+    expect(tissueZRange([upper], 0.99, 6, 2)).toEqual([1, 2]);
+    expect(Array.from(tissueVoxels(prob, 0.99, 6, 6))).toEqual([4]);
+    const region = data.subarray(6).filter((_, i) => i % nVox < 6);
+    expect(Array.from(meanSignal(Float32Array.from({ length: 6 * T }, (_, i) => data[6 + (i % 6) + nVox * Math.floor(i / 6)]!), 6, T, Int32Array.from([4]), 'wm').signal)).toEqual([10, 110, 210]);
+    expect(region.length).toBeGreaterThan(0);
+    expect(tissueZRange([new Float32Array(nVox).fill(0.5)], 0.99, 6, 2)).toBeNull();
+    expect(() => meanSignal(data, nVox, T, new Int32Array(0), 'inputs.csfMask')).toThrow(expect.objectContaining({ name: 'EmptyData', input: 'inputs.csfMask' }));
+    const allNan = data.slice();
+    allNan[1] = NaN;
+    expect(() => meanSignal(allNan, nVox, T, Int32Array.from([1]), 'wm')).toThrow(expect.objectContaining({ name: 'EmptyData' }));
   });
 });

@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../shared/runner/local.ts';
@@ -13,6 +13,14 @@ import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisan
 import { VBM } from './helpers/fixture-job.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'nb-reho-'));
+
+/** The reho work folder of a job under <out>/.work/<jobId>/ (the one holding plan.json; the group step's glm work folder sits beside it). */
+function workOf(resultDir: string): string {
+  const base = join(resultDir, '..', '.work', basename(resultDir));
+  const specs = readdirSync(base).filter((d) => existsSync(join(base, d, 'plan.json')));
+  if (specs.length !== 1) throw new Error(`expected one reho spec folder in ${base}, found ${specs.length}`);
+  return join(base, specs[0]!);
+}
 
 async function run(jobPath: string, out: string) {
   return runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'reho', outDir: out, threads: 2 });
@@ -147,10 +155,68 @@ function synthSubject(k: number, groupA: boolean, bigMotion: boolean): Synth {
   return { data, rp, wm, csf };
 }
 
-function cohortJob(dir: string, opts: { params?: Record<string, unknown>; edit?: (rows: string[][]) => void; budget?: object; header?: string } = {}): string {
+/** Tissue masks on the func grid: job-level probability maps (some values just above, some below 0.99) and per-subject binary masks. */
+function tissueMask(kind: 'wm' | 'csf', level: 'job' | 'subject'): Float32Array {
+  const [nx, ny, nz] = DIMS;
+  const inside = ellipsoidMask();
+  const m = new Float32Array(inside.length);
+  for (let z = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++)
+      for (let x = 0; x < nx; x++) {
+        const v = x + nx * (y + ny * z);
+        if (!inside[v]) continue;
+        if (level === 'subject') m[v] = (kind === 'wm' ? x <= 2 : x >= 9) ? 1 : 0;
+        else if (kind === 'wm') m[v] = x <= 3 ? ((y + z) % 2 === 0 ? 1 : 0.995) : x === 4 ? 0.98 : 0;
+        else m[v] = x >= 8 ? 0.999 : x === 7 ? 0.6 : 0.01;
+      }
+  return m;
+}
+
+/** Mean of the kept volumes (t ≥ drop) over voxels with mask > thr, written plainly. */
+function plainMaskMean(data: Float32Array, mask: Float32Array, thr: number, drop: number): { mean: Float64Array; n: number } {
+  const nVox = mask.length;
+  const vox: number[] = [];
+  for (let v = 0; v < nVox; v++) if (mask[v]! > thr) vox.push(v);
+  const mean = new Float64Array(NT - drop);
+  for (let t = drop; t < NT; t++) mean[t - drop] = vox.reduce((a, v) => a + data[v + t * nVox]!, 0) / vox.length;
+  return { mean, n: vox.length };
+}
+
+/** drop 5 → [1, t, Friston-24, spikes, WM, CSF] regression → band-pass → Kendall W, computed directly on the whole volume. */
+function directReho(s: Synth, wm: Float64Array, csf: Float64Array): Float32Array {
+  const mask = ellipsoidMask();
+  const T = NT - 5;
+  const nVox = mask.length;
+  const rp = Float64Array.from(s.rp.slice(5).flat());
+  const fd = powerFd(rp, T);
+  const model = nuisanceModel(nuisanceDesign(T, { trend: true, friston24: friston24(rp, T), spikes: spikeVolumes(fd, 0.2), wm, csf }));
+  const f = new IdealBandpass(T, TR, [0.01, 0.08]);
+  const clean = new Float64Array(nVox * T);
+  const y = new Float64Array(T);
+  const beta = new Float64Array(model.p);
+  for (let v = 0; v < nVox; v++) {
+    if (!mask[v]) continue;
+    for (let t = 0; t < T; t++) y[t] = s.data[v + (t + 5) * nVox]!;
+    regressOut(model, y, y, beta);
+    f.apply(y, y);
+    for (let t = 0; t < T; t++) clean[v + t * nVox] = y[t]!;
+  }
+  return rehoVolume(clean, [...DIMS, T], mask, 27);
+}
+
+/**
+ * Nine subjects (s09 moves > 3 mm). Default: confounds as an SPM rp + WM/CSF file (every third
+ * subject) or an fMRIPrep TSV with white_matter/csf. With `masks`: every confounds file is a
+ * 6-column motion file only; s01, s04, s07 give their own binary WM/CSF masks, the others use
+ * the job-level probability masks.
+ */
+function cohortJob(dir: string, opts: { params?: Record<string, unknown>; edit?: (rows: string[][]) => void; budget?: object; header?: string; masks?: boolean } = {}): string {
   mkdirSync(dir, { recursive: true });
   const mask = ellipsoidMask();
   writeFileSync(join(dir, 'mask.nii.gz'), writeNifti({ dims: DIMS, affine: AFFINE, data: Float32Array.from(mask) }, { datatype: 'uint8' }));
+  if (opts.masks) {
+    for (const kind of ['wm', 'csf'] as const) writeFileSync(join(dir, `${kind}_prob.nii.gz`), writeNifti({ dims: DIMS, affine: AFFINE, data: tissueMask(kind, 'job') }, { datatype: 'float32' }));
+  }
   const rows: string[][] = [];
   for (let k = 0; k < 9; k++) {
     const id = `s${String(k + 1).padStart(2, '0')}`;
@@ -159,6 +225,16 @@ function cohortJob(dir: string, opts: { params?: Record<string, unknown>; edit?:
     writeFileSync(join(dir, `${id}_bold.nii.gz`), writeNifti({ dims: [...DIMS, NT], affine: AFFINE, data: s.data, tr: TR }, { datatype: 'float32' }));
     let conf: string;
     let wmCsf = '';
+    if (opts.masks) {
+      conf = `${id}_rp.txt`;
+      writeFileSync(join(dir, conf), s.rp.map((r) => r.map((x) => x.toExponential(8)).join('  ')).join('\n') + '\n');
+      const own = k % 3 === 0;
+      for (const kind of ['wm', 'csf'] as const) {
+        if (own) writeFileSync(join(dir, `${id}_${kind}.nii.gz`), writeNifti({ dims: DIMS, affine: AFFINE, data: tissueMask(kind, 'subject') }, { datatype: 'uint8' }));
+      }
+      rows.push([id, groupA ? 'A' : 'B', String(30 + k), `${id}_bold.nii.gz`, conf, '', own ? `${id}_wm.nii.gz` : '', own ? `${id}_csf.nii.gz` : '']);
+      continue;
+    }
     if (k % 3 === 0) {
       // SPM rp + separate WM/CSF file
       conf = `${id}_rp.txt`;
@@ -174,11 +250,12 @@ function cohortJob(dir: string, opts: { params?: Record<string, unknown>; edit?:
     rows.push([id, groupA ? 'A' : 'B', String(30 + k), `${id}_bold.nii.gz`, conf, wmCsf]);
   }
   opts.edit?.(rows);
-  writeFileSync(join(dir, 'participants.tsv'), [opts.header ?? 'participant_id\tgroup\tage\tfunc\tconfounds\twm_csf', ...rows.map((r) => r.join('\t'))].join('\n') + '\n');
+  const header = opts.header ?? `participant_id\tgroup\tage\tfunc\tconfounds\twm_csf${opts.masks ? '\twm_mask\tcsf_mask' : ''}`;
+  writeFileSync(join(dir, 'participants.tsv'), [header, ...rows.map((r) => r.join('\t'))].join('\n') + '\n');
   return writeJob(dir, {
     jobId: 'reho-cohort',
     pipeline: 'reho',
-    inputs: { participants: 'participants.tsv', mask: 'mask.nii.gz' },
+    inputs: { participants: 'participants.tsv', mask: 'mask.nii.gz', ...(opts.masks ? { wmMask: 'wm_prob.nii.gz', csfMask: 'csf_prob.nii.gz' } : {}) },
     params: { smoothFwhmMm: 4, group: { contrasts: ['A-B'], covariates: ['age'], inference: { grf: { voxelP: 0.01, clusterP: 0.05 } } }, ...opts.params },
     ...(opts.budget ? { budget: opts.budget } : {}),
   });
@@ -200,54 +277,102 @@ describe('reho pipeline on a synthetic cohort: preprocessing, exclusion, group G
   it('lists the excluded subject with its reason in the QC table and result.json', () => {
     expect(result.excluded).toEqual([{ id: 's09', reasons: [expect.stringMatching(/translation/)] }]);
     const csv = readFileSync(join(out, 'tables/qc_motion.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('participant_id,group,volumes_used,mean_fd,max_fd,spikes,spike_percent,max_translation_mm,max_rotation_deg,excluded,reason');
+    expect(csv[0]).toBe('participant_id,group,volumes_used,mean_fd,max_fd,spikes,spike_percent,max_translation_mm,max_rotation_deg,excluded,reason,wm_csf_source');
     expect(csv).toHaveLength(10);
-    expect(csv[9]).toMatch(/^s09,A,55,.*,yes,max translation/);
-    expect(csv.slice(1, 9).every((l) => /,no,$/.test(l))).toBe(true);
+    expect(csv[9]).toMatch(/^s09,A,55,.*,yes,max translation.*,confounds$/);
+    expect(csv.slice(1, 9).every((l) => /,no,,(file|confounds)$/.test(l))).toBe(true);
     expect(existsSync(join(out, 'maps/sub-s09_reho.nii.gz'))).toBe(false);
     expect(existsSync(join(out, 'maps/sub-s01_szreho.nii.gz'))).toBe(true);
   });
 
   it('subject ReHo equals drop → nuisance regression → band-pass → Kendall W computed directly (fMRIPrep TSV and SPM rp inputs)', () => {
-    const mask = ellipsoidMask();
     for (const k of [0, 1]) {
       const id = `s0${k + 1}`;
       const s = synthSubject(k, k % 2 === 0, false);
-      const T = NT - 5;
-      const nVox = mask.length;
-      const rp = Float64Array.from(s.rp.slice(5).flat());
-      const fd = powerFd(rp, T);
-      const model = nuisanceModel(nuisanceDesign(T, { trend: true, friston24: friston24(rp, T), spikes: spikeVolumes(fd, 0.2), wm: Float64Array.from(s.wm.slice(5)), csf: Float64Array.from(s.csf.slice(5)) }));
-      const f = new IdealBandpass(T, TR, [0.01, 0.08]);
-      const clean = new Float64Array(nVox * T);
-      const y = new Float64Array(T);
-      const beta = new Float64Array(model.p);
-      for (let v = 0; v < nVox; v++) {
-        if (!mask[v]) continue;
-        for (let t = 0; t < T; t++) y[t] = s.data[v + (t + 5) * nVox]!;
-        regressOut(model, y, y, beta);
-        f.apply(y, y);
-        for (let t = 0; t < T; t++) clean[v + t * nVox] = y[t]!;
-      }
-      const ref = rehoVolume(clean, [...DIMS, T], mask, 27);
+      const ref = directReho(s, Float64Array.from(s.wm.slice(5)), Float64Array.from(s.csf.slice(5)));
       expect(bytesOf(join(out, `maps/sub-${id}_reho.nii.gz`)).equals(Buffer.from(ref.buffer)), id).toBe(true);
     }
   });
 
-  it('runs the glm stages on the included szReHo maps and finds the planted group difference', () => {
+  it('runs the glm stages on the included szReHo maps; group maps and tables sit beside the subject maps, one result.json', () => {
     expect(result.group.pipeline).toBe('glm');
     const c = result.group.contrasts['A-B'];
     expect(c.nSubjects).toBe(8);
     expect(c.dof).toBe(8 - 3);
-    for (const f of ['group/maps/A-B_t.nii.gz', 'group/tables/A-B_clusters.csv', 'group/participants.tsv', 'group/job.json', 'group/result.json']) {
+    for (const f of ['maps/A-B_t.nii.gz', 'maps/A-B_z.nii.gz', 'maps/A-B_p.nii.gz', 'maps/A-B_grf.nii.gz', 'tables/A-B_clusters.csv', 'group_report.html']) {
       expect(existsSync(join(out, f)), f).toBe(true);
+      expect(result.outputs, f).toContain(f);
+      expect(result.group.outputs, f).toContain(f);
     }
-    const t = readNifti(readFileSync(join(out, 'group/maps/A-B_t.nii.gz')), 't').data;
+    // no group/ folder and no second result.json; result.json is the last output listed
+    expect(existsSync(join(out, 'group'))).toBe(false);
+    expect(result.outputs.filter((o: string) => o.endsWith('result.json'))).toEqual(['result.json']);
+    expect(result.outputs.at(-1)).toBe('result.json');
+    for (const f of result.outputs) expect(existsSync(join(out, f)), f).toBe(true);
+    const t = readNifti(readFileSync(join(out, 'maps/A-B_t.nii.gz')), 't').data;
     const [nx, ny] = DIMS;
     expect(t[4 + nx * (5 + ny * 4)]).toBeGreaterThan(3);
-    const table = readFileSync(join(out, 'group/participants.tsv'), 'utf8');
-    expect(table).not.toMatch(/s09/);
+    expect(Math.max(...t)).toBeCloseTo(c.maxT, 4);
+    const table = readFileSync(join(out, 'tables/A-B_clusters.csv'), 'utf8').trim().split('\n');
+    expect(table[0]).toBe('cluster,tail,voxels,volume_mm3,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label');
+    expect(table).toHaveLength(1 + c.clusters.length);
+    // the group design saw the 8 included subjects' szReHo maps, not the excluded s09
+    const groupTable = readFileSync(join(workOf(out), 'group', 'participants.tsv'), 'utf8');
+    expect(groupTable).not.toMatch(/s09/);
+    expect(groupTable.trim().split('\n')).toHaveLength(9);
+    expect(groupTable).toMatch(/sub-s01_szreho\.nii\.gz/);
     expect(result.cost.actualUsd).toBeGreaterThan(0);
+    expect(result.subjects.filter((x: any) => !x.excluded).map((x: any) => x.wmCsf.source)).toEqual(['file', 'confounds', 'confounds', 'file', 'confounds', 'confounds', 'file', 'confounds']);
+  });
+});
+
+describe('reho pipeline: WM/CSF regressors from masks (6-column motion files only)', () => {
+  let out = '';
+  let result: any;
+  beforeAll(async () => {
+    const dir = tmp();
+    const outcome = await run(cohortJob(join(dir, 'in'), { masks: true, params: { group: undefined } }), join(dir, 'out'));
+    if (outcome.status !== 'succeeded') throw new Error(outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : '');
+    out = join(dir, 'out', 'reho-cohort');
+    result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  }, 120_000);
+
+  it('the mean signals equal a plain mean over mask > 0.99 of the kept volumes, and are recorded as the source', () => {
+    const work = workOf(out);
+    for (const k of [0, 1]) {
+      const s = synthSubject(k, k % 2 === 0, false);
+      const level = k % 3 === 0 ? 'subject' : 'job';
+      const rec = JSON.parse(readFileSync(join(work, 'signals', `${String(k).padStart(5, '0')}.json`), 'utf8'));
+      for (const kind of ['wm', 'csf'] as const) {
+        const ref = plainMaskMean(s.data, tissueMask(kind, level), 0.99, 5);
+        expect(rec[kind]).toHaveLength(NT - 5);
+        expect(Math.max(...rec[kind].map((x: number, t: number) => Math.abs(x - ref.mean[t]!))), `${k} ${kind}`).toBeLessThan(1e-9);
+        expect(rec[`${kind}Voxels`]).toBe(ref.n);
+        expect(result.subjects[k].wmCsf[`${kind}Voxels`]).toBe(ref.n);
+      }
+      expect(result.subjects[k].wmCsf.source).toBe('masks');
+      expect(result.subjects[k].wmCsf.wmMask).toMatch(level === 'subject' ? /s01_wm\.nii\.gz$/ : /wm_prob\.nii\.gz$/);
+      expect(result.subjects[k].wmCsf.threshold).toBe(0.99);
+    }
+    // the job-level probability map: 0.995 and 1 are in, 0.98 is out
+    expect(result.subjects[1].wmCsf.wmVoxels).toBeGreaterThan(0);
+    const csv = readFileSync(join(out, 'tables/qc_motion.csv'), 'utf8').trim().split('\n');
+    expect(csv.slice(1).every((l) => l.endsWith(',masks'))).toBe(true);
+    // excluded s09 gets no signals computed
+    expect(existsSync(join(work, 'signals', '00008.json'))).toBe(false);
+    expect(result.subjects[8].excluded).toBe(true);
+  });
+
+  it('subject ReHo equals the direct computation with those mask signals as the WM/CSF regressors', () => {
+    for (const k of [0, 1]) {
+      const s = synthSubject(k, k % 2 === 0, false);
+      const level = k % 3 === 0 ? 'subject' : 'job';
+      const ref = directReho(s, plainMaskMean(s.data, tissueMask('wm', level), 0.99, 5).mean, plainMaskMean(s.data, tissueMask('csf', level), 0.99, 5).mean);
+      expect(bytesOf(join(out, `maps/sub-s0${k + 1}_reho.nii.gz`)).equals(Buffer.from(ref.buffer)), `s0${k + 1}`).toBe(true);
+      // and differs from a run with the true WM/CSF signals (the masks did change the regressors)
+      const other = directReho(s, Float64Array.from(s.wm.slice(5)), Float64Array.from(s.csf.slice(5)));
+      expect(bytesOf(join(out, `maps/sub-s0${k + 1}_reho.nii.gz`)).equals(Buffer.from(other.buffer))).toBe(false);
+    }
   });
 });
 
@@ -286,6 +411,36 @@ describe('reho pipeline: bad input gives a named error.json and no result', () =
     const jp = cohortJob(dir);
     copyFileSync(join(VBM, 'vbm_mask.nii.gz'), join(dir, 'mask.nii.gz'));
     await expectFailure(jp, 'SpaceMismatch', /inputs\.mask/);
+  });
+
+  it('a subject WM mask on another grid', async () => {
+    const dir = join(tmp(), 'in');
+    const jp = cohortJob(dir, { masks: true });
+    copyFileSync(join(VBM, 'vbm_mask.nii.gz'), join(dir, 's04_wm.nii.gz'));
+    await expectFailure(jp, 'SpaceMismatch', /s04.*wm_mask/);
+  });
+
+  it('an empty job-level CSF mask (nothing above the threshold)', async () => {
+    const dir = join(tmp(), 'in');
+    const jp = cohortJob(dir, { masks: true });
+    writeFileSync(join(dir, 'csf_prob.nii.gz'), writeNifti({ dims: DIMS, affine: AFFINE, data: new Float32Array(DIMS[0] * DIMS[1] * DIMS[2]).fill(0.5) }, { datatype: 'float32' }));
+    await expectFailure(jp, 'EmptyData', /inputs\.csfMask/);
+  });
+
+  it('an empty subject WM mask (found when its signals are computed)', async () => {
+    const dir = join(tmp(), 'in');
+    const jp = cohortJob(dir, { masks: true });
+    writeFileSync(join(dir, 's07_wm.nii.gz'), writeNifti({ dims: DIMS, affine: AFFINE, data: new Float32Array(DIMS[0] * DIMS[1] * DIMS[2]) }, { datatype: 'uint8' }));
+    await expectFailure(jp, 'EmptyData', /s07 WM mask/);
+  });
+
+  it('a WM mask without a CSF mask', async () => {
+    const dir = join(tmp(), 'in');
+    const jp = cohortJob(dir, { masks: true });
+    const job = JSON.parse(readFileSync(jp, 'utf8'));
+    delete job.inputs.csfMask;
+    writeFileSync(jp, JSON.stringify(job));
+    await expectFailure(jp, 'InvalidParticipants', /participants/);
   });
 
   it('an over-budget job is refused before fan-out', async () => {

@@ -37,6 +37,7 @@ export const TASKS = {
   reduce: { memoryMb: 3008, timeoutSeconds: 900 },
   rehoSlab: { memoryMb: 3008, timeoutSeconds: 900 },
   rehoSubject: { memoryMb: 2048, timeoutSeconds: 300 },
+  rehoSignals: { memoryMb: 3008, timeoutSeconds: 300 },
   recordFailure: { memoryMb: 256, timeoutSeconds: 60 },
 } as const;
 export type TaskType = keyof typeof TASKS;

@@ -95,10 +95,21 @@ export interface GlmResult {
 
 const round = (x: number, d = 4) => Number(x.toFixed(d));
 
+/**
+ * Set on the context by a pipeline that runs the glm stages as its group step (reho): maps and
+ * tables go to `resultsDir` as usual, beside the parent's outputs, but the report goes to
+ * `<resultsDir>/<report>` and the result record to the storage key `resultKey`, so that the
+ * parent writes the job's one result.json, last. Plain glm jobs leave it unset.
+ */
+export interface GlmEmbedding {
+  resultKey: string;
+  report: string;
+}
+
 /** Stitch slab outputs, estimate smoothness, apply GRF, label clusters and write every output (result.json last). */
 export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
-  const ctx: GlmContext = await loadContext(env.store, contextKey);
-  const { workDir, resultsDir, grid } = ctx;
+  const ctx: GlmContext & { embedded?: GlmEmbedding } = await loadContext(env.store, contextKey);
+  const { workDir, resultsDir, grid, embedded } = ctx;
   const [nx, ny, nz] = grid.dims;
   const nVox = nx * ny * nz;
   const plane = nx * ny;
@@ -296,7 +307,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     methods: '',
   };
   result.methods = describeGlm(ctx, result);
-  await put('report.html', renderReport(ctx, result));
+  await put(embedded ? embedded.report : 'report.html', renderReport(ctx, result));
+  if (embedded) {
+    result.outputs = outputs;
+    await env.store.put(embedded.resultKey, JSON.stringify(result, null, 2) + '\n');
+    return { result: embedded.resultKey };
+  }
   result.outputs = ['job.json', ...outputs, 'result.json'];
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
   return { result: `${resultsDir}/result.json` };

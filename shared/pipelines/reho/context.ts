@@ -3,12 +3,19 @@ import type { Grid } from '../glm/context.ts';
 import type { RehoJob } from './job.ts';
 import type { PreprocessSteps } from './params.ts';
 
+export type WmCsfSource = 'file' | 'masks' | 'confounds';
+
 export interface RehoSubject {
   id: string;
   group: string;
   func: string;
   confounds?: string;
   wmCsf?: string;
+  /** where the WM/CSF regressors come from: a wm_csf file, WM/CSF masks (mean signal per volume) or the confounds TSV columns; unset when unused */
+  wmCsfSource?: WmCsfSource;
+  /** WM and CSF masks (URIs) when wmCsfSource is 'masks' */
+  wmMask?: string;
+  csfMask?: string;
   /** volumes in the file */
   volumes: number;
   tr: number;
@@ -50,6 +57,9 @@ export const keys = {
   qc: (w: string, s: number) => `${w}/qc/${pad(s)}.json`,
   slabReho: (w: string, s: number, slab: number) => `${w}/reho/${pad(s)}/${pad(slab)}.f32`,
   slabMask: (w: string, s: number, slab: number) => `${w}/reho/${pad(s)}/${pad(slab)}.mask.u8`,
+  signals: (w: string, s: number) => `${w}/signals/${pad(s)}.json`,
+  groupDir: (w: string) => `${w}/group`,
+  groupResult: (w: string) => `${w}/group/result.json`,
   subjectStats: (w: string, s: number) => `${w}/subjects/${pad(s)}.json`,
   group: (w: string) => `${w}/group.json`,
   metrics: (w: string) => `${w}/metrics/`,

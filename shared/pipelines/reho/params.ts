@@ -7,7 +7,11 @@ export const rehoInputsSchema = z
     participants: z.string().min(1).describe('TSV or CSV with participant_id, group (for params.group), covariates, the 4-D func column and the confounds column'),
     funcColumn: z.string().min(1).default('func').describe('column naming each subject 4-D NIfTI (MNI space, one grid for all subjects)'),
     confoundsColumn: z.string().min(1).default('confounds').describe('column naming an fMRIPrep confounds TSV or an SPM-style 6-column motion file'),
-    wmCsfColumn: z.string().min(1).default('wm_csf').describe('optional column naming a 2-column text file of WM and CSF mean signals (overrides the TSV columns)'),
+    wmCsfColumn: z.string().min(1).default('wm_csf').describe('optional column naming a 2-column text file of WM and CSF mean signals (overrides masks and the TSV columns)'),
+    wmMaskColumn: z.string().min(1).default('wm_mask').describe('optional column naming a WM mask NIfTI on the func grid; its mean signal per volume is the WM regressor'),
+    csfMaskColumn: z.string().min(1).default('csf_mask').describe('optional column naming a CSF mask NIfTI on the func grid; its mean signal per volume is the CSF regressor'),
+    wmMask: z.string().min(1).optional().describe('WM mask for every subject without a wm_mask cell (NIfTI on the func grid)'),
+    csfMask: z.string().min(1).optional().describe('CSF mask for every subject without a csf_mask cell (NIfTI on the func grid)'),
     mask: z.string().min(1).optional().describe('brain mask (NIfTI on the func grid, non-zero = in); without it each subject uses the voxels whose series is not all zero'),
   })
   .strict();
@@ -19,7 +23,7 @@ const stepsSchema = z
     trend: z.boolean().default(true).describe('linear trend column in the nuisance design'),
     friston24: z.boolean().default(true).describe('Friston-24 motion columns in the nuisance design'),
     spikes: z.boolean().default(true).describe('one spike column per volume with FD > params.fdThreshold'),
-    wmCsf: z.boolean().default(true).describe('WM and CSF mean-signal columns (the confounds must provide them)'),
+    wmCsf: z.boolean().default(true).describe('WM and CSF mean-signal columns (from a wm_csf file, WM/CSF masks or the confounds TSV)'),
     bandpass: z.boolean().default(true).describe('ideal FFT band-pass params.bandpassHz, mean added back'),
     exclusion: z.boolean().default(true).describe('exclude subjects by params.exclusion (listed in tables/qc_motion.csv)'),
   })
@@ -42,6 +46,7 @@ export const rehoParamsSchema = z
       })
       .strict()
       .default({ maxTranslationMm: 3, maxRotationDeg: 3, maxSpikeFraction: 0.1 }),
+    tissueThreshold: z.number().min(0).lt(1).default(0.99).describe('a WM/CSF mask voxel is in when its value is > this (0.99 as DPABI for segmentation probability maps; binary masks pass unchanged)'),
     bandpassHz: z.tuple([z.number().min(0), z.number().min(0)]).default([0.01, 0.08]).describe('[low, high] Hz; high 0 = high-pass only'),
     tr: z.number().positive().optional().describe('repetition time (s); default from each func header'),
     neighbours: z.union([z.literal(27), z.literal(19), z.literal(7)]).default(27),
@@ -65,4 +70,9 @@ export function stepsOf(p: RehoParams): PreprocessSteps {
 /** Whether motion confounds must be read. */
 export function needsConfounds(s: PreprocessSteps): boolean {
   return s.exclusion || (s.nuisance && (s.friston24 || s.spikes || s.wmCsf));
+}
+
+/** Whether the nuisance design holds WM and CSF mean signals. */
+export function needsWmCsf(s: PreprocessSteps): boolean {
+  return s.nuisance && s.wmCsf;
 }

@@ -18,17 +18,22 @@ export interface RehoPlan {
   slabs: { z0: number; z1: number }[];
   included: number[];
   excluded: { subject: number; id: string; reasons: string[] }[];
+  /** included subjects whose WM/CSF signals come from masks (signals stage) */
+  signalSubjects: number[];
 }
 
 export interface PlanResult {
   shards: RehoShard[];
   subjects: number[];
+  /** included subjects whose WM/CSF signals the signals stage computes from masks */
+  signalSubjects: number[];
+  signals: boolean;
   group: boolean;
   maxConcurrency: number;
   estimatedUsd: number;
 }
 
-export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number, maskVoxels: number): CostEstimate {
+export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number, maskVoxels: number, nSignals = 0): CostEstimate {
   const [nx, ny, nz] = ctx.grid.dims;
   const nVox = nx * ny * nz;
   const T = Math.max(...ctx.subjects.map((s) => s.volumes));
@@ -37,6 +42,7 @@ export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number
   const stages: StageEstimate[] = [
     { stage: 'validate', task: 'validate', shards: 1, msPerShard: n * 20 },
     { stage: 'plan', task: 'plan', shards: 1, msPerShard: n * 5 },
+    ...(nSignals > 0 ? [{ stage: 'signals', task: 'rehoSignals' as const, shards: nSignals, msPerShard: (nVox * T * 4) / 2e5 + nVox * T * 2e-6 }] : []),
     { stage: 'reho', task: 'rehoSlab', shards: nIncluded * nSlabs, msPerShard: regionVox * T * REHO_MS_PER_VOXEL_VOLUME + (nVox * T * 4) / 2e5 },
     { stage: 'maps', task: 'rehoSubject', shards: nIncluded, msPerShard: nVox * 4 * SPEED.prepareMsPerVoxel },
     { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: n * 5 },
@@ -51,7 +57,7 @@ export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number
       { stage: 'group-reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.job.params.group.contrasts.length * SPEED.reduceMsPerVoxel },
     );
   }
-  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + 20 }, ctx.job.budget.maxConcurrency);
+  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + nSignals * (T + 3) + 20 }, ctx.job.budget.maxConcurrency);
 }
 
 /**
@@ -68,9 +74,10 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
     const idx = Array.from({ length: Math.min(BATCH, ctx.subjects.length - b) }, (_, k) => b + k);
     await Promise.all(
       idx.map(async (s) => {
-        const pre = await subjectPreproc(ctx, s);
+        // WM/CSF signals from masks come later (signals stage): QC only here for those subjects
+        const pre = await subjectPreproc(ctx, s, { qcOnly: true });
         qcs[s] = pre.qc;
-        const rec = { id: ctx.subjects[s]!.id, drop: pre.drop, volumes: pre.T, qc: pre.qc ?? null, nuisanceColumns: pre.model?.columns ?? [], droppedColumns: pre.model?.dropped ?? [] };
+        const rec = { id: ctx.subjects[s]!.id, drop: pre.drop, volumes: pre.T, qc: pre.qc ?? null, wmCsfSource: pre.wmCsfSource ?? null, nuisanceColumns: pre.model?.columns ?? [], droppedColumns: pre.model?.dropped ?? [] };
         await env.store.put(keys.qc(ctx.workDir, s), JSON.stringify(rec));
       }),
     );
@@ -91,12 +98,13 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   const perSlabScale = (T * 4_000_000) / VOXEL_VOLUMES_PER_SLAB;
   const slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
   const maskVoxels = planeCounts.reduce((a, b) => a + b, 0);
-  const plan: RehoPlan = { slabs, included, excluded };
+  const signalSubjects = included.filter((s) => ctx.steps.nuisance && ctx.steps.wmCsf && ctx.subjects[s]!.wmCsfSource === 'masks');
+  const plan: RehoPlan = { slabs, included, excluded, signalSubjects };
   await env.store.put(keys.plan(ctx.workDir), JSON.stringify(plan));
-  const est = estimateReho(ctx, included.length, slabs.length, maskVoxels);
+  const est = estimateReho(ctx, included.length, slabs.length, maskVoxels, signalSubjects.length);
   await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
   enforceBudget(est, ctx.job.budget.maxUsd);
   const shards: RehoShard[] = [];
   for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
-  return { shards, subjects: included, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+  return { shards, subjects: included, signalSubjects, signals: signalSubjects.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
 }

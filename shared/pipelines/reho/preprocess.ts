@@ -1,12 +1,32 @@
 import { InvalidParticipants } from '../../errors.ts';
 import { readUri } from '../../storage/index.ts';
+import type { Store } from '../../storage/index.ts';
 import { parseConfounds } from '../../reho/confounds.ts';
 import { IdealBandpass } from '../../reho/filter.ts';
 import { friston24, motionQc, powerFd, spikeVolumes } from '../../reho/motion.ts';
 import type { MotionQc } from '../../reho/motion.ts';
 import { nuisanceDesign, nuisanceModel } from '../../reho/nuisance.ts';
 import type { NuisanceModel } from '../../reho/nuisance.ts';
-import type { RehoContext } from './context.ts';
+import { keys } from './context.ts';
+import type { RehoContext, WmCsfSource } from './context.ts';
+
+/** WM/CSF mean signals computed from masks by the signals stage (one per kept volume). */
+export interface MaskSignals {
+  id: string;
+  wmMask: string;
+  csfMask: string;
+  threshold: number;
+  wmVoxels: number;
+  csfVoxels: number;
+  wm: number[];
+  csf: number[];
+}
+
+/** The signals stage's record of subject s, when its WM/CSF regressors come from masks. */
+export async function loadMaskSignals(store: Store, ctx: RehoContext, s: number): Promise<MaskSignals | undefined> {
+  if (ctx.subjects[s]!.wmCsfSource !== 'masks') return undefined;
+  return JSON.parse(await store.getText(keys.signals(ctx.workDir, s))) as MaskSignals;
+}
 
 /** What one subject's series go through; rebuilt identically by every stage that needs it. */
 export interface SubjectPreproc {
@@ -18,10 +38,16 @@ export interface SubjectPreproc {
   spikes: number[];
   model?: NuisanceModel;
   bandpass?: IdealBandpass;
+  /** where the WM/CSF regressors came from (unset when the design has none) */
+  wmCsfSource?: WmCsfSource;
 }
 
-/** Read a subject's confounds and build its QC, nuisance model and filter (pure in its inputs). */
-export async function subjectPreproc(ctx: RehoContext, s: number): Promise<SubjectPreproc> {
+/**
+ * Read a subject's confounds and build its QC, nuisance model and filter (pure in its inputs).
+ * When the WM/CSF regressors come from masks, `signals` (the signals stage's record) is
+ * required for the model; `qcOnly` (the plan, before that stage) builds QC and filter only.
+ */
+export async function subjectPreproc(ctx: RehoContext, s: number, opts: { signals?: MaskSignals; qcOnly?: boolean } = {}): Promise<SubjectPreproc> {
   const subj = ctx.subjects[s]!;
   const p = ctx.job.params;
   const steps = ctx.steps;
@@ -39,8 +65,13 @@ export async function subjectPreproc(ctx: RehoContext, s: number): Promise<Subje
     else if (c.T === T) skip = 0;
     else throw new InvalidParticipants(`${src}: ${c.T} rows, but the func file has ${subj.volumes} volumes${drop ? ` (${T} after dropping ${drop})` : ''}`, src);
     const rp = c.rp.slice(skip * 6, (skip + T) * 6);
-    const wm = c.wm?.slice(skip, skip + T);
-    const csf = c.csf?.slice(skip, skip + T);
+    let wm = c.wm?.slice(skip, skip + T);
+    let csf = c.csf?.slice(skip, skip + T);
+    if (subj.wmCsfSource === 'masks' && opts.signals) {
+      // mask means are computed on the kept volumes only
+      wm = Float64Array.from(opts.signals.wm);
+      csf = Float64Array.from(opts.signals.csf);
+    }
     const fd = powerFd(rp, T, p.fdRadiusMm);
     const spikes = spikeVolumes(fd, p.fdThreshold);
     out.spikes = spikes;
@@ -49,9 +80,12 @@ export async function subjectPreproc(ctx: RehoContext, s: number): Promise<Subje
       out.qc.excluded = false;
       out.qc.reasons = [];
     }
-    if (steps.nuisance) {
+    if (steps.nuisance && steps.wmCsf) out.wmCsfSource = subj.wmCsfSource;
+    const pending = steps.nuisance && steps.wmCsf && subj.wmCsfSource === 'masks' && !opts.signals;
+    if (pending && !opts.qcOnly) throw new Error(`${subj.id}: the WM/CSF mask signals have not been computed`);
+    if (steps.nuisance && !pending) {
       if (steps.wmCsf && !(wm && csf)) {
-        throw new InvalidParticipants(`${src}: no WM/CSF signals (need white_matter and csf columns or a ${ctx.job.inputs.wmCsfColumn} file), or set preprocess.wmCsf false`, src);
+        throw new InvalidParticipants(`${src}: no WM/CSF signals (need white_matter and csf columns, a ${ctx.job.inputs.wmCsfColumn} file, or WM/CSF masks), or set preprocess.wmCsf false`, src);
       }
       const design = nuisanceDesign(T, {
         trend: steps.trend,

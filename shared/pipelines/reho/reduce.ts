@@ -6,8 +6,9 @@ import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
 import type { GlmResult } from '../glm/reduce.ts';
 import { keys, loadContext, mapNames } from './context.ts';
-import type { RehoContext } from './context.ts';
-import { GROUP_DIR } from './group.ts';
+import type { RehoContext, WmCsfSource } from './context.ts';
+import type { MaskSignals } from './preprocess.ts';
+import { GROUP_REPORT } from './group.ts';
 import type { RehoPlan } from './plan.ts';
 import type { SubjectStats } from './subject.ts';
 
@@ -18,6 +19,8 @@ export interface RehoSubjectResult {
   reasons: string[];
   volumesUsed: number;
   qc: MotionQc | null;
+  /** where the WM/CSF regressors came from (null when the design has none) */
+  wmCsf: { source: WmCsfSource; file?: string; wmMask?: string; csfMask?: string; threshold?: number; wmVoxels?: number; csfVoxels?: number } | null;
   reho?: { mean: number; sd: number; maskVoxels: number; nonZero: number; max: number };
 }
 
@@ -51,9 +54,19 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
   };
   const subjects: RehoSubjectResult[] = [];
   for (const [s, subj] of ctx.subjects.entries()) {
-    const q = JSON.parse(await env.store.getText(keys.qc(workDir, s))) as { volumes: number; qc: MotionQc | null };
+    const q = JSON.parse(await env.store.getText(keys.qc(workDir, s))) as { volumes: number; qc: MotionQc | null; wmCsfSource: WmCsfSource | null };
     const excluded = !plan.included.includes(s);
-    const r: RehoSubjectResult = { id: subj.id, group: subj.group, excluded, reasons: q.qc?.reasons ?? [], volumesUsed: q.volumes, qc: q.qc };
+    let wmCsf: RehoSubjectResult['wmCsf'] = null;
+    if (q.wmCsfSource === 'masks') {
+      wmCsf = { source: 'masks', wmMask: subj.wmMask, csfMask: subj.csfMask, threshold: p.tissueThreshold };
+      if (plan.signalSubjects.includes(s)) {
+        const sig = JSON.parse(await env.store.getText(keys.signals(workDir, s))) as MaskSignals;
+        wmCsf.wmVoxels = sig.wmVoxels;
+        wmCsf.csfVoxels = sig.csfVoxels;
+      }
+    } else if (q.wmCsfSource === 'file') wmCsf = { source: 'file', file: subj.wmCsf };
+    else if (q.wmCsfSource) wmCsf = { source: q.wmCsfSource };
+    const r: RehoSubjectResult = { id: subj.id, group: subj.group, excluded, reasons: q.qc?.reasons ?? [], volumesUsed: q.volumes, qc: q.qc, wmCsf };
     if (!excluded) {
       const st = JSON.parse(await env.store.getText(keys.subjectStats(workDir, s))) as SubjectStats;
       r.reho = { mean: r6(st.mean), sd: r6(st.sd), maskVoxels: st.voxels, nonZero: st.nonZero, max: r6(st.maxReho) };
@@ -61,7 +74,7 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     }
     subjects.push(r);
   }
-  const header = 'participant_id,group,volumes_used,mean_fd,max_fd,spikes,spike_percent,max_translation_mm,max_rotation_deg,excluded,reason';
+  const header = 'participant_id,group,volumes_used,mean_fd,max_fd,spikes,spike_percent,max_translation_mm,max_rotation_deg,excluded,reason,wm_csf_source';
   const rows = subjects.map((r) =>
     [
       r.id,
@@ -75,6 +88,7 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
       r.qc ? r6(r.qc.maxRotationDeg) : '',
       r.excluded ? 'yes' : 'no',
       r.reasons.join('; '),
+      r.wmCsf?.source ?? '',
     ]
       .map(csvField)
       .join(','),
@@ -84,8 +98,9 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
   let group: GlmResult | null = null;
   const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
   if (p.group) {
-    group = JSON.parse(await env.store.getText(`${resultsDir}/${GROUP_DIR}/result.json`)) as GlmResult;
-    outputs.push(...group.outputs.map((o) => `${GROUP_DIR}/${o}`));
+    // the glm reducer wrote maps/<contrast>_*.nii.gz, tables/<contrast>_clusters.csv and group_report.html beside ours
+    group = JSON.parse(await env.store.getText(keys.groupResult(workDir))) as GlmResult;
+    outputs.push(...group.outputs);
     const g = JSON.parse(await env.store.getText(keys.group(workDir))) as { workDir: string };
     metrics.push(...(await readMetrics(env.store, `${g.workDir}/metrics/`)));
   }
@@ -151,7 +166,7 @@ function renderReport(ctx: RehoContext, r: RehoResult): string {
     )
     .join('');
   const group = r.group
-    ? `<h2>Group</h2><p>See <a href="${GROUP_DIR}/report.html">the group report</a>. ${Object.entries(r.group.contrasts)
+    ? `<h2>Group</h2><p>See <a href="${GROUP_REPORT}">the group report</a> (maps/&lt;contrast&gt;_t.nii.gz, _z, _p, _grf; tables/&lt;contrast&gt;_clusters.csv). ${Object.entries(r.group.contrasts)
         .map(([n, c]) => `${esc(n)}: ${c.clusters.length} cluster(s)`)
         .join('; ')}</p>`
     : '';

@@ -6,7 +6,7 @@ import { regressOut } from '../../reho/nuisance.ts';
 import { asBytes } from '../glm/context.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
-import { subjectPreproc } from './preprocess.ts';
+import { loadMaskSignals, subjectPreproc } from './preprocess.ts';
 
 /**
  * Planes zl..zh-1 of every volume t ≥ drop of a subject's 4-D file, as float32 (x fastest,
@@ -54,7 +54,7 @@ export async function rehoSlab(env: TaskEnv, contextKey: string, shard: RehoShar
   const zl = Math.max(0, shard.z0 - 1);
   const zh = Math.min(nz, shard.z1 + 1);
   const regionVox = plane * (zh - zl);
-  const pre = await subjectPreproc(ctx, shard.subject);
+  const pre = await subjectPreproc(ctx, shard.subject, { signals: await loadMaskSignals(env.store, ctx, shard.subject) });
   const T = pre.T;
   const data = await readSlabSeries(ctx, shard.subject, zl, zh, pre.drop);
 

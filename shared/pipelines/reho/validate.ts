@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
-import { assertSameSpace } from '../../nifti/index.ts';
+import { assertSameSpace, readNifti } from '../../nifti/index.ts';
+import type { NiftiHeader } from '../../nifti/index.ts';
+import { tissueVoxels } from '../../reho/signals.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
 import { glmModel } from '../../stats/glm.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
@@ -9,8 +11,8 @@ import { buildDesign, readParticipants } from '../glm/design.ts';
 import { readHeaderAt } from '../glm/validate.ts';
 import type { RehoJob } from './job.ts';
 import { keys } from './context.ts';
-import type { RehoContext, RehoSubject } from './context.ts';
-import { needsConfounds, stepsOf } from './params.ts';
+import type { RehoContext, RehoSubject, WmCsfSource } from './context.ts';
+import { needsConfounds, needsWmCsf, stepsOf } from './params.ts';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
@@ -23,7 +25,7 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
   const table = parseTable(new TextDecoder().decode(await readUri(tableUri)), src);
   const steps = stepsOf(job.params);
   const p = job.params;
-  const { funcColumn, confoundsColumn, wmCsfColumn } = job.inputs;
+  const { funcColumn, confoundsColumn, wmCsfColumn, wmMaskColumn, csfMaskColumn } = job.inputs;
   for (const col of ['participant_id', funcColumn, ...(needsConfounds(steps) ? [confoundsColumn] : []), ...(p.group ? ['group'] : [])]) {
     if (!table.columns.includes(col)) throw new InvalidParticipants(`${src} has no column "${col}" (columns: ${table.columns.join(', ')})`, src);
   }
@@ -49,6 +51,17 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
   const headers = await Promise.all(rows.map((r) => readHeaderAt(resolveRef(r.row[funcColumn]!, baseUri), `${r.where} (${r.id}) ${funcColumn}`)));
   const ref0 = headers[0]!;
   const drop = steps.dropVolumes ? p.dropVolumes : 0;
+  // job-level WM/CSF masks: read once here, checked for grid and emptiness
+  const jobMasks: { wm?: string; csf?: string } = {};
+  if (needsWmCsf(steps)) {
+    for (const kind of ['wm', 'csf'] as const) {
+      const ref = kind === 'wm' ? job.inputs.wmMask : job.inputs.csfMask;
+      if (!ref) continue;
+      const uri = resolveRef(ref, baseUri);
+      await checkTissueMask(uri, `inputs.${kind}Mask`, ref0, p.tissueThreshold);
+      jobMasks[kind] = uri;
+    }
+  }
   const subjects: RehoSubject[] = [];
   for (const [i, r] of rows.entries()) {
     const h = headers[i]!;
@@ -72,12 +85,34 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
       return uri;
     };
     const func = resolveRef(r.row[funcColumn]!, baseUri);
+    const wmCsf = await opt(wmCsfColumn, needsConfounds(steps));
+    let wmCsfSource: WmCsfSource | undefined;
+    let wmMask: string | undefined;
+    let csfMask: string | undefined;
+    if (needsWmCsf(steps)) {
+      // precedence: a wm_csf signals file, then WM/CSF masks (subject cells, then job-level), then the confounds TSV columns
+      if (wmCsf) wmCsfSource = 'file';
+      else {
+        wmMask = (await opt(wmMaskColumn, true)) ?? jobMasks.wm;
+        csfMask = (await opt(csfMaskColumn, true)) ?? jobMasks.csf;
+        if (wmMask && csfMask) {
+          wmCsfSource = 'masks';
+          if (wmMask !== jobMasks.wm) await checkTissueMask(wmMask, `${r.where} (${r.id}) ${wmMaskColumn}`, ref0);
+          if (csfMask !== jobMasks.csf) await checkTissueMask(csfMask, `${r.where} (${r.id}) ${csfMaskColumn}`, ref0);
+        } else if (wmMask || csfMask) {
+          const missing = wmMask ? `a CSF mask (${csfMaskColumn} column or inputs.csfMask)` : `a WM mask (${wmMaskColumn} column or inputs.wmMask)`;
+          throw new InvalidParticipants(`${r.where} (${r.id}): WM/CSF signals from masks need both masks; ${missing} is missing`, src);
+        } else wmCsfSource = 'confounds';
+      }
+    }
     subjects.push({
       id: r.id,
       group: r.row.group ?? '',
       func,
       confounds: await opt(confoundsColumn, needsConfounds(steps)),
-      wmCsf: await opt(wmCsfColumn, needsConfounds(steps)),
+      wmCsf,
+      ...(wmCsfSource ? { wmCsfSource } : {}),
+      ...(wmMask ? { wmMask, csfMask } : {}),
       volumes: nt,
       tr: tr ?? 0,
       ranged: !(await isGzipAt(func)),
@@ -109,6 +144,19 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
   };
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;
+}
+
+/**
+ * A WM or CSF mask must be one 3-D image on the func grid (SpaceMismatch otherwise). With a
+ * threshold the whole image is read and must hold a voxel above it (EmptyData otherwise).
+ */
+async function checkTissueMask(uri: string, field: string, ref: NiftiHeader, threshold?: number): Promise<void> {
+  const h = await readHeaderAt(uri, field);
+  if (h.dims.slice(3).some((d) => d !== 1)) throw new InvalidParameter(`${field} is ${h.dims.join('×')}; a WM/CSF mask must be one 3-D image`, field);
+  assertSameSpace(ref, h, field, undefined, 'the func images');
+  if (threshold === undefined) return;
+  const m = readNifti(await readUri(uri), field).data;
+  if (tissueVoxels(m, threshold).length === 0) throw new EmptyData(`${field} has no voxel above params.tissueThreshold ${threshold}`, field);
 }
 
 async function isGzipAt(uri: string): Promise<boolean> {
