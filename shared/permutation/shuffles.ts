@@ -3,9 +3,10 @@
  * of it as a pure function of (seed, k).
  *
  * - `permute`: subjects' rows are exchanged (within exchangeability blocks when
- *   given). Two relabellings that give the effect-of-interest regressor the same
- *   arrangement give the same statistic, so the distinct ones are the multiset
- *   arrangements of its values: Π_blocks (n_b! / Π_values m_v!).
+ *   given). Two relabellings that arrange the design's rows alike give the same
+ *   statistic, so the distinct ones are the multiset arrangements of the rows:
+ *   Π_blocks (n_b! / Π_rows m_r!) — C(n, n₁) for two groups without covariates,
+ *   n! once a continuous covariate makes every row unique.
  * - `flip`: sign flipping of each subject's residuals (one-sample designs,
  *   symmetric errors): 2ⁿ.
  *
@@ -50,19 +51,25 @@ function factorial(n: number): bigint {
   return f;
 }
 
-/** Categories of the interest values, equal up to a relative 1e-9. */
-function categories(x: Float64Array): Int32Array {
-  const scale = Math.max(1e-300, ...Array.from(x, Math.abs));
-  const order = Array.from(x.keys()).sort((a, b) => x[a]! - x[b]!);
-  const cat = new Int32Array(x.length);
-  let c = -1;
-  let prev = NaN;
-  for (const i of order) {
-    if (!(Math.abs(x[i]! - prev) <= 1e-9 * scale)) {
-      c++;
-      prev = x[i]!;
-    }
-    cat[i] = c;
+/**
+ * Category of each row of a design (n × cols, row-major): rows equal up to a
+ * relative 1e-9 per column share a category.
+ */
+function categories(rows: Float64Array, cols: number): Int32Array {
+  const n = rows.length / cols;
+  const scale = new Float64Array(cols);
+  for (let i = 0; i < n; i++) for (let j = 0; j < cols; j++) scale[j] = Math.max(scale[j]!, Math.abs(rows[i * cols + j]!));
+  const keyOf = (i: number) => {
+    const parts: string[] = [];
+    for (let j = 0; j < cols; j++) parts.push(scale[j]! > 0 ? Math.round((rows[i * cols + j]! / scale[j]!) * 1e9).toString() : '0');
+    return parts.join(',');
+  };
+  const ids = new Map<string, number>();
+  const cat = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = keyOf(i);
+    if (!ids.has(k)) ids.set(k, ids.size);
+    cat[i] = ids.get(k)!;
   }
   return cat;
 }
@@ -75,9 +82,15 @@ function multisetCount(cats: number[]): bigint {
   return factorial(cats.length) / d;
 }
 
-/** Exchangeability blocks from labels (undefined = one block). */
-export function shuffleSet(kind: ShuffleKind, interest: Float64Array, blockLabels?: readonly string[]): ShuffleSet {
-  const n = interest.length;
+/**
+ * The relabellings of a design. `design` holds n rows of `cols` values: the rows
+ * whose arrangement decides the statistic — the full design M for label exchange
+ * (t(P·E; M) = t(E; Pᵀ·M), so relabellings that arrange M's rows alike are one).
+ * Blocks from labels (undefined = one block).
+ */
+export function shuffleSet(kind: ShuffleKind, design: Float64Array, blockLabels?: readonly string[], cols = 1): ShuffleSet {
+  const n = design.length / cols;
+  if (!Number.isInteger(n)) throw new InvalidParameter(`design has ${design.length} values, not a multiple of ${cols} columns`);
   let blocks: number[][];
   if (blockLabels) {
     if (blockLabels.length !== n) throw new InvalidParameter(`${blockLabels.length} block labels for ${n} subjects`, 'exchangeabilityBlocks');
@@ -85,7 +98,7 @@ export function shuffleSet(kind: ShuffleKind, interest: Float64Array, blockLabel
     blockLabels.forEach((b, i) => by.set(b, [...(by.get(b) ?? []), i]));
     blocks = [...by.keys()].sort().map((k) => by.get(k)!);
   } else blocks = [Array.from({ length: n }, (_, i) => i)];
-  const category = categories(interest);
+  const category = categories(design, cols);
   let unique: bigint;
   if (kind === 'flip') unique = 1n << BigInt(n);
   else unique = blocks.reduce((acc, b) => acc * multisetCount(b.map((i) => category[i]!)), 1n);

@@ -79,7 +79,7 @@ export function permutationSetup(input: GlmPermutationInput, params: Permutation
   checkPermutationParams(params);
   const lat = lattice ?? buildLattice(input.mask, input.dims, params.connectivity);
   const model = permutationModel(input.M, input.n, input.p, input.contrast, input.Y, lat.V);
-  const set = shuffleSet(input.kind, model.interest, params.blocks);
+  const set = input.kind === 'flip' ? shuffleSet('flip', model.interest, params.blocks) : shuffleSet('permute', input.M, params.blocks, input.p);
   const plan = planShuffles(set, params.n, params.seed);
   return {
     model,

@@ -50,13 +50,13 @@ export function blockLabels(rows: Record<string, string>[], column: string | und
   });
 }
 
-/** Relabelling scheme of a model: label exchange, or sign flipping when the effect of interest is constant (one-sample). */
+/** Relabelling scheme of a model: label exchange, or sign flipping when the effect of interest is constant across subjects (one-sample designs, with or without covariates). */
 function shufflesOf(spec: ModelSpec, ctx: GlmContext, params: PermutationParams) {
   const { interest } = interestRegressor(Float64Array.from(spec.X), spec.n, spec.p, Float64Array.from(spec.contrast), spec.name);
   const blocks = ctx.blocks ? spec.subjects.map((s) => ctx.blocks![s]!) : undefined;
-  const permute = shuffleSet('permute', interest, blocks);
-  const kind: ShuffleKind = permute.unique === 1n ? 'flip' : 'permute';
-  const set = kind === 'flip' ? shuffleSet('flip', interest, blocks) : permute;
+  const constant = interest.every((x) => Math.abs(x - interest[0]!) <= 1e-9 * Math.max(1e-300, Math.abs(interest[0]!)));
+  const kind: ShuffleKind = constant ? 'flip' : 'permute';
+  const set = constant ? shuffleSet('flip', interest, blocks) : shuffleSet('permute', Float64Array.from(spec.X), blocks, spec.p);
   return { kind, blocks, plan: planShuffles(set, params.n, params.seed) };
 }
 
