@@ -9,6 +9,9 @@ import { handler as alePlan } from './ale-plan.ts';
 import { handler as aleObserve } from './ale-observe.ts';
 import { handler as aleMonteCarlo } from './ale-montecarlo.ts';
 import { handler as aleReduce } from './ale-reduce.ts';
+import { handler as aleThreshold } from './ale-threshold.ts';
+import { handler as aleJackknife } from './ale-jackknife.ts';
+import { handler as aleContrast } from './ale-contrast.ts';
 import { handler as rehoPlan } from './reho-plan.ts';
 import { handler as rehoSignals } from './reho-signals.ts';
 import { handler as rehoSlab } from './reho-slab.ts';
@@ -33,6 +36,9 @@ export const handlers: Record<string, (event: never) => Promise<unknown>> = {
   AleObserve: aleObserve,
   AleMonteCarlo: aleMonteCarlo,
   AleReduce: aleReduce,
+  AleThreshold: aleThreshold,
+  AleJackknife: aleJackknife,
+  AleContrast: aleContrast,
   RehoPlan: rehoPlan,
   RehoSignals: rehoSignals,
   RehoSlab: rehoSlab,

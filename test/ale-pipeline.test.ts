@@ -91,6 +91,12 @@ describe('ale pipeline: bad input gives a named error.json and no result', () =>
   it('a missing coordinates file', async () => {
     await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: 'nope.txt' }, params: { iterations: 10 } }), 'MissingInput');
   });
+  it('contrast settings without a second coordinate set', async () => {
+    await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: join(ALE, 'nidm_pain_dset.json') }, params: { iterations: 10, contrast: { iterations: 100 } } }), 'InvalidParameter', /coordinates2/);
+  });
+  it('a missing second coordinate set', async () => {
+    await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: join(ALE, 'nidm_pain_dset.json'), coordinates2: 'nope2.txt' }, params: { iterations: 10 } }), 'MissingInput', /coordinates2/);
+  });
   it('an unknown parameter', async () => {
     await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: join(ALE, 'nidm_pain_dset.json') }, params: { iterations: 10, kernel: 'fixed' } }), 'InvalidJobSpec');
   });

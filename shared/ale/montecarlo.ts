@@ -65,14 +65,14 @@ export class AleMonteCarlo {
     });
   }
 
-  /** Iterations k0..k1-1 into `out` as [maxAle, maxSize, maxMass] triples. */
-  run(seed: number, k0: number, k1: number, out = new Float64Array((k1 - k0) * 3)): Float64Array {
+  /** Iterations k0..k1-1 into `out` as [maxAle, maxSize, maxMass] triples; iteration k draws from stream(seed, streamOffset + k). */
+  run(seed: number, k0: number, k1: number, out = new Float64Array((k1 - k0) * 3), streamOffset = 0): Float64Array {
     const { maskIndex, dims } = this.grid;
     const nx = dims[0];
     const nxy = dims[0] * dims[1];
     const nMask = maskIndex.length;
     for (let k = k0; k < k1; k++) {
-      const rng = stream(seed, k);
+      const rng = stream(seed, streamOffset + k);
       for (let e = 0; e < this.counts.length; e++) {
         const a = this.ijk[e]!;
         for (let f = 0; f < a.length; f += 3) {

@@ -24,6 +24,15 @@ export interface AleContext {
   atlasLabelsUri?: string;
   /** Monte-Carlo shards: iterations [k0, k1) */
   batches: { index: number; k0: number; k1: number }[];
+  /** set B of a contrast (inputs.coordinates2) */
+  experiments2?: ExperimentInput[];
+  coordinates2Format?: string;
+  /** Monte-Carlo shards of set B (same iterations, stream family MC_B_STREAM) */
+  batchesB: { index: number; k0: number; k1: number }[];
+  /** leave-one-out shards: experiments [e0, e1) left out one at a time (empty without params.jackknife) */
+  jackknifeShards: { index: number; e0: number; e1: number }[];
+  /** label-exchange shards of the contrast: permutations [k0, k1) (empty without a contrast) */
+  contrastBatches: { index: number; k0: number; k1: number }[];
   workDir: string;
   resultsDir: string;
 }
@@ -33,6 +42,12 @@ export const keys = {
   estimate: (workDir: string) => `${workDir}/estimate.json`,
   observed: (workDir: string) => `${workDir}/observed.json`,
   batch: (workDir: string, b: number) => `${workDir}/montecarlo/${String(b).padStart(6, '0')}.f64`,
+  batchB: (workDir: string, b: number) => `${workDir}/montecarlo-b/${String(b).padStart(6, '0')}.f64`,
+  thresholds: (workDir: string) => `${workDir}/thresholds.json`,
+  clusterLabels: (workDir: string) => `${workDir}/cluster-labels.i32`,
+  domain: (workDir: string) => `${workDir}/contrast-domain.i32`,
+  jackknife: (workDir: string, s: number) => `${workDir}/jackknife/${String(s).padStart(6, '0')}.json`,
+  contrast: (workDir: string, b: number) => `${workDir}/contrast/${String(b).padStart(6, '0')}.bin`,
   metrics: (workDir: string) => `${workDir}/metrics/`,
 };
 
@@ -50,6 +65,20 @@ export function planBatches(iterations: number, maxConcurrency: number, batchSiz
   const size = batchSize ?? Math.max(25, Math.ceil(iterations / Math.max(1, maxConcurrency)));
   const out: { index: number; k0: number; k1: number }[] = [];
   for (let k0 = 0, i = 0; k0 < iterations; k0 += size, i++) out.push({ index: i, k0, k1: Math.min(iterations, k0 + size) });
+  return out;
+}
+
+/** Leave-one-out shards: about one per allowed concurrent shard, contiguous experiment ranges. */
+export function planJackknife(nExperiments: number, maxConcurrency: number): { index: number; e0: number; e1: number }[] {
+  const size = Math.max(1, Math.ceil(nExperiments / Math.max(1, maxConcurrency)));
+  const out: { index: number; e0: number; e1: number }[] = [];
+  for (let e0 = 0, i = 0; e0 < nExperiments; e0 += size, i++) out.push({ index: i, e0, e1: Math.min(nExperiments, e0 + size) });
+  return out;
+}
+
+export function i32(bytes: Uint8Array): Int32Array {
+  const out = new Int32Array(bytes.byteLength / 4);
+  new Uint8Array(out.buffer).set(bytes);
   return out;
 }
 

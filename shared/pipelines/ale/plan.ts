@@ -1,5 +1,5 @@
 import { enforceBudget, estimateCost } from '../../jobs/cost.ts';
-import type { CostEstimate } from '../../jobs/cost.ts';
+import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { aleKernel } from '../../ale/kernel.ts';
 import { keys, loadContext } from './context.ts';
@@ -17,26 +17,46 @@ export function boxVoxelsPerIteration(ctx: AleContext): number {
   return ctx.experiments.reduce((a, e) => a + e.foci.length * aleKernel(e.sampleSize, 2).side ** 3, 0);
 }
 
+/** ms per MA value per label-exchange permutation (pooled sparse products on the domain). */
+export const ALE_CONTRAST_MS_PER_MA_VALUE = 4e-6;
+
 export function estimateAle(ctx: AleContext): CostEstimate {
   const nVox = 91 * 109 * 91;
+  const observeMs = nVox * ALE_OBSERVE_MS_PER_VOXEL;
   const msIter = boxVoxelsPerIteration(ctx) * ALE_MS_PER_BOX_VOXEL;
   const nb = ctx.batches.length;
   const iters = ctx.job.params.iterations;
-  return estimateCost(
-    [
-      { stage: 'validate', task: 'validate', shards: 1, msPerShard: 500 },
-      { stage: 'plan', task: 'plan', shards: 1, msPerShard: 10 },
-      { stage: 'observe', task: 'aleObserve', shards: 1, msPerShard: nVox * ALE_OBSERVE_MS_PER_VOXEL },
-      { stage: 'montecarlo', task: 'aleMonteCarlo', shards: nb, msPerShard: (iters / nb) * msIter + 300 },
-      { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: nVox * ALE_OBSERVE_MS_PER_VOXEL * 3 },
-    ],
-    { puts: nb * 2 + 20, gets: nb * 4 + 20 },
-    ctx.job.budget.maxConcurrency,
-  );
+  const hasB = !!ctx.experiments2;
+  const stages: StageEstimate[] = [
+    { stage: 'validate', task: 'validate', shards: 1, msPerShard: 500 },
+    { stage: 'plan', task: 'plan', shards: 1, msPerShard: 10 },
+    { stage: 'observe', task: 'aleObserve', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) },
+    { stage: 'montecarlo', task: 'aleMonteCarlo', shards: nb, msPerShard: (iters / nb) * msIter + 300 },
+  ];
+  if (hasB) {
+    const msIterB = boxVoxelsPerIteration({ ...ctx, experiments: ctx.experiments2! }) * ALE_MS_PER_BOX_VOXEL;
+    stages.push({ stage: 'montecarlo-b', task: 'aleMonteCarlo', shards: ctx.batchesB.length, msPerShard: (iters / ctx.batchesB.length) * msIterB + 300 });
+  }
+  stages.push({ stage: 'threshold', task: 'aleThreshold', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) });
+  const nJ = ctx.jackknifeShards.length;
+  if (nJ) stages.push({ stage: 'jackknife', task: 'aleJackknife', shards: nJ, msPerShard: observeMs * 0.5 + (ctx.experiments.length / nJ) * nVox * 2e-5 });
+  const nC = ctx.contrastBatches.length;
+  if (nC) {
+    // MA values on the domain are unknown before the thresholds: bound them by all MA values
+    const maValues = boxVoxelsPerIteration(ctx) + boxVoxelsPerIteration({ ...ctx, experiments: ctx.experiments2! });
+    const perm = ctx.job.params.contrast?.iterations ?? 0;
+    stages.push({ stage: 'contrast', task: 'aleContrast', shards: nC, msPerShard: observeMs * 0.5 + (perm / nC) * maValues * ALE_CONTRAST_MS_PER_MA_VALUE });
+  }
+  stages.push({ stage: 'reduce', task: 'reduce', shards: 1, msPerShard: observeMs * (hasB ? 6 : 3) });
+  const shards = nb + ctx.batchesB.length + nJ + nC;
+  return estimateCost(stages, { puts: shards * 2 + 30, gets: shards * 4 + 30 }, ctx.job.budget.maxConcurrency);
 }
 
 export interface AlePlanResult {
-  batches: { index: number; k0: number; k1: number }[];
+  /** Monte-Carlo shards of set A, then of set B (`set: 'B'`) for a contrast */
+  batches: { index: number; k0: number; k1: number; set: 'A' | 'B' }[];
+  jackknifeShards: { index: number; e0: number; e1: number }[];
+  contrastBatches: { index: number; k0: number; k1: number }[];
   maxConcurrency: number;
   estimatedUsd: number;
 }
@@ -47,5 +67,6 @@ export async function planAle(env: TaskEnv, contextKey: string): Promise<AlePlan
   const est = estimateAle(ctx);
   await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
   enforceBudget(est, ctx.job.budget.maxUsd);
-  return { batches: ctx.batches, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+  const batches = [...ctx.batches.map((b) => ({ ...b, set: 'A' as const })), ...ctx.batchesB.map((b) => ({ ...b, set: 'B' as const }))];
+  return { batches, jackknifeShards: ctx.jackknifeShards, contrastBatches: ctx.contrastBatches, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
 }

@@ -9,7 +9,10 @@ import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
 import { observeAle } from '../../ale/analysis.ts';
 import { aleClusters } from '../../ale/clusters.ts';
 import { minClusterSize, nullToP, sortedNull } from '../../ale/fwe.ts';
-import { f64, keys, loadContext, loadGrid } from './context.ts';
+import { keys, loadContext, loadGrid } from './context.ts';
+import { primaryAlpha, readMonteCarlo } from './threshold.ts';
+import { contrastOutputs, jackknifeOutputs } from './reduce-extra.ts';
+import type { ClusterJackknife, ContrastResult } from './reduce-extra.ts';
 import type { AleContext } from './context.ts';
 import { describeAle } from './report.ts';
 
@@ -24,6 +27,8 @@ export interface AleClusterRecord {
   label: string;
   /** percent of the cluster's summed ALE lost when the experiment is left out */
   contributions: Record<string, number>;
+  /** leave-one-experiment-out survival (params.jackknife) */
+  jackknife?: ClusterJackknife;
 }
 
 export interface AleResult {
@@ -46,6 +51,8 @@ export interface AleResult {
   /** per alpha: smallest surviving cluster (voxels); null when the iterations cannot resolve alpha */
   cfwe: Record<string, number | null>;
   clusters: AleClusterRecord[];
+  /** the ALE contrast with inputs.coordinates2 */
+  contrast?: ContrastResult;
   warnings: string[];
   shards: { batches: number };
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
@@ -68,18 +75,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   const ss = obs.clusterFormingAle;
 
   const iters = params.iterations;
-  const maxAle = new Float64Array(iters);
-  const maxSize = new Float64Array(iters);
-  const maxMass = new Float64Array(iters);
-  for (const b of ctx.batches) {
-    const r = f64(await env.store.get(keys.batch(workDir, b.index)));
-    for (let k = b.k0; k < b.k1; k++) {
-      const o = (k - b.k0) * 3;
-      maxAle[k] = r[o]!;
-      maxSize[k] = r[o + 1]!;
-      maxMass[k] = r[o + 2]!;
-    }
-  }
+  const { maxAle, maxSize, maxMass } = await readMonteCarlo(env.store, ctx, 'A');
   const nullAle = sortedNull(maxAle);
   const nullSize = sortedNull(maxSize);
   const nullMass = sortedNull(maxMass);
@@ -161,6 +157,22 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   }
   await writeMap('maps/voxel_fwe_logp.nii.gz', logp, '-log10 voxel FWE p (Monte-Carlo max ALE)');
 
+  const warnings = [...ctx.warnings];
+  if (ctx.jackknifeShards.length) {
+    const jk = await jackknifeOutputs(env.store, ctx, records.map((r) => r.voxels));
+    jk.perCluster.forEach((j, i) => (records[i]!.jackknife = j));
+    await put('tables/jackknife.csv', jk.csv);
+  }
+  let contrast: ContrastResult | undefined;
+  if (ctx.experiments2) {
+    const alpha = primaryAlpha(ctx);
+    const thresholdedA = new Float64Array(nVox);
+    const keepA = new Set(clusters.filter((_, i) => records[i]!.pFweSize < alpha).map((c) => c.label));
+    for (let v = 0; v < nVox; v++) if (keepA.has(clusterLabels[v]!)) thresholdedA[v] = obs.ale[v]!;
+    contrast = await contrastOutputs(env.store, ctx, grid, obs.ale, thresholdedA, mniOf, writeMap);
+    if (contrast.domainVoxels === 0) warnings.push(`no voxel survives cFWE ${alpha} in either set, so the contrast tested no voxel (use params.contrast.domain "mask" to test every voxel)`);
+  }
+
   const ids = ctx.experiments.map((e) => e.id);
   const header = ['cluster', 'voxels', 'volume_mm3', 'peak_ale', 'peak_x', 'peak_y', 'peak_z', 'mass', 'p_fwe_size', 'p_fwe_mass', 'label', ...ids.map((id) => `contribution_pct:${id}`)];
   const rows = records.map((r, i) =>
@@ -171,7 +183,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
   const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
-  const transitions = 10 + 2 * ctx.batches.length + 4;
+  const transitions = 16 + 2 * (ctx.batches.length + ctx.batchesB.length + ctx.jackknifeShards.length + ctx.contrastBatches.length) + 4;
   const actual = actualCost(metrics, transitions);
   const result: AleResult = {
     pipeline: 'ale',
@@ -192,7 +204,8 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     iterations: iters,
     cfwe,
     clusters: records,
-    warnings: ctx.warnings,
+    ...(contrast ? { contrast } : {}),
+    warnings,
     shards: { batches: ctx.batches.length },
     cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
     outputs: [],

@@ -13,5 +13,17 @@ export function describeAle(ctx: AleContext, r: AleResult): string {
     `Cluster-level family-wise error was controlled with ${p.iterations} Monte-Carlo iterations relocating every focus uniformly within the mask (seed ${ctx.job.seed}), recording the maximum ALE, cluster size and cluster mass (6-connectivity); ` +
       `${surviving.join(', ')} cluster(s) survived (size-based cFWE; extent thresholds ${Object.entries(r.cfwe).map(([a, s]) => `${s} voxels at ${a}`).join(', ')}).`,
     `Each experiment's contribution to a cluster is the percentage of the cluster's summed ALE lost when that experiment is left out.`,
+    ...(p.jackknife
+      ? [
+          `In a leave-one-experiment-out jackknife, the ALE map was recomputed without each experiment in turn and thresholded at the same cluster-forming ALE; a cluster survived when it overlapped a cluster of at least the cFWE extent at α = ${p.fweAlpha[0]} (${r.clusters[0]?.jackknife?.minClusterSize ?? 'n/a'} voxels) of the full analysis.`,
+        ]
+      : []),
+    ...(r.contrast
+      ? [
+          `The ALE contrast (Eickhoff et al. 2012) compared set A (${r.nExperiments} experiments) with set B (${r.contrast.setB.nExperiments} experiments, analysed the same way, its own Monte-Carlo null): ` +
+            `the difference ALE(A) − ALE(B) was tested on ${r.contrast.domain === 'mask' ? 'every mask voxel' : `the union of both sets' cFWE α = ${r.contrast.alpha} thresholded maps`} (${r.contrast.domainVoxels} voxels) against ${r.contrast.iterations} label-exchange permutations pooling the experiments of both sets and keeping the group sizes; ` +
+            `one-sided p(A > B) and p(B > A) were thresholded at ${r.contrast.p}. The conjunction is the voxelwise minimum of the two thresholded ALE maps.`,
+        ]
+      : []),
   ].join(' ');
 }

@@ -7,7 +7,8 @@ import { parseCoordinates } from '../../ale/coordinates.ts';
 import { makeGrid } from '../../ale/ale.ts';
 import { readHeaderAt } from '../glm/validate.ts';
 import type { AleJob } from './job.ts';
-import { DEFAULT_MASK_URI, keys, planBatches } from './context.ts';
+import { DEFAULT_MASK_URI, keys, planBatches, planJackknife } from './context.ts';
+import { aleContrastParamsSchema } from './params.ts';
 import type { AleContext } from './context.ts';
 
 /** Check an ale job against its inputs (coordinates parse, mask usable) and write the context. */
@@ -36,18 +37,35 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
     atlasLabelsUri = resolveRef(job.inputs.atlasLabels, baseUri);
     if (!(await existsUri(atlasLabelsUri))) throw new MissingInput(`inputs.atlasLabels: ${atlasLabelsUri} does not exist`, 'inputs.atlasLabels');
   }
+  let set2: ReturnType<typeof parseCoordinates> | undefined;
+  if (job.inputs.coordinates2) {
+    const uri2 = resolveRef(job.inputs.coordinates2, baseUri);
+    if (!(await existsUri(uri2))) throw new MissingInput(`inputs.coordinates2: ${uri2} does not exist`, 'inputs.coordinates2');
+    set2 = parseCoordinates(await readUri(uri2), job.inputs.coordinates2);
+    if (set2.experiments.length < 2) throw new EmptyData(`${job.inputs.coordinates2} holds ${set2.experiments.length} experiment; an ALE contrast needs at least two per set`, 'inputs.coordinates2');
+  } else if (job.params.contrast) {
+    throw new InvalidParameter('params.contrast needs inputs.coordinates2 (the second coordinate set)', 'params.contrast');
+  }
   if (set.experiments.length < 2) throw new EmptyData(`${job.inputs.coordinates} holds ${set.experiments.length} experiment; ALE needs at least two`, 'inputs.coordinates');
 
   const experiments = set.experiments.map((e) => ({ id: e.id, sampleSize: e.sampleSize, foci: e.foci }));
-  const specHash = createHash('sha256').update(JSON.stringify({ job, experiments, maskUri })).digest('hex').slice(0, 12);
+  const experiments2 = set2?.experiments.map((e) => ({ id: e.id, sampleSize: e.sampleSize, foci: e.foci }));
+  if (job.params.jackknife && experiments.length < 3) throw new InvalidParameter('the jackknife needs at least three experiments (two remain when one is left out)', 'params.jackknife');
+  const contrast = set2 ? aleContrastParamsSchema.parse(job.params.contrast ?? {}) : undefined;
+  const specHash = createHash('sha256').update(JSON.stringify({ job, experiments, experiments2, maskUri })).digest('hex').slice(0, 12);
   const ctx: AleContext = {
     jobId: job.jobId,
     specHash,
     jobUri,
     job,
     coordinatesFormat: set.format,
-    warnings: set.warnings,
+    warnings: [...set.warnings, ...(set2?.warnings ?? [])],
     experiments,
+    experiments2,
+    coordinates2Format: set2?.format,
+    batchesB: set2 ? planBatches(job.params.iterations, job.budget.maxConcurrency, job.params.batchSize) : [],
+    jackknifeShards: job.params.jackknife ? planJackknife(experiments.length, job.budget.maxConcurrency) : [],
+    contrastBatches: contrast ? planBatches(contrast.iterations, job.budget.maxConcurrency, contrast.batchSize) : [],
     maskUri,
     maskSource: job.inputs.mask ? 'inputs.mask' : 'bundled',
     atlasUri,
@@ -56,6 +74,7 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
     workDir: env.layout.work(job.jobId, specHash),
     resultsDir: env.layout.results(job.jobId),
   };
+  if (contrast) ctx.job.params.contrast = contrast;
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;
 }
