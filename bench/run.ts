@@ -11,6 +11,9 @@ import { smoothSpm } from '../shared/volume/smooth.ts';
 import { stream } from '../shared/random.ts';
 import { runLocal } from '../shared/runner/local.ts';
 import { writeDemoJob } from '../bin/demo.ts';
+import { permutationBench } from './permutation.ts';
+import { benchAle, benchAleJob } from './ale.ts';
+import { rehoBench } from './reho.ts';
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
@@ -40,7 +43,32 @@ async function main() {
   const direct = directConvolutionSecondsPerVoxel(6 / 1.5) * vol.length;
   line('SPM smoothing 121×145×121, 6 mm (s/volume)', `${sep.toFixed(3)} s`, `${direct.toFixed(1)} s`, direct / sep);
 
-  // 3. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
+  // 3. Permutation inference: 74 subjects × ~200k voxels, 3 covariates, max-T + cluster extent/mass + TFCE
+  const pb = permutationBench(Number(process.env.BENCH_PERMUTATIONS ?? 10));
+  line('permutations/s/core (74 subj × 197k vox, 4 stats)', `${(1 / pb.fast).toFixed(2)} /s`, `${(1 / pb.naive).toFixed(3)} /s`, pb.naive / pb.fast);
+  console.log(
+    `   ${pb.voxels} voxels: ${(pb.fast * 1000).toFixed(0)} ms/permutation (straightforward loop projected ${pb.naive.toFixed(1)} s); ` +
+      `10,000 permutations: ${((pb.fast * 10000) / 60).toFixed(1)} min on one core; on Lambda (cost model, ${pb.lambda10k.shards} shards) ` +
+      `${pb.lambda10k.wallSeconds.toFixed(0)} s wall, $${pb.lambda10k.usd.toFixed(3)} (${pb.lambda10k.gbSeconds.toFixed(0)} GB-s)`,
+  );
+
+  // 4. ALE Monte-Carlo on the pain dataset, and a whole 10,000-iteration job
+  const ale = benchAle();
+  line('ALE Monte-Carlo iterations/s/core (pain set)', `${(1 / ale.fast).toFixed(1)} /s`, `${(1 / ale.naive).toFixed(2)} /s`, ale.naive / ale.fast);
+  if (process.env.BENCH_SKIP_JOBS !== '1') {
+    const aj = await benchAleJob();
+    console.log(
+      `   10,000-iteration pain job locally (${aj.threads} threads): ≈ ${aj.local10kSeconds.toFixed(0)} s (${aj.method}); ` +
+        `on Lambda (cost model, ${aj.lambda.monteCarloShards} shards) ${aj.lambda.wallSeconds.toFixed(1)} s wall, $${aj.lambda.usd.toFixed(3)}`,
+    );
+  }
+
+  // 5. ReHo per subject, 61×73×61 × 250 volumes
+  const rh = rehoBench();
+  line('ReHo per subject 61×73×61×250 (s/core)', `${rh.fast.toFixed(2)} s`, `${rh.naive.toFixed(1)} s`, rh.naive / rh.fast);
+  console.log(`   ${rh.voxels} voxels; cleaning (nuisance + band-pass) ${rh.clean.toFixed(2)} s more; max |ΔW| ${rh.maxDiff.toExponential(1)}`);
+
+  // 6. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));
   try {
     const jobPath = writeDemoJob(join(dir, 'in'));

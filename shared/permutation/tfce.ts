@@ -10,11 +10,13 @@
  * caller passes |stat|.
  *
  * Instead of labelling the map once per height (K full passes), voxels enter a
- * union–find from the highest level down; each cluster's running contribution
- * is added at its root and propagated to members through per-node offsets
- * (value(v) = Σ of offsets on the path from v to its root), so the whole
- * transform costs one sweep over voxels and edges plus one pass over the live
- * roots per level. `tfceDirect` in the tests recomputes the definition plainly.
+ * union–find from the highest level down. A cluster's contribution is added at
+ * its root and reaches members through per-node offsets (value(v) = Σ of offsets
+ * on the path from v to its root). While a cluster keeps its size s from level
+ * k_a down to k_b it earns s^E·(S(k_a) − S(k_b − 1)) with S(k) = Σ_{j≤k} (j·dh)^H·dh,
+ * so it is credited only when its size changes (a merge) and once at the end:
+ * the transform costs one sweep over voxels and edges, independent of K.
+ * `tfceDirect` in the tests recomputes the definition plainly.
  */
 import type { Lattice } from './lattice.ts';
 
@@ -32,7 +34,7 @@ export interface TfceWork {
   level: Int32Array;
   order: Int32Array;
   counts: Int32Array;
-  roots: Int32Array;
+  top: Int32Array;
   path: Int32Array;
 }
 
@@ -44,7 +46,7 @@ export function tfceWork(V: number): TfceWork {
     level: new Int32Array(V),
     order: new Int32Array(V),
     counts: new Int32Array(0),
-    roots: new Int32Array(V),
+    top: new Int32Array(V),
     path: new Int32Array(V),
   };
 }
@@ -88,7 +90,7 @@ function find(w: TfceWork, v: number): number {
  */
 export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: Float64Array, w: TfceWork): number {
   const V = lat.V;
-  const { parent, size, acc, level, order, roots } = w;
+  const { parent, size, acc, level, order } = w;
   let max = 0;
   for (let v = 0; v < V; v++) if (stat[v]! > max) max = stat[v]!;
   out.fill(0, 0, V);
@@ -119,9 +121,20 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
     if (k > 0) order[fill[k]++] = v;
   }
   const { start, nbr } = lat;
-  const H = params.H;
   const E = params.E;
-  let nRoots = 0;
+  const { top } = w;
+  // S[k] = Σ_{j=1..k} (j·dh)^H·dh
+  const S = new Float64Array(K + 1);
+  for (let k = 1; k <= K; k++) S[k] = S[k - 1]! + Math.pow(k * dh, params.H) * dh;
+  const sizePow = E === 0.5 ? Math.sqrt : E === 1 ? (x: number) => x : (x: number) => Math.pow(x, E);
+  // credit root r for levels top[r] … k+1 at its current size
+  const flush = (r: number, k: number) => {
+    const t = top[r]!;
+    if (t > k) {
+      acc[r] += sizePow(size[r]!) * (S[t]! - S[k]!);
+      top[r] = k;
+    }
+  };
   for (let k = K; k >= 1; k--) {
     const a = startOf[k]!;
     const b = a + counts[k]!;
@@ -130,38 +143,32 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
       parent[v] = v;
       size[v] = 1;
       acc[v] = 0;
-      roots[nRoots++] = v;
+      top[v] = k;
     }
     for (let q = a; q < b; q++) {
       const v = order[q]!;
+      let rv = find(w, v); // the root of v's cluster, kept current across merges
       for (let e = start[v]!, end = start[v + 1]!; e < end; e++) {
         const u = nbr[e]!;
         if (level[u]! < k) continue; // not yet entered
-        let ra = find(w, v);
-        let rb = find(w, u);
-        if (ra === rb) continue;
+        const ru = parent[u] === u ? u : find(w, u);
+        if (ru === rv) continue;
+        let ra = rv;
+        let rb = ru;
         if (size[ra]! < size[rb]!) {
-          const t = ra;
-          ra = rb;
-          rb = t;
+          ra = ru;
+          rb = rv;
         }
+        flush(ra, k);
+        flush(rb, k);
         parent[rb] = ra;
         acc[rb] -= acc[ra]!;
         size[ra] += size[rb]!;
+        rv = ra;
       }
     }
-    // add this level's contribution to every live cluster, dropping merged roots
-    const h = k * dh;
-    const hTerm = Math.pow(h, H) * dh;
-    let live = 0;
-    for (let i = 0; i < nRoots; i++) {
-      const r = roots[i]!;
-      if (parent[r] !== r) continue;
-      roots[live++] = r;
-      acc[r] += Math.pow(size[r]!, E) * hTerm;
-    }
-    nRoots = live;
   }
+  for (let v = 0; v < V; v++) if (level[v]! > 0 && parent[v] === v) flush(v, 0);
   let outMax = 0;
   for (let v = 0; v < V; v++) {
     if (level[v] === 0) continue;
