@@ -256,7 +256,7 @@ function cohortJob(dir: string, opts: { params?: Record<string, unknown>; edit?:
     jobId: 'reho-cohort',
     pipeline: 'reho',
     inputs: { participants: 'participants.tsv', mask: 'mask.nii.gz', ...(opts.masks ? { wmMask: 'wm_prob.nii.gz', csfMask: 'csf_prob.nii.gz' } : {}) },
-    params: { smoothFwhmMm: 4, group: { contrasts: ['A-B'], covariates: ['age'], inference: { grf: { voxelP: 0.01, clusterP: 0.05 } } }, ...opts.params },
+    params: { smoothFwhmMm: 4, group: { contrasts: ['A-B'], covariates: ['age'], inference: { grf: { voxelP: 0.01, clusterP: 0.05 }, permutation: { n: 100, statistics: ['maxT', 'tfce'] } } }, ...opts.params },
     ...(opts.budget ? { budget: opts.budget } : {}),
   });
 }
@@ -322,6 +322,10 @@ describe('reho pipeline on a synthetic cohort: preprocessing, exclusion, group G
     expect(groupTable.trim().split('\n')).toHaveLength(9);
     expect(groupTable).toMatch(/sub-s01_szreho\.nii\.gz/);
     expect(result.cost.actualUsd).toBeGreaterThan(0);
+    // permutation inference runs through the same glm stages inside the reho workflow
+    expect(c.permutation.permutations).toBe(100);
+    for (const f of ['maps/A-B_maxT_fwep.nii.gz', 'maps/A-B_tfce_fwep.nii.gz', 'maps/A-B_tfce.nii.gz']) expect(result.outputs, f).toContain(f);
+    expect(c.permutation.minFweP.maxT).toBeGreaterThanOrEqual(0.01);
     expect(result.subjects.filter((x: any) => !x.excluded).map((x: any) => x.wmCsf.source)).toEqual(['file', 'confounds', 'confounds', 'file', 'confounds', 'confounds', 'file', 'confounds']);
   });
 });

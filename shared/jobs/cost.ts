@@ -57,9 +57,9 @@ export const SPEED = {
   /** ms per voxel·subject·column for one GLM model (fit, residuals, smoothness sums) */
   glmMsPerVoxelSubjectColumn: 1.5e-6,
   /** ms per voxel·subject·column of one permutation (Freedman–Lane refit) */
-  permMsPerVoxelSubjectColumn: 1e-6,
+  permMsPerVoxelSubjectColumn: 1.1e-6,
   /** ms per voxel of one permutation for t→z, clusters and TFCE */
-  permMsPerVoxel: 1.5e-4,
+  permMsPerVoxel: 7.5e-4,
   /** ms per voxel for the reducer per contrast (stitch, z, clusters, writing maps) */
   reduceMsPerVoxel: 2.5e-4,
   /** fixed ms per invocation (start, storage round trips) */
