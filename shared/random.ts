@@ -4,7 +4,8 @@
  * worker runs it. Generator: sfc32 (Doty-Humphrey small fast counting RNG) keyed by
  * a murmur3-style mix of (seed, k).
  */
-function mix32(h: number): number {
+/** murmur3 finaliser: a 32-bit avalanche mix. */
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from './helpers/rng.ts';
 import { makeTToZ } from '../shared/permutation/fast-tz.ts';
 import { tToZ } from '../shared/stats/distributions.ts';
 import { buildLattice } from '../shared/permutation/lattice.ts';
@@ -11,17 +12,6 @@ import { fitGlm, glmModel } from '../shared/stats/glm.ts';
 import { keyedBijection, planShuffles, shuffle, shuffleSet } from '../shared/permutation/shuffles.ts';
 import { bhAdjust, bhThreshold } from '../shared/stats/fdr.ts';
 
-function rng(seed: number): { u: () => number; z: () => number } {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { u, z: () => Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u()) };
-}
 
 /** TFCE straight from its definition: label the map at every height. */
 function tfceDirect(stat: Float64Array, dims: [number, number, number], conn: Connectivity, H: number, E: number, dh?: number): Float64Array {

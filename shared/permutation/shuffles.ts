@@ -19,7 +19,7 @@
  * below N²/2⁵⁴, negligible).
  */
 import { InvalidParameter } from '../errors.ts';
-import { stream } from '../random.ts';
+import { mix32, stream } from '../random.ts';
 
 export type ShuffleKind = 'permute' | 'flip';
 
@@ -172,14 +172,6 @@ function unrankArrangement(template: number[], rank: number): number[] {
 
 // ---- keyed bijection of [0, S) (Feistel network with cycle walking) ----
 
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 export function keyedBijection(seed: number, size: number): (x: number) => number {
   if (size <= 1) return () => 0;
