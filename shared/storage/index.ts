@@ -12,6 +12,8 @@ export {
   existsUri,
   sizeUri,
   storeFromEnv,
+  allowedInputsFromEnv,
+  assertAllowedInput,
   type ParsedUri,
   type RefPolicy,
 } from './uri.ts';
