@@ -3,9 +3,12 @@
  * skipped via `aws:cdk:bundling-stacks: []`; the real `cdk synth` with bundling runs in
  * cdk-synth-cli.test.ts), and cdk-nag AwsSolutions with zero unacknowledged findings.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -15,6 +18,7 @@ import { handlers } from '../functions/index.ts';
 import { TASKS } from '../shared/jobs/cost.ts';
 import { PIPELINES } from '../shared/pipelines/registry.ts';
 import { NeuroburstStack, settingsFromContext } from '../lib/stack.ts';
+import { BUNDLED_ASSET_DIRS, LAMBDA_ASSETS_DIR } from '../lib/compute.ts';
 import type { NeuroburstSettings } from '../lib/stack.ts';
 import { allStates, discoverAsl, discoverHandlers, distributedMaps, REPO_ROOT } from '../lib/sources.ts';
 import type { AslSource } from '../lib/sources.ts';
@@ -153,6 +157,29 @@ describe('compute', () => {
       expect(JSON.stringify(env.NEUROBURST_STORE)).toMatch(/"Ref":"StorageResults[0-9A-F]{8}"/);
     }
   });
+
+  it('ships assets/ale with every function and points NEUROBURST_ASSETS_DIR at it; the ALE default mask resolves in both layouts', async () => {
+    for (const [id, f] of resources(template, 'AWS::Lambda::Function').filter(([i]) => i.startsWith('Compute'))) {
+      expect((f.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NEUROBURST_ASSETS_DIR, id).toBe(LAMBDA_ASSETS_DIR);
+    }
+    expect(BUNDLED_ASSET_DIRS).toContain('assets/ale');
+    const maskUri = async (env: NodeJS.ProcessEnv) => {
+      const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', "import('./shared/pipelines/ale/context.ts').then((m) => console.log(m.DEFAULT_MASK_URI))"], { cwd: REPO_ROOT, env });
+      return r.stdout.trim();
+    };
+    const repo = { ...process.env };
+    delete repo.NEUROBURST_ASSETS_DIR;
+    const inRepo = await maskUri(repo);
+    expect(inRepo).toBe(pathToFileURL(join(REPO_ROOT, 'assets', 'ale', 'MNI152_2x2x2_brainmask.nii.gz')).href);
+    expect(existsSync(fileURLToPath(inRepo))).toBe(true);
+    // the bundle layout: <task root>/index.mjs + <task root>/assets/ale/...
+    const taskRoot = mkdtempSync(join(tmpdir(), 'neuroburst-taskroot-'));
+    outdirs.push(taskRoot);
+    cpSync(join(REPO_ROOT, 'assets', 'ale'), join(taskRoot, 'assets', 'ale'), { recursive: true });
+    const inBundle = await maskUri({ ...repo, NEUROBURST_ASSETS_DIR: join(taskRoot, 'assets') });
+    expect(inBundle).toBe(pathToFileURL(join(taskRoot, 'assets', 'ale', 'MNI152_2x2x2_brainmask.nii.gz')).href);
+    expect(existsSync(fileURLToPath(inBundle))).toBe(true);
+  }, 60_000);
 
   it('lets workers read inputs and write only work/ and results/ of the results bucket', () => {
     const validatePolicy = resources(template, 'AWS::IAM::Policy').find(([id]) => id.startsWith('ComputeValidateRole'))!;
@@ -325,6 +352,32 @@ describe('security', () => {
   });
 });
 
+describe('input allow-list', () => {
+  const allowedOf = (t: Template) =>
+    resources(t, 'AWS::Lambda::Function')
+      .filter(([id]) => id.startsWith('Compute'))
+      .map(([, f]) => JSON.stringify((f.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NEUROBURST_ALLOWED_INPUTS));
+
+  it('tells every worker it may read the input bucket only, by default', () => {
+    const all = allowedOf(template);
+    expect(all.length).toBe(discoverHandlers().length);
+    for (const a of all) expect(a).toMatch(/^\{"Fn::Join":\["",\["s3:\/\/",\{"Ref":"StorageInput[0-9A-F]{8}"\},"\/"\]\]\}$/);
+  });
+
+  it('adds the deploy-time dataset prefixes (s3:// or bare form) to NEUROBURST_ALLOWED_INPUTS and grants read on exactly those prefixes', () => {
+    const settings = settingsFromContext((k) => (k === 'neuroburst:datasetPrefixes' ? 's3://cohorts-bucket/epilepsy, atlas-bucket' : undefined));
+    const { template: t, outdir } = synth({ settings });
+    outdirs.push(outdir);
+    for (const a of allowedOf(t)) expect(a).toMatch(/"\/,s3:\/\/cohorts-bucket\/epilepsy\/,s3:\/\/atlas-bucket\/"\]\]\}$/);
+    const readable = statements(t)
+      .filter((s) => s.where.startsWith('ComputeAleObserveRole') && asArray(s.Action).includes('s3:GetObject'))
+      .flatMap((s) => asArray(s.Resource).map((r) => JSON.stringify(r)));
+    const external = readable.filter((r) => !r.includes('Storage'));
+    expect(external.sort()).toEqual([JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::atlas-bucket/*']] }), JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::cohorts-bucket/epilepsy/*']] })].sort());
+    expect(() => synth({ settings: { datasetPrefixes: ['s3://bad/*'] } })).toThrow(/no wildcards/);
+  });
+});
+
 describe('cost guard', () => {
   it('alarms on failed executions of every workflow and on account concurrency', () => {
     const alarms = resources(template, 'AWS::CloudWatch::Alarm');
@@ -345,6 +398,8 @@ describe('cost guard', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ConcurrentExecutions', Threshold: 120 });
     const reads = statements(t).filter((s) => s.where.startsWith('ComputeValidateRole') && JSON.stringify(s.Resource).includes('cohorts-bucket'));
     expect(reads.map((s) => asArray(s.Action).join(',')).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(JSON.stringify(reads.find((s) => asArray(s.Action).includes('s3:GetObject'))!.Resource)).toContain('cohorts-bucket/epilepsy/*');
+    expect(JSON.stringify(reads.find((s) => asArray(s.Action).includes('s3:ListBucket')))).toContain('"s3:prefix":["epilepsy/*"]');
     expect(() => settingsFromContext((k) => (k === 'neuroburst:reservedConcurrency' ? 'lots' : undefined))).toThrow(/non-negative number/);
   });
 });
