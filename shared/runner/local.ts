@@ -7,7 +7,10 @@ import { polyfillPromiseWithResolvers } from './polyfill.ts';
 import { loadAsl, localSubstitutions, mapStates, substitute, taskStates } from './asl.ts';
 import type { AslMachine } from './asl.ts';
 import type { WorkerCall, WorkerReply } from './worker.ts';
-import { resetTaskEnv } from '../runtime/task.ts';
+import { resetTaskEnv, taskEnv } from '../runtime/task.ts';
+import { bucketKeyOf } from '../storage/items.ts';
+import { distributedMapNames, rewriteDistributedMaps } from './distributed.ts';
+import type { StateMachineCtor } from './distributed.ts';
 
 polyfillPromiseWithResolvers();
 
@@ -85,7 +88,9 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   useStore(storeSettings(opts));
 
   const asl = opts.definition ?? loadAsl(opts.pipeline);
-  const definition = substitute(asl, localSubstitutions(asl));
+  // the store's bucket stands in for the stack's buckets (ItemReader/ResultWriter parameters)
+  const storeBucket = bucketKeyOf(taskEnv().store, 'x').bucket;
+  const substituted = substitute(asl, { ResultsBucketName: storeBucket, InputBucketName: storeBucket, ...localSubstitutions(asl) });
   const tsSource = import.meta.url.endsWith('.ts');
   const pool = new Piscina({
     filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
@@ -97,7 +102,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
 
   const bars = opts.progress ? new cliProgress.MultiBar({ format: ' {stage} |{bar}| {value}/{total} shards | ETA {eta}s', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic) : undefined;
   const stageBars = new Map<string, cliProgress.SingleBar>();
-  const mapPaths = new Map(mapStates(asl).map((m) => [m.state, m.itemsPath]));
+  const distributed = new Set(distributedMapNames(asl));
+  const mapPaths = new Map(mapStates(asl).filter((m) => !distributed.has(m.state)).map((m) => [m.state, m.itemsPath]));
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const { state, handler } of taskStates(asl)) {
@@ -121,6 +127,17 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     };
   }
 
+  // Distributed Maps run here (ItemReader/ItemBatcher/ResultWriter), their children through the same handlers
+  const definition = rewriteDistributedMaps(substituted, {
+    store: () => taskEnv().store,
+    StateMachine: StateMachine as unknown as StateMachineCtor,
+    handlers,
+    machineName: `local-${opts.pipeline}`,
+    progress: bars && {
+      start: (state, total) => void stageBars.set(state, bars.create(total, 0, { stage: state.padEnd(16) })),
+      tick: (state) => stageBars.get(state)?.increment(),
+    },
+  });
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
   const execution = machine.run({ jobUri: opts.jobUri }, { overrides: { taskResourceLocalHandlers: handlers as never } });
   const watch = (async () => {

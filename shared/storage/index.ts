@@ -17,3 +17,14 @@ export {
   type ParsedUri,
   type RefPolicy,
 } from './uri.ts';
+export {
+  LOCAL_STORE_BUCKET,
+  bucketKeyOf,
+  locateBucketKey,
+  writeItemList,
+  readMapRunResults,
+  type BucketKey,
+  type MapRunManifest,
+  type MapRunResultEntry,
+  type ResultWriterOutput,
+} from './items.ts';
