@@ -21,16 +21,16 @@ import { NeuroburstStack, settingsFromContext } from '../lib/stack.ts';
 import { BUNDLED_ASSET_DIRS, LAMBDA_ASSETS_DIR } from '../lib/compute.ts';
 import type { NeuroburstSettings } from '../lib/stack.ts';
 import { allStates, discoverAsl, discoverHandlers, distributedMaps, REPO_ROOT } from '../lib/sources.ts';
-import type { AslSource } from '../lib/sources.ts';
+import type { AslSource, HandlerSource } from '../lib/sources.ts';
 
 const CDK_CONTEXT = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
-function synth(opts: { settings?: NeuroburstSettings; asl?: AslSource[]; nag?: boolean } = {}) {
+function synth(opts: { settings?: NeuroburstSettings; asl?: AslSource[]; handlers?: HandlerSource[]; nag?: boolean } = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'neuroburst-cdk-'));
   const app = new App({ outdir, context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new NeuroburstStack(app, 'Neuroburst', { settings: opts.settings, asl: opts.asl });
+  const stack = new NeuroburstStack(app, 'Neuroburst', { settings: opts.settings, asl: opts.asl, handlers: opts.handlers });
   if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   const template = Template.fromJSON(assembly.getStackByName('Neuroburst').template as Record<string, unknown>);
@@ -266,46 +266,53 @@ describe('workflows', () => {
     expect(triggerStart.flatMap(names)).toEqual(['router']);
   });
 
-  it('gives every Distributed Map state its child-execution and S3 permissions (synthetic workflow, plus any real one)', () => {
+  it('handles a DISTRIBUTED Map generically (test/fixtures/distributed.asl.json): child executions of its own machine, ItemReader/ResultWriter I/O under work/, no wildcard actions, cdk-nag clean', () => {
     const dir = mkdtempSync(join(tmpdir(), 'neuroburst-asl-'));
     outdirs.push(dir);
-    const dmap = {
-      StartAt: 'Batches',
-      States: {
-        Batches: {
-          Type: 'Map',
-          ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.itemsKey' } },
-          ItemBatcher: { MaxItemsPerBatch: 10 },
-          ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${ResultsBucketName}', 'Prefix.$': '$.resultsPrefix' } },
-          MaxConcurrencyPath: '$.maxConcurrency',
-          ItemProcessor: {
-            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-            StartAt: 'Batch',
-            States: { Batch: { Type: 'Task', Resource: '${GlmSlabFunctionArn}', TimeoutSeconds: 60, End: true } },
-          },
-          ResultPath: null,
-          End: true,
-        },
-      },
-    };
-    writeFileSync(join(dir, 'dmap.asl.json'), JSON.stringify(dmap, null, 2));
-    const synthetic = discoverAsl(dir);
-    expect(distributedMaps(synthetic[0]!.definition)).toEqual(['Batches']);
-    const { template: t, outdir } = synth({ asl: [...asl, ...synthetic] });
+    writeFileSync(join(dir, 'distributed.asl.json'), readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'distributed.asl.json')));
+    const fixture = discoverAsl(dir);
+    expect(distributedMaps(fixture[0]!.definition)).toEqual(['Shards']);
+    // the fixture's test handlers, deployed from an existing entry file (bundling is skipped here)
+    const base = discoverHandlers();
+    const slab = base.find((h) => h.name === 'GlmSlab')!;
+    const handlers = [...base, ...['DmPlan', 'DmWork', 'DmReduce'].map((name) => ({ ...slab, name }))];
+    const { template: t, outdir } = synth({ asl: [...asl, ...fixture], handlers, nag: true });
     outdirs.push(outdir);
-    const all = [...asl, ...synthetic].filter((a) => distributedMaps(a.definition).length > 0);
-    expect(all.map((a) => a.stem)).toContain('dmap');
+    const all = [...asl, ...fixture].filter((a) => distributedMaps(a.definition).length > 0);
+    expect(all.map((a) => a.stem)).toContain('distributed');
     for (const a of all) {
+      const m = resources(t, 'AWS::StepFunctions::StateMachine').find(([, x]) => x.Properties.StateMachineName === `Neuroburst-${a.stem}`)!;
+      expect(definitionOf(m[1], outdir)).toBe(readFileSync(a.file, 'utf8'));
+      expect(JSON.stringify((m[1].Properties.DefinitionSubstitutions as Record<string, unknown>).ResultsBucketName)).toMatch(/"Ref":"StorageResults[0-9A-F]{8}"/);
+      const roleRef = (m[1].Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const st = statements(t).filter((s) => s.where.startsWith(roleRef.replace(/[0-9A-F]{8}$/, '')));
+      for (const s of st) for (const action of asArray(s.Action)) expect(action, `${a.stem}: ${action}`).not.toMatch(/\*/);
+      const on = (action: string) => st.filter((s) => asArray(s.Action).includes(action)).map((s) => JSON.stringify(s.Resource));
+      // the Map Run starts, describes and stops child executions of this very machine
+      expect(on('states:StartExecution').join(), a.stem).toContain(`:stateMachine:Neuroburst-${a.stem}"`);
+      for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
+        const targets = on(action);
+        expect(targets.length, `${a.stem} ${action}`).toBe(1);
+        expect(targets[0]).toMatch(new RegExp(`:execution:Neuroburst-${a.stem}/\\*"\\]\\]\\}$`));
+      }
+      // ItemReader (GetObject) and ResultWriter (PutObject) on the results bucket's work/ prefix only
+      for (const action of ['s3:GetObject', 's3:PutObject']) {
+        const targets = on(action);
+        expect(targets.length, `${a.stem} ${action}`).toBe(1);
+        expect(targets[0]).toMatch(/^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["StorageResults[0-9A-F]{8}","Arn"\]\},"\/work\/\*"\]\]\}$/);
+      }
+    }
+    // pipelines without a Distributed Map get none of this
+    for (const a of asl.filter((x) => distributedMaps(x.definition).length === 0 && x.kind === 'pipeline')) {
       const m = resources(t, 'AWS::StepFunctions::StateMachine').find(([, x]) => x.Properties.StateMachineName === `Neuroburst-${a.stem}`)!;
       const roleRef = (m[1].Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       const st = statements(t).filter((s) => s.where.startsWith(roleRef.replace(/[0-9A-F]{8}$/, '')));
-      const text = (action: string) => JSON.stringify(st.filter((s) => asArray(s.Action).includes(action)).map((s) => s.Resource));
-      expect(text('states:StartExecution'), a.stem).toContain(`stateMachine:Neuroburst-${a.stem}"`);
-      expect(text('states:DescribeExecution'), a.stem).toContain(`execution:Neuroburst-${a.stem}/*`);
-      expect(text('s3:GetObject'), a.stem).toContain('/work/*');
-      expect(text('s3:PutObject'), a.stem).toContain('/work/*');
-      expect(definitionOf(m[1], outdir)).toBe(readFileSync(a.file, 'utf8'));
+      expect(st.some((s) => asArray(s.Action).includes('s3:PutObject')), a.stem).toBe(false);
     }
+  });
+
+  it('turns on the Distributed Map ResultWriter V2 feature flag in cdk.json', () => {
+    expect(CDK_CONTEXT['@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2']).toBe(true);
   });
 });
 
