@@ -239,6 +239,21 @@ describe('a Distributed Map in the local runner', () => {
     expect((JSON.parse(failed[0]!.Input) as { Items: Selected[] }).Items.map((i) => i.index)).toEqual([3, 4, 5]);
   });
 
+  it('applies ToleratedFailurePercentage to failed items (a failed batch counts all its items)', async () => {
+    const withPercent = (pct: number) => {
+      const def = definition();
+      const map = def.States.Shards! as Record<string, unknown>;
+      delete map.ToleratedFailureCountPath;
+      map.ToleratedFailurePercentage = pct;
+      return def;
+    };
+    // shard 4 fails: its batch [3, 4, 5] is 3 of 10 items = 30 %
+    const ok = await runLocal({ jobUri: job({ jobId: 'dm-p30', n: 10, batchSize: 3, maxConcurrency: 1, failAt: [4] }), pipeline: 'distributed', definition: withPercent(30), localHandlers: harness().localHandlers, outDir: join(root, 'out-p30'), threads: 1 });
+    expect(ok.status, JSON.stringify(ok)).toBe('succeeded');
+    const over = await runLocal({ jobUri: job({ jobId: 'dm-p29', n: 10, batchSize: 3, maxConcurrency: 1, failAt: [4] }), pipeline: 'distributed', definition: withPercent(29), localHandlers: harness().localHandlers, outDir: join(root, 'out-p29'), threads: 1 });
+    expect(over).toMatchObject({ status: 'failed', error: 'States.ExceedToleratedFailureThreshold' });
+  });
+
   it('runs the same definition against S3 (s3rver): item list and results in the run\'s bucket', async () => {
     const s3 = await startS3Server({ buckets: ['nb-dmap'] });
     const restore = s3.useEnv();
