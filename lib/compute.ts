@@ -25,6 +25,11 @@ export interface ComputeProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** Data files the compute package reads at run time (e.g. the ALE default mask), copied into every bundle. */
+export const BUNDLED_ASSET_DIRS = ['assets/ale'] as const;
+/** Where they are inside a deployed function (the bundle is unpacked at LAMBDA_TASK_ROOT, /var/task). */
+export const LAMBDA_ASSETS_DIR = '/var/task/assets';
+
 /** The Lambda runtime neuroburst targets (DESIGN §9: Node 22; the code also runs on Node 20). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 export const LAMBDA_ARCHITECTURE = lambda.Architecture.ARM_64;
@@ -44,7 +49,8 @@ function assertLocalEsbuild(): void {
 /**
  * One NodejsFunction per handler of functions/index.ts: esbuild bundle of the handler and
  * the compute package (AWS SDK included, so the bundle does not depend on the SDK version
- * of the runtime), ESM, arm64, Node 22, memory and timeout from TASKS, X-Ray active,
+ * of the runtime) plus the run-time data files of BUNDLED_ASSET_DIRS (under `assets/`,
+ * NEUROBURST_ASSETS_DIR), ESM, arm64, Node 22, memory and timeout from TASKS, X-Ray active,
  * its own log group and its own role (logs only; storage grants come from Storage).
  */
 export class Compute extends Construct {
@@ -80,7 +86,7 @@ export class Compute extends Construct {
         logGroup,
         tracing: lambda.Tracing.ACTIVE,
         reservedConcurrentExecutions: props.reservedConcurrency,
-        environment: { ...props.environment, NEUROBURST_TASK_TYPE: h.taskType, NODE_OPTIONS: '--enable-source-maps' },
+        environment: { ...props.environment, NEUROBURST_TASK_TYPE: h.taskType, NEUROBURST_ASSETS_DIR: LAMBDA_ASSETS_DIR, NODE_OPTIONS: '--enable-source-maps' },
         bundling: {
           format: OutputFormat.ESM,
           target: 'node22',
@@ -93,6 +99,13 @@ export class Compute extends Construct {
           minify: true,
           sourceMap: true,
           forceDockerBundling: false,
+          // run-time data files next to index.mjs (NEUROBURST_ASSETS_DIR points the code at them)
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (inputDir: string, outputDir: string) =>
+              BUNDLED_ASSET_DIRS.flatMap((d) => [`mkdir -p "${outputDir}/${d}"`, `cp -R "${inputDir}/${d}/." "${outputDir}/${d}/"`]),
+          },
         },
       });
       acknowledgeNag(

@@ -18,7 +18,7 @@ export interface NeuroburstSettings {
   concurrencyAlarmThreshold?: number;
   /** SNS topic ARN for the alarms */
   alarmTopicArn?: string;
-  /** extra read-only dataset locations, 'bucket' or 'bucket/prefix' */
+  /** extra read-only dataset locations workers may read, 's3://bucket/prefix' (or 'bucket/prefix'); context neuroburst:datasetPrefixes */
   datasetPrefixes?: string[];
   /** days before work/ intermediates expire @default 14 */
   workRetentionDays?: number;
@@ -61,6 +61,7 @@ export class NeuroburstStack extends Stack {
         NEUROBURST_STORE: `s3://${this.storage.resultsBucket.bucketName}`,
         NEUROBURST_WORK_PREFIX: 'work/',
         NEUROBURST_RESULTS_PREFIX: 'results/',
+        NEUROBURST_ALLOWED_INPUTS: this.storage.allowedInputs(),
       },
       reservedConcurrency: settings.reservedConcurrency,
     });

@@ -14,8 +14,9 @@ export interface StorageProps {
    */
   readonly workRetentionDays?: number;
   /**
-   * Extra read-only dataset locations workers may read, as `bucket` or `bucket/prefix`
-   * (e.g. a shared cohort bucket). Job specs may reference them by `s3://` URI.
+   * Extra read-only dataset locations workers may read, as `s3://bucket/prefix`,
+   * `bucket/prefix` or `bucket` (e.g. a shared cohort bucket). Job specs may reference them
+   * by `s3://` URI; anything outside them and the input bucket is refused by Validate.
    * @default none
    */
   readonly datasetPrefixes?: string[];
@@ -26,8 +27,12 @@ export interface StorageProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** 'bucket' or 'bucket/prefix' -> bucket and '' or 'prefix/'. */
-function splitDataset(loc: string): { bucket: string; prefix: string } {
+/** 's3://bucket/prefix', 'bucket' or 'bucket/prefix' -> bucket and '' or 'prefix/'. */
+export function splitDataset(location: string): { bucket: string; prefix: string } {
+  const loc = location.replace(/^s3:\/\//, '').replace(/\/+$/, '');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^*?]+)?$/.test(loc)) {
+    throw new Error(`dataset location ${JSON.stringify(location)} is not 's3://bucket[/prefix]' (no wildcards)`);
+  }
   const slash = loc.indexOf('/');
   if (slash === -1) return { bucket: loc, prefix: '' };
   return { bucket: loc.slice(0, slash), prefix: loc.slice(slash + 1).replace(/\/?$/, '/') };
@@ -106,6 +111,17 @@ export class Storage extends Construct {
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },
       ],
     });
+  }
+
+  /**
+   * The input allow-list workers enforce (NEUROBURST_ALLOWED_INPUTS): the input bucket and
+   * every dataset location, as comma-separated `s3://bucket/prefix/` entries.
+   */
+  allowedInputs(): string {
+    return [`s3://${this.inputBucket.bucketName}/`, ...this.datasetPrefixes.map((loc) => {
+      const { bucket, prefix } = splitDataset(loc);
+      return `s3://${bucket}/${prefix}`;
+    })].join(',');
   }
 
   /**

@@ -62,6 +62,8 @@ describe('npx cdk synth (offline, pinned 2.x CLI)', () => {
     for (const [name, dir] of b) {
       expect(existsSync(join(dir, 'index.mjs')), name).toBe(true);
       expect(existsSync(join(dir, 'package.json')), `${name}: no node_modules install step`).toBe(false);
+      // run-time data files travel with the code (NEUROBURST_ASSETS_DIR=/var/task/assets)
+      expect(readFileSync(join(dir, 'assets', 'ale', 'MNI152_2x2x2_brainmask.nii.gz')).equals(readFileSync(join(REPO_ROOT, 'assets', 'ale', 'MNI152_2x2x2_brainmask.nii.gz'))), name).toBe(true);
     }
   });
 

@@ -3,9 +3,12 @@
  * skipped via `aws:cdk:bundling-stacks: []`; the real `cdk synth` with bundling runs in
  * cdk-synth-cli.test.ts), and cdk-nag AwsSolutions with zero unacknowledged findings.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -15,18 +18,19 @@ import { handlers } from '../functions/index.ts';
 import { TASKS } from '../shared/jobs/cost.ts';
 import { PIPELINES } from '../shared/pipelines/registry.ts';
 import { NeuroburstStack, settingsFromContext } from '../lib/stack.ts';
+import { BUNDLED_ASSET_DIRS, LAMBDA_ASSETS_DIR } from '../lib/compute.ts';
 import type { NeuroburstSettings } from '../lib/stack.ts';
 import { allStates, discoverAsl, discoverHandlers, distributedMaps, REPO_ROOT } from '../lib/sources.ts';
-import type { AslSource } from '../lib/sources.ts';
+import type { AslSource, HandlerSource } from '../lib/sources.ts';
 
 const CDK_CONTEXT = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
-function synth(opts: { settings?: NeuroburstSettings; asl?: AslSource[]; nag?: boolean } = {}) {
+function synth(opts: { settings?: NeuroburstSettings; asl?: AslSource[]; handlers?: HandlerSource[]; nag?: boolean } = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'neuroburst-cdk-'));
   const app = new App({ outdir, context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new NeuroburstStack(app, 'Neuroburst', { settings: opts.settings, asl: opts.asl });
+  const stack = new NeuroburstStack(app, 'Neuroburst', { settings: opts.settings, asl: opts.asl, handlers: opts.handlers });
   if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();
   const template = Template.fromJSON(assembly.getStackByName('Neuroburst').template as Record<string, unknown>);
@@ -154,6 +158,29 @@ describe('compute', () => {
     }
   });
 
+  it('ships assets/ale with every function and points NEUROBURST_ASSETS_DIR at it; the ALE default mask resolves in both layouts', async () => {
+    for (const [id, f] of resources(template, 'AWS::Lambda::Function').filter(([i]) => i.startsWith('Compute'))) {
+      expect((f.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NEUROBURST_ASSETS_DIR, id).toBe(LAMBDA_ASSETS_DIR);
+    }
+    expect(BUNDLED_ASSET_DIRS).toContain('assets/ale');
+    const maskUri = async (env: NodeJS.ProcessEnv) => {
+      const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', "import('./shared/pipelines/ale/context.ts').then((m) => console.log(m.DEFAULT_MASK_URI))"], { cwd: REPO_ROOT, env });
+      return r.stdout.trim();
+    };
+    const repo = { ...process.env };
+    delete repo.NEUROBURST_ASSETS_DIR;
+    const inRepo = await maskUri(repo);
+    expect(inRepo).toBe(pathToFileURL(join(REPO_ROOT, 'assets', 'ale', 'MNI152_2x2x2_brainmask.nii.gz')).href);
+    expect(existsSync(fileURLToPath(inRepo))).toBe(true);
+    // the bundle layout: <task root>/index.mjs + <task root>/assets/ale/...
+    const taskRoot = mkdtempSync(join(tmpdir(), 'neuroburst-taskroot-'));
+    outdirs.push(taskRoot);
+    cpSync(join(REPO_ROOT, 'assets', 'ale'), join(taskRoot, 'assets', 'ale'), { recursive: true });
+    const inBundle = await maskUri({ ...repo, NEUROBURST_ASSETS_DIR: join(taskRoot, 'assets') });
+    expect(inBundle).toBe(pathToFileURL(join(taskRoot, 'assets', 'ale', 'MNI152_2x2x2_brainmask.nii.gz')).href);
+    expect(existsSync(fileURLToPath(inBundle))).toBe(true);
+  }, 60_000);
+
   it('lets workers read inputs and write only work/ and results/ of the results bucket', () => {
     const validatePolicy = resources(template, 'AWS::IAM::Policy').find(([id]) => id.startsWith('ComputeValidateRole'))!;
     const st = (validatePolicy[1].Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement;
@@ -239,46 +266,53 @@ describe('workflows', () => {
     expect(triggerStart.flatMap(names)).toEqual(['router']);
   });
 
-  it('gives every Distributed Map state its child-execution and S3 permissions (synthetic workflow, plus any real one)', () => {
+  it('handles a DISTRIBUTED Map generically (test/fixtures/distributed.asl.json): child executions of its own machine, ItemReader/ResultWriter I/O under work/, no wildcard actions, cdk-nag clean', () => {
     const dir = mkdtempSync(join(tmpdir(), 'neuroburst-asl-'));
     outdirs.push(dir);
-    const dmap = {
-      StartAt: 'Batches',
-      States: {
-        Batches: {
-          Type: 'Map',
-          ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.itemsKey' } },
-          ItemBatcher: { MaxItemsPerBatch: 10 },
-          ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: '${ResultsBucketName}', 'Prefix.$': '$.resultsPrefix' } },
-          MaxConcurrencyPath: '$.maxConcurrency',
-          ItemProcessor: {
-            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-            StartAt: 'Batch',
-            States: { Batch: { Type: 'Task', Resource: '${GlmSlabFunctionArn}', TimeoutSeconds: 60, End: true } },
-          },
-          ResultPath: null,
-          End: true,
-        },
-      },
-    };
-    writeFileSync(join(dir, 'dmap.asl.json'), JSON.stringify(dmap, null, 2));
-    const synthetic = discoverAsl(dir);
-    expect(distributedMaps(synthetic[0]!.definition)).toEqual(['Batches']);
-    const { template: t, outdir } = synth({ asl: [...asl, ...synthetic] });
+    writeFileSync(join(dir, 'distributed.asl.json'), readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'distributed.asl.json')));
+    const fixture = discoverAsl(dir);
+    expect(distributedMaps(fixture[0]!.definition)).toEqual(['Shards']);
+    // the fixture's test handlers, deployed from an existing entry file (bundling is skipped here)
+    const base = discoverHandlers();
+    const slab = base.find((h) => h.name === 'GlmSlab')!;
+    const handlers = [...base, ...['DmPlan', 'DmWork', 'DmReduce'].map((name) => ({ ...slab, name }))];
+    const { template: t, outdir } = synth({ asl: [...asl, ...fixture], handlers, nag: true });
     outdirs.push(outdir);
-    const all = [...asl, ...synthetic].filter((a) => distributedMaps(a.definition).length > 0);
-    expect(all.map((a) => a.stem)).toContain('dmap');
+    const all = [...asl, ...fixture].filter((a) => distributedMaps(a.definition).length > 0);
+    expect(all.map((a) => a.stem)).toContain('distributed');
     for (const a of all) {
+      const m = resources(t, 'AWS::StepFunctions::StateMachine').find(([, x]) => x.Properties.StateMachineName === `Neuroburst-${a.stem}`)!;
+      expect(definitionOf(m[1], outdir)).toBe(readFileSync(a.file, 'utf8'));
+      expect(JSON.stringify((m[1].Properties.DefinitionSubstitutions as Record<string, unknown>).ResultsBucketName)).toMatch(/"Ref":"StorageResults[0-9A-F]{8}"/);
+      const roleRef = (m[1].Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const st = statements(t).filter((s) => s.where.startsWith(roleRef.replace(/[0-9A-F]{8}$/, '')));
+      for (const s of st) for (const action of asArray(s.Action)) expect(action, `${a.stem}: ${action}`).not.toMatch(/\*/);
+      const on = (action: string) => st.filter((s) => asArray(s.Action).includes(action)).map((s) => JSON.stringify(s.Resource));
+      // the Map Run starts, describes and stops child executions of this very machine
+      expect(on('states:StartExecution').join(), a.stem).toContain(`:stateMachine:Neuroburst-${a.stem}"`);
+      for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
+        const targets = on(action);
+        expect(targets.length, `${a.stem} ${action}`).toBe(1);
+        expect(targets[0]).toMatch(new RegExp(`:execution:Neuroburst-${a.stem}/\\*"\\]\\]\\}$`));
+      }
+      // ItemReader (GetObject) and ResultWriter (PutObject) on the results bucket's work/ prefix only
+      for (const action of ['s3:GetObject', 's3:PutObject']) {
+        const targets = on(action);
+        expect(targets.length, `${a.stem} ${action}`).toBe(1);
+        expect(targets[0]).toMatch(/^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["StorageResults[0-9A-F]{8}","Arn"\]\},"\/work\/\*"\]\]\}$/);
+      }
+    }
+    // pipelines without a Distributed Map get none of this
+    for (const a of asl.filter((x) => distributedMaps(x.definition).length === 0 && x.kind === 'pipeline')) {
       const m = resources(t, 'AWS::StepFunctions::StateMachine').find(([, x]) => x.Properties.StateMachineName === `Neuroburst-${a.stem}`)!;
       const roleRef = (m[1].Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       const st = statements(t).filter((s) => s.where.startsWith(roleRef.replace(/[0-9A-F]{8}$/, '')));
-      const text = (action: string) => JSON.stringify(st.filter((s) => asArray(s.Action).includes(action)).map((s) => s.Resource));
-      expect(text('states:StartExecution'), a.stem).toContain(`stateMachine:Neuroburst-${a.stem}"`);
-      expect(text('states:DescribeExecution'), a.stem).toContain(`execution:Neuroburst-${a.stem}/*`);
-      expect(text('s3:GetObject'), a.stem).toContain('/work/*');
-      expect(text('s3:PutObject'), a.stem).toContain('/work/*');
-      expect(definitionOf(m[1], outdir)).toBe(readFileSync(a.file, 'utf8'));
+      expect(st.some((s) => asArray(s.Action).includes('s3:PutObject')), a.stem).toBe(false);
     }
+  });
+
+  it('turns on the Distributed Map ResultWriter V2 feature flag in cdk.json', () => {
+    expect(CDK_CONTEXT['@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2']).toBe(true);
   });
 });
 
@@ -325,6 +359,32 @@ describe('security', () => {
   });
 });
 
+describe('input allow-list', () => {
+  const allowedOf = (t: Template) =>
+    resources(t, 'AWS::Lambda::Function')
+      .filter(([id]) => id.startsWith('Compute'))
+      .map(([, f]) => JSON.stringify((f.Properties.Environment as { Variables: Record<string, unknown> }).Variables.NEUROBURST_ALLOWED_INPUTS));
+
+  it('tells every worker it may read the input bucket only, by default', () => {
+    const all = allowedOf(template);
+    expect(all.length).toBe(discoverHandlers().length);
+    for (const a of all) expect(a).toMatch(/^\{"Fn::Join":\["",\["s3:\/\/",\{"Ref":"StorageInput[0-9A-F]{8}"\},"\/"\]\]\}$/);
+  });
+
+  it('adds the deploy-time dataset prefixes (s3:// or bare form) to NEUROBURST_ALLOWED_INPUTS and grants read on exactly those prefixes', () => {
+    const settings = settingsFromContext((k) => (k === 'neuroburst:datasetPrefixes' ? 's3://cohorts-bucket/epilepsy, atlas-bucket' : undefined));
+    const { template: t, outdir } = synth({ settings });
+    outdirs.push(outdir);
+    for (const a of allowedOf(t)) expect(a).toMatch(/"\/,s3:\/\/cohorts-bucket\/epilepsy\/,s3:\/\/atlas-bucket\/"\]\]\}$/);
+    const readable = statements(t)
+      .filter((s) => s.where.startsWith('ComputeAleObserveRole') && asArray(s.Action).includes('s3:GetObject'))
+      .flatMap((s) => asArray(s.Resource).map((r) => JSON.stringify(r)));
+    const external = readable.filter((r) => !r.includes('Storage'));
+    expect(external.sort()).toEqual([JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::atlas-bucket/*']] }), JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::cohorts-bucket/epilepsy/*']] })].sort());
+    expect(() => synth({ settings: { datasetPrefixes: ['s3://bad/*'] } })).toThrow(/no wildcards/);
+  });
+});
+
 describe('cost guard', () => {
   it('alarms on failed executions of every workflow and on account concurrency', () => {
     const alarms = resources(template, 'AWS::CloudWatch::Alarm');
@@ -345,6 +405,8 @@ describe('cost guard', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ConcurrentExecutions', Threshold: 120 });
     const reads = statements(t).filter((s) => s.where.startsWith('ComputeValidateRole') && JSON.stringify(s.Resource).includes('cohorts-bucket'));
     expect(reads.map((s) => asArray(s.Action).join(',')).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(JSON.stringify(reads.find((s) => asArray(s.Action).includes('s3:GetObject'))!.Resource)).toContain('cohorts-bucket/epilepsy/*');
+    expect(JSON.stringify(reads.find((s) => asArray(s.Action).includes('s3:ListBucket')))).toContain('"s3:prefix":["epilepsy/*"]');
     expect(() => settingsFromContext((k) => (k === 'neuroburst:reservedConcurrency' ? 'lots' : undefined))).toThrow(/non-negative number/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The cloud CLI's Step Functions side without AWS: the client factory's endpoint
- * variables and SigV4 JSON requests (against a local HTTP server), and how `status`
+ * variables and the SDK's SigV4 JSON requests (against a local HTTP server), and how `status`
  * reads stage and shard progress from an execution history.
  */
 import { createServer } from 'node:http';
@@ -47,8 +47,9 @@ describe('client factory', () => {
     expect(sfnClient({ AWS_REGION: 'eu-west-1' }).endpoint).toBe('https://states.eu-west-1.amazonaws.com');
   });
 
-  it('sends SigV4-signed JSON 1.0 requests and turns service errors into named errors', async () => {
+  it('sends SigV4-signed JSON 1.0 requests (@aws-sdk/client-sfn) and turns service errors into named errors', async () => {
     const sfn = sfnClient({ ...process.env, AWS_ENDPOINT_URL_SFN: url });
+    expect(sfn.endpoint).toBe(url);
     await expect(sfn.send('DescribeExecution', { executionArn: 'arn:x:ok' })).resolves.toEqual({ status: 'RUNNING' });
     const req = seen.at(-1)!;
     expect(req.headers['x-amz-target']).toBe('AWSStepFunctions.DescribeExecution');
@@ -56,6 +57,14 @@ describe('client factory', () => {
     expect(String(req.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/states\/aws4_request, SignedHeaders=.*x-amz-target.*, Signature=[0-9a-f]{64}$/);
     expect(JSON.parse(req.body)).toEqual({ executionArn: 'arn:x:ok' });
     await expect(sfn.send('DescribeExecution', { executionArn: 'arn:x:missing' })).rejects.toMatchObject({ name: 'ExecutionDoesNotExist', status: 400 });
+  });
+
+  it('reaches the endpoint of AWS_ENDPOINT_URL when no per-service variable is set', async () => {
+    const before = seen.length;
+    const sfn = sfnClient({ ...process.env, AWS_ENDPOINT_URL: url, AWS_ENDPOINT_URL_SFN: '' });
+    expect(sfn.endpoint).toBe(url);
+    await expect(sfn.send('DescribeExecution', { executionArn: 'arn:x:ok' })).resolves.toEqual({ status: 'RUNNING' });
+    expect(seen.length).toBe(before + 1);
   });
 });
 

@@ -3,13 +3,12 @@
  * `submitJob` uploads a job folder (job.json last), s3rver emits its object-created
  * events, the rule's key pattern picks job.json, and `runTriggerLocal` runs
  * trigger.asl.json → router.asl.json → the pipeline's ASL (runLocal), inputs read from
- * S3. Duplicate deliveries start nothing; a re-upload is a new run; an over-budget job is
- * refused before fan-out; a bad spec is refused by the router's Validate.
+ * S3, results and intermediates written back to the S3 server (`results/<jobId>/`,
+ * `work/<jobId>/` of the job's bucket, as on AWS). Duplicate deliveries start nothing; a
+ * re-upload is a new run; an over-budget job is refused before fan-out; a bad spec is
+ * refused by the router's Validate.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,27 +18,24 @@ import type { TriggerInput } from '../shared/runner/router.ts';
 import { submitJob } from '../bin/cloud/submit.ts';
 import { fetchResults } from '../bin/cloud/fetch.ts';
 import { VBM, vbmParticipants } from './helpers/fixture-job.ts';
-
-interface S3Record {
-  eventName: string;
-  s3: { bucket: { name: string }; object: { key: string; eTag?: string; sequencer?: string } };
-}
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  on(event: 'event', fn: (e: { Records: S3Record[] }) => void): void;
-  httpServer?: Server;
-}
-
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as new (opts: Record<string, unknown>) => S3rverInstance;
+import { startS3Server } from './helpers/s3server.ts';
+import type { S3EventRecord, S3TestServer } from './helpers/s3server.ts';
 
 const BUCKET = 'nb-input';
 const RESULTS = 'nb-results';
 const root = mkdtempSync(join(tmpdir(), 'neuroburst-trigger-'));
-const events: S3Record[] = [];
-let server: S3rverInstance;
-const saved = new Map<string, string | undefined>();
+const events: S3EventRecord[] = [];
+let server: S3TestServer;
+let restoreEnv: () => void = () => undefined;
+
+/** The results store of jobs uploaded to BUCKET: results/<jobId>/ in that bucket, as on AWS. */
+const resultsOf = (jobId: string) => new S3Store({ bucket: BUCKET, prefix: `results/${jobId}` });
+const readJson = async <T,>(store: S3Store, key: string) => JSON.parse(await store.getText(key)) as T;
+async function keys(store: S3Store, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for await (const k of store.list(prefix)) out.push(k);
+  return out;
+}
 
 /** A glm job folder on the VBM fixture with every input inside it, referenced relatively. */
 function jobFolder(name: string, job: Record<string, unknown>): string {
@@ -62,7 +58,7 @@ function jobFolder(name: string, job: Record<string, unknown>): string {
 }
 
 /** Submit, then return the object-created records the upload produced (in order). */
-async function submitAndCollect(path: string): Promise<S3Record[]> {
+async function submitAndCollect(path: string): Promise<S3EventRecord[]> {
   const before = events.length;
   await submitJob(path, { bucket: BUCKET });
   await new Promise((r) => setTimeout(r, 50));
@@ -70,25 +66,15 @@ async function submitAndCollect(path: string): Promise<S3Record[]> {
 }
 
 beforeAll(async () => {
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(root, 's3'), configureBuckets: [{ name: BUCKET }, { name: RESULTS }] });
-  server.on('event', (e) => events.push(...e.Records));
-  const { port } = await server.run();
-  const env = { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
-  for (const [k, v] of Object.entries(env)) {
-    saved.set(k, process.env[k]);
-    process.env[k] = v;
-  }
+  server = await startS3Server({ buckets: [BUCKET, RESULTS], onEvent: (r) => events.push(r) });
+  restoreEnv = server.useEnv();
   resetS3Clients();
 });
 
 afterAll(async () => {
   resetS3Clients();
-  server.httpServer?.closeAllConnections();
-  await server.close();
-  for (const [k, v] of saved) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  await server.stop();
+  restoreEnv();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -132,7 +118,7 @@ describe('upload trigger, end to end through the S3 API server', () => {
   const out = join(root, 'out');
   let first: TriggerInput;
 
-  it('runs a submitted job to results through trigger, router and the glm workflow', async () => {
+  it('runs a submitted job to results/<jobId>/ in the S3 server through trigger, router and the glm workflow', async () => {
     const path = jobFolder('vbm', { jobId: 'trigger-vbm' });
     const created = await submitAndCollect(path);
     expect(created.length).toBe(24 + 3);
@@ -142,20 +128,28 @@ describe('upload trigger, end to end through the S3 API server', () => {
     first = triggerInputFromS3Record(specs[0]!);
     expect(first).toMatchObject({ bucket: BUCKET, key: 'jobs/trigger-vbm/job.json' });
 
+    const before = events.length;
     const outcome = await runTriggerLocal(first, { outDir: out, threads: 2 });
     expect(outcome).toMatchObject({ status: 'succeeded', pipeline: 'glm', jobUri: `s3://${BUCKET}/jobs/trigger-vbm/job.json` });
     expect(outcome.name).toBe(executionName(first));
-    const result = JSON.parse(readFileSync(join(out, 'trigger-vbm', 'result.json'), 'utf8')) as { pipeline: string; status?: string };
-    expect(result.pipeline).toBe('glm');
-    expect(existsSync(join(out, 'trigger-vbm', 'error.json'))).toBe(false);
-    expect(readdirSync(join(out, 'trigger-vbm', 'maps')).length).toBeGreaterThan(0);
+    // result.json is IN THE S3 SERVER, written last, next to the maps; nothing went to local disk
+    const results = resultsOf('trigger-vbm');
+    const result = await readJson<{ pipeline: string; jobId: string }>(results, 'result.json');
+    expect(result).toMatchObject({ pipeline: 'glm', jobId: 'trigger-vbm' });
+    expect(await results.exists('error.json')).toBe(false);
+    expect((await keys(results, 'maps/')).length).toBeGreaterThan(0);
+    expect((await keys(new S3Store({ bucket: BUCKET, prefix: 'work/trigger-vbm' }))).some((k) => k.endsWith('context.json'))).toBe(true);
+    const written = events.slice(before).filter((e) => e.eventName.startsWith('ObjectCreated:')).map((e) => decodeURIComponent(e.s3.object.key));
+    expect(written.filter((k) => k.startsWith('results/trigger-vbm/')).at(-1)).toBe('results/trigger-vbm/result.json');
+    expect(written.every((k) => k.startsWith('results/trigger-vbm/') || k.startsWith('work/trigger-vbm/'))).toBe(true);
+    expect(readdirSync(out)).toEqual(['.executions']);
   });
 
   it('starts nothing for a duplicate delivery of the same upload', async () => {
-    const before = statSync(join(out, 'trigger-vbm', 'result.json')).mtimeMs;
+    const before = events.length;
     const outcome = await runTriggerLocal(first, { outDir: out, threads: 2 });
     expect(outcome).toMatchObject({ status: 'duplicate', name: executionName(first) });
-    expect(statSync(join(out, 'trigger-vbm', 'result.json')).mtimeMs).toBe(before);
+    expect(events.length).toBe(before); // not one object written
   });
 
   it('treats a re-upload of job.json as a new run', async () => {
@@ -164,8 +158,10 @@ describe('upload trigger, end to end through the S3 API server', () => {
     const again = triggerInputFromS3Record(created.at(-1)!);
     expect(again.key).toBe(first.key);
     expect(executionName(again)).not.toBe(executionName(first));
+    const before = events.length;
     const outcome = await runTriggerLocal(again, { outDir: out, threads: 2 });
     expect(outcome.status).toBe('succeeded');
+    expect(events.slice(before).some((e) => decodeURIComponent(e.s3.object.key) === 'results/trigger-vbm/result.json')).toBe(true);
   });
 
   it('refuses an over-budget job before any fan-out, with its estimate in error.json', async () => {
@@ -173,19 +169,19 @@ describe('upload trigger, end to end through the S3 API server', () => {
     const created = await submitAndCollect(path);
     const outcome = await runTriggerLocal(triggerInputFromS3Record(created.at(-1)!), { outDir: out, threads: 2 });
     expect(outcome).toMatchObject({ status: 'failed', error: 'BudgetExceeded' });
-    const err = JSON.parse(readFileSync(join(out, 'trigger-poor', 'error.json'), 'utf8')) as { error: string; message: string; input: string };
+    const results = resultsOf('trigger-poor');
+    const err = await readJson<{ error: string; message: string; input: string }>(results, 'error.json');
     expect(err.error).toBe('BudgetExceeded');
     expect(err.message).toMatch(/estimated cost \$\d/);
     expect(err.input).toBe('budget.maxUsd');
-    expect(existsSync(join(out, 'trigger-poor', 'result.json'))).toBe(false);
+    expect(await results.exists('result.json')).toBe(false);
     // no shard of any Map ran: the only metrics records are validate and plan
-    const metrics = readdirSync(join(out, '.work', 'trigger-poor'), { recursive: true }).map(String).filter((p) => p.includes('metrics'));
-    expect(metrics.some((p) => /metrics[/\\](prepare|glmSlab|mask)/.test(p))).toBe(false);
+    const metrics = (await keys(new S3Store({ bucket: BUCKET, prefix: 'work/trigger-poor' }))).filter((p) => p.includes('metrics/'));
+    expect(metrics.length).toBeGreaterThan(0);
+    expect(metrics.some((p) => /metrics\/(prepare|glmSlab|mask)/.test(p))).toBe(false);
   });
 
   it('records a bad spec through the router (Validate → RecordFailure) without starting a pipeline', async () => {
-    const dir = join(root, 'src', 'bad');
-    mkdirSync(dir, { recursive: true });
     const store = new S3Store({ bucket: BUCKET, prefix: 'jobs/trigger-bad' });
     const before = events.length;
     await store.put('job.json', JSON.stringify({ jobId: 'trigger-bad', pipeline: 'glm', inputs: {}, params: {} }));
@@ -193,7 +189,7 @@ describe('upload trigger, end to end through the S3 API server', () => {
     const rec = events.slice(before).find((e) => isJobSpecKey(decodeURIComponent(e.s3.object.key)))!;
     const outcome = await runTriggerLocal(triggerInputFromS3Record(rec), { outDir: out, threads: 2 });
     expect(outcome.status).toBe('failed');
-    const err = JSON.parse(readFileSync(join(out, 'trigger-bad', 'error.json'), 'utf8')) as { error: string };
+    const err = await readJson<{ error: string }>(resultsOf('trigger-bad'), 'error.json');
     expect(err.error).toBe('InvalidJobSpec');
     expect(outcome).toMatchObject({ error: 'InvalidJobSpec' });
   });
@@ -211,14 +207,18 @@ describe('cloud CLI storage commands against the S3 API server', () => {
   });
 
   it('fetch downloads results/<jobId>/ byte for byte', async () => {
-    const src = join(root, 'out', 'trigger-vbm');
-    const store = new S3Store({ bucket: RESULTS, prefix: 'results/trigger-vbm' });
-    const files = readdirSync(src, { recursive: true }).map(String).filter((p) => statSync(join(src, p)).isFile());
-    for (const f of files) await store.put(f.split(/[/\\]/).join('/'), readFileSync(join(src, f)));
-    const r = await fetchResults('trigger-vbm', { bucket: RESULTS, out: join(root, 'fetched') });
-    expect(r.status).toBe('succeeded');
-    expect(r.files.length).toBe(files.length);
-    for (const f of files) expect(readFileSync(join(r.dir, f)).equals(readFileSync(join(src, f))), f).toBe(true);
+    // the triggered run above wrote results/trigger-vbm/ into the input bucket; copy them to a results bucket too
+    const src = resultsOf('trigger-vbm');
+    const dst = new S3Store({ bucket: RESULTS, prefix: 'results/trigger-vbm' });
+    const files = await keys(src);
+    expect(files).toContain('result.json');
+    for (const f of files) await dst.put(f, await src.get(f));
+    for (const bucket of [BUCKET, RESULTS]) {
+      const r = await fetchResults('trigger-vbm', { bucket, out: join(root, `fetched-${bucket}`) });
+      expect(r.status).toBe('succeeded');
+      expect(r.files.length).toBe(files.length);
+      for (const f of files) expect(Buffer.from(readFileSync(join(r.dir, f))).equals(Buffer.from(await src.get(f))), f).toBe(true);
+    }
     await expect(fetchResults('no-such-job', { bucket: RESULTS, out: join(root, 'fetched') })).rejects.toMatchObject({ name: 'MissingInput' });
   });
 });

@@ -2,15 +2,22 @@
  * The one factory for the cloud CLI's AWS clients. Endpoints follow the AWS SDK
  * convention: a per-service variable (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SFN) wins
  * over AWS_ENDPOINT_URL; unset = the service's public endpoint in AWS_REGION /
- * AWS_DEFAULT_REGION (default us-east-1). Credentials come from the SDK's default chain.
+ * AWS_DEFAULT_REGION (default us-east-1). Credentials come from the SDK's default chain
+ * (or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of an explicitly passed environment).
  *
- * S3 is the project's S3 client (shared/storage/aws-clients.ts). Step Functions speaks
- * the JSON 1.0 protocol signed with SigV4 through a small client here, because the
- * project does not depend on @aws-sdk/client-sfn; `sfnClient().send(action, body)` has
- * the shape of the SDK's commands so swapping it in later is a one-file change.
+ * S3 is the project's S3 client (shared/storage/aws-clients.ts); Step Functions is
+ * @aws-sdk/client-sfn behind `sfnClient().send(action, body)`, which takes the API's JSON
+ * shapes and turns service errors into errors named by their code.
  */
-import { createHash, createHmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import {
+  DescribeExecutionCommand,
+  DescribeMapRunCommand,
+  GetExecutionHistoryCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client, s3ClientOptionsFromEnv } from '../../shared/storage/index.ts';
 
@@ -27,23 +34,6 @@ export function s3(): S3Client {
   return s3Client();
 }
 
-/** A SHA-256 hash/HMAC object for SigV4 (the Checksum interface). */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {
-    /* one-shot */
-  }
-}
-
 export class SfnError extends Error {
   constructor(
     readonly code: string,
@@ -55,45 +45,47 @@ export class SfnError extends Error {
   }
 }
 
+/** The Step Functions actions the CLI uses, by API name. */
+const COMMANDS = {
+  DescribeExecution: DescribeExecutionCommand,
+  DescribeMapRun: DescribeMapRunCommand,
+  GetExecutionHistory: GetExecutionHistoryCommand,
+  ListStateMachines: ListStateMachinesCommand,
+  StartExecution: StartExecutionCommand,
+  StopExecution: StopExecutionCommand,
+} as const;
+export type SfnAction = keyof typeof COMMANDS;
+
 export interface SfnClient {
+  /** where requests go: the endpoint variable, or the public regional endpoint */
   readonly endpoint: string;
-  send<T = Record<string, unknown>>(action: string, body: Record<string, unknown>): Promise<T>;
+  readonly client: SFNClient;
+  send<T = Record<string, unknown>>(action: SfnAction, body: Record<string, unknown>): Promise<T>;
 }
 
-/** Step Functions client (JSON 1.0, `AWSStepFunctions.<Action>`), SigV4-signed. */
+/** Step Functions client from the environment (see the module comment). */
 export function sfnClient(env: NodeJS.ProcessEnv = process.env): SfnClient {
   const region = regionFromEnv(env);
-  const endpoint = (endpointFor('SFN', env) ?? `https://states.${region}.amazonaws.com`).replace(/\/+$/, '');
-  const url = new URL(endpoint);
-  // credentials: the S3 client's default-chain provider (env vars, profile, SSO, role, ...)
-  const credentials = s3Client().config.credentials;
-  const signer = new SignatureV4({ service: 'states', region, credentials, sha256: Sha256 as never });
+  const configured = endpointFor('SFN', env)?.replace(/\/+$/, '');
+  const endpoint = configured ?? `https://states.${region}.amazonaws.com`;
+  const credentials =
+    env !== process.env && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+      : undefined;
+  const client = new SFNClient({ region, ...(configured ? { endpoint: configured } : {}), ...(credentials ? { credentials } : {}) });
   return {
     endpoint,
-    async send<T>(action: string, body: Record<string, unknown>): Promise<T> {
-      const payload = JSON.stringify(body);
-      const signed = await signer.sign({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port ? Number(url.port) : undefined,
-        path: url.pathname === '' ? '/' : url.pathname,
-        query: {},
-        headers: {
-          host: url.host,
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amz-target': `AWSStepFunctions.${action}`,
-        },
-        body: payload,
-      });
-      const res = await fetch(`${endpoint}/`, { method: 'POST', headers: signed.headers as Record<string, string>, body: payload });
-      const text = await res.text();
-      const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-      if (!res.ok) {
-        const code = String(json.__type ?? res.status).split('#').pop()!;
-        throw new SfnError(code, String(json.message ?? json.Message ?? text), res.status);
+    client,
+    async send<T>(action: SfnAction, body: Record<string, unknown>): Promise<T> {
+      const Command = COMMANDS[action] as unknown as new (input: Record<string, unknown>) => Parameters<SFNClient['send']>[0];
+      try {
+        const { $metadata: _m, ...out } = (await client.send(new Command(body))) as Record<string, unknown> & { $metadata?: unknown };
+        return out as T;
+      } catch (e) {
+        const err = e as Error & { $metadata?: { httpStatusCode?: number }; Code?: string };
+        if (err.$metadata) throw new SfnError(err.name || err.Code || 'SfnError', err.message, err.$metadata.httpStatusCode ?? 0);
+        throw e;
       }
-      return json as T;
     },
   };
 }

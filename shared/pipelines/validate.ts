@@ -1,6 +1,6 @@
 import { InvalidJobSpec } from '../errors.ts';
 import { parseJobText } from '../jobs/parse.ts';
-import { readUri } from '../storage/index.ts';
+import { assertAllowedInput, readUri } from '../storage/index.ts';
 import type { TaskEnv } from '../runtime/task.ts';
 import { PIPELINES } from './registry.ts';
 
@@ -13,9 +13,14 @@ export interface ValidateResult {
 /**
  * First task of every workflow: read job.json, validate it and its inputs, clear
  * stale outputs of the same job id, write the normalised spec and the context.
+ * Under a deploy-time input allow-list (NEUROBURST_ALLOWED_INPUTS: the input bucket and
+ * the configured dataset prefixes) job.json and every 's3://' input it references must
+ * lie inside it, else `UnsafeInputKey` naming the input (resolveRef enforces it for refs).
  */
 export async function validateJob(env: TaskEnv, jobUri: string): Promise<ValidateResult> {
   if (typeof jobUri !== 'string' || jobUri === '') throw new InvalidJobSpec('the execution input has no jobUri', 'jobUri');
+  // on AWS the job itself must come from an allowed location too (the input bucket); refs are checked by resolveRef
+  assertAllowedInput(jobUri);
   const text = new TextDecoder().decode(await readUri(jobUri));
   const job = parseJobText(text, 'job.json');
   const resultsDir = env.layout.results(job.jobId);

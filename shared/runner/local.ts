@@ -5,8 +5,12 @@ import { Piscina } from 'piscina';
 import cliProgress from 'cli-progress';
 import { polyfillPromiseWithResolvers } from './polyfill.ts';
 import { loadAsl, localSubstitutions, mapStates, substitute, taskStates } from './asl.ts';
+import type { AslMachine } from './asl.ts';
 import type { WorkerCall, WorkerReply } from './worker.ts';
-import { resetTaskEnv } from '../runtime/task.ts';
+import { resetTaskEnv, taskEnv } from '../runtime/task.ts';
+import { bucketKeyOf } from '../storage/items.ts';
+import { distributedMapNames, rewriteDistributedMaps } from './distributed.ts';
+import type { StateMachineCtor } from './distributed.ts';
 
 polyfillPromiseWithResolvers();
 
@@ -14,10 +18,50 @@ export interface LocalRunOptions {
   /** URI of job.json (file:// or s3://) */
   jobUri: string;
   pipeline: string;
-  /** folder that receives <jobId>/ results and .work/ intermediates */
-  outDir: string;
+  /** folder that receives <jobId>/ results and .work/ intermediates (the default store); required unless `store` is given */
+  outDir?: string;
+  /** the work/results store: 'file:///abs/dir' or 's3://bucket[/prefix]' (default: file:// of outDir) */
+  store?: string;
+  /** key prefix of intermediates in the store (default '.work/'; the cloud uses 'work/') */
+  workPrefix?: string;
+  /** key prefix of results in the store (default '': `<jobId>/`; the cloud uses 'results/') */
+  resultsPrefix?: string;
   threads?: number;
   progress?: boolean;
+  /** run this definition instead of statemachines/<pipeline>.asl.json (tests, tools) */
+  definition?: AslMachine;
+  /**
+   * Handlers by name (`${<Name>FunctionArn}`) run in this thread instead of the worker pool's
+   * functions/index.ts handlers; names not listed still go to the pool.
+   */
+  localHandlers?: Record<string, (event: unknown) => Promise<unknown>>;
+}
+
+export interface StoreSettings {
+  store: string;
+  workPrefix: string;
+  resultsPrefix: string;
+}
+
+/** The store settings of a run: explicit ones, else file:// of outDir with '.work/' and ''. */
+export function storeSettings(opts: { outDir?: string; store?: string; workPrefix?: string; resultsPrefix?: string }): StoreSettings {
+  if (!opts.store && !opts.outDir) throw new Error('runLocal needs outDir or store');
+  return {
+    store: opts.store ?? pathToFileURL(resolve(opts.outDir!)).href,
+    workPrefix: opts.workPrefix ?? '.work/',
+    resultsPrefix: opts.resultsPrefix ?? '',
+  };
+}
+
+/**
+ * Point this process's task environment (NEUROBURST_STORE and the layout prefixes) at a
+ * store. Worker threads started afterwards inherit it.
+ */
+export function useStore(s: StoreSettings): void {
+  process.env.NEUROBURST_STORE = s.store;
+  process.env.NEUROBURST_WORK_PREFIX = s.workPrefix;
+  process.env.NEUROBURST_RESULTS_PREFIX = s.resultsPrefix;
+  resetTaskEnv();
 }
 
 export type LocalRunOutcome =
@@ -35,19 +79,18 @@ function getPath(obj: unknown, path: string): unknown {
 /**
  * Execute a pipeline's ASL file in-process: the same definition CDK deploys, with
  * each Task bound (by its `${<Name>FunctionArn}` placeholder) to the handler of that
- * name running in a worker-thread pool. Results go to `outDir/<jobId>/`.
+ * name running in a worker-thread pool. Results go to `outDir/<jobId>/` (or, with `store`,
+ * to `<store>/<resultsPrefix><jobId>/`, intermediates under `<workPrefix><jobId>/`).
  */
 export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> {
   const { StateMachine } = await import('aws-local-stepfunctions');
   const t0 = performance.now();
-  const outDir = resolve(opts.outDir);
-  process.env.NEUROBURST_STORE = pathToFileURL(outDir).href;
-  process.env.NEUROBURST_WORK_PREFIX = '.work/';
-  process.env.NEUROBURST_RESULTS_PREFIX = '';
-  resetTaskEnv();
+  useStore(storeSettings(opts));
 
-  const asl = loadAsl(opts.pipeline);
-  const definition = substitute(asl, localSubstitutions(asl));
+  const asl = opts.definition ?? loadAsl(opts.pipeline);
+  // the store's bucket stands in for the stack's buckets (ItemReader/ResultWriter parameters)
+  const storeBucket = bucketKeyOf(taskEnv().store, 'x').bucket;
+  const substituted = substitute(asl, { ResultsBucketName: storeBucket, InputBucketName: storeBucket, ...localSubstitutions(asl) });
   const tsSource = import.meta.url.endsWith('.ts');
   const pool = new Piscina({
     filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
@@ -59,14 +102,21 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
 
   const bars = opts.progress ? new cliProgress.MultiBar({ format: ' {stage} |{bar}| {value}/{total} shards | ETA {eta}s', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic) : undefined;
   const stageBars = new Map<string, cliProgress.SingleBar>();
-  const mapPaths = new Map(mapStates(asl).map((m) => [m.state, m.itemsPath]));
+  const distributed = new Set(distributedMapNames(asl));
+  const mapPaths = new Map(mapStates(asl).filter((m) => !distributed.has(m.state)).map((m) => [m.state, m.itemsPath]));
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const { state, handler } of taskStates(asl)) {
     handlers[state] = async (input: unknown) => {
       const single = !bars || stageBars.has(state) ? undefined : bars.create(1, 0, { stage: state.padEnd(16) });
       if (single) stageBars.set(state, single);
-      const reply = (await pool.run({ name: handler, event: input } satisfies WorkerCall)) as WorkerReply;
+      const inThread = opts.localHandlers?.[handler];
+      const reply: WorkerReply = inThread
+        ? await inThread(input).then(
+            (value) => ({ ok: true as const, value }),
+            (e: Error) => ({ ok: false as const, name: e?.name ?? 'Error', message: e?.message ?? String(e) }),
+          )
+        : ((await pool.run({ name: handler, event: input } satisfies WorkerCall)) as WorkerReply);
       single?.increment();
       if (!reply.ok) {
         const e = new Error(reply.message);
@@ -77,6 +127,17 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     };
   }
 
+  // Distributed Maps run here (ItemReader/ItemBatcher/ResultWriter), their children through the same handlers
+  const definition = rewriteDistributedMaps(substituted, {
+    store: () => taskEnv().store,
+    StateMachine: StateMachine as unknown as StateMachineCtor,
+    handlers,
+    machineName: `local-${opts.pipeline}`,
+    progress: bars && {
+      start: (state, total) => void stageBars.set(state, bars.create(total, 0, { stage: state.padEnd(16) })),
+      tick: (state) => stageBars.get(state)?.increment(),
+    },
+  });
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
   const execution = machine.run({ jobUri: opts.jobUri }, { overrides: { taskResourceLocalHandlers: handlers as never } });
   const watch = (async () => {

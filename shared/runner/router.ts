@@ -9,16 +9,16 @@
  * StartRouter is bound to "start the router unless an execution of that name exists"
  * (names recorded under `<outDir>/.executions/`), the router's Validate/RecordFailure to
  * their handlers, and RunPipeline to `runLocal` (worker threads, the pipeline's own ASL).
+ * As on AWS, outputs go to the object store, not to local disk: by default the bucket the
+ * job came from, `results/<jobId>/…` and intermediates under `work/<jobId>/…`.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { polyfillPromiseWithResolvers } from './polyfill.ts';
 import { loadAsl, localSubstitutions, substitute } from './asl.ts';
-import { runLocal } from './local.ts';
-import type { LocalRunOutcome } from './local.ts';
-import { resetTaskEnv } from '../runtime/task.ts';
+import { runLocal, useStore } from './local.ts';
+import type { LocalRunOutcome, StoreSettings } from './local.ts';
 
 polyfillPromiseWithResolvers();
 
@@ -72,9 +72,15 @@ export type TriggerOutcome = { name: string; aslName: string; seconds: number } 
 );
 
 export interface TriggerLocalOptions {
-  /** folder receiving <jobId>/ results, .work/ and .executions/ (as runLocal) */
+  /** local folder of the trigger's own state: `.executions/` (claimed execution names) */
   outDir: string;
   threads?: number;
+  /** the work/results store (default `s3://<bucket of the event>`) */
+  store?: string;
+  /** @default 'work/' */
+  workPrefix?: string;
+  /** @default 'results/' */
+  resultsPrefix?: string;
 }
 
 type Handler = (input: unknown) => Promise<unknown>;
@@ -112,15 +118,15 @@ export async function runTriggerLocal(input: TriggerInput, opts: TriggerLocalOpt
   let routed: { name: string; jobUri: string } | undefined;
   let routerError: Error | undefined;
 
-  // in-process handlers see the same store and layout as runLocal's workers
-  const useLocalStore = () => {
-    process.env.NEUROBURST_STORE = pathToFileURL(outDir).href;
-    process.env.NEUROBURST_WORK_PREFIX = '.work/';
-    process.env.NEUROBURST_RESULTS_PREFIX = '';
-    resetTaskEnv();
+  // the cloud layout, in the bucket the job came from unless told otherwise; in-process
+  // handlers see the same store and layout as runLocal's workers
+  const stores: StoreSettings = {
+    store: opts.store ?? `s3://${input.bucket}`,
+    workPrefix: opts.workPrefix ?? 'work/',
+    resultsPrefix: opts.resultsPrefix ?? 'results/',
   };
   const lambda = (name: string): Handler => async (event) => {
-    useLocalStore();
+    useStore(stores);
     return (handlers[name] as Handler)(event);
   };
 
@@ -136,7 +142,7 @@ export async function runTriggerLocal(input: TriggerInput, opts: TriggerLocalOpt
           RecordFailure: lambda('RecordFailure'),
           RunPipeline: async (p: { StateMachineArn: string; Name: string; Input: { jobUri: string } }) => {
             const pipeline = p.StateMachineArn.slice(p.StateMachineArn.lastIndexOf(':local-') + ':local-'.length);
-            const outcome = await runLocal({ jobUri: p.Input.jobUri, pipeline, outDir, threads: opts.threads });
+            const outcome = await runLocal({ jobUri: p.Input.jobUri, pipeline, ...stores, threads: opts.threads });
             pipelineRun = { pipeline, outcome };
             // startExecution.sync:2 fails the calling Task with States.TaskFailed when the child fails
             if (outcome.status === 'failed') throw named('States.TaskFailed', JSON.stringify({ error: outcome.error, cause: outcome.message, status: 'FAILED' }));

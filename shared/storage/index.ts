@@ -12,6 +12,19 @@ export {
   existsUri,
   sizeUri,
   storeFromEnv,
+  allowedInputsFromEnv,
+  assertAllowedInput,
   type ParsedUri,
   type RefPolicy,
 } from './uri.ts';
+export {
+  LOCAL_STORE_BUCKET,
+  bucketKeyOf,
+  locateBucketKey,
+  writeItemList,
+  readMapRunResults,
+  type BucketKey,
+  type MapRunManifest,
+  type MapRunResultEntry,
+  type ResultWriterOutput,
+} from './items.ts';

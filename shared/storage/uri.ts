@@ -86,6 +86,53 @@ export interface RefPolicy {
   allowedBuckets?: string[];
   /** Absolute paths or 'file://' URIs that local refs must fall under; omitted = any local path. */
   allowedRoots?: string[];
+  /**
+   * 's3://bucket/prefix' locations every 's3://' input must fall under (relative refs
+   * included), in place of the same-bucket rule. Default: NEUROBURST_ALLOWED_INPUTS
+   * (`allowedInputsFromEnv`); unset = the same-bucket rule alone.
+   */
+  allowedInputs?: string[];
+}
+
+/**
+ * The deploy-time input allow-list: NEUROBURST_ALLOWED_INPUTS, comma-separated
+ * 's3://bucket[/prefix]' entries (the stack sets the input bucket plus the configured
+ * dataset prefixes). Undefined when unset (local runs: no allow-list).
+ */
+export function allowedInputsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const v = env.NEUROBURST_ALLOWED_INPUTS;
+  if (v === undefined || v.trim() === '') return undefined;
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/** An allow-list entry as bucket and folder prefix ('' or ending in '/'); entries name folders, never partial names. */
+function allowedLocation(entry: string): { bucket: string; prefix: string } {
+  const parsed = parseUri(entry.startsWith('s3://') ? entry : `s3://${entry}`);
+  if (parsed.scheme !== 's3') throw new UnsafeInputKey(`allowed input location is not an s3:// URI: ${entry}`, entry);
+  const prefix = parsed.path.replace(/\/+$/, '');
+  return { bucket: parsed.bucket!, prefix: prefix === '' ? '' : `${prefix}/` };
+}
+
+/**
+ * Check that an input URI may be read under the allow-list (default: NEUROBURST_ALLOWED_INPUTS):
+ * 's3://' URIs must fall under one of its 's3://bucket/prefix' entries, else `UnsafeInputKey`
+ * naming the URI. Local ('file://') URIs and runs without an allow-list pass. Returns the URI.
+ */
+export function assertAllowedInput(uri: string, allowed: string[] | undefined = allowedInputsFromEnv()): string {
+  if (allowed === undefined) return uri;
+  const target = parseUri(uri);
+  if (target.scheme !== 's3') return uri;
+  const ok = allowed.map(allowedLocation).some((a) => a.bucket === target.bucket && target.path.startsWith(a.prefix));
+  if (!ok) {
+    throw new UnsafeInputKey(
+      `input ${uri} is outside the locations this deployment may read (${allowed.join(', ')}); ask the operator to add its bucket/prefix to the stack's datasetPrefixes`,
+      uri,
+    );
+  }
+  return uri;
 }
 
 /**
@@ -94,19 +141,29 @@ export interface RefPolicy {
  *  - relative refs join the base; '..', '.' (except a leading './'), '//', backslashes,
  *    control characters and a ':' in the first segment (it reads as a URI scheme) are
  *    `UnsafeInputKey` naming the ref;
- *  - 's3://' refs must name the base's bucket or one of `policy.allowedBuckets`;
+ *  - 's3://' refs must name the base's bucket or one of `policy.allowedBuckets`; with an
+ *    input allow-list (`policy.allowedInputs`, default NEUROBURST_ALLOWED_INPUTS) every
+ *    resolved 's3://' URI must instead fall under one of its entries (`assertAllowedInput`);
  *  - absolute paths and 'file://' refs are allowed only when the base is local, and,
  *    if `policy.allowedRoots` is given, only under one of those roots (compared after
  *    path normalisation; an empty list allows none).
  */
 export function resolveRef(ref: string, baseUri: string, policy: RefPolicy = {}): string {
+  const allowedInputs = policy.allowedInputs ?? allowedInputsFromEnv();
+  const resolved = resolveRefUnchecked(ref, baseUri, policy, allowedInputs);
+  return allowedInputs === undefined ? resolved : assertAllowedInput(resolved, allowedInputs);
+}
+
+function resolveRefUnchecked(ref: string, baseUri: string, policy: RefPolicy, allowedInputs: string[] | undefined): string {
   if (typeof ref !== 'string' || ref === '') throw new UnsafeInputKey('empty input reference', String(ref));
   const base = parseUri(baseUri);
 
   if (ref.startsWith('s3://')) {
     const target = parseUri(ref);
     if (target.path === '') throw new UnsafeInputKey(`input reference names a bucket, not an object: ${ref}`, ref);
-    const allowed = (base.scheme === 's3' && target.bucket === base.bucket) || (policy.allowedBuckets ?? []).includes(target.bucket!);
+    // with an allow-list, it alone decides (checked by the caller); otherwise the same-bucket rule
+    const allowed =
+      allowedInputs !== undefined || (base.scheme === 's3' && target.bucket === base.bucket) || (policy.allowedBuckets ?? []).includes(target.bucket!);
     if (!allowed) throw new UnsafeInputKey(`input reference to bucket '${target.bucket}' is not allowed`, ref);
     return formatUri(target);
   }

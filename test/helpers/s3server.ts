@@ -7,6 +7,9 @@
  *   ...
  *   restore(); await s3.stop();
  *
+ * `onEvent` receives the server's object-created/removed notification records (the
+ * upload-trigger tests feed them to the local trigger path).
+ *
  * Listing past the first page needs Node's legacy OpenSSL provider (s3rver encrypts
  * continuation tokens with DES): run tests with NODE_OPTIONS=--openssl-legacy-provider
  * and check `legacyOpenSslAvailable()` before relying on pagination.
@@ -29,9 +32,16 @@ interface S3rverOptions {
   configureBuckets?: { name: string }[];
 }
 
+/** One record of s3rver's S3-notification-shaped events. */
+export interface S3EventRecord {
+  eventName: string;
+  s3: { bucket: { name: string }; object: { key: string; eTag?: string; size?: number; sequencer?: string } };
+}
+
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  on(event: 'event', fn: (e: { Records: S3EventRecord[] }) => void): void;
   httpServer?: Server;
 }
 
@@ -68,7 +78,13 @@ export function legacyOpenSslAvailable(): boolean {
   }
 }
 
-export async function startS3Server(opts: { buckets?: string[] } = {}): Promise<S3TestServer> {
+export interface S3ServerOptions {
+  buckets?: string[];
+  /** called with every notification record the server emits (ObjectCreated:Put, ObjectRemoved:Delete, ...) */
+  onEvent?: (record: S3EventRecord) => void;
+}
+
+export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3TestServer> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'neuroburst-s3rver-'));
   const server = new S3rver({
     port: 0,
@@ -77,6 +93,12 @@ export async function startS3Server(opts: { buckets?: string[] } = {}): Promise<
     directory,
     configureBuckets: (opts.buckets ?? []).map((name) => ({ name })),
   });
+  if (opts.onEvent) {
+    const onEvent = opts.onEvent;
+    server.on('event', (e) => {
+      for (const r of e.Records) onEvent(r);
+    });
+  }
   let address: AddressInfo;
   try {
     address = await server.run();

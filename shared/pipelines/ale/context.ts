@@ -7,8 +7,15 @@ import { makeGrid } from '../../ale/ale.ts';
 import type { AleGrid } from '../../ale/ale.ts';
 import type { ExperimentInput } from '../../ale/analysis.ts';
 
-/** The bundled default mask (GingerALE-style "more conservative" 2 mm MNI brain mask; see assets/ale/README.md). */
-export const DEFAULT_MASK_URI = pathToFileURL(fileURLToPath(new URL('../../../assets/ale/MNI152_2x2x2_brainmask.nii.gz', import.meta.url))).href;
+/**
+ * The bundled default mask (GingerALE-style "more conservative" 2 mm MNI brain mask; see assets/ale/README.md):
+ * under NEUROBURST_ASSETS_DIR when set (the Lambda bundle carries assets/ next to its code), else in the repository.
+ */
+export const DEFAULT_MASK_URI = pathToFileURL(
+  process.env.NEUROBURST_ASSETS_DIR
+    ? `${process.env.NEUROBURST_ASSETS_DIR.replace(/\/+$/, '')}/ale/MNI152_2x2x2_brainmask.nii.gz`
+    : fileURLToPath(new URL('../../../assets/ale/MNI152_2x2x2_brainmask.nii.gz', import.meta.url)),
+).href;
 
 export interface AleContext {
   jobId: string;
