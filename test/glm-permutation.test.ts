@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -64,6 +64,19 @@ describe('glm pipeline with inference.permutation on the VBM fixture', () => {
     let mx = 0;
     for (const x of fwe) mx = Math.max(mx, x);
     expect(mx).toBeCloseTo(1 - perm.minFweP.maxT, 6);
+  });
+
+  it('runs the batches as a Distributed Map: item list read from storage, child outputs exported by the ResultWriter', () => {
+    const work = join(runs[0]!.dir, '..', '.work', 'vbm-fixture');
+    const files = readdirSync(work, { recursive: true }).map(String);
+    expect(files.some((f) => f.endsWith('items/permutations.json'))).toBe(true);
+    const manifest = files.find((f) => /map-runs\/permutations\/.*manifest\.json$/.test(f));
+    expect(manifest).toBeDefined();
+    const m = JSON.parse(readFileSync(join(work, manifest!), 'utf8'));
+    expect(JSON.stringify(m)).toMatch(/SUCCEEDED/);
+    const items = JSON.parse(readFileSync(join(work, files.find((f) => f.endsWith('items/permutations.json'))!), 'utf8'));
+    expect(items).toHaveLength(16);
+    expect(items[15]).toEqual({ index: 15, k0: 195, k1: 200 });
   });
 
   it('gives bit-identical maps and numbers for batches of 13 and of 200 permutations', () => {

@@ -4,6 +4,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { keys, loadContext } from './context.ts';
 import type { GlmContext } from './context.ts';
 import { planPermutations } from './permute.ts';
+import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
 
 /** Voxel·subjects one slab shard should hold: large enough to amortise start-up, small enough for memory. */
 export const VOXEL_SUBJECTS_PER_SLAB = 4_000_000;
@@ -68,8 +69,11 @@ export function estimateGlm(ctx: GlmContext): CostEstimate {
 
 export interface PlanResult {
   subjects: number[];
-  /** permutation batches (empty without inference.permutation) */
-  permutationBatches: { index: number; k0: number; k1: number }[];
+  /**
+   * Permutation batches for the Distributed Map: the item list written to storage
+   * (ItemReader), shards per child execution, and the ResultWriter prefix.
+   */
+  permutations: { present: boolean; items?: BucketKey; batches: number; itemsPerWorker: number; resultsPrefix?: string };
   maxConcurrency: number;
   estimatedUsd: number;
 }
@@ -80,9 +84,19 @@ export async function planGlm(env: TaskEnv, contextKey: string): Promise<PlanRes
   const est = estimateGlm(ctx);
   await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
   enforceBudget(est, ctx.job.budget.maxUsd);
+  const batches = planPermutations(ctx).batches;
+  const permutations = batches.length
+    ? {
+        present: true,
+        items: await writeItemList(env.store, `${ctx.workDir}/items/permutations.json`, batches),
+        batches: batches.length,
+        itemsPerWorker: 1,
+        resultsPrefix: bucketKeyOf(env.store, `${ctx.workDir}/map-runs/permutations`).key,
+      }
+    : { present: false, batches: 0, itemsPerWorker: 1 };
   return {
     subjects: ctx.subjects.map((_, i) => i),
-    permutationBatches: planPermutations(ctx).batches,
+    permutations,
     maxConcurrency: ctx.job.budget.maxConcurrency,
     estimatedUsd: est.totalUsd,
   };
