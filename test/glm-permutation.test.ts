@@ -104,6 +104,8 @@ describe('glm pipeline with inference.permutation on the VBM fixture', () => {
     expect(perm.permutations).toBe(70);
     expect(perm.uniqueRelabellings).toBe('70');
     expect(perm.minFweP.maxT).toBeGreaterThanOrEqual(1 / 70);
+    const methods = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')).methods;
+    expect(methods).toMatch(/only 70 distinct relabellings exist \(fewer than the 5000 requested\), so all were enumerated/);
   }, 120_000);
 
   it.each([

@@ -17,10 +17,26 @@ export function describeGlm(ctx: GlmContext, r: GlmResult): string {
     `Smoothness was estimated from the standardised residuals (DOF correction: ${p.smoothnessDof}).`,
     `Multiple comparisons were corrected with Gaussian random field theory (${grf.twoTailed ? 'two-tailed' : 'one-tailed'}, voxel p < ${grf.voxelP}, cluster p < ${grf.clusterP}, ${grf.connectivity}-connectivity).`,
   ];
+  const perm = p.inference.permutation;
+  if (perm) {
+    parts.push(
+      `Permutation inference used the Freedman–Lane procedure (sign flipping for one-sample designs), t converted to z before ` +
+        `${perm.statistics.join(', ')} (${perm.twoTailed ? 'two-tailed, on |z|' : 'one-tailed'}; ${perm.connectivity}-connectivity; ` +
+        `TFCE H = ${perm.tfce.H}, E = ${perm.tfce.E}, dh = ${perm.tfce.dh ?? 'max/100'}); FDR by Benjamini–Hochberg on the uncorrected permutation p; seed ${ctx.job.seed}.`,
+    );
+  }
   for (const [name, c] of Object.entries(r.contrasts)) {
     parts.push(
       `${name}: DOF ${c.dof}, FWHM ${c.fwhmMm.map((x) => x.toFixed(2)).join('×')} mm, z > ${c.zThreshold.toFixed(3)}, clusters ≥ ${c.clusterSizeThreshold} voxels, ${c.clusters.length} surviving cluster(s).`,
     );
+    const q = c.permutation;
+    if (q) {
+      parts.push(
+        q.exhaustive
+          ? `${name}: only ${q.uniqueRelabellings} distinct relabellings exist (fewer than the ${perm!.n} requested), so all were enumerated and the permutation test is exact (smallest p = 1/${q.permutations}).`
+          : `${name}: ${q.permutations} permutations (identity included) out of ${q.uniqueRelabellings} distinct relabellings; cluster-forming |z| ≥ ${q.clusterFormingZ.toFixed(3)}; ${q.clusters.length} cluster(s), ${q.clusters.filter((k) => Math.min(k.pFweExtent, k.pFweMass) <= 0.05).length} with FWE p ≤ 0.05.`,
+      );
+    }
   }
   return parts.join(' ');
 }
