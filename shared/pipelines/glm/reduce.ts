@@ -322,6 +322,19 @@ function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
+function permutationSection(q: PermutationResult): string {
+  const fmt = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(4));
+  const rows = q.clusters
+    .map((k, i) => `<tr><td>${i + 1}</td><td>${k.voxels}</td><td>${k.mass.toFixed(1)}</td><td>${k.peakT}</td><td>${k.peakMni.join(', ')}</td><td>${esc(k.label)}</td><td>${fmt(k.pFweExtent)}</td><td>${fmt(k.pFweMass)}</td></tr>`)
+    .join('');
+  const nulls = Object.entries(q.nullQuantiles)
+    .map(([s, v]) => `${s}: 95th ${v.q95.toFixed(3)}, 99th ${v.q99.toFixed(3)}; min FWE p ${fmt(q.minFweP[s as Statistic]!)}`)
+    .join('<br>');
+  return `<h3>Permutation inference (${q.permutations} permutations${q.exhaustive ? ', exhaustive' : ''})</h3>
+<p>Clusters of |z| ≥ ${q.clusterFormingZ.toFixed(3)} (${q.connectivity}-connectivity). Null maxima — ${nulls}. Voxels with FDR q ≤ 0.05: ${q.voxelsFdr05}.</p>
+<table><thead><tr><th>#</th><th>voxels</th><th>mass (Σz)</th><th>peak t</th><th>peak MNI (mm)</th><th>label</th><th>FWE p (extent)</th><th>FWE p (mass)</th></tr></thead><tbody>${rows || '<tr><td colspan="8">no supra-threshold cluster</td></tr>'}</tbody></table>`;
+}
+
 function renderReport(ctx: GlmContext, r: GlmResult): string {
   const sections = Object.entries(r.contrasts).map(([name, c]) => {
     const rows = c.clusters
@@ -329,7 +342,7 @@ function renderReport(ctx: GlmContext, r: GlmResult): string {
       .join('');
     return `<h2>${esc(name)}</h2>
 <p>DOF ${c.dof}; t range ${c.minT.toFixed(3)} … ${c.maxT.toFixed(3)}; FWHM ${c.fwhmMm.map((x) => x.toFixed(2)).join(' × ')} mm; z* ${c.zThreshold.toFixed(4)}; minimum cluster ${c.clusterSizeThreshold} voxels.</p>
-<table><thead><tr><th>#</th><th>tail</th><th>voxels</th><th>mm³</th><th>peak t</th><th>peak z</th><th>peak MNI (mm)</th><th>label</th></tr></thead><tbody>${rows || '<tr><td colspan="8">no cluster survived</td></tr>'}</tbody></table>`;
+<table><thead><tr><th>#</th><th>tail</th><th>voxels</th><th>mm³</th><th>peak t</th><th>peak z</th><th>peak MNI (mm)</th><th>label</th></tr></thead><tbody>${rows || '<tr><td colspan="8">no cluster survived</td></tr>'}</tbody></table>${c.permutation ? permutationSection(c.permutation) : ''}`;
   });
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}th{background:#f4f4f4}</style></head>
