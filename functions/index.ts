@@ -18,6 +18,9 @@ import { handler as rehoSlab } from './reho-slab.ts';
 import { handler as rehoSubject } from './reho-subject.ts';
 import { handler as rehoGroup } from './reho-group.ts';
 import { handler as rehoReduce } from './reho-reduce.ts';
+import { handler as netmapPlan } from './netmap-plan.ts';
+import { handler as netmapChunk } from './netmap-chunk.ts';
+import { handler as netmapReduce } from './netmap-reduce.ts';
 import { handler as recordFailure } from './record-failure.ts';
 
 /**
@@ -45,5 +48,8 @@ export const handlers: Record<string, (event: never) => Promise<unknown>> = {
   RehoSubject: rehoSubject,
   RehoGroup: rehoGroup,
   RehoReduce: rehoReduce,
+  NetmapPlan: netmapPlan,
+  NetmapChunk: netmapChunk,
+  NetmapReduce: netmapReduce,
   RecordFailure: recordFailure,
 };

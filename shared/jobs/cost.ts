@@ -32,6 +32,7 @@ export const TASKS = {
   mask: { memoryMb: 2048, timeoutSeconds: 600 },
   glmSlab: { memoryMb: 3008, timeoutSeconds: 900 },
   glmPermute: { memoryMb: 3008, timeoutSeconds: 900 },
+  netmapChunk: { memoryMb: 3008, timeoutSeconds: 900 },
   aleObserve: { memoryMb: 2048, timeoutSeconds: 300 },
   aleMonteCarlo: { memoryMb: 1769, timeoutSeconds: 900 },
   aleThreshold: { memoryMb: 2048, timeoutSeconds: 300 },
@@ -60,6 +61,10 @@ export const SPEED = {
   permMsPerVoxelSubjectColumn: 1.1e-6,
   /** ms per voxel of one permutation for t→z, clusters and TFCE */
   permMsPerVoxel: 7.5e-4,
+  /** ms per time point·voxel·seed of seed-to-voxel correlation (network mapping) */
+  netmapMsPerSampleVoxelSeed: 1e-6,
+  /** ms per stored value read and decoded (connectome series, shard sums) */
+  readMsPerValue: 2e-6,
   /** ms per voxel for the reducer per contrast (stitch, z, clusters, writing maps) */
   reduceMsPerVoxel: 2.5e-4,
   /** fixed ms per invocation (start, storage round trips) */

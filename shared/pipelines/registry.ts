@@ -7,6 +7,8 @@ import { aleJobSchema } from './ale/job.ts';
 import { validateAle } from './ale/validate.ts';
 import { rehoJobSchema } from './reho/job.ts';
 import { validateReho } from './reho/validate.ts';
+import { netmapJobSchema } from './netmap/job.ts';
+import { validateNetmap } from './netmap/validate.ts';
 
 /** What the generic Validate task needs of a pipeline. */
 export interface PipelineEntry {
@@ -23,6 +25,7 @@ export const PIPELINES: Record<string, PipelineEntry> = {
   glm: { jobSchema: glmJobSchema, validate: validateGlm as PipelineEntry['validate'] },
   ale: { jobSchema: aleJobSchema, validate: validateAle as PipelineEntry['validate'] },
   reho: { jobSchema: rehoJobSchema, validate: validateReho as PipelineEntry['validate'] },
+  netmap: { jobSchema: netmapJobSchema, validate: validateNetmap as PipelineEntry['validate'] },
 };
 
 export type AnyJob = JobCommon & { inputs: unknown; params: unknown };

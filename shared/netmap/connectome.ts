@@ -1,0 +1,118 @@
+/**
+ * The normative connectome as neuroburst stores it: a folder (or S3 prefix) with
+ * `connectome.json` and one file per subject.
+ *
+ *   connectome.json = { format: "neuroburst-connectome-1", name, grid: { dims, affine, pixdim },
+ *                       mask: "mask.nii.gz", voxels: V,
+ *                       subjects: [{ id, file: "subjects/<id>.f32", runs: [T₁, T₂, …] }] }
+ *
+ * A subject file holds its runs one after another, each T × V little-endian float32,
+ * time-major (voxel fastest) over the V voxels of the mask in NIfTI order, each voxel's
+ * series demeaned. `packRun` turns a 4-D series into that layout; `neuroburst connectome
+ * pack` does it for a whole cohort of preprocessed resting-state runs.
+ */
+import { z } from 'zod';
+import { InvalidParameter } from '../errors.ts';
+
+export const CONNECTOME_FORMAT = 'neuroburst-connectome-1';
+
+export const connectomeManifestSchema = z
+  .object({
+    format: z.literal(CONNECTOME_FORMAT),
+    name: z.string().min(1),
+    grid: z
+      .object({
+        dims: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+        affine: z.array(z.number()).length(16),
+        pixdim: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+      })
+      .strict(),
+    mask: z.string().min(1),
+    voxels: z.number().int().positive(),
+    subjects: z
+      .array(
+        z
+          .object({
+            id: z.string().min(1),
+            file: z.string().min(1),
+            runs: z.array(z.number().int().min(3)).min(1),
+          })
+          .strict(),
+      )
+      .min(2),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export type ConnectomeManifest = z.infer<typeof connectomeManifestSchema>;
+
+/**
+ * Demeaned, time-major float32 series of the in-mask voxels of one 4-D run
+ * (data x fastest, then y, z, t; nVox voxels per volume).
+ */
+export function packRun(data: Float32Array, nVox: number, T: number, mask: Uint8Array): Float32Array {
+  if (data.length !== nVox * T) throw new InvalidParameter(`4-D data hold ${data.length} values; expected ${nVox} × ${T}`);
+  if (mask.length !== nVox) throw new InvalidParameter(`mask has ${mask.length} voxels; volumes have ${nVox}`);
+  const index: number[] = [];
+  for (let g = 0; g < nVox; g++) if (mask[g]) index.push(g);
+  const V = index.length;
+  const out = new Float32Array(T * V);
+  for (let q = 0; q < V; q++) {
+    const g = index[q]!;
+    let mean = 0;
+    for (let t = 0; t < T; t++) mean += data[t * nVox + g]!;
+    mean /= T;
+    for (let t = 0; t < T; t++) {
+      const x = data[t * nVox + g]!;
+      if (!Number.isFinite(x)) throw new InvalidParameter(`non-finite value at voxel ${g}, volume ${t} inside the connectome mask`);
+      out[t * V + q] = x - mean;
+    }
+  }
+  return out;
+}
+
+/** Split a subject file into its runs. */
+export function subjectRuns(bytes: Uint8Array, runs: readonly number[], V: number, source: string): { data: Float32Array; T: number }[] {
+  const total = runs.reduce((a, T) => a + T * V, 0);
+  if (bytes.byteLength !== total * 4) {
+    throw new InvalidParameter(`${source} holds ${bytes.byteLength} bytes; the manifest's runs [${runs.join(', ')}] × ${V} voxels need ${total * 4}`, source);
+  }
+  const all = new Float32Array(total);
+  new Uint8Array(all.buffer).set(bytes);
+  const out: { data: Float32Array; T: number }[] = [];
+  let off = 0;
+  for (const T of runs) {
+    out.push({ data: all.subarray(off, off + T * V), T });
+    off += T * V;
+  }
+  return out;
+}
+
+/**
+ * Write a connectome in this format through a store (local folder or S3 prefix):
+ * the mask NIfTI, one file per subject (runs concatenated), connectome.json last.
+ */
+export async function writeConnectome(
+  store: { put(key: string, body: Uint8Array | string): Promise<void> },
+  prefix: string,
+  manifest: ConnectomeManifest,
+  maskNifti: Uint8Array,
+  runsOf: (subject: number) => Float32Array[],
+): Promise<void> {
+  const at = (rel: string) => (prefix ? `${prefix}/${rel}` : rel);
+  await store.put(at(manifest.mask), maskNifti);
+  for (const [s, subj] of manifest.subjects.entries()) {
+    const runs = runsOf(s);
+    if (runs.length !== subj.runs.length) throw new InvalidParameter(`subject ${subj.id}: ${runs.length} runs given, the manifest lists ${subj.runs.length}`);
+    const total = runs.reduce((a, r) => a + r.length, 0);
+    const all = new Float32Array(total);
+    let off = 0;
+    runs.forEach((r, i) => {
+      if (r.length !== subj.runs[i]! * manifest.voxels) throw new InvalidParameter(`subject ${subj.id} run ${i + 1}: ${r.length} values; expected ${subj.runs[i]} × ${manifest.voxels}`);
+      all.set(r, off);
+      off += r.length;
+    });
+    await store.put(at(subj.file), new Uint8Array(all.buffer));
+  }
+  await store.put(at('connectome.json'), JSON.stringify(manifest, null, 2) + '\n');
+}

@@ -1,0 +1,53 @@
+import type { Store } from '../../storage/index.ts';
+import type { NetmapJob } from './job.ts';
+import type { Grid } from '../glm/context.ts';
+
+export interface StudySeed {
+  study: string;
+  /** coordinates of the study's spheres (empty for mask seeds) */
+  coordinates: [number, number, number][];
+  maskUri?: string;
+  /** connectome voxels in the seed */
+  voxels: number;
+}
+
+/** Everything the later stages need, written once by Validate as context.json. */
+export interface NetmapContext {
+  jobId: string;
+  specHash: string;
+  jobUri: string;
+  job: NetmapJob;
+  /** connectome.json and the folder its files are relative to */
+  connectomeUri: string;
+  connectomeBase: string;
+  connectomeName: string;
+  grid: Grid;
+  /** connectome mask voxels (V) */
+  voxels: number;
+  subjects: { id: string; uri: string; runs: number[] }[];
+  studies: StudySeed[];
+  maskUri?: string;
+  workDir: string;
+  resultsDir: string;
+}
+
+export const keys = {
+  context: (workDir: string) => `${workDir}/context.json`,
+  estimate: (workDir: string) => `${workDir}/estimate.json`,
+  seeds: (workDir: string) => `${workDir}/seeds.json`,
+  connectomeMask: (workDir: string) => `${workDir}/connectome-mask.u8`,
+  chunk: (workDir: string, i: number) => `${workDir}/chunks/${String(i).padStart(5, '0')}.sums`,
+  metrics: (workDir: string) => `${workDir}/metrics/`,
+};
+
+export async function loadContext(store: Store, contextKey: string): Promise<NetmapContext> {
+  return JSON.parse(await store.getText(contextKey)) as NetmapContext;
+}
+
+/** Shards of connectome subjects: contiguous index ranges. */
+export function planChunks(nSubjects: number, maxConcurrency: number, forced?: number): { index: number; s0: number; s1: number }[] {
+  const per = forced ?? Math.max(1, Math.ceil(nSubjects / Math.max(1, Math.min(maxConcurrency, 64))));
+  const out: { index: number; s0: number; s1: number }[] = [];
+  for (let s0 = 0, i = 0; s0 < nSubjects; s0 += per, i++) out.push({ index: i, s0, s1: Math.min(nSubjects, s0 + per) });
+  return out;
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** Inputs of a netmap job: keys relative to the folder holding job.json, or file:// / s3:// URIs. */
+export const netmapInputsSchema = z
+  .object({
+    connectome: z.string().min(1).describe('connectome.json of a normative connectome in neuroburst format (`neuroburst connectome pack`)'),
+    seeds: z
+      .string()
+      .min(1)
+      .describe('CSV/TSV: `study` plus either `x,y,z` (MNI mm, one row per coordinate; a study is the union of its spheres) or `mask` (a lesion/VAT NIfTI on the connectome grid; values are weights)'),
+    mask: z.string().min(1).optional().describe('restrict binarised maps and overlaps to this mask (NIfTI on the connectome grid)'),
+  })
+  .strict();
+
+export const netmapParamsSchema = z
+  .object({
+    sphereDiameterMm: z.number().gt(0).max(100).default(6).describe('diameter of the sphere around each coordinate; voxels with centre distance ≤ radius belong'),
+    threshold: z.number().gt(0).max(1000).default(5.1).describe('binarise t > +threshold (positive network) and t < −threshold (negative network)'),
+    maps: z
+      .object({ meanZ: z.boolean().default(true), meanR: z.boolean().default(false) })
+      .strict()
+      .default({ meanZ: true, meanR: false })
+      .describe('per-study maps written besides t'),
+    subjectsPerShard: z.number().int().min(1).max(10000).optional().describe('connectome subjects per shard (never changes a result)'),
+  })
+  .strict();
+
+export type NetmapInputs = z.infer<typeof netmapInputsSchema>;
+export type NetmapParams = z.infer<typeof netmapParamsSchema>;

@@ -1,0 +1,50 @@
+import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
+import type { CostEstimate } from '../../jobs/cost.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
+import { keys, loadContext, planChunks } from './context.ts';
+import type { NetmapContext } from './context.ts';
+
+export function estimateNetmap(ctx: NetmapContext): CostEstimate {
+  const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
+  const S = ctx.studies.length;
+  const V = ctx.voxels;
+  const samples = ctx.subjects.reduce((a, s) => a + s.runs.reduce((b, T) => b + T, 0), 0);
+  const perChunkSamples = samples / chunks.length;
+  const nVox = ctx.grid.dims[0] * ctx.grid.dims[1] * ctx.grid.dims[2];
+  return estimateCost(
+    [
+      { stage: 'validate', task: 'validate', shards: 1, msPerShard: 200 + ctx.subjects.length * 5 },
+      { stage: 'plan', task: 'plan', shards: 1, msPerShard: 10 },
+      { stage: 'connectome-chunks', task: 'netmapChunk', shards: chunks.length, msPerShard: perChunkSamples * V * ((S + 1) * SPEED.netmapMsPerSampleVoxelSeed + SPEED.readMsPerValue) },
+      { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: chunks.length * S * V * SPEED.readMsPerValue * 7 + S * nVox * SPEED.reduceMsPerVoxel },
+    ],
+    { puts: chunks.length + 4 * S + 8, gets: ctx.subjects.length + chunks.length * 3 + 4 },
+    ctx.job.budget.maxConcurrency,
+  );
+}
+
+export interface NetmapPlan {
+  chunks: { items: BucketKey; count: number; itemsPerWorker: number; resultsPrefix: string };
+  maxConcurrency: number;
+  estimatedUsd: number;
+}
+
+/** Estimate the cost, refuse a job over budget, and write the connectome chunk list for the Distributed Map. */
+export async function planNetmap(env: TaskEnv, contextKey: string): Promise<NetmapPlan> {
+  const ctx = await loadContext(env.store, contextKey);
+  const est = estimateNetmap(ctx);
+  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
+  enforceBudget(est, ctx.job.budget.maxUsd);
+  const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
+  return {
+    chunks: {
+      items: await writeItemList(env.store, `${ctx.workDir}/items/chunks.json`, chunks),
+      count: chunks.length,
+      itemsPerWorker: 1,
+      resultsPrefix: bucketKeyOf(env.store, `${ctx.workDir}/map-runs/chunks`).key,
+    },
+    maxConcurrency: ctx.job.budget.maxConcurrency,
+    estimatedUsd: est.totalUsd,
+  };
+}

@@ -1,0 +1,180 @@
+import { actualCost } from '../../jobs/cost.ts';
+import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
+import { csvField } from '../../jobs/csv.ts';
+import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
+import { readUri } from '../../storage/index.ts';
+import { readMetrics } from '../../runtime/task.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import { decodeSums, emptySums, mergeSums, seedMaps } from '../../netmap/correlate.ts';
+import { keys, loadContext, planChunks } from './context.ts';
+import type { NetmapContext } from './context.ts';
+import { loadSeeds } from './chunk.ts';
+
+export interface StudyResult {
+  study: string;
+  coordinates: number;
+  seedVoxels: number;
+  maxT: number;
+  minT: number;
+  peakMni: [number, number, number];
+  troughMni: [number, number, number];
+  positiveVoxels: number;
+  negativeVoxels: number;
+}
+
+export interface NetmapResult {
+  pipeline: 'netmap';
+  status: 'succeeded';
+  jobId: string;
+  specHash: string;
+  connectome: { name: string; subjects: number; voxels: number };
+  sphereDiameterMm: number;
+  threshold: number;
+  dof: number;
+  studies: StudyResult[];
+  overlap: { studies: number; maxPositive: number; maxNegative: number; voxelsAllPositive: number; voxelsAllNegative: number };
+  shards: { chunks: number };
+  cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
+  outputs: string[];
+  methods: string;
+}
+
+const round = (x: number, d = 4) => Number(x.toFixed(d));
+
+/** Pool the shards in index order, write per-study maps, binarised networks and their overlap (result.json last). */
+export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
+  const ctx: NetmapContext = await loadContext(env.store, contextKey);
+  const { workDir, resultsDir, grid } = ctx;
+  const [nx, ny, nz] = grid.dims;
+  const nVox = nx * ny * nz;
+  const affine = Float64Array.from(grid.affine);
+  const seeds = await loadSeeds(env, workDir);
+  const S = seeds.length;
+  const V = ctx.voxels;
+  const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
+  const sums = emptySums(S, V);
+  for (const c of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(workDir, c.index)), S, V));
+  const cmask = new Uint8Array(await env.store.get(keys.connectomeMask(workDir)));
+  const index = new Int32Array(V);
+  for (let g = 0, q = 0; g < nVox; g++) if (cmask[g]) index[q++] = g;
+  let restrict: Uint8Array | undefined;
+  if (ctx.maskUri) {
+    const m = readNifti(await readUri(ctx.maskUri), 'inputs.mask').data;
+    restrict = Uint8Array.from(m, (x) => (x !== 0 && Number.isFinite(x) ? 1 : 0));
+  }
+
+  const outputs: string[] = [];
+  const put = async (rel: string, body: Uint8Array | string) => {
+    await env.store.put(`${resultsDir}/${rel}`, body);
+    outputs.push(rel);
+  };
+  const writeMap = (rel: string, data: Float32Array, description: string) =>
+    put(rel, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
+  const toGrid = (values: ArrayLike<number>) => {
+    const out = new Float32Array(nVox);
+    for (let q = 0; q < V; q++) out[index[q]!] = values[q]!;
+    return out;
+  };
+  const T = ctx.job.params.threshold;
+  const pos = new Float32Array(nVox);
+  const neg = new Float32Array(nVox);
+  const studies: StudyResult[] = [];
+  let dof = 0;
+  for (let k = 0; k < S; k++) {
+    const study = seeds[k]!.study;
+    const info = ctx.studies.find((s) => s.study === study)!;
+    const m = seedMaps(sums, k);
+    for (let q = 0; q < V; q++) dof = Math.max(dof, m.n[q]! - 1);
+    const t = toGrid(m.t);
+    await writeMap(`maps/${study}_t.nii.gz`, t, `one-sample t of Fisher z, ${ctx.subjects.length} connectome subjects`);
+    if (ctx.job.params.maps.meanZ) await writeMap(`maps/${study}_meanz.nii.gz`, toGrid(m.meanZ), 'mean Fisher z');
+    if (ctx.job.params.maps.meanR) await writeMap(`maps/${study}_meanr.nii.gz`, toGrid(m.meanR), 'mean r');
+    let maxT = -Infinity;
+    let minT = Infinity;
+    let peak = 0;
+    let trough = 0;
+    let np = 0;
+    let nn = 0;
+    for (let q = 0; q < V; q++) {
+      const g = index[q]!;
+      const x = t[g]!;
+      if (x > maxT) (maxT = x), (peak = g);
+      if (x < minT) (minT = x), (trough = g);
+      if (restrict && !restrict[g]) continue;
+      if (x > T) (pos[g]! += 1), np++;
+      else if (x < -T) (neg[g]! += 1), nn++;
+    }
+    const mniOf = (g: number) => voxelToMm(affine, g % nx, Math.floor(g / nx) % ny, Math.floor(g / (nx * ny))).map((v) => round(v, 2)) as [number, number, number];
+    studies.push({ study, coordinates: info.coordinates.length, seedVoxels: info.voxels, maxT: round(maxT, 4), minT: round(minT, 4), peakMni: mniOf(peak), troughMni: mniOf(trough), positiveVoxels: np, negativeVoxels: nn });
+  }
+  const signed = new Float32Array(nVox);
+  let maxPositive = 0;
+  let maxNegative = 0;
+  let allPos = 0;
+  let allNeg = 0;
+  for (let g = 0; g < nVox; g++) {
+    maxPositive = Math.max(maxPositive, pos[g]!);
+    maxNegative = Math.max(maxNegative, neg[g]!);
+    if (pos[g] === S) allPos++;
+    if (neg[g] === S) allNeg++;
+    signed[g] = (pos[g]! - neg[g]!) / S;
+    pos[g]! /= S;
+    neg[g]! /= S;
+  }
+  await writeMap('maps/overlap_positive.nii.gz', pos, `fraction of ${S} studies with t > ${T}`);
+  await writeMap('maps/overlap_negative.nii.gz', neg, `fraction of ${S} studies with t < -${T}`);
+  await writeMap('maps/overlap.nii.gz', signed, `(positive - negative) / ${S} studies`);
+  const header = 'study,coordinates,seed_voxels,max_t,peak_x,peak_y,peak_z,min_t,trough_x,trough_y,trough_z,positive_voxels,negative_voxels';
+  const rows = studies.map((s) => [s.study, s.coordinates, s.seedVoxels, s.maxT, ...s.peakMni, s.minT, ...s.troughMni, s.positiveVoxels, s.negativeVoxels].map(csvField).join(','));
+  await put('tables/studies.csv', [header, ...rows].join('\n') + '\n');
+
+  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
+  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
+  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
+  const transitions = 10 + 2 * chunks.length;
+  const actual = actualCost(metrics, transitions);
+  const result: NetmapResult = {
+    pipeline: 'netmap',
+    status: 'succeeded',
+    jobId: ctx.jobId,
+    specHash: ctx.specHash,
+    connectome: { name: ctx.connectomeName, subjects: ctx.subjects.length, voxels: V },
+    sphereDiameterMm: ctx.job.params.sphereDiameterMm,
+    threshold: T,
+    dof,
+    studies,
+    overlap: { studies: S, maxPositive: maxPositive / S, maxNegative: maxNegative / S, voxelsAllPositive: allPos, voxelsAllNegative: allNeg },
+    shards: { chunks: chunks.length },
+    cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
+    outputs: [],
+    methods: '',
+  };
+  result.methods =
+    `Seed-based network mapping on the normative connectome "${ctx.connectomeName}" (${ctx.subjects.length} subjects). ` +
+    `Each study's seed was the union of ${ctx.job.params.sphereDiameterMm} mm-diameter spheres around its coordinates (voxel centres within the radius, inclusive) or its mask (values as weights), restricted to the connectome mask. ` +
+    `Per subject and run the seed time course (weighted mean of seed voxels) was correlated with every voxel; r was averaged over runs and Fisher z-transformed (|r| clamped to 1 − 1e-7). ` +
+    `A one-sample t-test of z across subjects (df ${dof}) gave each study's network; networks were binarised at t > ${T} and t < −${T}${ctx.maskUri ? ' within inputs.mask' : ''} and their overlap is the fraction of the ${S} studies.`;
+  await put('report.html', renderReport(ctx, result));
+  result.outputs = ['job.json', ...outputs, 'result.json'];
+  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
+  return { result: `${resultsDir}/result.json` };
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+function renderReport(ctx: NetmapContext, r: NetmapResult): string {
+  const rows = r.studies
+    .map((s) => `<tr><td>${esc(s.study)}</td><td>${s.coordinates}</td><td>${s.seedVoxels}</td><td>${s.maxT}</td><td>${s.peakMni.join(', ')}</td><td>${s.minT}</td><td>${s.positiveVoxels}</td><td>${s.negativeVoxels}</td></tr>`)
+    .join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}th{background:#f4f4f4}</style></head>
+<body><h1>neuroburst — ${esc(ctx.jobId)} (netmap)</h1>
+<h2>Methods</h2><p>${esc(r.methods)}</p>
+<p>Overlap of ${r.overlap.studies} studies: ${r.overlap.voxelsAllPositive} voxels in every positive network, ${r.overlap.voxelsAllNegative} in every negative network. Shards: ${r.shards.chunks} connectome chunks.
+Cost: estimated $${r.cost.estimatedUsd.toFixed(4)}, actual $${r.cost.actualUsd.toFixed(4)} (${r.cost.lambdaGbSeconds.toFixed(1)} GB-s).</p>
+<table><thead><tr><th>study</th><th>coordinates</th><th>seed voxels</th><th>max t</th><th>peak MNI (mm)</th><th>min t</th><th>t &gt; T voxels</th><th>t &lt; −T voxels</th></tr></thead><tbody>${rows}</tbody></table>
+</body></html>
+`;
+}

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
+import { parseTable } from '../../jobs/table.ts';
+import { assertSameSpace, readNifti } from '../../nifti/index.ts';
+import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
+import { connectomeManifestSchema } from '../../netmap/connectome.ts';
+import { sphereMask } from '../../volume/spheres.ts';
+import type { NetmapJob } from './job.ts';
+import { keys } from './context.ts';
+import type { NetmapContext, StudySeed } from './context.ts';
+
+const STUDY = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,79}$/;
+
+interface SeedRecord {
+  study: string;
+  index: number[];
+  weight: number[];
+}
+
+/** Check a netmap job against the connectome and the seeds; write the context and the seeds' connectome voxels. */
+export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: string): Promise<NetmapContext> {
+  const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
+  const connectomeUri = resolveRef(job.inputs.connectome, baseUri);
+  if (!(await existsUri(connectomeUri))) throw new MissingInput(`inputs.connectome: ${connectomeUri} does not exist`, 'inputs.connectome');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(await readUri(connectomeUri)));
+  } catch (e) {
+    throw new InvalidParameter(`inputs.connectome: ${connectomeUri} is not JSON (${(e as Error).message})`, 'inputs.connectome');
+  }
+  const parsed = connectomeManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidParameter(`inputs.connectome: ${issue.path.join('.') || 'manifest'}: ${issue.message}`, 'inputs.connectome');
+  }
+  const manifest = parsed.data;
+  const connectomeBase = connectomeUri.slice(0, connectomeUri.lastIndexOf('/') + 1);
+  const maskVol = readNifti(await readUri(resolveRef(manifest.mask, connectomeBase)), 'connectome mask');
+  const h = maskVol.header;
+  const dims: [number, number, number] = [h.dims[0]!, h.dims[1]!, h.dims[2]!];
+  if (dims.some((d, i) => d !== manifest.grid.dims[i])) {
+    throw new InvalidParameter(`connectome mask is ${dims.join('×')}; the manifest says ${manifest.grid.dims.join('×')}`, 'inputs.connectome');
+  }
+  const nVox = dims[0] * dims[1] * dims[2];
+  const cmask = new Uint8Array(nVox);
+  let V = 0;
+  for (let g = 0; g < nVox; g++) if (maskVol.data[g] !== 0 && Number.isFinite(maskVol.data[g]!)) (cmask[g] = 1), V++;
+  if (V !== manifest.voxels) throw new InvalidParameter(`connectome mask holds ${V} voxels; the manifest says ${manifest.voxels}`, 'inputs.connectome');
+  const compact = new Int32Array(nVox).fill(-1);
+  for (let g = 0, q = 0; g < nVox; g++) if (cmask[g]) compact[g] = q++;
+
+  const subjects = manifest.subjects.map((s) => ({ id: s.id, uri: resolveRef(s.file, connectomeBase), runs: s.runs }));
+  const missing: string[] = [];
+  await Promise.all(subjects.map(async (s) => (!(await existsUri(s.uri)) ? missing.push(s.id) : undefined)));
+  if (missing.length) throw new MissingInput(`connectome: ${missing.length} subject file(s) missing (${missing.sort().slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, 'inputs.connectome');
+
+  // seeds
+  const seedsUri = resolveRef(job.inputs.seeds, baseUri);
+  if (!(await existsUri(seedsUri))) throw new MissingInput(`inputs.seeds: ${seedsUri} does not exist`, 'inputs.seeds');
+  const table = parseTable(new TextDecoder().decode(await readUri(seedsUri)), job.inputs.seeds);
+  const src = job.inputs.seeds;
+  if (!table.columns.includes('study')) throw new InvalidParticipants(`${src} has no column "study" (columns: ${table.columns.join(', ')})`, src);
+  const byCoords = ['x', 'y', 'z'].every((c) => table.columns.includes(c));
+  const byMask = table.columns.includes('mask');
+  if (!byCoords && !byMask) throw new InvalidParticipants(`${src} needs columns x, y, z (MNI mm) or a column "mask"`, src);
+  const studies = new Map<string, { coords: [number, number, number][]; masks: string[] }>();
+  table.rows.forEach((row, i) => {
+    const where = `${src} row ${i + 1}`;
+    const study = row.study ?? '';
+    if (!STUDY.test(study)) throw new InvalidParticipants(`${where}: study "${study}" must be letters, digits, ".", "_", "+" or "-" (it names output files)`, src);
+    const entry = studies.get(study) ?? { coords: [], masks: [] };
+    studies.set(study, entry);
+    if (byMask && row.mask) entry.masks.push(row.mask);
+    else if (byCoords) {
+      const c = ['x', 'y', 'z'].map((k) => Number(row[k]));
+      if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => (row[k] ?? '').trim() === '')) {
+        throw new InvalidParticipants(`${where} (${study}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers`, src);
+      }
+      if (c.some((x) => Math.abs(x) > 200)) throw new InvalidParticipants(`${where} (${study}): (${c.join(', ')}) is outside any MNI brain (|coordinate| > 200 mm)`, src);
+      entry.coords.push(c as [number, number, number]);
+    } else throw new InvalidParticipants(`${where} (${study}): neither coordinates nor a mask`, src);
+  });
+  if (studies.size === 0) throw new EmptyData(`${src} lists no seed`, src);
+
+  const grid = { dims, affine: Array.from(h.affine), pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)] as [number, number, number] };
+  const radius = job.params.sphereDiameterMm / 2;
+  const seedRecords: SeedRecord[] = [];
+  const studySeeds: StudySeed[] = [];
+  for (const [study, entry] of [...studies.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const weight = new Float64Array(nVox);
+    if (entry.coords.length) {
+      const m = sphereMask(grid, entry.coords, radius, cmask, `${src} (${study})`);
+      for (let g = 0; g < nVox; g++) if (m[g]) weight[g] = 1;
+    }
+    let maskUri: string | undefined;
+    for (const ref of entry.masks) {
+      maskUri = resolveRef(ref, baseUri);
+      const field = `${src} (${study}) mask`;
+      if (!(await existsUri(maskUri))) throw new MissingInput(`${field}: ${maskUri} does not exist`, field);
+      const vol = readNifti(await readUri(maskUri), field);
+      assertSameSpace(h, vol.header, field);
+      for (let g = 0; g < nVox; g++) {
+        const w = vol.data[g]!;
+        // weights: non-finite or |w| < 1e-4 count as 0 (as Lead-DBS)
+        if (cmask[g] && Number.isFinite(w) && Math.abs(w) >= 1e-4) weight[g] += w;
+      }
+    }
+    const index: number[] = [];
+    const w: number[] = [];
+    for (let g = 0; g < nVox; g++) if (weight[g] !== 0) (index.push(compact[g]!), w.push(weight[g]!));
+    if (index.length === 0) {
+      throw new EmptyData(
+        entry.coords.length
+          ? `${src}: study ${study}'s ${entry.coords.length} sphere(s) of ${job.params.sphereDiameterMm} mm hold no voxel of the connectome mask`
+          : `${src}: study ${study}'s mask has no non-zero voxel inside the connectome mask`,
+        src,
+      );
+    }
+    if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${src}: study ${study}'s seed weights sum to 0`, src);
+    seedRecords.push({ study, index, weight: w });
+    studySeeds.push({ study, coordinates: entry.coords, maskUri, voxels: index.length });
+  }
+
+  let maskUri: string | undefined;
+  if (job.inputs.mask) {
+    maskUri = resolveRef(job.inputs.mask, baseUri);
+    if (!(await existsUri(maskUri))) throw new MissingInput(`inputs.mask: ${maskUri} does not exist`, 'inputs.mask');
+    assertSameSpace(h, readNifti(await readUri(maskUri), 'inputs.mask').header, 'inputs.mask');
+  }
+
+  const specHash = createHash('sha256').update(JSON.stringify({ job, manifest, seedRecords })).digest('hex').slice(0, 12);
+  const workDir = env.layout.work(job.jobId, specHash);
+  const ctx: NetmapContext = {
+    jobId: job.jobId,
+    specHash,
+    jobUri,
+    job,
+    connectomeUri,
+    connectomeBase,
+    connectomeName: manifest.name,
+    grid,
+    voxels: V,
+    subjects,
+    studies: studySeeds,
+    maskUri,
+    workDir,
+    resultsDir: env.layout.results(job.jobId),
+  };
+  await env.store.put(keys.seeds(workDir), JSON.stringify(seedRecords));
+  await env.store.put(keys.connectomeMask(workDir), cmask);
+  await env.store.put(keys.context(workDir), JSON.stringify(ctx));
+  return ctx;
+}
