@@ -3,18 +3,24 @@ import type { TaskEnv } from '../runtime/task.ts';
 import type { JobCommon } from '../jobs/spec.ts';
 import { glmJobSchema } from './glm/job.ts';
 import { validateGlm } from './glm/validate.ts';
+import { planGlm } from './glm/plan.ts';
 import { aleJobSchema } from './ale/job.ts';
 import { validateAle } from './ale/validate.ts';
+import { planAle } from './ale/plan.ts';
 import { rehoJobSchema } from './reho/job.ts';
 import { validateReho } from './reho/validate.ts';
+import { planReho } from './reho/plan.ts';
 import { netmapJobSchema } from './netmap/job.ts';
 import { validateNetmap } from './netmap/validate.ts';
+import { planNetmap } from './netmap/plan.ts';
 
 /** What the generic Validate task needs of a pipeline. */
 export interface PipelineEntry {
   jobSchema: z.ZodType;
   /** check inputs against the spec, write the context; return its key */
   validate(env: TaskEnv, job: never, jobUri: string): Promise<{ workDir: string }>;
+  /** the plan step: writes `<workDir>/estimate.json`, then refuses a job over budget (BudgetExceeded) */
+  plan(env: TaskEnv, contextKey: string): Promise<unknown>;
 }
 
 /**
@@ -22,10 +28,10 @@ export interface PipelineEntry {
  * Adding a pipeline = one entry here and its handlers in functions/index.ts.
  */
 export const PIPELINES: Record<string, PipelineEntry> = {
-  glm: { jobSchema: glmJobSchema, validate: validateGlm as PipelineEntry['validate'] },
-  ale: { jobSchema: aleJobSchema, validate: validateAle as PipelineEntry['validate'] },
-  reho: { jobSchema: rehoJobSchema, validate: validateReho as PipelineEntry['validate'] },
-  netmap: { jobSchema: netmapJobSchema, validate: validateNetmap as PipelineEntry['validate'] },
+  glm: { jobSchema: glmJobSchema, validate: validateGlm as PipelineEntry['validate'], plan: planGlm },
+  ale: { jobSchema: aleJobSchema, validate: validateAle as PipelineEntry['validate'], plan: planAle },
+  reho: { jobSchema: rehoJobSchema, validate: validateReho as PipelineEntry['validate'], plan: planReho },
+  netmap: { jobSchema: netmapJobSchema, validate: validateNetmap as PipelineEntry['validate'], plan: planNetmap },
 };
 
 export type AnyJob = JobCommon & { inputs: unknown; params: unknown };
