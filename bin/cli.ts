@@ -99,6 +99,37 @@ program
     process.exitCode = code;
   });
 
+const connectome = program.command('connectome').description('prepare a normative connectome for network mapping (pipeline "netmap")');
+connectome
+  .command('pack')
+  .description('pack preprocessed 4-D resting-state runs into neuroburst connectome format')
+  .requiredOption('--runs <table>', 'CSV/TSV with columns subject, run (a 4-D NIfTI per row; several rows per subject for several runs)')
+  .requiredOption('--mask <nifti>', 'brain mask on the runs\' grid (non-zero = in)')
+  .requiredOption('-o, --out <dir>', 'output folder (connectome.json, mask.nii.gz, subjects/)')
+  .option('--name <name>', 'connectome name recorded in results')
+  .action(async (opts) => {
+    const { packConnectome } = await import('./connectome.ts');
+    try {
+      const m = await packConnectome(opts.runs, opts.mask, opts.out, opts.name);
+      console.log(`neuroburst: packed ${m.subjects.length} subjects (${m.subjects.reduce((a, s) => a + s.runs.length, 0)} runs, ${m.voxels} voxels) into ${join(resolve(opts.out), 'connectome.json')}`);
+    } catch (e) {
+      const r = errorRecord(e);
+      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
+      process.exitCode = 1;
+    }
+  });
+connectome
+  .command('demo')
+  .description('write a synthetic connectome with two planted networks and an example netmap job, and run it')
+  .option('-o, --out <dir>', 'output folder', './out')
+  .option('-t, --threads <n>', 'worker threads (default: all cores)')
+  .option('--no-progress', 'no progress bars')
+  .action(async (opts) => {
+    const { writeDemoNetmap } = await import('./connectome.ts');
+    const jobPath = await writeDemoNetmap(join(resolve(opts.out), 'demo-netmap-input'));
+    console.log(`neuroburst: synthetic connectome and job written to ${jobPath}`);
+    process.exitCode = await runJob(jobPath, opts);
+  });
 
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);

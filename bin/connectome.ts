@@ -1,0 +1,84 @@
+/**
+ * `neuroburst connectome …`: prepare a normative connectome in neuroburst's format
+ * (shared/netmap/connectome.ts) from preprocessed 4-D resting-state runs, or write the
+ * synthetic one used by the demo and tests.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InvalidParameter, InvalidParticipants } from '../shared/errors.ts';
+import { parseTable } from '../shared/jobs/table.ts';
+import { assertSameSpace, readNifti, writeNifti } from '../shared/nifti/index.ts';
+import { LocalStore, readUri, resolveRef } from '../shared/storage/index.ts';
+import { CONNECTOME_FORMAT, packRun, writeConnectome, type ConnectomeManifest } from '../shared/netmap/connectome.ts';
+import { demoConnectome } from '../shared/demo/connectome.ts';
+
+/**
+ * Pack runs listed in a table (columns `subject`, `run`: a 4-D NIfTI per row, several rows
+ * per subject for several runs) inside `maskPath` (non-zero voxels) into `outDir`.
+ * Every run must share the mask's grid; runs are read one at a time.
+ */
+export async function packConnectome(tablePath: string, maskPath: string, outDir: string, name = basename(resolve(outDir))): Promise<ConnectomeManifest> {
+  const tableUri = pathToFileURL(resolve(tablePath)).href;
+  const base = tableUri.slice(0, tableUri.lastIndexOf('/') + 1);
+  const table = parseTable(readFileSync(tablePath, 'utf8'), tablePath);
+  for (const c of ['subject', 'run']) if (!table.columns.includes(c)) throw new InvalidParticipants(`${tablePath} has no column "${c}" (columns: ${table.columns.join(', ')})`, tablePath);
+  const maskVol = readNifti(readFileSync(maskPath), maskPath);
+  const h = maskVol.header;
+  const dims: [number, number, number] = [h.dims[0]!, h.dims[1]!, h.dims[2]!];
+  const nVox = dims[0] * dims[1] * dims[2];
+  const mask = Uint8Array.from(maskVol.data.subarray(0, nVox), (x) => (x !== 0 && Number.isFinite(x) ? 1 : 0));
+  const V = mask.reduce((a, b) => a + b, 0);
+  if (V === 0) throw new InvalidParameter(`${maskPath} has no non-zero voxel`, maskPath);
+  const bySubject = new Map<string, string[]>();
+  table.rows.forEach((row, i) => {
+    if (!row.subject || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/.test(row.subject)) throw new InvalidParticipants(`${tablePath} row ${i + 1}: subject "${row.subject ?? ''}" must be letters, digits, ".", "_" or "-"`, tablePath);
+    if (!row.run) throw new InvalidParticipants(`${tablePath} row ${i + 1} (${row.subject}): empty run`, tablePath);
+    bySubject.set(row.subject, [...(bySubject.get(row.subject) ?? []), row.run]);
+  });
+  if (bySubject.size < 2) throw new InvalidParticipants(`${tablePath} lists ${bySubject.size} subject(s); a connectome needs at least 2`, tablePath);
+  mkdirSync(outDir, { recursive: true });
+  const store = new LocalStore(outDir);
+  const subjects: ConnectomeManifest['subjects'] = [];
+  const packed: Float32Array[][] = [];
+  for (const [id, runRefs] of bySubject) {
+    const runs: Float32Array[] = [];
+    const lengths: number[] = [];
+    for (const ref of runRefs) {
+      const field = `${tablePath} (${id}) ${ref}`;
+      const vol = readNifti(await readUri(resolveRef(ref, base)), field);
+      assertSameSpace(h, vol.header, field);
+      const T = vol.header.dims[3] ?? 1;
+      if (T < 3) throw new InvalidParameter(`${field} has ${T} volume(s); a run needs at least 3`, field);
+      runs.push(packRun(vol.data, nVox, T, mask));
+      lengths.push(T);
+    }
+    subjects.push({ id, file: `subjects/${id}.f32`, runs: lengths });
+    packed.push(runs);
+  }
+  const manifest: ConnectomeManifest = {
+    format: CONNECTOME_FORMAT,
+    name,
+    grid: { dims, affine: Array.from(h.affine), pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)] },
+    mask: 'mask.nii.gz',
+    voxels: V,
+    subjects,
+  };
+  const maskOut = writeNifti({ dims, affine: h.affine, pixdim: manifest.grid.pixdim, data: Float32Array.from(mask) }, { datatype: 'uint8' });
+  await writeConnectome(store, '', manifest, maskOut, (s) => packed[s]!);
+  return manifest;
+}
+
+/** The synthetic connectome and an example netmap job beside it; returns the job path. */
+export async function writeDemoNetmap(dir: string, seed = 1, subjects = 24): Promise<string> {
+  const demo = demoConnectome(seed, subjects);
+  const cdir = join(dir, 'connectome');
+  mkdirSync(cdir, { recursive: true });
+  const g = demo.manifest.grid;
+  const maskNifti = writeNifti({ dims: g.dims, affine: Float64Array.from(g.affine), pixdim: g.pixdim, data: Float32Array.from(demo.mask) }, { datatype: 'uint8' });
+  await writeConnectome(new LocalStore(cdir), '', demo.manifest, maskNifti, (s) => demo.runs[s]!);
+  writeFileSync(join(dir, 'seeds.csv'), ['study,x,y,z', 'study-thalamus,-12,-18,6', 'study-thalamus,-10,-22,2', 'study-cerebellum,30,-66,-30', 'study-occipital,-24,-90,6'].join('\n') + '\n');
+  const job = { jobId: 'demo-netmap', pipeline: 'netmap', inputs: { connectome: 'connectome/connectome.json', seeds: 'seeds.csv' }, params: { sphereDiameterMm: 12, threshold: 5.1 } };
+  writeFileSync(join(dir, 'job.json'), JSON.stringify(job, null, 2) + '\n');
+  return join(dir, 'job.json');
+}
