@@ -14,6 +14,7 @@ import { writeDemoJob } from '../bin/demo.ts';
 import { permutationBench } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
 import { rehoBench } from './reho.ts';
+import { netmapBench } from './netmap.ts';
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
@@ -68,7 +69,15 @@ async function main() {
   line('ReHo per subject 61×73×61×250 (s/core)', `${rh.fast.toFixed(2)} s`, `${rh.naive.toFixed(1)} s`, rh.naive / rh.fast);
   console.log(`   ${rh.voxels} voxels; cleaning (nuisance + band-pass) ${rh.clean.toFixed(2)} s more; max |ΔW| ${rh.maxDiff.toExponential(1)}`);
 
-  // 6. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
+  // 6. Network mapping: 21 seeds × ~228k voxels × 124 time points (one connectome run)
+  const nm = netmapBench();
+  line('netmap seed-to-voxel r (voxel·seed·samples/s/core)', `${((nm.voxels * nm.seeds * nm.T) / nm.fast / 1e6).toFixed(0)} M`, `${((nm.voxels * nm.seeds * nm.T) / nm.naive / 1e6).toFixed(0)} M`, nm.naive / nm.fast);
+  console.log(
+    `   ${nm.seeds} seeds × ${nm.voxels} voxels × ${nm.T} time points: ${nm.fast.toFixed(2)} s per run (straightforward ${nm.naive.toFixed(1)} s); ` +
+      `1000-subject connectome (2 runs) on Lambda (cost model, ${nm.lambda1000.shards} shards): ${nm.lambda1000.wallSeconds.toFixed(0)} s wall, $${nm.lambda1000.usd.toFixed(3)}`,
+  );
+
+  // 7. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));
   try {
     const jobPath = writeDemoJob(join(dir, 'in'));

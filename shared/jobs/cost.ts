@@ -62,7 +62,7 @@ export const SPEED = {
   /** ms per voxel of one permutation for t→z, clusters and TFCE */
   permMsPerVoxel: 7.5e-4,
   /** ms per time point·voxel·seed of seed-to-voxel correlation (network mapping) */
-  netmapMsPerSampleVoxelSeed: 1e-6,
+  netmapMsPerSampleVoxelSeed: 1.3e-6,
   /** ms per stored value read and decoded (connectome series, shard sums) */
   readMsPerValue: 2e-6,
   /** ms per voxel for the reducer per contrast (stitch, z, clusters, writing maps) */

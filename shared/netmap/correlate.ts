@@ -26,7 +26,7 @@ export const R_CLAMP = 1 - 1e-7;
 const QUANTUM = 2 ** -30;
 const quantise = (x: number) => Math.round(x / QUANTUM) * QUANTUM;
 
-const BLOCK = 2048;
+const BLOCK = 512;
 
 /**
  * r of every seed with every voxel for one run into rOut (S × V, seed-major);
@@ -74,9 +74,27 @@ export function correlateRun(run: Float32Array, T: number, V: number, seeds: rea
         const x = run[row + b]!;
         sq[b] += x * x;
       }
-      for (let k = 0; k < S; k++) {
+      let k = 0;
+      // four seeds per sweep: each voxel value is loaded once for all four
+      for (; k + 4 <= S; k += 4) {
+        const s0 = s[k * T + t]!;
+        const s1 = s[(k + 1) * T + t]!;
+        const s2 = s[(k + 2) * T + t]!;
+        const s3 = s[(k + 3) * T + t]!;
+        const a0 = k * BLOCK;
+        const a1 = a0 + BLOCK;
+        const a2 = a1 + BLOCK;
+        const a3 = a2 + BLOCK;
+        for (let b = 0; b < bl; b++) {
+          const x = run[row + b]!;
+          acc[a0 + b] += s0 * x;
+          acc[a1 + b] += s1 * x;
+          acc[a2 + b] += s2 * x;
+          acc[a3 + b] += s3 * x;
+        }
+      }
+      for (; k < S; k++) {
         const sk = s[k * T + t]!;
-        if (sk === 0) continue;
         const ao = k * BLOCK;
         for (let b = 0; b < bl; b++) acc[ao + b] += sk * run[row + b]!;
       }
