@@ -13,14 +13,15 @@ import { planShuffles, shuffleSet, type ShuffleKind } from '../../permutation/sh
 import { observe, poolBatches, runBatch, type BatchResult } from '../../permutation/engine.ts';
 import { batchesOf, permutationSetup, type PermutationParams, type PermutationOutcome } from '../../permutation/test.ts';
 import { summarise } from '../../permutation/summary.ts';
+import { batchDone, readBatch, writeBatch } from '../../permutation/batch-io.ts';
 import { asBytes, f32, keys, loadContext } from './context.ts';
 import type { GlmContext } from './context.ts';
 import type { ModelSpec } from './design.ts';
 
 export const permKeys = {
   packed: (workDir: string) => `${workDir}/packed.f32`,
-  batchMaxima: (workDir: string, m: number, b: number) => `${workDir}/perm/m${m}/b${String(b).padStart(6, '0')}.json`,
-  batchCounts: (workDir: string, m: number, b: number) => `${workDir}/perm/m${m}/b${String(b).padStart(6, '0')}.u32`,
+  /** batch b of model m (batch-io adds .json / .u32) */
+  batch: (workDir: string, m: number, b: number) => `${workDir}/perm/m${m}/b${String(b).padStart(6, '0')}`,
 };
 
 export function permutationParams(ctx: GlmContext): PermutationParams | undefined {
@@ -124,20 +125,14 @@ export async function permuteBatch(env: TaskEnv, contextKey: string, shard: Perm
   const ctx = await loadContext(env.store, contextKey);
   const params = permutationParams(ctx);
   if (!params) return { index: shard.index, skipped: true };
-  const done = await Promise.all(ctx.models.map((_, m) => env.store.exists(permKeys.batchMaxima(ctx.workDir, m, shard.index))));
+  const done = await Promise.all(ctx.models.map((_, m) => batchDone(env.store, permKeys.batch(ctx.workDir, m, shard.index))));
   if (done.every(Boolean)) return { index: shard.index, skipped: true };
   const { mask, lattice, packed } = await loadInputs(env, ctx, params);
   for (let m = 0; m < ctx.models.length; m++) {
     const setup = await setupFor(env, ctx, m, lattice, packed, mask, params);
     if (shard.k0 >= setup.plan.count) continue;
     const observed = observe(setup);
-    const r = runBatch(setup, shard.k0, shard.k1, observed);
-    const counts = new Uint32Array(r.exceedStat.length + r.exceedTfce.length);
-    counts.set(r.exceedStat);
-    counts.set(r.exceedTfce, r.exceedStat.length);
-    await env.store.put(permKeys.batchCounts(ctx.workDir, m, shard.index), new Uint8Array(counts.buffer));
-    const maxima = { k0: r.k0, k1: r.k1, maxStat: Array.from(r.maxStat), maxExtent: Array.from(r.maxExtent), maxMass: Array.from(r.maxMass), maxTfce: Array.from(r.maxTfce) };
-    await env.store.put(permKeys.batchMaxima(ctx.workDir, m, shard.index), JSON.stringify(maxima));
+    await writeBatch(env.store, permKeys.batch(ctx.workDir, m, shard.index), runBatch(setup, shard.k0, shard.k1, observed));
   }
   return { index: shard.index, skipped: false };
 }
@@ -154,20 +149,7 @@ export async function permutationOutcome(env: TaskEnv, ctx: GlmContext, m: numbe
   const batches: BatchResult[] = [];
   for (const b of plan.batches) {
     if (b.k0 >= setup.plan.count) break;
-    const mx = JSON.parse(await env.store.getText(permKeys.batchMaxima(ctx.workDir, m, b.index))) as { k0: number; k1: number; maxStat: number[]; maxExtent: number[]; maxMass: number[]; maxTfce: number[] };
-    const bytes = await env.store.get(permKeys.batchCounts(ctx.workDir, m, b.index));
-    const counts = new Uint32Array(bytes.byteLength / 4);
-    new Uint8Array(counts.buffer).set(bytes);
-    batches.push({
-      k0: mx.k0,
-      k1: mx.k1,
-      maxStat: Float64Array.from(mx.maxStat),
-      maxExtent: Float64Array.from(mx.maxExtent),
-      maxMass: Float64Array.from(mx.maxMass),
-      maxTfce: Float64Array.from(mx.maxTfce),
-      exceedStat: counts.subarray(0, V),
-      exceedTfce: counts.subarray(V),
-    });
+    batches.push(await readBatch(env.store, permKeys.batch(ctx.workDir, m, b.index), V));
   }
   const pooled = poolBatches(batches, V, setup.plan.count);
   return { setup, observed, summary: summarise(setup, observed, pooled) };
