@@ -15,6 +15,7 @@ import {
   localMaxima,
   parsePointTable,
   spatialCorrelation,
+  sphereRoiWelch,
   welchTTest,
 } from '../shared/netmap/compare.ts';
 
@@ -252,6 +253,18 @@ describe('atlas-mask statistic and its null', () => {
     expect(t.p).toBeLessThanOrEqual(1);
     console.log(`IGE mean ×100 in AAL thalamus (77,78) = ${t.observed.toFixed(3)}; null of 1000 random label pairs: p = ${t.p.toFixed(4)}`);
   });
+
+  it('IGE × Yeo 7 networks: every single network against the other 6 (exact, 7 subsets)', () => {
+    const ige = load('IGEnetwork.nii');
+    const yeo = load('Yeo2011_7Nets_618361.nii');
+    const s = atlasLabelStats(ige.data, yeo.data);
+    expect(Array.from(s.labels)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const rows = [1, 2, 3, 4, 5, 6, 7].map((l) => ({ l, ...atlasMaskExact(s, [l]) }));
+    const ranks = rows.map((r) => Math.round(r.p * 7));
+    expect([...ranks].sort()).toEqual([1, 2, 3, 4, 5, 6, 7]); // distinct means: p = rank/7
+    console.log('IGE mean ×100 per Yeo network (1 visual … 7 default, assumed order): ' +
+      rows.map((r) => `${r.l}: ${r.observed.toFixed(2)} (p=${r.p.toFixed(3)})`).join('; '));
+  });
 });
 
 describe('Welch t-test', () => {
@@ -275,6 +288,32 @@ describe('Welch t-test', () => {
     // hand check of the formula pieces
     expect(r.meanA).toBeCloseTo(20.61, 10);
     expect(r.nB).toBe(20);
+  });
+  it('sphere-ROI Welch: spheres on a synthetic map give the hand-known group values', () => {
+    // 3 mm grid of the fixtures; map = 1 for x < 0 (left), 3 for x ≥ 0, spheres of radius 3 mm (7 voxels)
+    const grid = { dims: [61, 83, 61] as [number, number, number], affine: Float64Array.from([-3, 0, 0, 90, 0, 3, 0, -126, 0, 0, 3, -72, 0, 0, 0, 1]) };
+    const map = new Float32Array(61 * 83 * 61);
+    for (let v = 0; v < map.length; v++) map[v] = 90 - 3 * (v % 61) < 0 ? 1 + (((v / 61) | 0) % 83) % 2 : 3; // left: 1 or 2 by parity of j
+    const pt = (label: string, x: number, y: number, z: number) => ({ label, mm: [x, y, z] as [number, number, number] });
+    const A = [pt('a1', -30, 0, 0), pt('a2', -60, 3, 0), pt('a3', -45, 30, 9)];
+    const B = [pt('b1', 30, 0, 0), pt('b2', 60, 0, 0)];
+    const r = sphereRoiWelch(map, grid, A, B, 3);
+    // each left sphere: the centre row j and its ±1 neighbours alternate 1/2 along y: 7 voxels,
+    // centre voxel and 4 in-plane (i±1, k±1) share j, j±1 give the two others
+    const left = A.map((p) => {
+      const j = (p.mm[1] + 126) / 3;
+      const c = 1 + (j % 2);
+      const o = 1 + ((j + 1) % 2);
+      return (5 * c + 2 * o) / 7;
+    });
+    expect(r.a.map((x) => x.mean).map((x) => x.toFixed(12))).toEqual(left.map((x) => x.toFixed(12)));
+    expect(r.b.map((x) => x.mean)).toEqual([3, 3]);
+    expect(r.a.every((x) => x.nVoxels === 7)).toBe(true);
+    // group B is constant: all variance from A, df = nA − 1 = 2
+    expect(r.test.df).toBeCloseTo(2, 12);
+    expect(r.test.t).toBeLessThan(0);
+    const off = [pt('far', 500, 0, 0)];
+    expect(() => sphereRoiWelch(map, grid, A, off, 3)).toThrow(named('InvalidParameter'));
   });
   it('constant groups give NaN; too few or non-finite values are refused', () => {
     expect(welchTTest([1, 1], [2, 2]).t).toBeNaN();

@@ -605,3 +605,27 @@ export function eegElectrodeValues(map: Float32Array, grid: GridGeometry, electr
   const points = parsePointTable(electrodeCsv, source);
   return sphereMeans(map, grid, points, radiusMm, brainMask, source);
 }
+
+/**
+ * Sphere-ROI comparison of two coordinate sets: the mean map value in a sphere of
+ * `radiusMm` (inclusive rule, restricted to `within`) around each coordinate of set A and
+ * of set B, then Welch's t-test of A vs B. A sphere with no usable voxel (mean NaN) is
+ * refused with InvalidParameter naming it, since dropping it silently would change n.
+ */
+export function sphereRoiWelch(
+  map: Float32Array,
+  grid: GridGeometry,
+  setA: readonly NamedPoint[],
+  setB: readonly NamedPoint[],
+  radiusMm: number,
+  within?: Uint8Array,
+  input = 'spheres',
+): { a: SphereValue[]; b: SphereValue[]; test: WelchTTest } {
+  const a = sphereMeans(map, grid, setA, radiusMm, within, `${input}.a`);
+  const b = sphereMeans(map, grid, setB, radiusMm, within, `${input}.b`);
+  for (const [set, rows] of [['a', a], ['b', b]] as const) {
+    const bad = rows.find((r) => r.nVoxels === 0);
+    if (bad) throw new InvalidParameter(`sphere "${bad.label}" (${bad.mm.join(', ')}) of set ${set} holds no voxel of the map inside the mask`, `${input}.${set}`);
+  }
+  return { a, b, test: welchTTest(a.map((r) => r.mean), b.map((r) => r.mean), input) };
+}
