@@ -9,6 +9,7 @@ import { decodeSums, emptySums, mergeSums, seedMaps } from '../../netmap/correla
 import { keys, loadContext, planChunks } from './context.ts';
 import type { NetmapContext } from './context.ts';
 import { loadSeeds } from './chunk.ts';
+import { OverlapAccumulator } from '../../netmap/overlap.ts';
 
 export interface StudyResult {
   study: string;
@@ -76,8 +77,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     return out;
   };
   const T = ctx.job.params.threshold;
-  const pos = new Float32Array(nVox);
-  const neg = new Float32Array(nVox);
+  const overlap = new OverlapAccumulator(nVox, T);
   const studies: StudyResult[] = [];
   let dof = 0;
   for (let k = 0; k < S; k++) {
@@ -95,35 +95,35 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     let trough = 0;
     let np = 0;
     let nn = 0;
+    const counted = restrict ? new Float32Array(nVox) : t;
     for (let q = 0; q < V; q++) {
       const g = index[q]!;
       const x = t[g]!;
       if (x > maxT) (maxT = x), (peak = g);
       if (x < minT) (minT = x), (trough = g);
       if (restrict && !restrict[g]) continue;
-      if (x > T) (pos[g]! += 1), np++;
-      else if (x < -T) (neg[g]! += 1), nn++;
+      if (restrict) counted[g] = x;
+      if (x > T) np++;
+      else if (x < -T) nn++;
     }
+    overlap.add(counted, study);
     const mniOf = (g: number) => voxelToMm(affine, g % nx, Math.floor(g / nx) % ny, Math.floor(g / (nx * ny))).map((v) => round(v, 2)) as [number, number, number];
     studies.push({ study, coordinates: info.coordinates.length, seedVoxels: info.voxels, maxT: round(maxT, 4), minT: round(minT, 4), peakMni: mniOf(peak), troughMni: mniOf(trough), positiveVoxels: np, negativeVoxels: nn });
   }
-  const signed = new Float32Array(nVox);
+  const ov = overlap.result();
   let maxPositive = 0;
   let maxNegative = 0;
   let allPos = 0;
   let allNeg = 0;
   for (let g = 0; g < nVox; g++) {
-    maxPositive = Math.max(maxPositive, pos[g]!);
-    maxNegative = Math.max(maxNegative, neg[g]!);
-    if (pos[g] === S) allPos++;
-    if (neg[g] === S) allNeg++;
-    signed[g] = (pos[g]! - neg[g]!) / S;
-    pos[g]! /= S;
-    neg[g]! /= S;
+    maxPositive = Math.max(maxPositive, ov.posCount[g]!);
+    maxNegative = Math.max(maxNegative, ov.negCount[g]!);
+    if (ov.posCount[g] === S) allPos++;
+    if (ov.negCount[g] === S) allNeg++;
   }
-  await writeMap('maps/overlap_positive.nii.gz', pos, `fraction of ${S} studies with t > ${T}`);
-  await writeMap('maps/overlap_negative.nii.gz', neg, `fraction of ${S} studies with t < -${T}`);
-  await writeMap('maps/overlap.nii.gz', signed, `(positive - negative) / ${S} studies`);
+  await writeMap('maps/overlap_positive.nii.gz', ov.pos, `fraction of ${S} studies with t > ${T}`);
+  await writeMap('maps/overlap_negative.nii.gz', ov.neg, `fraction of ${S} studies with t < -${T}`);
+  await writeMap('maps/overlap.nii.gz', ov.signed, `(positive - negative) / ${S} studies`);
   const header = 'study,coordinates,seed_voxels,max_t,peak_x,peak_y,peak_z,min_t,trough_x,trough_y,trough_z,positive_voxels,negative_voxels';
   const rows = studies.map((s) => [s.study, s.coordinates, s.seedVoxels, s.maxT, ...s.peakMni, s.minT, ...s.troughMni, s.positiveVoxels, s.negativeVoxels].map(csvField).join(','));
   await put('tables/studies.csv', [header, ...rows].join('\n') + '\n');
