@@ -9,6 +9,8 @@ export interface StudySeed {
   maskUri?: string;
   /** connectome voxels in the seed */
   voxels: number;
+  /** inputs.seeds ('study') or inputs.controls ('control') */
+  set: 'study' | 'control';
 }
 
 /** Everything the later stages need, written once by Validate as context.json. */

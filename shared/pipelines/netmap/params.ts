@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { permutationSchema } from '../glm/params.ts';
 
 /** Inputs of a netmap job: keys relative to the folder holding job.json, or file:// / s3:// URIs. */
 export const netmapInputsSchema = z
@@ -9,6 +10,7 @@ export const netmapInputsSchema = z
       .min(1)
       .describe('CSV/TSV: `study` plus either `x,y,z` (MNI mm, one row per coordinate; a study is the union of its spheres) or `mask` (a lesion/VAT NIfTI on the connectome grid; values are weights)'),
     mask: z.string().min(1).optional().describe('restrict binarised maps and overlaps to this mask (NIfTI on the connectome grid)'),
+    controls: z.string().min(1).optional().describe('seeds of control studies (same format as seeds): their networks are mapped too and, with params.specificity, compared voxelwise with the studies\''),
   })
   .strict();
 
@@ -22,6 +24,14 @@ export const netmapParamsSchema = z
       .default({ meanZ: true, meanR: false })
       .describe('per-study maps written besides t'),
     subjectsPerShard: z.number().int().min(1).max(10000).optional().describe('connectome subjects per shard (never changes a result)'),
+    specificity: z
+      .object({
+        map: z.enum(['t', 'meanZ']).default('t').describe('which per-study map enters the two-sample test'),
+        permutation: permutationSchema.default({} as never).describe('as glm inference.permutation (default 5000 permutations, all four statistics)'),
+      })
+      .strict()
+      .optional()
+      .describe('voxelwise two-sample permutation test of the studies\' networks against the controls\' (label exchange; max-T, cluster, TFCE, FDR)'),
   })
   .strict();
 

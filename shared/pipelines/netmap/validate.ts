@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
+import type { NiftiHeader } from '../../nifti/index.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { connectomeManifestSchema } from '../../netmap/connectome.ts';
@@ -16,6 +17,82 @@ interface SeedRecord {
   study: string;
   index: number[];
   weight: number[];
+}
+
+type SeedEntries = Map<string, { coords: [number, number, number][]; masks: string[] }>;
+
+/** Rows of a seeds table grouped by study: coordinates (x, y, z) or masks. */
+function readSeedTable(text: string, src: string): SeedEntries {
+  const table = parseTable(text, src);
+  if (!table.columns.includes('study')) throw new InvalidParticipants(`${src} has no column "study" (columns: ${table.columns.join(', ')})`, src);
+  const byCoords = ['x', 'y', 'z'].every((c) => table.columns.includes(c));
+  const byMask = table.columns.includes('mask');
+  if (!byCoords && !byMask) throw new InvalidParticipants(`${src} needs columns x, y, z (MNI mm) or a column "mask"`, src);
+  const studies: SeedEntries = new Map();
+  table.rows.forEach((row, i) => {
+    const where = `${src} row ${i + 1}`;
+    const study = row.study ?? '';
+    if (!STUDY.test(study)) throw new InvalidParticipants(`${where}: study "${study}" must be letters, digits, ".", "_", "+" or "-" (it names output files)`, src);
+    const entry = studies.get(study) ?? { coords: [], masks: [] };
+    studies.set(study, entry);
+    if (byMask && row.mask) entry.masks.push(row.mask);
+    else if (byCoords) {
+      const c = ['x', 'y', 'z'].map((k) => Number(row[k]));
+      if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => (row[k] ?? '').trim() === '')) {
+        throw new InvalidParticipants(`${where} (${study}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers`, src);
+      }
+      if (c.some((x) => Math.abs(x) > 200)) throw new InvalidParticipants(`${where} (${study}): (${c.join(', ')}) is outside any MNI brain (|coordinate| > 200 mm)`, src);
+      entry.coords.push(c as [number, number, number]);
+    } else throw new InvalidParticipants(`${where} (${study}): neither coordinates nor a mask`, src);
+  });
+  if (studies.size === 0) throw new EmptyData(`${src} lists no seed`, src);
+  return studies;
+}
+
+interface SeedGeometry {
+  grid: { dims: [number, number, number]; affine: number[]; pixdim: [number, number, number] };
+  header: NiftiHeader;
+  cmask: Uint8Array;
+  compact: Int32Array;
+  nVox: number;
+  radius: number;
+  diameter: number;
+}
+
+/** One study's seed on the connectome: sphere voxels (weight 1) plus mask weights, inside the connectome mask. */
+async function seedOf(study: string, entry: { coords: [number, number, number][]; masks: string[] }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
+  const { nVox, cmask, compact } = geo;
+  const weight = new Float64Array(nVox);
+  if (entry.coords.length) {
+    const m = sphereMask(geo.grid, entry.coords, geo.radius, cmask, `${src} (${study})`);
+    for (let g = 0; g < nVox; g++) if (m[g]) weight[g] = 1;
+  }
+  let maskUri: string | undefined;
+  for (const ref of entry.masks) {
+    maskUri = resolveRef(ref, baseUri);
+    const field = `${src} (${study}) mask`;
+    if (!(await existsUri(maskUri))) throw new MissingInput(`${field}: ${maskUri} does not exist`, field);
+    const vol = readNifti(await readUri(maskUri), field);
+    assertSameSpace(geo.header, vol.header, field);
+    for (let g = 0; g < nVox; g++) {
+      const w = vol.data[g]!;
+      // weights: non-finite or |w| < 1e-4 count as 0 (as Lead-DBS)
+      if (cmask[g] && Number.isFinite(w) && Math.abs(w) >= 1e-4) weight[g] += w;
+    }
+  }
+  const index: number[] = [];
+  const w: number[] = [];
+  for (let g = 0; g < nVox; g++) if (weight[g] !== 0) (index.push(compact[g]!), w.push(weight[g]!));
+  if (index.length === 0) {
+    throw new EmptyData(
+      entry.coords.length
+        ? `${src}: study ${study}'s ${entry.coords.length} sphere(s) of ${geo.diameter} mm hold no voxel of the connectome mask`
+        : `${src}: study ${study}'s mask has no non-zero voxel inside the connectome mask`,
+      src,
+    );
+  }
+  if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${src}: study ${study}'s seed weights sum to 0`, src);
+  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords, maskUri, voxels: index.length } };
 }
 
 /** Check a netmap job against the connectome and the seeds; write the context and the seeds' connectome voxels. */
@@ -55,71 +132,27 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   await Promise.all(subjects.map(async (s) => (!(await existsUri(s.uri)) ? missing.push(s.id) : undefined)));
   if (missing.length) throw new MissingInput(`connectome: ${missing.length} subject file(s) missing (${missing.sort().slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, 'inputs.connectome');
 
-  // seeds
-  const seedsUri = resolveRef(job.inputs.seeds, baseUri);
-  if (!(await existsUri(seedsUri))) throw new MissingInput(`inputs.seeds: ${seedsUri} does not exist`, 'inputs.seeds');
-  const table = parseTable(new TextDecoder().decode(await readUri(seedsUri)), job.inputs.seeds);
-  const src = job.inputs.seeds;
-  if (!table.columns.includes('study')) throw new InvalidParticipants(`${src} has no column "study" (columns: ${table.columns.join(', ')})`, src);
-  const byCoords = ['x', 'y', 'z'].every((c) => table.columns.includes(c));
-  const byMask = table.columns.includes('mask');
-  if (!byCoords && !byMask) throw new InvalidParticipants(`${src} needs columns x, y, z (MNI mm) or a column "mask"`, src);
-  const studies = new Map<string, { coords: [number, number, number][]; masks: string[] }>();
-  table.rows.forEach((row, i) => {
-    const where = `${src} row ${i + 1}`;
-    const study = row.study ?? '';
-    if (!STUDY.test(study)) throw new InvalidParticipants(`${where}: study "${study}" must be letters, digits, ".", "_", "+" or "-" (it names output files)`, src);
-    const entry = studies.get(study) ?? { coords: [], masks: [] };
-    studies.set(study, entry);
-    if (byMask && row.mask) entry.masks.push(row.mask);
-    else if (byCoords) {
-      const c = ['x', 'y', 'z'].map((k) => Number(row[k]));
-      if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => (row[k] ?? '').trim() === '')) {
-        throw new InvalidParticipants(`${where} (${study}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers`, src);
-      }
-      if (c.some((x) => Math.abs(x) > 200)) throw new InvalidParticipants(`${where} (${study}): (${c.join(', ')}) is outside any MNI brain (|coordinate| > 200 mm)`, src);
-      entry.coords.push(c as [number, number, number]);
-    } else throw new InvalidParticipants(`${where} (${study}): neither coordinates nor a mask`, src);
-  });
-  if (studies.size === 0) throw new EmptyData(`${src} lists no seed`, src);
-
   const grid = { dims, affine: Array.from(h.affine), pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)] as [number, number, number] };
-  const radius = job.params.sphereDiameterMm / 2;
   const seedRecords: SeedRecord[] = [];
   const studySeeds: StudySeed[] = [];
-  for (const [study, entry] of [...studies.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const weight = new Float64Array(nVox);
-    if (entry.coords.length) {
-      const m = sphereMask(grid, entry.coords, radius, cmask, `${src} (${study})`);
-      for (let g = 0; g < nVox; g++) if (m[g]) weight[g] = 1;
+  const sets: [string, string, 'study' | 'control'][] = [[job.inputs.seeds, 'inputs.seeds', 'study']];
+  if (job.inputs.controls) sets.push([job.inputs.controls, 'inputs.controls', 'control']);
+  else if (job.params.specificity) throw new InvalidParameter('params.specificity needs inputs.controls (the control studies\' seeds)', 'params.specificity');
+  for (const [ref, field, set] of sets) {
+    const uri = resolveRef(ref, baseUri);
+    if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+    const studies = readSeedTable(new TextDecoder().decode(await readUri(uri)), ref);
+    for (const [study, entry] of [...studies.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      if (seedRecords.some((r) => r.study === study)) throw new InvalidParticipants(`${ref}: study "${study}" also appears in ${job.inputs.seeds}; study names must be unique across seeds and controls`, field);
+      const rec = await seedOf(study, entry, ref, baseUri, { grid, header: h, cmask, compact, nVox, radius: job.params.sphereDiameterMm / 2, diameter: job.params.sphereDiameterMm });
+      seedRecords.push(rec.record);
+      studySeeds.push({ ...rec.info, set });
     }
-    let maskUri: string | undefined;
-    for (const ref of entry.masks) {
-      maskUri = resolveRef(ref, baseUri);
-      const field = `${src} (${study}) mask`;
-      if (!(await existsUri(maskUri))) throw new MissingInput(`${field}: ${maskUri} does not exist`, field);
-      const vol = readNifti(await readUri(maskUri), field);
-      assertSameSpace(h, vol.header, field);
-      for (let g = 0; g < nVox; g++) {
-        const w = vol.data[g]!;
-        // weights: non-finite or |w| < 1e-4 count as 0 (as Lead-DBS)
-        if (cmask[g] && Number.isFinite(w) && Math.abs(w) >= 1e-4) weight[g] += w;
-      }
-    }
-    const index: number[] = [];
-    const w: number[] = [];
-    for (let g = 0; g < nVox; g++) if (weight[g] !== 0) (index.push(compact[g]!), w.push(weight[g]!));
-    if (index.length === 0) {
-      throw new EmptyData(
-        entry.coords.length
-          ? `${src}: study ${study}'s ${entry.coords.length} sphere(s) of ${job.params.sphereDiameterMm} mm hold no voxel of the connectome mask`
-          : `${src}: study ${study}'s mask has no non-zero voxel inside the connectome mask`,
-        src,
-      );
-    }
-    if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${src}: study ${study}'s seed weights sum to 0`, src);
-    seedRecords.push({ study, index, weight: w });
-    studySeeds.push({ study, coordinates: entry.coords, maskUri, voxels: index.length });
+  }
+  if (job.params.specificity) {
+    const nS = studySeeds.filter((s) => s.set === 'study').length;
+    const nC = studySeeds.length - nS;
+    if (nS < 2 || nC < 2) throw new EmptyData(`specificity needs at least 2 studies and 2 controls (got ${nS} and ${nC})`, 'params.specificity');
   }
 
   let maskUri: string | undefined;
