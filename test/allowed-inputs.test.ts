@@ -4,7 +4,7 @@
  * inputs only inside it; anything else is `UnsafeInputKey` in error.json. Local runs
  * (no allow-list, file:// inputs) are unaffected. End to end against s3rver on 127.0.0.1.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,11 +110,16 @@ describe('Validate under the allow-list, end to end', () => {
     expect(err.message).toMatch(/outside the locations this deployment may read/);
   });
 
-  it('refuses a job.json stored outside the allow-list', async () => {
+  it('refuses a job.json stored outside the allow-list, and RecordFailure does not read it for a jobId either', async () => {
     const jobUri = await upload('nb-other', 'foreign', 's3://nb-datasets/cohort/mask.nii.gz');
     const out = join(root, 'out-foreign');
+    // a finished job whose id the refused job.json names: its result must survive the failure
+    mkdirSync(join(out, 'foreign'), { recursive: true });
+    writeFileSync(join(out, 'foreign', 'result.json'), '{"status":"succeeded"}\n');
     const r = await runLocal({ jobUri, pipeline: 'glm', outDir: out, threads: 2 });
     expect(r).toMatchObject({ status: 'failed', error: 'UnsafeInputKey' });
-    expect(errorOf(out, 'foreign')).toMatchObject({ error: 'UnsafeInputKey', input: jobUri });
+    expect(errorOf(out, 'invalid-job')).toMatchObject({ error: 'UnsafeInputKey', input: jobUri });
+    expect(existsSync(join(out, 'foreign', 'result.json'))).toBe(true);
+    expect(existsSync(join(out, 'foreign', 'error.json'))).toBe(false);
   });
 });
