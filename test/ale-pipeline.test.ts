@@ -94,6 +94,10 @@ describe('ale pipeline: bad input gives a named error.json and no result', () =>
   it('contrast settings without a second coordinate set', async () => {
     await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: join(ALE, 'nidm_pain_dset.json') }, params: { iterations: 10, contrast: { iterations: 100 } } }), 'InvalidParameter', /coordinates2/);
   });
+  it('contrast permutations too few to reach the contrast p (smallest p 1/iterations)', async () => {
+    const pain = join(ALE, 'nidm_pain_dset.json');
+    await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: pain, coordinates2: pain }, params: { iterations: 10, contrast: { iterations: 1000 } } }), 'InvalidParameter', /p 0\.001 cannot be reached with 1000 permutations.*at least 1001/);
+  });
   it('a missing second coordinate set', async () => {
     await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: join(ALE, 'nidm_pain_dset.json'), coordinates2: 'nope2.txt' }, params: { iterations: 10 } }), 'MissingInput', /coordinates2/);
   });

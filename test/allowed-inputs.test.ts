@@ -1,12 +1,13 @@
 /**
  * The deploy-time input allow-list (NEUROBURST_ALLOWED_INPUTS, set by the stack to the
  * input bucket plus the configured dataset prefixes): Validate reads job.json and 's3://'
- * inputs only inside it; anything else is `UnsafeInputKey` in error.json. Local runs
- * (no allow-list, file:// inputs) are unaffected. End to end against s3rver on 127.0.0.1.
+ * inputs only inside it; anything else, local files included, is `UnsafeInputKey` in
+ * error.json. Local runs (no allow-list, file:// inputs) are unaffected. End to end against s3rver on 127.0.0.1.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store, allowedInputsFromEnv, assertAllowedInput, resetS3Clients, resolveRef } from '../shared/storage/index.ts';
 import { runLocal } from '../shared/runner/local.ts';
@@ -30,8 +31,11 @@ describe('allow-list rules', () => {
     expect(() => assertAllowedInput('s3://nb-input/results/x/result.json', ALLOWED)).toThrow(/outside the locations this deployment may read/);
     expect(() => assertAllowedInput('s3://elsewhere/jobs/a.nii.gz', ALLOWED)).toThrow(expect.objectContaining({ name: 'UnsafeInputKey' }));
     expect(assertAllowedInput('s3://whole-bucket/any/key', ['s3://whole-bucket'])).toBe('s3://whole-bucket/any/key');
-    // local files are not the allow-list's business; no allow-list = no check
-    expect(assertAllowedInput('file:///data/x.nii.gz', ALLOWED)).toBe('file:///data/x.nii.gz');
+    // under an allow-list (a deployment) local files are refused: they are the worker's own filesystem
+    expect(() => assertAllowedInput('file:///proc/self/environ', ALLOWED)).toThrow(expect.objectContaining({ name: 'UnsafeInputKey', input: 'file:///proc/self/environ' }));
+    expect(() => assertAllowedInput('/data/x.nii.gz', ALLOWED)).toThrow(/local path/);
+    // no allow-list = no check
+    expect(assertAllowedInput('file:///data/x.nii.gz', undefined)).toBe('file:///data/x.nii.gz');
     expect(assertAllowedInput('s3://elsewhere/x', undefined)).toBe('s3://elsewhere/x');
   });
 
@@ -43,8 +47,9 @@ describe('allow-list rules', () => {
     expect(resolveRef('maps/m.nii.gz', base, { allowedInputs: ALLOWED })).toBe('s3://nb-input/jobs/a/maps/m.nii.gz');
     // a job outside the allowed prefixes of its own bucket gets nothing from it either
     expect(() => resolveRef('m.nii.gz', 's3://nb-input/private/', { allowedInputs: ALLOWED })).toThrow(expect.objectContaining({ name: 'UnsafeInputKey' }));
-    // local jobs keep their rules
-    expect(resolveRef('m.nii.gz', 'file:///data/job/', { allowedInputs: ALLOWED })).toBe('file:///data/job/m.nii.gz');
+    // local jobs keep their rules without an allow-list, and are refused under one
+    expect(resolveRef('m.nii.gz', 'file:///data/job/', {})).toBe('file:///data/job/m.nii.gz');
+    expect(() => resolveRef('m.nii.gz', 'file:///data/job/', { allowedInputs: ALLOWED })).toThrow(expect.objectContaining({ name: 'UnsafeInputKey' }));
   });
 });
 
@@ -110,11 +115,28 @@ describe('Validate under the allow-list, end to end', () => {
     expect(err.message).toMatch(/outside the locations this deployment may read/);
   });
 
-  it('refuses a job.json stored outside the allow-list', async () => {
-    const jobUri = await upload('nb-other', 'foreign', 's3://nb-datasets/cohort/mask.nii.gz');
-    const out = join(root, 'out-foreign');
+  it('refuses a local (file://) job.json under the allow-list without echoing its content', async () => {
+    const jobPath = join(root, 'local-job.json');
+    writeFileSync(jobPath, 'SECRET_TOKEN=abcdef\n');
+    const jobUri = pathToFileURL(jobPath).href;
+    const out = join(root, 'out-local');
     const r = await runLocal({ jobUri, pipeline: 'glm', outDir: out, threads: 2 });
     expect(r).toMatchObject({ status: 'failed', error: 'UnsafeInputKey' });
-    expect(errorOf(out, 'foreign')).toMatchObject({ error: 'UnsafeInputKey', input: jobUri });
+    const err = errorOf(out, 'invalid-job');
+    expect(err).toMatchObject({ error: 'UnsafeInputKey', input: jobUri });
+    expect(err.message).not.toMatch(/SECRET/);
+  });
+
+  it('refuses a job.json stored outside the allow-list, and RecordFailure does not read it for a jobId either', async () => {
+    const jobUri = await upload('nb-other', 'foreign', 's3://nb-datasets/cohort/mask.nii.gz');
+    const out = join(root, 'out-foreign');
+    // a finished job whose id the refused job.json names: its result must survive the failure
+    mkdirSync(join(out, 'foreign'), { recursive: true });
+    writeFileSync(join(out, 'foreign', 'result.json'), '{"status":"succeeded"}\n');
+    const r = await runLocal({ jobUri, pipeline: 'glm', outDir: out, threads: 2 });
+    expect(r).toMatchObject({ status: 'failed', error: 'UnsafeInputKey' });
+    expect(errorOf(out, 'invalid-job')).toMatchObject({ error: 'UnsafeInputKey', input: jobUri });
+    expect(existsSync(join(out, 'foreign', 'result.json'))).toBe(true);
+    expect(existsSync(join(out, 'foreign', 'error.json'))).toBe(false);
   });
 });

@@ -14,8 +14,9 @@ export interface ValidateResult {
  * First task of every workflow: read job.json, validate it and its inputs, clear
  * stale outputs of the same job id, write the normalised spec and the context.
  * Under a deploy-time input allow-list (NEUROBURST_ALLOWED_INPUTS: the input bucket and
- * the configured dataset prefixes) job.json and every 's3://' input it references must
- * lie inside it, else `UnsafeInputKey` naming the input (resolveRef enforces it for refs).
+ * the configured dataset prefixes) job.json and every input it references must be an
+ * 's3://' URI inside it (local paths are refused), else `UnsafeInputKey` naming the input
+ * (resolveRef enforces it for refs).
  */
 export async function validateJob(env: TaskEnv, jobUri: string): Promise<ValidateResult> {
   if (typeof jobUri !== 'string' || jobUri === '') throw new InvalidJobSpec('the execution input has no jobUri', 'jobUri');

@@ -1,5 +1,5 @@
 import type { TaskEnv } from './task.ts';
-import { readUri } from '../storage/index.ts';
+import { assertAllowedInput, readUri } from '../storage/index.ts';
 
 export interface ErrorRecord {
   error: string;
@@ -47,7 +47,9 @@ export async function recordFailure(env: TaskEnv, jobUri: string, caught: { Erro
   const rec = recordFromCatch(caught);
   let jobId = 'invalid-job';
   try {
-    const raw = JSON.parse(new TextDecoder().decode(await readUri(jobUri))) as { jobId?: unknown };
+    // the allow-list Validate applies (NEUROBURST_ALLOWED_INPUTS): a refused job.json is not read for its jobId either,
+    // so it cannot name (and clear the result.json of) another job; its error.json goes under invalid-job/
+    const raw = JSON.parse(new TextDecoder().decode(await readUri(assertAllowedInput(jobUri)))) as { jobId?: unknown };
     if (typeof raw.jobId === 'string' && SAFE_ID.test(raw.jobId)) jobId = raw.jobId;
   } catch {
     /* unreadable job.json: the record says why */

@@ -119,12 +119,15 @@ function allowedLocation(entry: string): { bucket: string; prefix: string } {
 /**
  * Check that an input URI may be read under the allow-list (default: NEUROBURST_ALLOWED_INPUTS):
  * 's3://' URIs must fall under one of its 's3://bucket/prefix' entries, else `UnsafeInputKey`
- * naming the URI. Local ('file://') URIs and runs without an allow-list pass. Returns the URI.
+ * naming the URI. Under an allow-list (a deployment) local ('file://' or path) URIs are refused
+ * too: they would read the worker's own filesystem. Runs without an allow-list pass. Returns the URI.
  */
 export function assertAllowedInput(uri: string, allowed: string[] | undefined = allowedInputsFromEnv()): string {
   if (allowed === undefined) return uri;
   const target = parseUri(uri);
-  if (target.scheme !== 's3') return uri;
+  if (target.scheme !== 's3') {
+    throw new UnsafeInputKey(`input ${uri} is a local path; this deployment reads inputs only from its s3:// locations (${allowed.join(', ')})`, uri);
+  }
   const ok = allowed.map(allowedLocation).some((a) => a.bucket === target.bucket && target.path.startsWith(a.prefix));
   if (!ok) {
     throw new UnsafeInputKey(

@@ -52,6 +52,13 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
   const experiments2 = set2?.experiments.map((e) => ({ id: e.id, sampleSize: e.sampleSize, foci: e.foci }));
   if (job.params.jackknife && experiments.length < 3) throw new InvalidParameter('the jackknife needs at least three experiments (two remain when one is left out)', 'params.jackknife');
   const contrast = set2 ? aleContrastParamsSchema.parse(job.params.contrast ?? {}) : undefined;
+  // the smallest label-exchange p is 1/iterations and a voxel needs p < params.contrast.p: otherwise both contrast maps are empty by construction
+  if (contrast && 1 / contrast.iterations >= contrast.p) {
+    throw new InvalidParameter(
+      `params.contrast.p ${contrast.p} cannot be reached with ${contrast.iterations} permutations (the smallest p is 1/${contrast.iterations}); use at least ${Math.floor(1 / contrast.p) + 1} iterations`,
+      'params.contrast.iterations',
+    );
+  }
   const specHash = createHash('sha256').update(JSON.stringify({ job, experiments, experiments2, maskUri })).digest('hex').slice(0, 12);
   const ctx: AleContext = {
     jobId: job.jobId,
