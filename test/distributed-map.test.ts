@@ -38,6 +38,13 @@ interface Spec {
   failAt?: number[];
   /** per-item worker delay in ms, by shard index (to shuffle completion order) */
   delayOf?: 'reverse';
+  /**
+   * Concurrency barrier: each child waits until `gate` children run at once (or all
+   * `children` have started), so the concurrency the runner allows is observed without
+   * depending on timer races.
+   */
+  gate?: number;
+  children?: number;
 }
 interface Item {
   shard: number;
@@ -56,6 +63,16 @@ function harness() {
   let running = 0;
   let peak = 0;
   let spec: Spec | undefined;
+  const waiting: (() => void)[] = [];
+  const barrier = async () => {
+    if (!spec?.gate) return;
+    const open = () => running >= spec!.gate! || calls.length >= (spec!.children ?? Infinity);
+    if (open()) {
+      for (const w of waiting.splice(0)) w();
+      return;
+    }
+    await new Promise<void>((r) => waiting.push(r));
+  };
   const localHandlers = {
     DmPlan: async (input: unknown) => {
       const { jobUri } = input as { jobUri: string };
@@ -78,6 +95,7 @@ function harness() {
       const shards = 'Items' in w ? w.Items.map((s) => s.shard) : [w];
       running += 1;
       peak = Math.max(peak, running);
+      await barrier();
       await new Promise((r) => setTimeout(r, spec?.delayOf === 'reverse' ? 5 * (spec.n - shards[0]!.shard) : 15));
       running -= 1;
       const bad = shards.find((s) => s.fail);
@@ -148,7 +166,7 @@ describe('a Distributed Map in the local runner', () => {
   it('reads the item list, batches it with BatchInput and ItemSelector, honours MaxConcurrency and writes the results as AWS does', async () => {
     const h = harness();
     const out = join(root, 'out-a');
-    const r = await runLocal({ jobUri: job({ jobId: 'dm-a', n: 10, batchSize: 3, maxConcurrency: 2 }), pipeline: 'distributed', definition: definition(), localHandlers: h.localHandlers, outDir: out, threads: 1 });
+    const r = await runLocal({ jobUri: job({ jobId: 'dm-a', n: 10, batchSize: 3, maxConcurrency: 2, gate: 2, children: 4 }), pipeline: 'distributed', definition: definition(), localHandlers: h.localHandlers, outDir: out, threads: 1 });
     expect(r.status, JSON.stringify(r)).toBe('succeeded');
     const output = (r as unknown as { output: { plan: { context: string }; shards: ResultWriterOutput; reduced: unknown } }).output;
 
@@ -200,7 +218,7 @@ describe('a Distributed Map in the local runner', () => {
     delete map.ResultWriter;
     delete map.ItemBatcher;
     delete map.ItemSelector;
-    const r = await runLocal({ jobUri: job({ jobId: 'dm-b', n: 6, batchSize: 1, maxConcurrency: 0, delayOf: 'reverse' }), pipeline: 'distributed', definition: def, localHandlers: h.localHandlers, outDir: join(root, 'out-b'), threads: 1 });
+    const r = await runLocal({ jobUri: job({ jobId: 'dm-b', n: 6, batchSize: 1, maxConcurrency: 0, delayOf: 'reverse', gate: 6, children: 6 }), pipeline: 'distributed', definition: def, localHandlers: h.localHandlers, outDir: join(root, 'out-b'), threads: 1 });
     expect(r.status, JSON.stringify(r)).toBe('succeeded');
     // unbatched, unselected: each child gets the raw item
     expect((h.calls as Item[]).map((c) => c.shard).sort()).toEqual([0, 1, 2, 3, 4, 5]);
