@@ -20,6 +20,8 @@ import { handler as rehoGroup } from './reho-group.ts';
 import { handler as rehoReduce } from './reho-reduce.ts';
 import { handler as netmapPlan } from './netmap-plan.ts';
 import { handler as netmapChunk } from './netmap-chunk.ts';
+import { handler as netmapMaps } from './netmap-maps.ts';
+import { handler as netmapSpecificity } from './netmap-specificity.ts';
 import { handler as netmapReduce } from './netmap-reduce.ts';
 import { handler as recordFailure } from './record-failure.ts';
 
@@ -50,6 +52,8 @@ export const handlers: Record<string, (event: never) => Promise<unknown>> = {
   RehoReduce: rehoReduce,
   NetmapPlan: netmapPlan,
   NetmapChunk: netmapChunk,
+  NetmapMaps: netmapMaps,
+  NetmapSpecificity: netmapSpecificity,
   NetmapReduce: netmapReduce,
   RecordFailure: recordFailure,
 };

@@ -118,14 +118,15 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
   let base = '';
   const runs: Record<number, { out: string; result: any }> = {};
 
-  function job(dir: string, extra: { seeds?: string; params?: object; jobId?: string } = {}): string {
+  function job(dir: string, extra: { seeds?: string; controls?: string; params?: object; jobId?: string } = {}): string {
     mkdirSync(dir, { recursive: true });
+    if (extra.controls) writeFileSync(join(dir, 'controls.csv'), extra.controls);
     writeFileSync(
       join(dir, 'seeds.csv'),
       extra.seeds ?? ['study,x,y,z', 'thal,-12,-18,6', 'thal,-10,-20,4', 'cereb,30,-66,-30', 'occip,-24,-90,6'].join('\n') + '\n',
     );
     const path = join(dir, 'job.json');
-    writeFileSync(path, JSON.stringify({ jobId: extra.jobId ?? 'netmap-test', pipeline: 'netmap', inputs: { connectome: join(base, 'connectome.json'), seeds: 'seeds.csv' }, params: { threshold: 4, sphereDiameterMm: 12, ...extra.params } }));
+    writeFileSync(path, JSON.stringify({ jobId: extra.jobId ?? 'netmap-test', pipeline: 'netmap', inputs: { connectome: join(base, 'connectome.json'), seeds: 'seeds.csv', ...(extra.controls ? { controls: 'controls.csv' } : {}) }, params: { threshold: 4, sphereDiameterMm: 12, ...extra.params } }));
     return path;
   }
 
@@ -185,6 +186,33 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
       expect(a.equals(b), f).toBe(true);
     }
   });
+
+  it('tests the studies\' networks against control studies\' voxelwise (permutation, exhaustive for 3 + 3)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-spec-'));
+    const seeds = ['study,x,y,z', 'thalA,-12,-18,6', 'thalB,-10,-20,4', 'cerebA,30,-66,-30'].join('\n') + '\n';
+    const controls = ['study,x,y,z', 'occL,-24,-90,6', 'occR,24,-90,6', 'occM,-18,-90,6'].join('\n') + '\n';
+    const outcome = await runLocal({
+      jobUri: pathToFileURL(job(join(dir, 'in'), { seeds, controls, params: { specificity: { permutation: { statistics: ['maxT', 'tfce'] } } } })).href,
+      pipeline: 'netmap',
+      outDir: join(dir, 'out'),
+      threads: 2,
+    });
+    expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
+    const out = join(dir, 'out', 'netmap-test');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.specificity).toMatchObject({ map: 't', studies: 3, controls: 3, permutations: 20, exhaustive: true });
+    expect(result.overlap.studies).toBe(3);
+    expect(result.studies.filter((x: any) => x.set === 'control').map((x: any) => x.study)).toEqual(['occL', 'occM', 'occR']);
+    // the cerebellum belongs to the studies' network, not the controls': large positive two-sample t and the
+    // smallest two-tailed p attainable: 2/20 (the identity and its mirror image, studies ↔ controls, tie in |t|)
+    const t = readNifti(readFileSync(join(out, 'maps/specificity_t.nii.gz')), 't').data;
+    const cereb = Math.round((69 - 30) / 6) + 24 * (Math.round((-66 + 105) / 6) + 28 * Math.round((-30 + 60) / 6));
+    expect(t[cereb]).toBeGreaterThan(5);
+    const unc = readNifti(readFileSync(join(out, 'maps/specificity_uncp.nii.gz')), 'p').data;
+    expect(1 - unc[cereb]!).toBeCloseTo(2 / 20, 6);
+    for (const f of ['maps/specificity_maxT_fwep.nii.gz', 'maps/specificity_tfce_fwep.nii.gz', 'maps/specificity_fdrp.nii.gz']) expect(result.outputs).toContain(f);
+    expect(result.methods).toMatch(/Specificity: the 3 studies' t maps were compared with the 3 control studies'/);
+  }, 120_000);
 
   it.each([
     ['study,x,y,z\nfar,150,150,150\n', 'EmptyData', /hold no voxel of the connectome mask/],

@@ -33,6 +33,8 @@ export const TASKS = {
   glmSlab: { memoryMb: 3008, timeoutSeconds: 900 },
   glmPermute: { memoryMb: 3008, timeoutSeconds: 900 },
   netmapChunk: { memoryMb: 3008, timeoutSeconds: 900 },
+  netmapMaps: { memoryMb: 3008, timeoutSeconds: 900 },
+  netmapSpecificity: { memoryMb: 3008, timeoutSeconds: 900 },
   aleObserve: { memoryMb: 2048, timeoutSeconds: 300 },
   aleMonteCarlo: { memoryMb: 1769, timeoutSeconds: 900 },
   aleThreshold: { memoryMb: 2048, timeoutSeconds: 300 },

@@ -4,6 +4,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
 import { keys, loadContext, planChunks } from './context.ts';
 import type { NetmapContext } from './context.ts';
+import { planSpecificity } from './specificity.ts';
 
 export function estimateNetmap(ctx: NetmapContext): CostEstimate {
   const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
@@ -12,12 +13,18 @@ export function estimateNetmap(ctx: NetmapContext): CostEstimate {
   const samples = ctx.subjects.reduce((a, s) => a + s.runs.reduce((b, T) => b + T, 0), 0);
   const perChunkSamples = samples / chunks.length;
   const nVox = ctx.grid.dims[0] * ctx.grid.dims[1] * ctx.grid.dims[2];
+  const spec = planSpecificity(ctx);
+  const specStages = spec
+    ? [{ stage: 'specificity', task: 'netmapSpecificity' as const, shards: spec.batches.length, msPerShard: (spec.batchSize + 1) * V * (S * 2 * SPEED.permMsPerVoxelSubjectColumn + SPEED.permMsPerVoxel) + S * V * SPEED.readMsPerValue }]
+    : [];
   return estimateCost(
     [
       { stage: 'validate', task: 'validate', shards: 1, msPerShard: 200 + ctx.subjects.length * 5 },
       { stage: 'plan', task: 'plan', shards: 1, msPerShard: 10 },
       { stage: 'connectome-chunks', task: 'netmapChunk', shards: chunks.length, msPerShard: perChunkSamples * V * ((S + 1) * SPEED.netmapMsPerSampleVoxelSeed + SPEED.readMsPerValue) },
-      { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: chunks.length * S * V * SPEED.readMsPerValue * 7 + S * nVox * SPEED.reduceMsPerVoxel },
+      { stage: 'seed-maps', task: 'netmapMaps', shards: 1, msPerShard: chunks.length * S * V * SPEED.readMsPerValue * 7 },
+      ...specStages,
+      { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: S * nVox * SPEED.reduceMsPerVoxel * 2 + (specStages.length ? V * SPEED.permMsPerVoxel * 10 : 0) },
     ],
     { puts: chunks.length + 4 * S + 8, gets: ctx.subjects.length + chunks.length * 3 + 4 },
     ctx.job.budget.maxConcurrency,

@@ -5,7 +5,9 @@ import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { decodeSums, emptySums, mergeSums, seedMaps } from '../../netmap/correlate.ts';
+import { loadSeedMaps } from './maps.ts';
+import { specificityOutcome, planSpecificity } from './specificity.ts';
+import type { Statistic } from '../../permutation/engine.ts';
 import { keys, loadContext, planChunks } from './context.ts';
 import type { NetmapContext } from './context.ts';
 import { loadSeeds } from './chunk.ts';
@@ -13,6 +15,7 @@ import { OverlapAccumulator } from '../../netmap/overlap.ts';
 
 export interface StudyResult {
   study: string;
+  set: 'study' | 'control';
   coordinates: number;
   seedVoxels: number;
   maxT: number;
@@ -21,6 +24,19 @@ export interface StudyResult {
   troughMni: [number, number, number];
   positiveVoxels: number;
   negativeVoxels: number;
+}
+
+export interface SpecificityResult {
+  map: 't' | 'meanZ';
+  studies: number;
+  controls: number;
+  permutations: number;
+  exhaustive: boolean;
+  statistics: Statistic[];
+  nullQuantiles: Partial<Record<Statistic, { q95: number; q99: number }>>;
+  minFweP: Partial<Record<Statistic, number>>;
+  voxelsFwe05: Partial<Record<Statistic, number>>;
+  voxelsFdr05: number;
 }
 
 export interface NetmapResult {
@@ -33,6 +49,7 @@ export interface NetmapResult {
   threshold: number;
   dof: number;
   studies: StudyResult[];
+  specificity?: SpecificityResult;
   overlap: { studies: number; maxPositive: number; maxNegative: number; voxelsAllPositive: number; voxelsAllNegative: number };
   shards: { chunks: number };
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
@@ -53,8 +70,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   const S = seeds.length;
   const V = ctx.voxels;
   const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
-  const sums = emptySums(S, V);
-  for (const c of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(workDir, c.index)), S, V));
+  const seedMapSet = await loadSeedMaps(env, ctx);
   const cmask = new Uint8Array(await env.store.get(keys.connectomeMask(workDir)));
   const index = new Int32Array(V);
   for (let g = 0, q = 0; g < nVox; g++) if (cmask[g]) index[q++] = g;
@@ -77,14 +93,14 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     return out;
   };
   const T = ctx.job.params.threshold;
-  const overlap = new OverlapAccumulator(nVox, T);
   const studies: StudyResult[] = [];
-  let dof = 0;
+  const dof = seedMapSet.dof;
+  const studyCount = ctx.studies.filter((x) => x.set === 'study').length;
+  const overlap = new OverlapAccumulator(nVox, T);
   for (let k = 0; k < S; k++) {
     const study = seeds[k]!.study;
     const info = ctx.studies.find((s) => s.study === study)!;
-    const m = seedMaps(sums, k);
-    for (let q = 0; q < V; q++) dof = Math.max(dof, m.n[q]! - 1);
+    const m = { t: seedMapSet.t.subarray(k * V, (k + 1) * V), meanZ: seedMapSet.meanZ.subarray(k * V, (k + 1) * V), meanR: seedMapSet.meanR.subarray(k * V, (k + 1) * V) };
     const t = toGrid(m.t);
     await writeMap(`maps/${study}_t.nii.gz`, t, `one-sample t of Fisher z, ${ctx.subjects.length} connectome subjects`);
     if (ctx.job.params.maps.meanZ) await writeMap(`maps/${study}_meanz.nii.gz`, toGrid(m.meanZ), 'mean Fisher z');
@@ -106,9 +122,9 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
       if (x > T) np++;
       else if (x < -T) nn++;
     }
-    overlap.add(counted, study);
+    if (info.set === 'study') overlap.add(counted, study);
     const mniOf = (g: number) => voxelToMm(affine, g % nx, Math.floor(g / nx) % ny, Math.floor(g / (nx * ny))).map((v) => round(v, 2)) as [number, number, number];
-    studies.push({ study, coordinates: info.coordinates.length, seedVoxels: info.voxels, maxT: round(maxT, 4), minT: round(minT, 4), peakMni: mniOf(peak), troughMni: mniOf(trough), positiveVoxels: np, negativeVoxels: nn });
+    studies.push({ study, set: info.set, coordinates: info.coordinates.length, seedVoxels: info.voxels, maxT: round(maxT, 4), minT: round(minT, 4), peakMni: mniOf(peak), troughMni: mniOf(trough), positiveVoxels: np, negativeVoxels: nn });
   }
   const ov = overlap.result();
   let maxPositive = 0;
@@ -118,20 +134,50 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   for (let g = 0; g < nVox; g++) {
     maxPositive = Math.max(maxPositive, ov.posCount[g]!);
     maxNegative = Math.max(maxNegative, ov.negCount[g]!);
-    if (ov.posCount[g] === S) allPos++;
-    if (ov.negCount[g] === S) allNeg++;
+    if (ov.posCount[g] === studyCount) allPos++;
+    if (ov.negCount[g] === studyCount) allNeg++;
   }
-  await writeMap('maps/overlap_positive.nii.gz', ov.pos, `fraction of ${S} studies with t > ${T}`);
-  await writeMap('maps/overlap_negative.nii.gz', ov.neg, `fraction of ${S} studies with t < -${T}`);
-  await writeMap('maps/overlap.nii.gz', ov.signed, `(positive - negative) / ${S} studies`);
-  const header = 'study,coordinates,seed_voxels,max_t,peak_x,peak_y,peak_z,min_t,trough_x,trough_y,trough_z,positive_voxels,negative_voxels';
-  const rows = studies.map((s) => [s.study, s.coordinates, s.seedVoxels, s.maxT, ...s.peakMni, s.minT, ...s.troughMni, s.positiveVoxels, s.negativeVoxels].map(csvField).join(','));
+  await writeMap('maps/overlap_positive.nii.gz', ov.pos, `fraction of ${studyCount} studies with t > ${T}`);
+  await writeMap('maps/overlap_negative.nii.gz', ov.neg, `fraction of ${studyCount} studies with t < -${T}`);
+  await writeMap('maps/overlap.nii.gz', ov.signed, `(positive - negative) / ${studyCount} studies`);
+  let specificity: SpecificityResult | undefined;
+  const spec = await specificityOutcome(env, ctx);
+  if (spec) {
+    const { setup, observed, summary } = spec;
+    const oneMinus = (p: Float64Array) => toGrid(Float64Array.from(p, (x) => 1 - x));
+    await writeMap('maps/specificity_t.nii.gz', toGrid(observed.t), `two-sample t, studies - controls (${ctx.job.params.specificity!.map} maps)`);
+    for (const stat of setup.options.statistics) await writeMap(`maps/specificity_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), `1-p FWE ${stat}, ${summary.permutations} permutations`);
+    await writeMap('maps/specificity_uncp.nii.gz', oneMinus(summary.uncorrectedP), '1-p uncorrected (permutation)');
+    await writeMap('maps/specificity_fdrp.nii.gz', oneMinus(summary.fdrQ), '1-q Benjamini-Hochberg FDR');
+    if (observed.tfce) await writeMap('maps/specificity_tfce.nii.gz', toGrid(observed.tfce), 'TFCE of |z|');
+    const minFweP: Partial<Record<Statistic, number>> = {};
+    const voxelsFwe05: Partial<Record<Statistic, number>> = {};
+    for (const stat of setup.options.statistics) {
+      const p = summary.fweP[stat]!;
+      minFweP[stat] = p.reduce((a, x) => Math.min(a, x), 1);
+      voxelsFwe05[stat] = p.reduce((a, x) => a + (x <= 0.05 ? 1 : 0), 0);
+    }
+    specificity = {
+      map: ctx.job.params.specificity!.map,
+      studies: studyCount,
+      controls: S - studyCount,
+      permutations: summary.permutations,
+      exhaustive: summary.exhaustive,
+      statistics: setup.options.statistics,
+      nullQuantiles: summary.quantiles,
+      minFweP,
+      voxelsFwe05,
+      voxelsFdr05: summary.fdrQ.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
+    };
+  }
+  const header = 'study,set,coordinates,seed_voxels,max_t,peak_x,peak_y,peak_z,min_t,trough_x,trough_y,trough_z,positive_voxels,negative_voxels';
+  const rows = studies.map((s) => [s.study, s.set, s.coordinates, s.seedVoxels, s.maxT, ...s.peakMni, s.minT, ...s.troughMni, s.positiveVoxels, s.negativeVoxels].map(csvField).join(','));
   await put('tables/studies.csv', [header, ...rows].join('\n') + '\n');
 
   const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
   const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
-  const transitions = 10 + 2 * chunks.length;
+  const transitions = 14 + 2 * chunks.length + 2 * (planSpecificity(ctx)?.batches.length ?? 0);
   const actual = actualCost(metrics, transitions);
   const result: NetmapResult = {
     pipeline: 'netmap',
@@ -143,7 +189,8 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     threshold: T,
     dof,
     studies,
-    overlap: { studies: S, maxPositive: maxPositive / S, maxNegative: maxNegative / S, voxelsAllPositive: allPos, voxelsAllNegative: allNeg },
+    overlap: { studies: studyCount, maxPositive: maxPositive / studyCount, maxNegative: maxNegative / studyCount, voxelsAllPositive: allPos, voxelsAllNegative: allNeg },
+    ...(specificity ? { specificity } : {}),
     shards: { chunks: chunks.length },
     cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
     outputs: [],
@@ -153,7 +200,10 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     `Seed-based network mapping on the normative connectome "${ctx.connectomeName}" (${ctx.subjects.length} subjects). ` +
     `Each study's seed was the union of ${ctx.job.params.sphereDiameterMm} mm-diameter spheres around its coordinates (voxel centres within the radius, inclusive) or its mask (values as weights), restricted to the connectome mask. ` +
     `Per subject and run the seed time course (weighted mean of seed voxels) was correlated with every voxel; r was averaged over runs and Fisher z-transformed (|r| clamped to 1 − 1e-7). ` +
-    `A one-sample t-test of z across subjects (df ${dof}) gave each study's network; networks were binarised at t > ${T} and t < −${T}${ctx.maskUri ? ' within inputs.mask' : ''} and their overlap is the fraction of the ${S} studies.`;
+    `A one-sample t-test of z across subjects (df ${dof}) gave each study's network; networks were binarised at t > ${T} and t < −${T}${ctx.maskUri ? ' within inputs.mask' : ''} and their overlap is the fraction of the ${studyCount} studies.` +
+    (specificity
+      ? ` Specificity: the ${studyCount} studies' ${specificity.map} maps were compared with the ${specificity.controls} control studies' voxelwise by a two-sample permutation test (label exchange, ${specificity.permutations} permutations${specificity.exhaustive ? ', exhaustive' : ''}; ${specificity.statistics.join(', ')}; FDR by Benjamini–Hochberg).`
+      : '');
   await put('report.html', renderReport(ctx, result));
   result.outputs = ['job.json', ...outputs, 'result.json'];
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');

@@ -1,0 +1,86 @@
+/**
+ * After the connectome chunks: pool their sums in chunk order into every seed's maps
+ * (t, mean z, mean r over the connectome voxels) and, with params.specificity, plan
+ * the permutation batches of the studies-vs-controls test.
+ */
+import type { TaskEnv } from '../../runtime/task.ts';
+import { decodeSums, emptySums, mergeSums, seedMaps } from '../../netmap/correlate.ts';
+import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
+import { asBytes, f32 } from '../glm/context.ts';
+import { keys, loadContext, planChunks } from './context.ts';
+import type { NetmapContext } from './context.ts';
+import { planSpecificity } from './specificity.ts';
+
+export const mapKeys = {
+  /** S × V float32 each, seed-major */
+  t: (workDir: string) => `${workDir}/seedmaps/t.f32`,
+  meanZ: (workDir: string) => `${workDir}/seedmaps/meanz.f32`,
+  meanR: (workDir: string) => `${workDir}/seedmaps/meanr.f32`,
+  dof: (workDir: string) => `${workDir}/seedmaps/dof.json`,
+};
+
+export interface SeedMapSet {
+  S: number;
+  V: number;
+  t: Float32Array;
+  meanZ: Float32Array;
+  meanR: Float32Array;
+  dof: number;
+}
+
+export interface MapsResult {
+  specificity: { present: boolean; items?: BucketKey; batches: number; itemsPerWorker: number; resultsPrefix?: string };
+  maxConcurrency: number;
+}
+
+export async function poolSeedMaps(env: TaskEnv, contextKey: string): Promise<MapsResult> {
+  const ctx = await loadContext(env.store, contextKey);
+  const { workDir } = ctx;
+  const S = ctx.studies.length;
+  const V = ctx.voxels;
+  if (!(await env.store.exists(mapKeys.dof(workDir)))) {
+    const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
+    const sums = emptySums(S, V);
+    for (const c of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(workDir, c.index)), S, V));
+    const t = new Float32Array(S * V);
+    const meanZ = new Float32Array(S * V);
+    const meanR = new Float32Array(S * V);
+    let dof = 0;
+    for (let k = 0; k < S; k++) {
+      const m = seedMaps(sums, k);
+      t.set(m.t, k * V);
+      meanZ.set(m.meanZ, k * V);
+      meanR.set(m.meanR, k * V);
+      for (let q = 0; q < V; q++) dof = Math.max(dof, m.n[q]! - 1);
+    }
+    await env.store.put(mapKeys.t(workDir), asBytes(t));
+    await env.store.put(mapKeys.meanZ(workDir), asBytes(meanZ));
+    await env.store.put(mapKeys.meanR(workDir), asBytes(meanR));
+    await env.store.put(mapKeys.dof(workDir), JSON.stringify({ dof }));
+  }
+  const batches = planSpecificity(ctx)?.batches ?? [];
+  return {
+    specificity: batches.length
+      ? {
+          present: true,
+          items: await writeItemList(env.store, `${workDir}/items/specificity.json`, batches),
+          batches: batches.length,
+          itemsPerWorker: 1,
+          resultsPrefix: bucketKeyOf(env.store, `${workDir}/map-runs/specificity`).key,
+        }
+      : { present: false, batches: 0, itemsPerWorker: 1 },
+    maxConcurrency: ctx.job.budget.maxConcurrency,
+  };
+}
+
+export async function loadSeedMaps(env: TaskEnv, ctx: NetmapContext): Promise<SeedMapSet> {
+  const { workDir } = ctx;
+  return {
+    S: ctx.studies.length,
+    V: ctx.voxels,
+    t: f32(await env.store.get(mapKeys.t(workDir))),
+    meanZ: f32(await env.store.get(mapKeys.meanZ(workDir))),
+    meanR: f32(await env.store.get(mapKeys.meanR(workDir))),
+    dof: (JSON.parse(await env.store.getText(mapKeys.dof(workDir))) as { dof: number }).dof,
+  };
+}

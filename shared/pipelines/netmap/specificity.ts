@@ -1,0 +1,96 @@
+/**
+ * Specificity of the studies' networks: a voxelwise two-sample permutation test of the
+ * studies' maps (t or mean z) against the control studies' maps over the connectome
+ * voxels — the permutation engine of the glm pipeline with label exchange between the
+ * two sets (design: one indicator column per set, contrast studies − controls), fanned
+ * out in batches like any permutation job.
+ */
+import type { TaskEnv } from '../../runtime/task.ts';
+import { buildLattice } from '../../permutation/lattice.ts';
+import { observe, poolBatches, runBatch, type BatchResult } from '../../permutation/engine.ts';
+import { batchesOf, permutationSetup, type PermutationOutcome, type PermutationParams } from '../../permutation/test.ts';
+import { summarise } from '../../permutation/summary.ts';
+import { batchDone, readBatch, writeBatch } from '../../permutation/batch-io.ts';
+import { planShuffles, shuffleSet } from '../../permutation/shuffles.ts';
+import { keys, loadContext } from './context.ts';
+import type { NetmapContext } from './context.ts';
+import { loadSeedMaps } from './maps.ts';
+
+export const specKeys = {
+  batch: (workDir: string, b: number) => `${workDir}/specificity/b${String(b).padStart(6, '0')}`,
+};
+
+function design(ctx: NetmapContext): { M: Float64Array; n: number; order: number[] } {
+  // studies first, then controls (each in context order)
+  const order = [...ctx.studies.keys()].sort((a, b) => (ctx.studies[a]!.set === ctx.studies[b]!.set ? a - b : ctx.studies[a]!.set === 'study' ? -1 : 1));
+  const n = order.length;
+  const M = new Float64Array(n * 2);
+  order.forEach((k, i) => (M[i * 2 + (ctx.studies[k]!.set === 'study' ? 0 : 1)] = 1));
+  return { M, n, order };
+}
+
+export function specificityParams(ctx: NetmapContext): PermutationParams | undefined {
+  const spec = ctx.job.params.specificity;
+  if (!spec) return undefined;
+  const p = spec.permutation;
+  return {
+    n: p.n,
+    seed: ctx.job.seed,
+    statistics: p.statistics,
+    twoTailed: p.twoTailed,
+    clusterFormingP: p.clusterFormingT === undefined ? (p.clusterFormingP ?? 0.001) : undefined,
+    clusterFormingT: p.clusterFormingT,
+    tfce: { H: p.tfce.H, E: p.tfce.E, dh: p.tfce.dh },
+    connectivity: p.connectivity,
+    batchSize: p.batchSize,
+  };
+}
+
+export function planSpecificity(ctx: NetmapContext): { count: number; batchSize: number; batches: { index: number; k0: number; k1: number }[] } | undefined {
+  const params = specificityParams(ctx);
+  if (!params) return undefined;
+  const { M } = design(ctx);
+  const plan = planShuffles(shuffleSet('permute', M, undefined, 2), params.n, params.seed);
+  const batchSize = params.batchSize ?? Math.max(10, Math.ceil(plan.count / Math.max(1, ctx.job.budget.maxConcurrency)));
+  return { count: plan.count, batchSize, batches: batchesOf(plan.count, batchSize) };
+}
+
+async function setupOf(env: TaskEnv, ctx: NetmapContext, params: PermutationParams) {
+  const maps = await loadSeedMaps(env, ctx);
+  const { M, n, order } = design(ctx);
+  const V = ctx.voxels;
+  const src = ctx.job.params.specificity!.map === 't' ? maps.t : maps.meanZ;
+  const Y = new Float32Array(n * V);
+  order.forEach((k, i) => Y.set(src.subarray(k * V, (k + 1) * V), i * V));
+  const mask = new Uint8Array(await env.store.get(keys.connectomeMask(ctx.workDir)));
+  const lattice = buildLattice(mask, ctx.grid.dims, params.connectivity);
+  return permutationSetup({ M, n, p: 2, contrast: Float64Array.of(1, -1), kind: 'permute', Y, mask, dims: ctx.grid.dims }, params, lattice);
+}
+
+export interface SpecShard {
+  index: number;
+  k0: number;
+  k1: number;
+}
+
+export async function specificityBatch(env: TaskEnv, contextKey: string, shard: SpecShard): Promise<{ index: number; skipped: boolean }> {
+  const ctx = await loadContext(env.store, contextKey);
+  const params = specificityParams(ctx);
+  const key = specKeys.batch(ctx.workDir, shard.index);
+  if (!params || (await batchDone(env.store, key))) return { index: shard.index, skipped: true };
+  const setup = await setupOf(env, ctx, params);
+  await writeBatch(env.store, key, runBatch(setup, shard.k0, shard.k1, observe(setup)));
+  return { index: shard.index, skipped: false };
+}
+
+export async function specificityOutcome(env: TaskEnv, ctx: NetmapContext): Promise<PermutationOutcome | undefined> {
+  const params = specificityParams(ctx);
+  if (!params) return undefined;
+  const setup = await setupOf(env, ctx, params);
+  const observed = observe(setup);
+  const plan = planSpecificity(ctx)!;
+  const batches: BatchResult[] = [];
+  for (const b of plan.batches) batches.push(await readBatch(env.store, specKeys.batch(ctx.workDir, b.index), setup.lattice.V));
+  const pooled = poolBatches(batches, setup.lattice.V, setup.plan.count);
+  return { setup, observed, summary: summarise(setup, observed, pooled) };
+}
