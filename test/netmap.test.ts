@@ -126,7 +126,7 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
       extra.seeds ?? ['study,x,y,z', 'thal,-12,-18,6', 'thal,-10,-20,4', 'cereb,30,-66,-30', 'occip,-24,-90,6'].join('\n') + '\n',
     );
     const path = join(dir, 'job.json');
-    writeFileSync(path, JSON.stringify({ jobId: extra.jobId ?? 'netmap-test', pipeline: 'netmap', inputs: { connectome: join(base, 'connectome.json'), seeds: 'seeds.csv', ...(extra.controls ? { controls: 'controls.csv' } : {}) }, params: { threshold: 4, sphereDiameterMm: 12, ...extra.params } }));
+    writeFileSync(path, JSON.stringify({ jobId: extra.jobId ?? 'netmap-test', pipeline: 'netmap', inputs: { connectome: join(base, 'connectome.json'), seeds: 'seeds.csv', atlas: join(base, 'atlas.nii.gz'), reference: join(base, 'reference.nii.gz'), ...(extra.controls ? { controls: 'controls.csv' } : {}) }, params: { threshold: 4, sphereDiameterMm: 12, validation: { peaks: 5, eeg: true, atlasLabels: [1], nullMasks: 200 }, ...extra.params } }));
     return path;
   }
 
@@ -135,6 +135,28 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
     const dims = demo.manifest.grid.dims;
     const maskNifti = writeNifti({ dims, affine: Float64Array.from(demo.manifest.grid.affine), pixdim: demo.manifest.grid.pixdim, data: Float32Array.from(demo.mask) }, { datatype: 'uint8' });
     await writeConnectome(new LocalStore(base), '', demo.manifest, maskNifti, (s) => demo.runs[s]!);
+    // an atlas of 12 labelled spheres (label 1 around the right cerebellum region, the others elsewhere)
+    // and a reference map: network A's planted pattern (+ thalamus, + cerebellum, − medial frontal)
+    const affine = Float64Array.from(demo.manifest.grid.affine);
+    const atlas = new Float32Array(24 * 28 * 24);
+    const reference = new Float32Array(24 * 28 * 24);
+    const centres: [number, number, number][] = [[30, -66, -30], [-24, -90, 6], [24, -90, 6], [0, 42, 24], [-40, 0, 0], [40, 0, 0], [-40, -40, 20], [40, -40, 20], [0, -30, 50], [-20, 30, -10], [20, 30, -10], [0, -50, 10]];
+    for (let g = 0; g < atlas.length; g++) {
+      if (!demo.mask[g]) continue;
+      const i = g % 24;
+      const j = Math.floor(g / 24) % 28;
+      const k = Math.floor(g / (24 * 28));
+      const p = [affine[0]! * i + affine[3]!, affine[5]! * j + affine[7]!, affine[10]! * k + affine[11]!];
+      centres.forEach((c, l) => {
+        if ((p[0]! - c[0]) ** 2 + (p[1]! - c[1]) ** 2 + (p[2]! - c[2]) ** 2 <= 12 ** 2) atlas[g] = l + 1;
+      });
+      for (const r of demo.regions.filter((x) => x.network === 'A')) {
+        reference[g] += r.sign * Math.exp(-((p[0]! - r.centreMni[0]) ** 2 + (p[1]! - r.centreMni[1]) ** 2 + (p[2]! - r.centreMni[2]) ** 2) / 128);
+      }
+    }
+    const g = demo.manifest.grid;
+    writeFileSync(join(base, 'atlas.nii.gz'), writeNifti({ dims: g.dims, affine, pixdim: g.pixdim, data: atlas }, { datatype: 'int16' }));
+    writeFileSync(join(base, 'reference.nii.gz'), writeNifti({ dims: g.dims, affine, pixdim: g.pixdim, data: reference }, { datatype: 'float32' }));
     for (const subjectsPerShard of [3, 16]) {
       const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-'));
       const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { params: { subjectsPerShard } })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 2 });
@@ -175,6 +197,24 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
       expect(result.outputs).toContain(f);
     }
     expect(result.outputs.at(-1)).toBe('result.json');
+  });
+
+  it('validates the overlap network: peaks, EEG 10–20 spheres, atlas-region test against random label sets, spatial correlation with a reference', () => {
+    const { out, result } = runs[3]!;
+    const v = result.validation;
+    expect(v.peaks.length).toBeGreaterThan(0);
+    expect(v.peaks.length).toBeLessThanOrEqual(5);
+    expect(v.peaks[0].value).toBeCloseTo(2 / 3, 6); // thalamus and cerebellum seeds share their network
+    expect(v.eeg).toHaveLength(19);
+    expect(readFileSync(join(out, 'tables/overlap_eeg_1020.csv'), 'utf8').trim().split('\n')).toHaveLength(20);
+    // the cerebellum label holds the shared network: top of 12 labels → p = (1 + #null ≥ obs)/(1 + 200) small
+    expect(v.atlas.labels).toEqual([1]);
+    expect(v.atlas.meanX100).toBeGreaterThan(30);
+    expect(v.atlas.p).toBeLessThan(0.15);
+    expect(v.reference.overlap).toBeGreaterThan(0.3);
+    expect(v.reference.studies.thal).toBeGreaterThan(0.5);
+    expect(v.reference.studies.occip).toBeLessThan(0.2);
+    expect(readFileSync(join(out, 'tables/overlap_peaks.csv'), 'utf8')).toMatch(/^rank,overlap,x,y,z,label\n1,0\.666667,/);
   });
 
   it('gives bit-identical maps for 3 and 16 connectome subjects per shard', () => {

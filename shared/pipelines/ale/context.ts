@@ -1,4 +1,3 @@
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AleJob } from './job.ts';
 import type { Store } from '../../storage/index.ts';
 import { readNifti } from '../../nifti/index.ts';
@@ -6,16 +5,13 @@ import { readUri } from '../../storage/index.ts';
 import { makeGrid } from '../../ale/ale.ts';
 import type { AleGrid } from '../../ale/ale.ts';
 import type { ExperimentInput } from '../../ale/analysis.ts';
+import { assetUri } from '../../assets.ts';
 
 /**
  * The bundled default mask (GingerALE-style "more conservative" 2 mm MNI brain mask; see assets/ale/README.md):
  * under NEUROBURST_ASSETS_DIR when set (the Lambda bundle carries assets/ next to its code), else in the repository.
  */
-export const DEFAULT_MASK_URI = pathToFileURL(
-  process.env.NEUROBURST_ASSETS_DIR
-    ? `${process.env.NEUROBURST_ASSETS_DIR.replace(/\/+$/, '')}/ale/MNI152_2x2x2_brainmask.nii.gz`
-    : fileURLToPath(new URL('../../../assets/ale/MNI152_2x2x2_brainmask.nii.gz', import.meta.url)),
-).href;
+export const DEFAULT_MASK_URI = assetUri('ale/MNI152_2x2x2_brainmask.nii.gz');
 
 export interface AleContext {
   jobId: string;

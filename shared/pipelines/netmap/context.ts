@@ -29,6 +29,9 @@ export interface NetmapContext {
   subjects: { id: string; uri: string; runs: number[] }[];
   studies: StudySeed[];
   maskUri?: string;
+  atlasUri?: string;
+  atlasLabelsUri?: string;
+  referenceUri?: string;
   workDir: string;
   resultsDir: string;
 }

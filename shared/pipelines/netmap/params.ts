@@ -10,6 +10,9 @@ export const netmapInputsSchema = z
       .min(1)
       .describe('CSV/TSV: `study` plus either `x,y,z` (MNI mm, one row per coordinate; a study is the union of its spheres) or `mask` (a lesion/VAT NIfTI on the connectome grid; values are weights)'),
     mask: z.string().min(1).optional().describe('restrict binarised maps and overlaps to this mask (NIfTI on the connectome grid)'),
+    atlas: z.string().min(1).optional().describe('label atlas on the connectome grid: peak labels and the atlas-mask test (params.validation.atlasLabels)'),
+    atlasLabels: z.string().min(1).optional().describe('label table of the atlas (CSV/TSV index,name; AAL txt; LUT)'),
+    reference: z.string().min(1).optional().describe('a reference map on the connectome grid (e.g. a published network): spatial correlation with the overlap and each study'),
     controls: z.string().min(1).optional().describe('seeds of control studies (same format as seeds): their networks are mapped too and, with params.specificity, compared voxelwise with the studies\''),
   })
   .strict();
@@ -24,6 +27,15 @@ export const netmapParamsSchema = z
       .default({ meanZ: true, meanR: false })
       .describe('per-study maps written besides t'),
     subjectsPerShard: z.number().int().min(1).max(10000).optional().describe('connectome subjects per shard (never changes a result)'),
+    validation: z
+      .object({
+        peaks: z.number().int().min(0).max(200).default(10).describe('local maxima of the overlap map listed (10 mm apart)'),
+        eeg: z.boolean().default(false).describe('mean overlap in 25 mm spheres at the 19 10–20 EEG positions (bundled Okamoto 2004 coordinates)'),
+        atlasLabels: z.array(z.number().int()).min(1).optional().describe('atlas labels forming a region (e.g. [77, 78] thalami in AAL): mean overlap × 100 against random label sets'),
+        nullMasks: z.number().int().min(1).max(1_000_000).default(1000).describe('random label sets of the atlas-mask test'),
+      })
+      .strict()
+      .default({ peaks: 10, eeg: false, nullMasks: 1000 }),
     specificity: z
       .object({
         map: z.enum(['t', 'meanZ']).default('t').describe('which per-study map enters the two-sample test'),

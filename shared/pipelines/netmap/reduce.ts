@@ -12,6 +12,10 @@ import { keys, loadContext, planChunks } from './context.ts';
 import type { NetmapContext } from './context.ts';
 import { loadSeeds } from './chunk.ts';
 import { OverlapAccumulator } from '../../netmap/overlap.ts';
+import { atlasLabelStats, atlasMaskTest, eegElectrodeValues, localMaxima, spatialCorrelation } from '../../netmap/compare.ts';
+import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
+import { assetPath } from '../../assets.ts';
+import { readFileSync } from 'node:fs';
 
 export interface StudyResult {
   study: string;
@@ -50,6 +54,7 @@ export interface NetmapResult {
   dof: number;
   studies: StudyResult[];
   specificity?: SpecificityResult;
+  validation: ValidationResult;
   overlap: { studies: number; maxPositive: number; maxNegative: number; voxelsAllPositive: number; voxelsAllNegative: number };
   shards: { chunks: number };
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
@@ -140,6 +145,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   await writeMap('maps/overlap_positive.nii.gz', ov.pos, `fraction of ${studyCount} studies with t > ${T}`);
   await writeMap('maps/overlap_negative.nii.gz', ov.neg, `fraction of ${studyCount} studies with t < -${T}`);
   await writeMap('maps/overlap.nii.gz', ov.signed, `(positive - negative) / ${studyCount} studies`);
+  const validation = await validateOverlap(ctx, ov.signed, cmask, async (rel, body) => put(rel, body), seeds.map((x, k) => ({ study: x.study, t: toGrid(seedMapSet.t.subarray(k * V, (k + 1) * V)) })));
   let specificity: SpecificityResult | undefined;
   const spec = await specificityOutcome(env, ctx);
   if (spec) {
@@ -191,6 +197,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     studies,
     overlap: { studies: studyCount, maxPositive: maxPositive / studyCount, maxNegative: maxNegative / studyCount, voxelsAllPositive: allPos, voxelsAllNegative: allNeg },
     ...(specificity ? { specificity } : {}),
+    validation,
     shards: { chunks: chunks.length },
     cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
     outputs: [],
@@ -208,6 +215,59 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   result.outputs = ['job.json', ...outputs, 'result.json'];
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
   return { result: `${resultsDir}/result.json` };
+}
+
+export interface ValidationResult {
+  peaks: { value: number; mni: [number, number, number]; label: string }[];
+  eeg?: { label: string; mni: [number, number, number]; voxels: number; mean: number }[];
+  atlas?: { labels: number[]; meanX100: number; nullMasks: number; p: number };
+  reference?: { overlap: number; studies: Record<string, number>; voxels: number };
+}
+
+/**
+ * Validation of the overlap network (ALGORITHMS §H): its local maxima, the mean value in
+ * 25 mm spheres at the 10–20 EEG positions, the mean × 100 within an atlas region against
+ * random label sets of the same size, and spatial correlation with a reference map.
+ */
+async function validateOverlap(
+  ctx: NetmapContext,
+  overlap: Float32Array,
+  cmask: Uint8Array,
+  put: (rel: string, body: string) => Promise<void>,
+  studyMaps: { study: string; t: Float32Array }[],
+): Promise<ValidationResult> {
+  const grid = { dims: ctx.grid.dims, affine: ctx.grid.affine };
+  const v = ctx.job.params.validation;
+  const round = (x: number, d = 4) => Number(x.toFixed(d));
+  let atlas: Float32Array | undefined;
+  let labels: Map<number, string> | undefined;
+  if (ctx.atlasUri) atlas = readNifti(await readUri(ctx.atlasUri), 'inputs.atlas').data;
+  if (ctx.atlasLabelsUri) labels = parseLabelTable(new TextDecoder().decode(await readUri(ctx.atlasLabelsUri)), 'inputs.atlasLabels');
+  const labelOf = (g: number) => (atlas && labels ? labelAtVoxel(atlas, labels, g) : atlas ? String(Math.round(atlas[g]!)) : '');
+  const out: ValidationResult = { peaks: [] };
+  if (v.peaks > 0) {
+    out.peaks = localMaxima(overlap, grid, { k: v.peaks, minDistanceMm: 10, mask: cmask, minValue: 0 }).map((p) => ({ value: round(p.value, 6), mni: p.mm.map((x) => round(x, 2)) as [number, number, number], label: labelOf(p.index) }));
+    const rows = out.peaks.map((p, i) => [i + 1, p.value, ...p.mni, p.label].map(csvField).join(','));
+    await put('tables/overlap_peaks.csv', ['rank,overlap,x,y,z,label', ...rows].join('\n') + '\n');
+  }
+  if (v.eeg) {
+    const values = eegElectrodeValues(overlap, grid, readFileSync(assetPath('netmap/eeg_1020_mni.csv'), 'utf8'), cmask);
+    out.eeg = values.map((e) => ({ label: e.label, mni: e.mm, voxels: e.nVoxels, mean: round(e.mean, 6) }));
+    const rows = out.eeg.map((e) => [e.label, ...e.mni, e.voxels, e.mean].map(csvField).join(','));
+    await put('tables/overlap_eeg_1020.csv', ['electrode,x,y,z,voxels,mean_overlap', ...rows].join('\n') + '\n');
+  }
+  if (v.atlasLabels && atlas) {
+    const test = atlasMaskTest(atlasLabelStats(overlap, atlas, cmask), v.atlasLabels, { nNull: v.nullMasks, seed: ctx.job.seed });
+    out.atlas = { labels: v.atlasLabels, meanX100: round(test.observed, 4), nullMasks: v.nullMasks, p: round(test.p, 6) };
+  }
+  if (ctx.referenceUri) {
+    const ref = readNifti(await readUri(ctx.referenceUri), 'inputs.reference').data;
+    const r0 = spatialCorrelation(overlap, ref, { mask: cmask }, 'inputs.reference');
+    const studies: Record<string, number> = {};
+    for (const s of studyMaps) studies[s.study] = round(spatialCorrelation(s.t, ref, { mask: cmask }, 'inputs.reference').r, 6);
+    out.reference = { overlap: round(r0.r, 6), studies, voxels: r0.n };
+  }
+  return out;
 }
 
 function esc(s: string): string {

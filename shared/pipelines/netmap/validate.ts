@@ -162,6 +162,31 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     assertSameSpace(h, readNifti(await readUri(maskUri), 'inputs.mask').header, 'inputs.mask');
   }
 
+  const onGrid = async (ref: string | undefined, field: string) => {
+    if (!ref) return undefined;
+    const uri = resolveRef(ref, baseUri);
+    if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+    const vol = readNifti(await readUri(uri), field);
+    assertSameSpace(h, vol.header, field);
+    return { uri, data: vol.data };
+  };
+  const atlas = await onGrid(job.inputs.atlas, 'inputs.atlas');
+  const reference = await onGrid(job.inputs.reference, 'inputs.reference');
+  let atlasLabelsUri: string | undefined;
+  if (job.inputs.atlasLabels) {
+    atlasLabelsUri = resolveRef(job.inputs.atlasLabels, baseUri);
+    if (!(await existsUri(atlasLabelsUri))) throw new MissingInput(`inputs.atlasLabels: ${atlasLabelsUri} does not exist`, 'inputs.atlasLabels');
+  }
+  const wanted = job.params.validation.atlasLabels;
+  if (wanted) {
+    if (!atlas) throw new InvalidParameter('params.validation.atlasLabels needs inputs.atlas', 'params.validation.atlasLabels');
+    const present = new Set<number>();
+    for (let g = 0; g < nVox; g++) if (cmask[g] && atlas.data[g] !== 0) present.add(Math.round(atlas.data[g]!));
+    const absent = wanted.filter((l) => !present.has(l));
+    if (absent.length) throw new InvalidParameter(`params.validation.atlasLabels: label(s) ${absent.join(', ')} do not occur in inputs.atlas inside the connectome mask`, 'params.validation.atlasLabels');
+    if (wanted.length >= present.size) throw new InvalidParameter(`params.validation.atlasLabels names ${wanted.length} of the atlas's ${present.size} labels; random label sets of that size cannot form a null`, 'params.validation.atlasLabels');
+  }
+
   const specHash = createHash('sha256').update(JSON.stringify({ job, manifest, seedRecords })).digest('hex').slice(0, 12);
   const workDir = env.layout.work(job.jobId, specHash);
   const ctx: NetmapContext = {
@@ -177,6 +202,9 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     subjects,
     studies: studySeeds,
     maskUri,
+    atlasUri: atlas?.uri,
+    atlasLabelsUri,
+    referenceUri: reference?.uri,
     workDir,
     resultsDir: env.layout.results(job.jobId),
   };
