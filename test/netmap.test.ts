@@ -254,6 +254,37 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
     expect(result.methods).toMatch(/Specificity: the 3 studies' t maps were compared with the 3 control studies'/);
   }, 120_000);
 
+  it('builds an outcome-weighted DBS network (and the convergent map) from patient seeds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-dbs-'));
+    const seeds = ['study,x,y,z,outcome', 'p1,-12,-18,6,80', 'p2,-10,-20,4,60', 'p3,-24,-90,6,10', 'p4,24,-90,6,0'].join('\n') + '\n';
+    const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { seeds, params: { dbs: {} } })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 2 });
+    expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
+    const out = join(dir, 'out', 'netmap-test');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.dbs).toMatchObject({ patients: 4, map: 't', normalise: 'sum', outcomes: { min: 0, max: 80, mean: 37.5 } });
+    const read = (f: string) => readNifti(readFileSync(join(out, `maps/${f}.nii.gz`)), f).data;
+    const net = read('dbs_network');
+    const ts = ['p1', 'p2', 'p3', 'p4'].map((p) => read(`${p}_t`));
+    const w = [80, 60, 10, 0];
+    for (const g of [1000, 5000, 8000, 9000]) {
+      const direct = ts.reduce((a, t, i) => a + w[i]! * t[g]!, 0) / 150;
+      expect(net[g]).toBeCloseTo(direct, 4);
+    }
+    const cereb = Math.round((69 - 30) / 6) + 24 * (Math.round((-66 + 105) / 6) + 28 * Math.round((-30 + 60) / 6));
+    const occ = Math.round((69 + 24) / 6) + 24 * (Math.round((-90 + 105) / 6) + 28 * Math.round((6 + 60) / 6));
+    expect(net[cereb]).toBeGreaterThan(net[occ]!);
+    expect(result.outputs).toContain('maps/convergent.nii.gz');
+  }, 120_000);
+
+  it('refuses params.dbs without outcomes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-dbs-'));
+    const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { params: { dbs: {} } })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 1 });
+    expect(outcome.status).toBe('failed');
+    const err = JSON.parse(readFileSync(join(dir, 'out', 'netmap-test', 'error.json'), 'utf8'));
+    expect(err.error).toBe('InvalidParticipants');
+    expect(err.message).toMatch(/params\.dbs needs an outcome for every study/);
+  }, 60_000);
+
   it.each([
     ['study,x,y,z\nfar,150,150,150\n', 'EmptyData', /hold no voxel of the connectome mask/],
     ['study,x,y,z\nbad,12,abc,3\n', 'InvalidParticipants', /not numbers/],

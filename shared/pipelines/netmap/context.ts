@@ -11,6 +11,8 @@ export interface StudySeed {
   voxels: number;
   /** inputs.seeds ('study') or inputs.controls ('control') */
   set: 'study' | 'control';
+  /** the seeds table's `outcome` (DBS: e.g. % seizure reduction) */
+  outcome?: number;
 }
 
 /** Everything the later stages need, written once by Validate as context.json. */

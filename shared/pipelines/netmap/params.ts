@@ -8,7 +8,7 @@ export const netmapInputsSchema = z
     seeds: z
       .string()
       .min(1)
-      .describe('CSV/TSV: `study` plus either `x,y,z` (MNI mm, one row per coordinate; a study is the union of its spheres) or `mask` (a lesion/VAT NIfTI on the connectome grid; values are weights)'),
+      .describe('CSV/TSV: `study` plus either `x,y,z` (MNI mm, one row per coordinate; a study is the union of its spheres) or `mask` (a lesion/VAT NIfTI on the connectome grid; values are weights); optional `outcome` (e.g. % seizure reduction, for params.dbs)'),
     mask: z.string().min(1).optional().describe('restrict binarised maps and overlaps to this mask (NIfTI on the connectome grid)'),
     atlas: z.string().min(1).optional().describe('label atlas on the connectome grid: peak labels and the atlas-mask test (params.validation.atlasLabels)'),
     atlasLabels: z.string().min(1).optional().describe('label table of the atlas (CSV/TSV index,name; AAL txt; LUT)'),
@@ -36,6 +36,15 @@ export const netmapParamsSchema = z
       })
       .strict()
       .default({ peaks: 10, eeg: false, nullMasks: 1000 }),
+    dbs: z
+      .object({
+        map: z.enum(['t', 'meanZ']).default('t').describe('per-patient map that is weighted'),
+        normalise: z.enum(['sum', 'abs', 'none']).default('sum').describe('Σwᵢmᵢ/Σwᵢ (sum), /Σ|wᵢ| (abs) or the plain Σwᵢmᵢ (none, as Lead-DBS\'s weighted average)'),
+        convergent: z.boolean().default(true).describe('also the convergent network: mean of the z-scored overlap and DBS maps'),
+      })
+      .strict()
+      .optional()
+      .describe('DBS network: the studies are patients (VAT masks or contact spheres) with an `outcome` column; their maps are averaged weighted by outcome'),
     specificity: z
       .object({
         map: z.enum(['t', 'meanZ']).default('t').describe('which per-study map enters the two-sample test'),

@@ -12,6 +12,7 @@ import { keys, loadContext, planChunks } from './context.ts';
 import type { NetmapContext } from './context.ts';
 import { loadSeeds } from './chunk.ts';
 import { OverlapAccumulator } from '../../netmap/overlap.ts';
+import { weightedMeanMap, convergentMap } from '../../netmap/dbs.ts';
 import { atlasLabelStats, atlasMaskTest, eegElectrodeValues, localMaxima, spatialCorrelation } from '../../netmap/compare.ts';
 import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
 import { assetPath } from '../../assets.ts';
@@ -55,6 +56,7 @@ export interface NetmapResult {
   studies: StudyResult[];
   specificity?: SpecificityResult;
   validation: ValidationResult;
+  dbs?: DbsResult;
   overlap: { studies: number; maxPositive: number; maxNegative: number; voxelsAllPositive: number; voxelsAllNegative: number };
   shards: { chunks: number };
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
@@ -146,6 +148,26 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   await writeMap('maps/overlap_negative.nii.gz', ov.neg, `fraction of ${studyCount} studies with t < -${T}`);
   await writeMap('maps/overlap.nii.gz', ov.signed, `(positive - negative) / ${studyCount} studies`);
   const validation = await validateOverlap(ctx, ov.signed, cmask, async (rel, body) => put(rel, body), seeds.map((x, k) => ({ study: x.study, t: toGrid(seedMapSet.t.subarray(k * V, (k + 1) * V)) })));
+  let dbs: DbsResult | undefined;
+  if (ctx.job.params.dbs) {
+    const p = ctx.job.params.dbs;
+    const patients = seeds.map((x, k) => ({ k, info: ctx.studies.find((y) => y.study === x.study)! })).filter((x) => x.info.set === 'study');
+    const src = p.map === 't' ? seedMapSet.t : seedMapSet.meanZ;
+    const maps = patients.map(({ k }) => toGrid(src.subarray(k * V, (k + 1) * V)));
+    const weights = patients.map(({ info }) => info.outcome!);
+    const network = weightedMeanMap(maps, weights, { normalise: p.normalise });
+    await writeMap('maps/dbs_network.nii.gz', network, `${p.map} maps weighted by outcome (${p.normalise})`);
+    dbs = {
+      patients: patients.length,
+      map: p.map,
+      normalise: p.normalise,
+      outcomes: { min: Math.min(...weights), max: Math.max(...weights), mean: round(weights.reduce((a, b) => a + b, 0) / weights.length, 4) },
+      correlationWithOverlap: round(spatialCorrelation(network, ov.signed, { mask: cmask }, 'dbs').r, 6),
+    };
+    if (p.convergent) {
+      await writeMap('maps/convergent.nii.gz', convergentMap([ov.signed, network], cmask).map, 'mean of z-scored overlap and DBS network');
+    }
+  }
   let specificity: SpecificityResult | undefined;
   const spec = await specificityOutcome(env, ctx);
   if (spec) {
@@ -198,6 +220,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     overlap: { studies: studyCount, maxPositive: maxPositive / studyCount, maxNegative: maxNegative / studyCount, voxelsAllPositive: allPos, voxelsAllNegative: allNeg },
     ...(specificity ? { specificity } : {}),
     validation,
+    ...(dbs ? { dbs } : {}),
     shards: { chunks: chunks.length },
     cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
     outputs: [],
@@ -215,6 +238,15 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   result.outputs = ['job.json', ...outputs, 'result.json'];
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
   return { result: `${resultsDir}/result.json` };
+}
+
+export interface DbsResult {
+  patients: number;
+  map: 't' | 'meanZ';
+  normalise: 'sum' | 'abs' | 'none';
+  outcomes: { min: number; max: number; mean: number };
+  /** spatial correlation (Pearson, connectome voxels) of the DBS network with the overlap map */
+  correlationWithOverlap: number;
 }
 
 export interface ValidationResult {

@@ -19,7 +19,7 @@ interface SeedRecord {
   weight: number[];
 }
 
-type SeedEntries = Map<string, { coords: [number, number, number][]; masks: string[] }>;
+type SeedEntries = Map<string, { coords: [number, number, number][]; masks: string[]; outcome?: number }>;
 
 /** Rows of a seeds table grouped by study: coordinates (x, y, z) or masks. */
 function readSeedTable(text: string, src: string): SeedEntries {
@@ -35,6 +35,12 @@ function readSeedTable(text: string, src: string): SeedEntries {
     if (!STUDY.test(study)) throw new InvalidParticipants(`${where}: study "${study}" must be letters, digits, ".", "_", "+" or "-" (it names output files)`, src);
     const entry = studies.get(study) ?? { coords: [], masks: [] };
     studies.set(study, entry);
+    if (table.columns.includes('outcome') && (row.outcome ?? '').trim() !== '') {
+      const o = Number(row.outcome);
+      if (!Number.isFinite(o)) throw new InvalidParticipants(`${where} (${study}): outcome "${row.outcome}" is not a number`, src);
+      if (entry.outcome !== undefined && entry.outcome !== o) throw new InvalidParticipants(`${where} (${study}): outcome ${o} differs from ${entry.outcome} on an earlier row of the same study`, src);
+      entry.outcome = o;
+    }
     if (byMask && row.mask) entry.masks.push(row.mask);
     else if (byCoords) {
       const c = ['x', 'y', 'z'].map((k) => Number(row[k]));
@@ -60,7 +66,7 @@ interface SeedGeometry {
 }
 
 /** One study's seed on the connectome: sphere voxels (weight 1) plus mask weights, inside the connectome mask. */
-async function seedOf(study: string, entry: { coords: [number, number, number][]; masks: string[] }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
+async function seedOf(study: string, entry: { coords: [number, number, number][]; masks: string[]; outcome?: number }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
   const { nVox, cmask, compact } = geo;
   const weight = new Float64Array(nVox);
   if (entry.coords.length) {
@@ -92,7 +98,7 @@ async function seedOf(study: string, entry: { coords: [number, number, number][]
     );
   }
   if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${src}: study ${study}'s seed weights sum to 0`, src);
-  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords, maskUri, voxels: index.length } };
+  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords, maskUri, voxels: index.length, ...(entry.outcome !== undefined ? { outcome: entry.outcome } : {}) } };
 }
 
 /** Check a netmap job against the connectome and the seeds; write the context and the seeds' connectome voxels. */
@@ -148,6 +154,10 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
       seedRecords.push(rec.record);
       studySeeds.push({ ...rec.info, set });
     }
+  }
+  if (job.params.dbs) {
+    const missing = studySeeds.filter((x) => x.set === 'study' && x.outcome === undefined).map((x) => x.study);
+    if (missing.length) throw new InvalidParticipants(`params.dbs needs an outcome for every study; ${job.inputs.seeds} has none for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, job.inputs.seeds);
   }
   if (job.params.specificity) {
     const nS = studySeeds.filter((s) => s.set === 'study').length;
