@@ -8,7 +8,7 @@
  * The baseline is timed on a slice of the work and projected.
  */
 import { stream } from '../shared/random.ts';
-import { permutationSetup } from '../shared/permutation/test.ts';
+import { permutationSetup } from '../shared/permutation/inference.ts';
 import { observe, runBatch } from '../shared/permutation/engine.ts';
 import { estimateCost, SPEED } from '../shared/jobs/cost.ts';
 import { labelComponents } from '../shared/volume/components.ts';

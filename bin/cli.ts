@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { runLocal } from '../shared/runner/local.ts';
-import type { LocalRunOutcome } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
+import type { LocalRunOutcome } from '../runner/local.ts';
 import { writeDemoJob } from './demo.ts';
 import { errorRecord } from '../shared/errors.ts';
 import { parseJobText } from '../shared/jobs/parse.ts';

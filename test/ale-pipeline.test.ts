@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { FIXTURES } from './helpers/fixture-job.ts';
 
 const ALE = join(FIXTURES, 'ale');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PERMUTATION_CEILING } from '../../permutation/test.ts';
+import { PERMUTATION_CEILING } from '../../permutation/inference.ts';
 import { STATISTICS } from '../../permutation/engine.ts';
 
 /** Inputs of a glm job: keys relative to the folder holding job.json, or file:// / s3:// URIs. */

@@ -11,7 +11,7 @@ import { buildLattice, type Lattice } from '../../permutation/lattice.ts';
 import { interestRegressor } from '../../permutation/model.ts';
 import { planShuffles, shuffleSet, type ShuffleKind } from '../../permutation/shuffles.ts';
 import { observe, poolBatches, runBatch, type BatchResult } from '../../permutation/engine.ts';
-import { batchesOf, permutationSetup, type PermutationParams, type PermutationOutcome } from '../../permutation/test.ts';
+import { batchesOf, permutationSetup, type PermutationParams, type PermutationOutcome } from '../../permutation/inference.ts';
 import { summarise } from '../../permutation/summary.ts';
 import { batchDone, readBatch, writeBatch } from '../../permutation/batch-io.ts';
 import { asBytes, f32, keys, loadContext } from './context.ts';

@@ -8,7 +8,7 @@
 import type { TaskEnv } from '../../runtime/task.ts';
 import { buildLattice } from '../../permutation/lattice.ts';
 import { observe, poolBatches, runBatch, type BatchResult } from '../../permutation/engine.ts';
-import { batchesOf, permutationSetup, type PermutationOutcome, type PermutationParams } from '../../permutation/test.ts';
+import { batchesOf, permutationSetup, type PermutationOutcome, type PermutationParams } from '../../permutation/inference.ts';
 import { summarise } from '../../permutation/summary.ts';
 import { batchDone, readBatch, writeBatch } from '../../permutation/batch-io.ts';
 import { planShuffles, shuffleSet } from '../../permutation/shuffles.ts';

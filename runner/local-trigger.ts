@@ -110,7 +110,7 @@ function claim(outDir: string, name: string): boolean {
  */
 export async function runTriggerLocal(input: TriggerInput, opts: TriggerLocalOptions): Promise<TriggerOutcome> {
   const { StateMachine } = await import('aws-local-stepfunctions');
-  const { handlers } = await import('../../functions/index.ts');
+  const { handlers } = await import('../functions/index.ts');
   const t0 = performance.now();
   const outDir = resolve(opts.outDir);
   const seconds = () => (performance.now() - t0) / 1000;

@@ -7,8 +7,8 @@ import { polyfillPromiseWithResolvers } from './polyfill.ts';
 import { loadAsl, localSubstitutions, mapStates, substitute, taskStates } from './asl.ts';
 import type { AslMachine } from './asl.ts';
 import type { WorkerCall, WorkerReply } from './worker.ts';
-import { resetTaskEnv, taskEnv } from '../runtime/task.ts';
-import { bucketKeyOf } from '../storage/items.ts';
+import { resetTaskEnv, taskEnv } from '../shared/runtime/task.ts';
+import { bucketKeyOf } from '../shared/storage/items.ts';
 import { distributedMapNames, rewriteDistributedMaps } from './distributed.ts';
 import type { StateMachineCtor } from './distributed.ts';
 
