@@ -5,7 +5,7 @@ import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { parseCoordinates } from '../../ale/coordinates.ts';
 import { makeGrid } from '../../ale/ale.ts';
-import { readHeaderAt } from '../glm/validate.ts';
+import { readHeaderAt } from '../common/header.ts';
 import type { AleJob } from './job.ts';
 import { DEFAULT_MASK_URI, keys, planBatches, planJackknife } from './context.ts';
 import { aleContrastParamsSchema } from './params.ts';

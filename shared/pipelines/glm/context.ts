@@ -1,13 +1,7 @@
 import type { GlmJob } from './job.ts';
 import type { Store } from '../../storage/index.ts';
 import type { ModelSpec } from './design.ts';
-
-/** The grid every map of the job shares (checked at validation). */
-export interface Grid {
-  dims: [number, number, number];
-  affine: number[];
-  pixdim: [number, number, number];
-}
+import type { Grid } from '../common/grid.ts';
 
 /** Everything the later stages need, written once by Validate as context.json. */
 export interface GlmContext {
@@ -43,21 +37,4 @@ export const keys = {
 
 export async function loadContext(store: Store, contextKey: string): Promise<GlmContext> {
   return JSON.parse(await store.getText(contextKey)) as GlmContext;
-}
-
-export function asBytes(a: Float32Array | Float64Array | Uint8Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** Copy bytes into a fresh, aligned typed array (storage reads may be unaligned views). */
-export function f32(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
-export function f64(bytes: Uint8Array): Float64Array {
-  const out = new Float64Array(bytes.byteLength / 8);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
 }

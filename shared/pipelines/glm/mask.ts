@@ -2,9 +2,10 @@ import { EmptyData } from '../../errors.ts';
 import { readNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { f32, keys, loadContext } from './context.ts';
+import { keys, loadContext } from './context.ts';
+import { f32 } from '../common/bytes.ts';
 import type { GlmContext } from './context.ts';
-import { planSlabs } from './plan.ts';
+import { planSlabs } from '../common/shards.ts';
 import { packData } from './permute.ts';
 
 export interface MaskInfo {

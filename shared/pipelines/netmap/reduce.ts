@@ -5,7 +5,7 @@ import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { loadSeedMaps } from './maps.ts';
+import { loadSeedMaps } from './seed-maps.ts';
 import { specificityOutcome, planSpecificity } from './specificity.ts';
 import type { Statistic } from '../../permutation/engine.ts';
 import { keys, loadContext, planChunks } from './context.ts';

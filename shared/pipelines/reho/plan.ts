@@ -4,7 +4,7 @@ import { readNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
-import { planSlabs } from '../glm/plan.ts';
+import { planSlabs } from '../common/shards.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
 import { subjectPreproc } from './preprocess.ts';

@@ -4,7 +4,7 @@ import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
-import type { GlmResult } from '../glm/reduce.ts';
+import type { GlmResult } from '../glm/result.ts';
 import { keys, loadContext, mapNames } from './context.ts';
 import type { RehoContext, WmCsfSource } from './context.ts';
 import type { MaskSignals } from './preprocess.ts';

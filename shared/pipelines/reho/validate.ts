@@ -8,7 +8,7 @@ import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
 import { glmModel } from '../../stats/glm.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { buildDesign, readParticipants } from '../glm/design.ts';
-import { readHeaderAt } from '../glm/validate.ts';
+import { readHeaderAt } from '../common/header.ts';
 import type { RehoJob } from './job.ts';
 import { keys } from './context.ts';
 import type { RehoContext, RehoSubject, WmCsfSource } from './context.ts';
