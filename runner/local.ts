@@ -9,6 +9,7 @@ import type { AslMachine } from './asl.ts';
 import type { WorkerCall, WorkerReply } from './worker.ts';
 import { resetTaskEnv, taskEnv } from '../shared/runtime/task.ts';
 import { bucketKeyOf } from '../shared/storage/items.ts';
+import { manifestOf } from '../shared/pipelines/manifests.ts';
 import { distributedMapNames, rewriteDistributedMaps } from './distributed.ts';
 import type { StateMachineCtor } from './distributed.ts';
 
@@ -87,6 +88,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   const t0 = performance.now();
   useStore(storeSettings(opts));
 
+  // a pipeline runs its manifest's workflow; only an explicit definition (tests, tools) runs anything else
+  if (!opts.definition && !manifestOf(opts.pipeline)) throw new Error(`no pipeline manifest named "${opts.pipeline}" (shared/pipelines/manifests.ts)`);
   const asl = opts.definition ?? loadAsl(opts.pipeline);
   // the store's bucket stands in for the stack's buckets (ItemReader/ResultWriter parameters)
   const storeBucket = bucketKeyOf(taskEnv().store, 'x').bucket;
