@@ -69,6 +69,32 @@ export function task<E, R>(
   };
 }
 
+/** The event of a Distributed Map child: the batch input every item shares and the items (ItemBatcher). */
+export interface ItemBatch<T> {
+  BatchInput: { context: string };
+  Items: T[];
+}
+
+/**
+ * A task over the items of one Distributed Map child: `body` runs once per item, in order,
+ * with `{ context, shard: item }`; one metrics record per child, labelled by its items.
+ */
+export function batchTask<T, R>(
+  type: TaskType,
+  body: (event: { context: string; shard: T }, env: TaskEnv) => Promise<R>,
+  label: (shard: T) => string,
+): (event: ItemBatch<T>) => Promise<R[]> {
+  return task(
+    type,
+    async (e: ItemBatch<T>, env) => {
+      const out: R[] = [];
+      for (const shard of e.Items) out.push(await body({ context: e.BatchInput.context, shard }, env));
+      return out;
+    },
+    (e) => ({ context: e.BatchInput.context, shard: e.Items.map(label).join('+') }),
+  );
+}
+
 /** Every metrics record under a prefix (the reducers sum them into the actual cost). */
 export async function readMetrics(store: Store, prefix: string): Promise<TaskMetrics[]> {
   const out: TaskMetrics[] = [];

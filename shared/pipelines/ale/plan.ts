@@ -1,5 +1,6 @@
 import { enforceBudget, estimateCost } from '../../jobs/cost.ts';
 import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
+import { fanOut, type FanOut } from '../common/fanout.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { aleKernel } from '../../ale/kernel.ts';
 import { keys, loadContext } from './context.ts';
@@ -53,10 +54,12 @@ export function estimateAle(ctx: AleContext): CostEstimate {
 }
 
 export interface AlePlanResult {
-  /** Monte-Carlo shards of set A, then of set B (`set: 'B'`) for a contrast */
-  batches: { index: number; k0: number; k1: number; set: 'A' | 'B' }[];
-  jackknifeShards: { index: number; e0: number; e1: number }[];
-  contrastBatches: { index: number; k0: number; k1: number }[];
+  /** Monte-Carlo shards of set A, then of set B (`set: 'B'`) for a contrast (Distributed Map items) */
+  batches: FanOut;
+  /** leave-one-out shards (params.jackknife; else not present) */
+  jackknifeShards: FanOut;
+  /** contrast permutation batches (inputs.coordinates2; else not present) */
+  contrastBatches: FanOut;
   maxConcurrency: number;
   estimatedUsd: number;
 }
@@ -68,5 +71,11 @@ export async function planAle(env: TaskEnv, contextKey: string): Promise<AlePlan
   await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
   enforceBudget(est, ctx.job.budget.maxUsd);
   const batches = [...ctx.batches.map((b) => ({ ...b, set: 'A' as const })), ...ctx.batchesB.map((b) => ({ ...b, set: 'B' as const }))];
-  return { batches, jackknifeShards: ctx.jackknifeShards, contrastBatches: ctx.contrastBatches, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+  return {
+    batches: await fanOut(env.store, ctx.workDir, 'montecarlo', batches),
+    jackknifeShards: await fanOut(env.store, ctx.workDir, 'jackknife', ctx.jackknifeShards),
+    contrastBatches: await fanOut(env.store, ctx.workDir, 'contrast', ctx.contrastBatches),
+    maxConcurrency: ctx.job.budget.maxConcurrency,
+    estimatedUsd: est.totalUsd,
+  };
 }

@@ -30,6 +30,8 @@ export const keys = {
   prepared: (workDir: string, i: number) => `${workDir}/prepared/${String(i).padStart(5, '0')}.f32`,
   mask: (workDir: string) => `${workDir}/mask.u8`,
   maskInfo: (workDir: string) => `${workDir}/mask.json`,
+  /** the slab plan of the mask step, read by the reducer (computed once) */
+  slabs: (workDir: string) => `${workDir}/slabs.json`,
   slabT: (workDir: string, s: number, m: number) => `${workDir}/slabs/${String(s).padStart(5, '0')}/t_${m}.f32`,
   slabSmooth: (workDir: string, s: number, m: number) => `${workDir}/slabs/${String(s).padStart(5, '0')}/smooth_${m}.f64`,
   metrics: (workDir: string) => `${workDir}/metrics/`,

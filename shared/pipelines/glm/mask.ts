@@ -7,6 +7,7 @@ import { f32 } from '../common/bytes.ts';
 import type { GlmContext } from './context.ts';
 import { planSlabs } from '../common/shards.ts';
 import { packData } from './permute.ts';
+import { fanOut, type FanOut } from '../common/fanout.ts';
 
 export interface MaskInfo {
   voxels: number;
@@ -16,7 +17,8 @@ export interface MaskInfo {
 }
 
 export interface MaskResult {
-  slabs: { index: number; z0: number; z1: number }[];
+  /** the slab shards (Distributed Map); the slab list itself is persisted at keys.slabs for the reducer */
+  slabs: FanOut;
   voxels: number;
 }
 
@@ -86,5 +88,6 @@ export async function buildMask(env: TaskEnv, contextKey: string): Promise<MaskR
     return c;
   });
   const slabs = planSlabs(planeCounts, n, ctx.job.budget.maxConcurrency, ctx.job.params.slabs).map((s, index) => ({ index, ...s }));
-  return { slabs, voxels };
+  await env.store.put(keys.slabs(ctx.workDir), JSON.stringify(slabs));
+  return { slabs: await fanOut(env.store, ctx.workDir, 'slabs', slabs), voxels };
 }

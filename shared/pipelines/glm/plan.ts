@@ -5,6 +5,7 @@ import { keys, loadContext } from './context.ts';
 import type { GlmContext } from './context.ts';
 import { VOXEL_SUBJECTS_PER_SLAB } from '../common/shards.ts';
 import { planPermutations } from './permute.ts';
+import { fanOut, type FanOut } from '../common/fanout.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
 
 export function estimateGlm(ctx: GlmContext): CostEstimate {
@@ -45,12 +46,13 @@ export function estimateGlm(ctx: GlmContext): CostEstimate {
 }
 
 export interface PlanResult {
-  subjects: number[];
   /**
    * Permutation batches for the Distributed Map: the item list written to storage
    * (ItemReader), shards per child execution, and the ResultWriter prefix.
    */
   permutations: { present: boolean; items?: BucketKey; batches: number; itemsPerWorker: number; resultsPrefix?: string };
+  /** the per-subject prepare shards (Distributed Map) */
+  subjects: FanOut;
   maxConcurrency: number;
   estimatedUsd: number;
 }
@@ -72,7 +74,7 @@ export async function planGlm(env: TaskEnv, contextKey: string): Promise<PlanRes
       }
     : { present: false, batches: 0, itemsPerWorker: 1 };
   return {
-    subjects: ctx.subjects.map((_, i) => i),
+    subjects: await fanOut(env.store, ctx.workDir, 'subjects', ctx.subjects.map((_, i) => i)),
     permutations,
     maxConcurrency: ctx.job.budget.maxConcurrency,
     estimatedUsd: est.totalUsd,

@@ -46,12 +46,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
   const voxMm3 = grid.pixdim[0] * grid.pixdim[1] * grid.pixdim[2];
   const mask = new Uint8Array(await env.store.get(keys.mask(workDir)));
   const maskInfo = JSON.parse(await env.store.getText(keys.maskInfo(workDir))) as MaskInfo;
-  const planeCounts = Array.from({ length: nz }, (_, z) => {
-    let c = 0;
-    for (let v = z * plane; v < (z + 1) * plane; v++) c += mask[v]!;
-    return c;
-  });
-  const slabs = planSlabs(planeCounts, ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
+  const slabs = JSON.parse(await env.store.getText(keys.slabs(workDir))) as { index: number; z0: number; z1: number }[];
   const grf = ctx.job.params.inference.grf;
   let atlas: Float32Array | undefined;
   let labels: Map<number, string> | undefined;

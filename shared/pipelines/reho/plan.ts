@@ -2,6 +2,7 @@ import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
 import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
 import { readNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
+import { fanOut, type FanOut } from '../common/fanout.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
 import { planSlabs } from '../common/shards.ts';
@@ -23,10 +24,12 @@ export interface RehoPlan {
 }
 
 export interface PlanResult {
-  shards: RehoShard[];
-  subjects: number[];
+  /** subject × slab shards (Distributed Map items) */
+  shards: FanOut;
+  /** included subjects (the subject-map stage) */
+  subjects: FanOut;
   /** included subjects whose WM/CSF signals the signals stage computes from masks */
-  signalSubjects: number[];
+  signalSubjects: FanOut;
   signals: boolean;
   group: boolean;
   maxConcurrency: number;
@@ -106,5 +109,9 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   enforceBudget(est, ctx.job.budget.maxUsd);
   const shards: RehoShard[] = [];
   for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
-  return { shards, subjects: included, signalSubjects, signals: signalSubjects.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+  return {
+    shards: await fanOut(env.store, ctx.workDir, 'reho-slabs', shards),
+    subjects: await fanOut(env.store, ctx.workDir, 'subjects', included),
+    signalSubjects: await fanOut(env.store, ctx.workDir, 'signals', signalSubjects),
+    signals: signalSubjects.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
 }
