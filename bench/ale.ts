@@ -82,6 +82,7 @@ export async function benchAleJob(small = 10, large = 500, threads = availablePa
     batchesB: [],
     jackknifeShards: [],
     contrastBatches: [],
+    grid: { dims: [91, 109, 91], voxelMm: 2, maskVoxels: 228483 },
     job: { params: { iterations: 10000 }, budget },
   } as unknown as AleContext;
   const est = estimateAle(ctx);

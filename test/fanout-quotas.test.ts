@@ -90,3 +90,26 @@ describe('fan-out stays within Step Functions quotas', () => {
     expect(c.parentEvents).toBeLessThan(QUOTAS.historyEvents / 100);
   });
 });
+
+describe('the ALE estimate uses the mask\'s real grid', () => {
+  it('a 1 mm grid costs about eight times the 2 mm one in the observed stages (and more in Monte-Carlo: bigger kernels in voxels)', async () => {
+    const { estimateAle } = await import('../shared/pipelines/ale/plan.ts');
+    const ctx = (dims: [number, number, number], voxelMm: number) =>
+      ({
+        experiments: [{ id: 'a', sampleSize: 20, foci: [[0, 0, 0]] }, { id: 'b', sampleSize: 12, foci: [[10, 0, 0], [0, 10, 0]] }],
+        batches: planBatches(1000, 200),
+        batchesB: [],
+        jackknifeShards: [],
+        contrastBatches: [],
+        grid: { dims, voxelMm, maskVoxels: 1 },
+        job: { params: { iterations: 1000 }, budget: { maxUsd: 5, maxConcurrency: 200 } },
+      }) as never;
+    const two = estimateAle(ctx([91, 109, 91], 2));
+    const one = estimateAle(ctx([182, 218, 182], 1));
+    const observe = (e: typeof two) => e.stages.find((s) => s.stage === 'observe')!.msPerShard;
+    expect(observe(one) / observe(two)).toBeCloseTo(8, 6);
+    const mc = (e: typeof two) => e.stages.find((s) => s.stage === 'montecarlo')!.msPerShard;
+    // per-shard time less the fixed 300 ms overhead: the kernel boxes hold about 2³ times the voxels
+    expect(mc(one) - 300).toBeGreaterThan(4 * (mc(two) - 300));
+  });
+});

@@ -22,6 +22,8 @@ export interface AleContext {
   warnings: string[];
   experiments: ExperimentInput[];
   maskUri: string;
+  /** the mask's grid (voxel count and isotropic voxel size), for the estimate */
+  grid: { dims: [number, number, number]; voxelMm: number; maskVoxels: number };
   maskSource: 'inputs.mask' | 'bundled';
   atlasUri?: string;
   atlasLabelsUri?: string;

@@ -1,4 +1,6 @@
 import { csvField } from '../../jobs/csv.ts';
+import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import { aleCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
@@ -82,11 +84,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     contributions: Object.fromEntries(ctx.experiments.map((x, e) => [x.id, round((100 * (sumAle[ci]! - sumWithout[ci * nE + e]!)) / sumAle[ci]!, 4)])),
   }));
 
-  const outputs: string[] = [];
-  const put = async (rel: string, body: Uint8Array | string) => {
-    await env.store.put(`${resultsDir}/${rel}`, body);
-    outputs.push(rel);
-  };
+  const { outputs, put } = outputWriter(env, resultsDir);
   const pixdim: [number, number, number] = [grid.voxelMm, grid.voxelMm, grid.voxelMm];
   const writeMap = (rel: string, data: Float64Array, description: string) =>
     put(rel, writeNifti({ dims: grid.dims, affine: grid.affine, pixdim, data: Float32Array.from(data) }, { datatype: 'float32', description }));
@@ -137,11 +135,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   );
   await put('tables/clusters.csv', [header.map(csvField).join(','), ...rows].join('\n') + '\n');
 
-  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
-  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
-  const transitions = 16 + 2 * (ctx.batches.length + ctx.batchesB.length + ctx.jackknifeShards.length + ctx.contrastBatches.length) + 4;
-  const actual = actualCost(metrics, transitions);
+  const transitions = aleCounts({ MonteCarlo: { items: ctx.batches.length + ctx.batchesB.length }, Jackknife: { items: ctx.jackknifeShards.length }, Contrast: { items: ctx.contrastBatches.length } }).stateTransitions;
   const result: AleResult = {
     pipeline: 'ale',
     status: 'succeeded',
@@ -164,15 +158,13 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     ...(contrast ? { contrast } : {}),
     warnings,
     shards: { batches: ctx.batches.length },
-    cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
+    cost: await jobCost(env, workDir, startedMs, transitions),
     outputs: [],
     methods: '',
   };
   result.methods = describeAle(ctx, result);
   await put('report.html', renderReport(ctx, result));
-  result.outputs = [...outputs, 'result.json'];
-  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
-  return { result: `${resultsDir}/result.json` };
+  return finishJob(env, resultsDir, result, [...outputs, 'result.json']);
 }
 
 function esc(s: string): string {

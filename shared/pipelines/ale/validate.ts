@@ -74,6 +74,7 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
     jackknifeShards: job.params.jackknife ? planJackknife(experiments.length, job.budget.maxConcurrency) : [],
     contrastBatches: contrast ? planBatches(contrast.iterations, job.budget.maxConcurrency, contrast.batchSize) : [],
     maskUri,
+    grid: { dims: [h.dims[0]!, h.dims[1]!, h.dims[2]!], voxelMm: grid.voxelMm, maskVoxels: grid.maskIndex.length },
     maskSource: job.inputs.mask ? 'inputs.mask' : 'bundled',
     atlasUri,
     atlasLabelsUri,

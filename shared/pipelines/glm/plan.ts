@@ -1,4 +1,6 @@
 import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
+import { estimateAndEnforce } from '../common/finish.ts';
+import { glmCounts } from './workflow.ts';
 import type { CostEstimate } from '../../jobs/cost.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { keys, loadContext } from './context.ts';
@@ -42,6 +44,8 @@ export function estimateGlm(ctx: GlmContext): CostEstimate {
       gets: n * 2 + nSlabs * (n + 1) + nSlabs * ctx.models.length * 2 + 10 + perm.batches.length * (3 + 2 * ctx.models.length),
     },
     maxC,
+    undefined,
+    glmCounts({ PrepareSubjects: { items: n }, FitSlabs: { items: nSlabs }, Permute: { items: perm.batches.length } }).stateTransitions,
   );
 }
 
@@ -60,9 +64,7 @@ export interface PlanResult {
 /** Estimate the cost, refuse a job over budget, and list the per-subject shards. */
 export async function planGlm(env: TaskEnv, contextKey: string): Promise<PlanResult> {
   const ctx = await loadContext(env.store, contextKey);
-  const est = estimateGlm(ctx);
-  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
-  enforceBudget(est, ctx.job.budget.maxUsd);
+  const est = await estimateAndEnforce(env, ctx.workDir, estimateGlm(ctx), ctx.job.budget.maxUsd);
   const batches = planPermutations(ctx).batches;
   const permutations = batches.length
     ? {

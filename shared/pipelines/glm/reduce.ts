@@ -1,4 +1,6 @@
 import { csvField } from '../../jobs/csv.ts';
+import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import { glmCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
@@ -53,11 +55,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
   if (ctx.atlasUri) atlas = readNifti(await readUri(ctx.atlasUri), 'inputs.atlas').data;
   if (ctx.atlasLabelsUri) labels = parseLabelTable(new TextDecoder().decode(await readUri(ctx.atlasLabelsUri)), 'inputs.atlasLabels');
 
-  const outputs: string[] = [];
-  const put = async (rel: string, body: Uint8Array | string) => {
-    await env.store.put(`${resultsDir}/${rel}`, body);
-    outputs.push(rel);
-  };
+  const { outputs, put } = outputWriter(env, resultsDir);
   const writeMap = (rel: string, data: Float32Array, description: string) =>
     put(rel, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
 
@@ -206,12 +204,8 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     };
   }
 
-  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
-  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const permBatches = planPermutations(ctx).batches.length;
-  const transitions = 10 + 2 * (ctx.subjects.length + slabs.length + permBatches) + 4;
-  const actual = actualCost(metrics, transitions);
+  const transitions = glmCounts({ PrepareSubjects: { items: ctx.subjects.length }, FitSlabs: { items: slabs.length }, Permute: { items: permBatches } }).stateTransitions;
   const result: GlmResult = {
     pipeline: 'glm',
     status: 'succeeded',
@@ -220,13 +214,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     mask: maskInfo,
     contrasts,
     shards: { subjects: ctx.subjects.length, slabs: slabs.length, permutationBatches: permBatches },
-    cost: {
-      estimatedUsd: estimate.totalUsd,
-      actualUsd: actual.usd,
-      lambdaGbSeconds: actual.lambdaGbSeconds,
-      stateTransitions: transitions,
-      invocations: actual.invocations,
-    },
+    cost: await jobCost(env, workDir, startedMs, transitions),
     outputs: [],
     methods: '',
   };
@@ -237,9 +225,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     await env.store.put(embedded.resultKey, JSON.stringify(result, null, 2) + '\n');
     return { result: embedded.resultKey };
   }
-  result.outputs = ['job.json', ...outputs, 'result.json'];
-  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
-  return { result: `${resultsDir}/result.json` };
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
 }
 
 function esc(s: string): string {

@@ -1,4 +1,6 @@
 import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
+import { estimateAndEnforce } from '../common/finish.ts';
+import { rehoCounts } from './workflow.ts';
 import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
 import { readNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
@@ -60,7 +62,16 @@ export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number
       { stage: 'group-reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.job.params.group.contrasts.length * SPEED.reduceMsPerVoxel },
     );
   }
-  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + nSignals * (T + 3) + 20 }, ctx.job.budget.maxConcurrency);
+  const group = ctx.job.params.group ? 1 : 0;
+  const transitions = rehoCounts({
+    WmCsfSignals: { items: nSignals },
+    RehoSlabs: { items: nIncluded * nSlabs },
+    SubjectMaps: { items: nIncluded },
+    GroupPrepare: { items: group * nIncluded },
+    GroupFitSlabs: { items: group },
+    GroupPermute: { items: 0 },
+  }).stateTransitions;
+  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + nSignals * (T + 3) + 20 }, ctx.job.budget.maxConcurrency, undefined, transitions);
 }
 
 /**
@@ -105,8 +116,7 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   const plan: RehoPlan = { slabs, included, excluded, signalSubjects };
   await env.store.put(keys.plan(ctx.workDir), JSON.stringify(plan));
   const est = estimateReho(ctx, included.length, slabs.length, maskVoxels, signalSubjects.length);
-  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
-  enforceBudget(est, ctx.job.budget.maxUsd);
+  await estimateAndEnforce(env, ctx.workDir, est, ctx.job.budget.maxUsd);
   const shards: RehoShard[] = [];
   for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
   return {
