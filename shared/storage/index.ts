@@ -1,4 +1,4 @@
-export type { ByteRange, PutOptions, Store } from './store.ts';
+export type { ByteRange, ObjectInfo, PutOptions, Store } from './store.ts';
 export { LocalStore } from './local.ts';
 export { S3Store, MULTIPART_THRESHOLD, PART_SIZE, type S3StoreOptions } from './s3.ts';
 export { assertSafeKey, assertSafePrefix, joinKey } from './keys.ts';
