@@ -28,3 +28,18 @@ export {
   type MapRunResultEntry,
   type ResultWriterOutput,
 } from './items.ts';
+export {
+  ENVELOPE_HEADER_BYTES,
+  sealEnvelope,
+  openEnvelope,
+  putVerified,
+  getVerified,
+  requireVerified,
+  putVerifiedJson,
+  getVerifiedJson,
+  requireVerifiedJson,
+  verifiedStatus,
+  type EnvelopeKind,
+  type VerifiedStatus,
+} from './verified.ts';
+export { fingerprint, digestBytes, digestParts, DIGEST_CHUNK_BYTES, type InputFingerprint, type DigestCache, type FingerprintOptions } from './digest.ts';
