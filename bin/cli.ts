@@ -131,5 +131,29 @@ connectome
     process.exitCode = await runJob(jobPath, opts);
   });
 
+program
+  .command('demographics')
+  .description('demographics and clinical table of a participants table: per-group summaries, ANOVA/Kruskal–Wallis, χ²/Fisher, pairwise Mann–Whitney U')
+  .argument('<participants>', 'TSV or CSV participants table')
+  .requiredOption('--group <column>', 'column holding the group')
+  .option('--groups <a,b,…>', 'group order (default: sorted)')
+  .option('--variables <a,b,…>', 'variables to report (default: every column but the group, participant_id and identifier-like text)')
+  .option('--categorical <a,b,…>', 'numeric columns to treat as categorical (e.g. sex coded 0/1)')
+  .option('--mann-whitney <a,b,…>', 'variables tested pairwise by Mann–Whitney U')
+  .option('--kruskal [a,b,…]', 'Kruskal–Wallis instead of ANOVA (for the listed variables, or all)')
+  .option('--fisher [auto]', "Fisher's exact test for categorical variables (always, or 'auto' when an expected count is < 5)")
+  .option('--csv <file>', 'also write the table as CSV')
+  .option('--json', 'print JSON')
+  .action(async (file: string, opts) => {
+    const { runDemographics } = await import('./demographics.ts');
+    try {
+      console.log(runDemographics(file, opts));
+    } catch (e) {
+      const r = errorRecord(e);
+      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
+      process.exitCode = 1;
+    }
+  });
+
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);
