@@ -1,0 +1,224 @@
+/**
+ * Voxelwise F-contrasts of the OLS GLM (SPM's F, FSL randomise / PALM `-f`):
+ *
+ *   F = (Cb)ᵀ (C (XᵀX)⁻¹ Cᵀ)⁻¹ (Cb) / (r · σ̂²),   σ̂² = eᵀe/(n − rank X),
+ *   df = (r, n − rank X),  r = rank C,
+ *
+ * which equals the extra-sum-of-squares F of the full model against the model restricted
+ * by Cb = 0. The contrast rows may be dependent (e.g. all three pairwise differences of
+ * three groups): an independent subset of rows spanning the same row space is kept, which
+ * leaves F unchanged and gives r. A contrast of rank 0 (every row zero) or with non-finite
+ * weights → NonEstimableContrast. The design must have full column rank (as for t,
+ * SingularDesign otherwise), so every non-zero contrast is estimable.
+ *
+ * Computation: with A = C_r (XᵀX)⁻¹ C_rᵀ = L Lᵀ (Cholesky) and W = L⁻¹ C_r (r × p),
+ * F = ‖W b‖² / (r σ̂²); b from the pseudo-inverse of `factorDesign`. F is one-sided; the z
+ * map has the same upper tail (`fToZ`, log space). F = 0 where the residual variance is
+ * zero (rss ≤ 1e-20·Σy², as `fitGlm` sets t = 0), outside `valid`, and where F is not finite.
+ */
+import { InvalidParameter } from '../errors.ts';
+import { NonEstimableContrast } from './cohort-errors.ts';
+import { fToZ } from './fdist.ts';
+import { factorDesign, type DesignFactor } from './linalg.ts';
+
+export interface FContrastModel {
+  n: number;
+  p: number;
+  /** Design, n × p row-major (a copy). */
+  X: Float64Array;
+  factor: DesignFactor;
+  /** Rank of the contrast (numerator df). */
+  rank: number;
+  /** Residual df n − rank X (denominator df). */
+  dof: number;
+  /** Indices of the contrast rows kept as an independent basis. */
+  rows: number[];
+  /** Whitened contrast W = L⁻¹ C_r, r × p row-major: F = ‖W b‖²/(r σ̂²). */
+  W: Float64Array;
+}
+
+/** Relative tolerance for a contrast row to count as dependent on the rows before it. */
+const ROW_TOL = 1e-10;
+const ZERO_VARIANCE_REL = 1e-20;
+
+/** Indices of rows of C (each of length p) that form a basis of its row space (Gram–Schmidt, in order). */
+export function independentRows(C: ArrayLike<number>[], p: number): number[] {
+  const basis: Float64Array[] = [];
+  const kept: number[] = [];
+  C.forEach((row, i) => {
+    const v = Float64Array.from(row);
+    let n0 = 0;
+    for (let j = 0; j < p; j++) n0 += v[j] * v[j];
+    if (n0 === 0) return;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of basis) {
+        let d = 0;
+        for (let j = 0; j < p; j++) d += q[j] * v[j];
+        for (let j = 0; j < p; j++) v[j] -= d * q[j];
+      }
+    }
+    let nn = 0;
+    for (let j = 0; j < p; j++) nn += v[j] * v[j];
+    if (Math.sqrt(nn) <= ROW_TOL * Math.sqrt(n0)) return;
+    const s = 1 / Math.sqrt(nn);
+    for (let j = 0; j < p; j++) v[j] *= s;
+    basis.push(v);
+    kept.push(i);
+  });
+  return kept;
+}
+
+/**
+ * Build an F-contrast model: factor X (n × p) and whiten the contrast C (rows of length p).
+ * `input` names the offending field in errors (e.g. `params.fContrasts.0`).
+ */
+export function fContrastModel(X: Float64Array, n: number, p: number, C: ArrayLike<number>[], input = ''): FContrastModel {
+  const factor = factorDesign(X, n, p, input);
+  if (C.length === 0) throw new NonEstimableContrast('an F-contrast needs at least one row', input);
+  C.forEach((row, i) => {
+    if (row.length !== p) throw new InvalidParameter(`F-contrast row ${i} has ${row.length} weights; the design has ${p} columns`, input);
+    for (let j = 0; j < p; j++) {
+      if (!Number.isFinite(row[j])) throw new NonEstimableContrast(`F-contrast row ${i} has a non-finite weight at column ${j}`, input);
+    }
+  });
+  const rows = independentRows(C, p);
+  const r = rows.length;
+  if (r === 0) throw new NonEstimableContrast('the F-contrast has rank 0 (every row is zero); nothing is tested', input);
+  const D = factor.xtxInv;
+  // A = C_r D C_rᵀ
+  const A = new Float64Array(r * r);
+  const CD = new Float64Array(r * p);
+  for (let a = 0; a < r; a++) {
+    const ca = C[rows[a]];
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let k = 0; k < p; k++) s += ca[k] * D[k * p + j];
+      CD[a * p + j] = s;
+    }
+  }
+  for (let a = 0; a < r; a++) {
+    for (let b = 0; b <= a; b++) {
+      const cb = C[rows[b]];
+      let s = 0;
+      for (let j = 0; j < p; j++) s += CD[a * p + j] * cb[j];
+      A[a * r + b] = s;
+      A[b * r + a] = s;
+    }
+  }
+  // Cholesky A = L Lᵀ
+  const L = new Float64Array(r * r);
+  let maxDiag = 0;
+  for (let a = 0; a < r; a++) maxDiag = Math.max(maxDiag, A[a * r + a]);
+  for (let a = 0; a < r; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = A[a * r + b];
+      for (let k = 0; k < b; k++) s -= L[a * r + k] * L[b * r + k];
+      if (a === b) {
+        if (!(s > ROW_TOL * maxDiag)) {
+          throw new NonEstimableContrast(`the F-contrast is not estimable: C(XᵀX)⁻¹Cᵀ is singular at row ${rows[a]}`, input);
+        }
+        L[a * r + a] = Math.sqrt(s);
+      } else {
+        L[a * r + b] = s / L[b * r + b];
+      }
+    }
+  }
+  // W = L⁻¹ C_r by forward substitution, column by column of C_r
+  const W = new Float64Array(r * p);
+  for (let j = 0; j < p; j++) {
+    for (let a = 0; a < r; a++) {
+      let s = C[rows[a]][j];
+      for (let k = 0; k < a; k++) s -= L[a * r + k] * W[k * p + j];
+      W[a * p + j] = s / L[a * r + a];
+    }
+  }
+  return { n, p, X: Float64Array.from(X), factor, rank: r, dof: factor.dof, rows, W };
+}
+
+const BLOCK = 512;
+
+/**
+ * F (and optionally z) at every voxel of Y (n × V subject-major, float32 or float64), for voxels with
+ * valid[v] ≠ 0 (all when valid is undefined); 0 elsewhere. fOut / zOut are caller-owned
+ * arrays of V values.
+ */
+export function fitF(model: FContrastModel, Y: Float32Array | Float64Array, V: number, valid: Uint8Array | undefined, fOut: Float32Array, zOut?: Float32Array): void {
+  const { n, p, X, W, rank: r, dof } = model;
+  const pinv = model.factor.pinv;
+  if (!Number.isInteger(V) || V < 0) throw new InvalidParameter(`voxel count must be a non-negative integer, got ${V}`);
+  if (Y.length !== n * V) throw new InvalidParameter(`data hold ${Y.length} values; expected n × V = ${n} × ${V} = ${n * V}`);
+  if (valid && valid.length !== V) throw new InvalidParameter(`valid mask has ${valid.length} entries; expected ${V}`);
+  if (fOut.length !== V) throw new InvalidParameter(`F output has ${fOut.length} voxels; expected ${V}`);
+  if (zOut && zOut.length !== V) throw new InvalidParameter(`z output has ${zOut.length} voxels; expected ${V}`);
+  const beta = new Float64Array(p * BLOCK);
+  const res = new Float64Array(BLOCK);
+  const rss = new Float64Array(BLOCK);
+  const ssy = new Float64Array(BLOCK);
+  for (let v0 = 0; v0 < V; v0 += BLOCK) {
+    const bl = Math.min(BLOCK, V - v0);
+    beta.fill(0);
+    for (let i = 0; i < n; i++) {
+      const yo = i * V + v0;
+      for (let j = 0; j < p; j++) {
+        const w = pinv[j * n + i];
+        const bo = j * BLOCK;
+        for (let b = 0; b < bl; b++) beta[bo + b] += w * Y[yo + b];
+      }
+    }
+    rss.fill(0);
+    ssy.fill(0);
+    for (let i = 0; i < n; i++) {
+      const yo = i * V + v0;
+      for (let b = 0; b < bl; b++) {
+        const y = Y[yo + b];
+        res[b] = y;
+        ssy[b] += y * y;
+      }
+      for (let j = 0; j < p; j++) {
+        const x = X[i * p + j];
+        if (x === 0) continue;
+        const bo = j * BLOCK;
+        for (let b = 0; b < bl; b++) res[b] -= x * beta[bo + b];
+      }
+      for (let b = 0; b < bl; b++) rss[b] += res[b] * res[b];
+    }
+    for (let b = 0; b < bl; b++) {
+      const v = v0 + b;
+      let f = 0;
+      if ((!valid || valid[v] !== 0) && rss[b] > ZERO_VARIANCE_REL * ssy[b]) {
+        let q = 0;
+        for (let a = 0; a < r; a++) {
+          let s = 0;
+          for (let j = 0; j < p; j++) s += W[a * p + j] * beta[j * BLOCK + b];
+          q += s * s;
+        }
+        f = q / (r * (rss[b] / dof));
+        if (!Number.isFinite(f)) f = 0;
+      }
+      fOut[v] = f;
+      if (zOut) zOut[v] = f > 0 ? fToZ(f, r, dof) : 0;
+    }
+  }
+}
+
+/** F of one voxel's data y (length n): the single-voxel form of `fitF` (no zero-variance cut). */
+export function fStatistic(model: FContrastModel, y: ArrayLike<number>): number {
+  const { n, p, X, W, rank: r, dof } = model;
+  if (y.length !== n) throw new InvalidParameter(`y has ${y.length} values; the model has ${n} subjects`);
+  const pinv = model.factor.pinv;
+  const b = new Float64Array(p);
+  for (let j = 0; j < p; j++) for (let i = 0; i < n; i++) b[j] += pinv[j * n + i] * y[i];
+  let rss = 0;
+  for (let i = 0; i < n; i++) {
+    let e = y[i];
+    for (let j = 0; j < p; j++) e -= X[i * p + j] * b[j];
+    rss += e * e;
+  }
+  let q = 0;
+  for (let a = 0; a < r; a++) {
+    let s = 0;
+    for (let j = 0; j < p; j++) s += W[a * p + j] * b[j];
+    q += s * s;
+  }
+  return q / (r * (rss / dof));
+}
