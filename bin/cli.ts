@@ -155,5 +155,29 @@ program
     }
   });
 
+program
+  .command('conjunction')
+  .description('overlap of two result maps on one grid (minimum statistic), its clusters and their atlas regions')
+  .argument('<a>', 'first result map (NIfTI), e.g. a GMV _grf map')
+  .argument('<b>', 'second result map on the same grid, e.g. a ReHo _grf map')
+  .option('--atlas <name|file>', "'aal' or 'brainnetome' (bundled, 2 or 3 mm MNI) or a label NIfTI on the same grid")
+  .option('--labels <table>', 'label table of an atlas file (CSV/TSV index,name; AAL txt; LUT)')
+  .option('--mode <min|both>', 'min: sign·min(|a|,|b|) where both share a sign; both: 1 where both are non-zero', 'min')
+  .option('--connectivity <6|18|26>', 'cluster connectivity', '26')
+  .option('--min-voxels <k>', 'smallest cluster reported', '1')
+  .option('-o, --out <nifti>', 'write the conjunction map')
+  .option('--csv <file>', 'write the cluster × region table')
+  .option('--json', 'print JSON')
+  .action(async (a: string, b: string, opts) => {
+    const { runConjunction } = await import('./conjunction.ts');
+    try {
+      console.log(runConjunction(a, b, opts).text);
+    } catch (e) {
+      const r = errorRecord(e);
+      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
+      process.exitCode = 1;
+    }
+  });
+
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);
