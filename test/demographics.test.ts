@@ -136,3 +136,60 @@ describe('neuroburst demographics (CLI function)', () => {
     expect(text).toContain('one-way ANOVA');
   });
 });
+
+describe('the study’s cohort sizes (DRE 22 / DSE 25 / HC 27)', () => {
+  // synthetic Table 1: age for all, sex, duration and onset (integer years, many ties) for patients only
+  const lines = ['participant_id\tgroup\tage\tsex\tduration\tonset'];
+  let s = 1;
+  const put = (g: string, n: number, ageBase: number, durBase: number) => {
+    for (let i = 0; i < n; i++, s++) {
+      const age = ageBase + ((i * 7) % 19) + 0.5 * (i % 3);
+      const sex = (i * 5) % 3 === 0 ? 'F' : 'M';
+      const dur = g === 'HC' ? 'n/a' : String(durBase + ((i * 3) % 11));
+      const onset = g === 'HC' ? 'n/a' : String(8 + ((i * 5) % 13));
+      lines.push(`sub-${s}\t${g}\t${age}\t${sex}\t${dur}\t${onset}`);
+    }
+  };
+  put('DRE', 22, 25, 8);
+  put('DSE', 25, 27, 4);
+  put('HC', 27, 26, 0);
+  const r = demographics(parseTable(lines.join('\n'), 'p.tsv'), { group: 'group', mannWhitney: ['duration', 'onset'] });
+
+  it('patients-only variables are compared between the patient groups by the normal approximation (ties)', () => {
+    expect(r.pairwise.map((w) => [w.name, w.groups.join('-')])).toEqual([['duration', 'DRE-DSE'], ['onset', 'DRE-DSE']]);
+    const rows = lines.slice(1).map((l) => l.split('\t'));
+    for (const w of r.pairwise) {
+      const col = w.name === 'duration' ? 4 : 5;
+      const x = rows.filter((f) => f[1] === 'DRE').map((f) => Number(f[col]));
+      const y = rows.filter((f) => f[1] === 'DSE').map((f) => Number(f[col]));
+      // plain twin: U by counting pairs (ties ½), tie term from value multiplicities
+      let U = 0;
+      for (const a of x) for (const b of y) U += a > b ? 1 : a === b ? 0.5 : 0;
+      const mult = new Map<number, number>();
+      for (const v of [...x, ...y]) mult.set(v, (mult.get(v) ?? 0) + 1);
+      let ties = 0;
+      for (const t of mult.values()) ties += t ** 3 - t;
+      const N = x.length + y.length;
+      const sigma = Math.sqrt(((x.length * y.length) / 12) * (N + 1 - ties / (N * (N - 1))));
+      const d = U - (x.length * y.length) / 2;
+      const z = (d - Math.sign(d) * 0.5) / sigma;
+      const p = Math.min(1, 2 * (1 - 0.5 * (1 + erfApprox(Math.abs(z) / Math.SQRT2))));
+      expect(w.test).toBe('Mann-Whitney U (normal, tie and continuity corrected)');
+      expect(w.U).toBe(U);
+      expect(w.p).toBeCloseTo(p, 6);
+    }
+  });
+
+  it('age by ANOVA on (2, 71) df and sex by χ² on 2 df', () => {
+    expect(r.variables.find((v) => v.name === 'age')?.df).toEqual([2, 71]);
+    expect(r.variables.find((v) => v.name === 'sex')?.df).toBe(2);
+    expect(r.variables.find((v) => v.name === 'onset')?.df).toEqual([1, 45]);
+  });
+});
+
+/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): an independent twin of the normal CDF. */
+function erfApprox(x: number): number {
+  const t = 1 / (1 + 0.3275911 * x);
+  const y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return y;
+}

@@ -10,7 +10,7 @@ import { glmModel, fitGlm } from '../shared/stats/glm.ts';
 import { fContrastModel, fitF, fStatistic } from '../shared/stats/fcontrast.ts';
 import { freedmanLaneF, permutedF } from '../shared/stats/fcontrast-permute.ts';
 import { fToZ, fTail, logFTail } from '../shared/stats/fdist.ts';
-import { normalQuantileFromLogTail, normalTail } from '../shared/stats/distributions.ts';
+import { incBeta, logIncBetaPair, normalQuantileFromLogTail, normalTail } from '../shared/stats/distributions.ts';
 import { rng } from './helpers/rng.ts';
 
 // the study's group sizes: DRE 22, DSE 25, HC 27; covariates age and TIV
@@ -184,5 +184,19 @@ describe('Freedman–Lane F', () => {
       const ref = fNormalEquations(X, ystar, MAIN);
       expect(Math.abs(out[v] - ref) / ref).toBeLessThan(2e-6);
     }
+  });
+});
+
+describe('log incomplete beta pair', () => {
+  it('agrees with incBeta on both branches and keeps the far tail in logs', () => {
+    for (const [a, b] of [[0.5, 3], [2, 2], [34.5, 1], [1, 35]]) {
+      for (const x of [1e-4, 0.1, 0.5, 0.9, 0.9999]) {
+        const { logLower, logUpper } = logIncBetaPair(x, 1 - x, a, b);
+        expect(Math.exp(logLower)).toBeCloseTo(incBeta(x, a, b), 12);
+        expect(Math.exp(logUpper)).toBeCloseTo(1 - incBeta(x, a, b), 12);
+      }
+    }
+    // I_x(a, 1) = x^a: log = a·log x even where x^a underflows
+    expect(logIncBetaPair(1e-20, 1 - 1e-20, 30, 1).logLower).toBeCloseTo(30 * Math.log(1e-20), 9);
   });
 });
