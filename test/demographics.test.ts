@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTable } from '../shared/jobs/table.ts';
-import { demographics, demographicsCsv, type ContinuousSummary, type CategoricalSummary } from '../shared/stats/demographics.ts';
+import { demographics, demographicsCsv, demographicsMethodsText, type ContinuousSummary, type CategoricalSummary } from '../shared/stats/demographics.ts';
 import { oneWayAnova } from '../shared/stats/anova.ts';
 import { chiSquareTest } from '../shared/stats/contingency.ts';
 import { mannWhitney } from '../shared/stats/rank-tests.ts';
@@ -76,6 +76,14 @@ describe('demographics table', () => {
     // U = 12 = n_x·n_y, the most extreme split: p = 2/C(7,3) = 2/35
     expect(w.p).toBeCloseTo(2 / 35, 14);
     expect(w.p).toBe(ref.p);
+  });
+
+  it('methods text names each test and its variables', () => {
+    expect(demographicsMethodsText(r)).toBe(
+      'Group differences across DRE, DSE and HC were tested for age and duration by one-way ANOVA; sex by Pearson\'s χ² test (no continuity correction). ' +
+        'duration was compared between each pair of groups by the two-sided Mann–Whitney U test (exact for fewer than 50 subjects per group without ties, ' +
+        'otherwise the normal approximation with tie and continuity correction, as R’s wilcox.test).',
+    );
   });
 
   it('Kruskal–Wallis and Fisher when asked', () => {

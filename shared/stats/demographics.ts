@@ -304,3 +304,34 @@ export function demographicsCsv(r: DemographicsResult): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * One paragraph for a report's methods section: which test was used for which variables
+ * (e.g. "Age was compared across DRE, DSE and HC by one-way ANOVA; sex by Pearson's χ² test
+ * (no continuity correction); duration between each pair of groups by the Mann–Whitney U test …").
+ */
+export function demographicsMethodsText(r: DemographicsResult): string {
+  const by = new Map<TestName, string[]>();
+  for (const v of r.variables) {
+    if (v.test === 'none') continue;
+    by.set(v.test, [...(by.get(v.test) ?? []), v.name]);
+  }
+  const names = (xs: string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+  const phrase: Record<Exclude<TestName, 'none'>, string> = {
+    'one-way ANOVA': 'one-way ANOVA',
+    'Kruskal-Wallis': 'the Kruskal–Wallis test (tie corrected)',
+    'Pearson chi-squared': "Pearson's χ² test (no continuity correction)",
+    'Fisher exact': "Fisher's exact test",
+  };
+  const parts = [...by.entries()].map(([t, vs]) => `${names(vs)} by ${phrase[t as Exclude<TestName, 'none'>]}`);
+  const out: string[] = [];
+  if (parts.length) out.push(`Group differences across ${names(r.groups)} were tested for ${parts.join('; ')}.`);
+  const mw = [...new Set(r.pairwise.map((w) => w.name))];
+  if (mw.length) {
+    out.push(
+      `${names(mw)} ${mw.length > 1 ? 'were' : 'was'} compared between each pair of groups by the two-sided Mann–Whitney U test ` +
+        '(exact for fewer than 50 subjects per group without ties, otherwise the normal approximation with tie and continuity correction, as R’s wilcox.test).',
+    );
+  }
+  return out.join(' ');
+}
