@@ -164,6 +164,7 @@ export function demographics(table: Table, opts: DemographicsOptions, source = '
   const groupOf = rows.map((r) => cell(r, group) as string);
 
   const column = (name: string): (string | null)[] => rows.map((r) => cell(r, name));
+  const allRows = (name: string): (string | null)[] => table.rows.map((r) => cell(r, name));
   const categorical = new Set(opts.categorical ?? []);
   const mw = opts.mannWhitney ?? [];
   const kw = opts.kruskal ?? false;
@@ -181,7 +182,8 @@ export function demographics(table: Table, opts: DemographicsOptions, source = '
   const kinds = new Map<string, 'continuous' | 'categorical'>();
   for (const name of variables) {
     const values = column(name);
-    const kind = categorical.has(name) ? 'categorical' : classifyColumn(name, values, source);
+    // classified over every row of the table, so that the row named in an error is the file's data row
+    const kind = categorical.has(name) ? 'categorical' : classifyColumn(name, allRows(name), source);
     kinds.set(name, kind);
     if (kind === 'continuous') {
       const byGroup: Record<string, ContinuousSummary> = {};
@@ -238,7 +240,7 @@ export function demographics(table: Table, opts: DemographicsOptions, source = '
   const pairwise: DemographicsPairwise[] = [];
   for (const name of mw) {
     const values = column(name);
-    const kind = kinds.get(name) ?? (categorical.has(name) ? 'categorical' : classifyColumn(name, values, source));
+    const kind = kinds.get(name) ?? (categorical.has(name) ? 'categorical' : classifyColumn(name, allRows(name), source));
     if (kind !== 'continuous') throw new InvalidParameter(`Mann–Whitney U needs a numeric column; "${name}" is categorical`, name);
     const sample = (g: string): number[] => values.flatMap((v, i) => (v !== null && groupOf[i] === g ? [Number(v)] : []));
     for (let a = 0; a < groups.length; a++) {
