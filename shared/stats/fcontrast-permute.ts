@@ -133,7 +133,8 @@ export function freedmanLaneF(model: FContrastModel, Y: Float32Array | Float64Ar
 
 /**
  * F map of Y*_π = H_Z Y + P_π E under the full model, i.e. of P_π E: row i of the permuted
- * data is sign[i]·E[perm[i]]. `scratch` (n × V float64) may be passed to avoid allocation.
+ * data is sign[i]·E[perm[i]] (rounded to float32, as subject maps are). `scratch` (n × V
+ * float32) may be passed to avoid allocation.
  */
 export function permutedF(
   fl: FreedmanLaneF,
@@ -141,12 +142,12 @@ export function permutedF(
   sign: Float64Array | undefined,
   valid: Uint8Array | undefined,
   fOut: Float32Array,
-  scratch?: Float64Array,
+  scratch?: Float32Array,
 ): void {
   const { model, V, E } = fl;
   const n = model.n;
   if (perm.length !== n) throw new InvalidParameter(`permutation has ${perm.length} entries; the model has ${n} subjects`);
-  const Ys = scratch ?? new Float64Array(n * V);
+  const Ys = scratch ?? new Float32Array(n * V);
   if (Ys.length !== n * V) throw new InvalidParameter(`scratch has ${Ys.length} values; expected ${n * V}`);
   for (let i = 0; i < n; i++) {
     const src = perm[i] * V;

@@ -14,11 +14,12 @@
  * Computation: with A = C_r (XᵀX)⁻¹ C_rᵀ = L Lᵀ (Cholesky) and W = L⁻¹ C_r (r × p),
  * F = ‖W b‖² / (r σ̂²); b from the pseudo-inverse of `factorDesign`. F is one-sided; the z
  * map has the same upper tail (`fToZ`, log space). F = 0 where the residual variance is
- * zero (rss ≤ 1e-20·Σy², as `fitGlm` sets t = 0), outside `valid`, and where F is not finite.
+ * zero (rss ≤ 1e-20·Σy², where `fitGlm` sets t = 0), outside `valid`, and where t is not finite.
  */
 import { InvalidParameter } from '../errors.ts';
 import { NonEstimableContrast } from './cohort-errors.ts';
 import { fToZ } from './fdist.ts';
+import { fitGlm, glmModel, type GlmModel } from './glm.ts';
 import { factorDesign, type DesignFactor } from './linalg.ts';
 
 export interface FContrastModel {
@@ -35,11 +36,12 @@ export interface FContrastModel {
   rows: number[];
   /** Whitened contrast W = L⁻¹ C_r, r × p row-major: F = ‖W b‖²/(r σ̂²). */
   W: Float64Array;
+  /** The GLM with the rows of W as t-contrasts (each of unit scale), used by `fitF`. */
+  glm: GlmModel;
 }
 
 /** Relative tolerance for a contrast row to count as dependent on the rows before it. */
 const ROW_TOL = 1e-10;
-const ZERO_VARIANCE_REL = 1e-20;
 
 /** Indices of rows of C (each of length p) that form a basis of its row space (Gram–Schmidt, in order). */
 export function independentRows(C: ArrayLike<number>[], p: number): number[] {
@@ -132,72 +134,41 @@ export function fContrastModel(X: Float64Array, n: number, p: number, C: ArrayLi
       W[a * p + j] = s / L[a * r + a];
     }
   }
-  return { n, p, X: Float64Array.from(X), factor, rank: r, dof: factor.dof, rows, W };
+  const glm = glmModel(X, n, p, Array.from({ length: r }, (_, a) => W.slice(a * p, a * p + p)), input);
+  return { n, p, X: Float64Array.from(X), factor, rank: r, dof: factor.dof, rows, W, glm };
 }
 
-const BLOCK = 512;
-
 /**
- * F (and optionally z) at every voxel of Y (n × V subject-major, float32 or float64), for voxels with
+ * F (and optionally z) at every voxel of Y (n × V subject-major float32), for voxels with
  * valid[v] ≠ 0 (all when valid is undefined); 0 elsewhere. fOut / zOut are caller-owned
- * arrays of V values.
+ * arrays of V values; `scratch` (r float32 arrays of V) may be passed to avoid allocation.
+ *
+ * The rows w_a of W are D-orthonormal (w_a D w_bᵀ = δ_ab), so each is a t-contrast of unit
+ * scale and F = Σ_a t_a² / r: the r t maps come from the blocked GLM kernel (`fitGlm`, which
+ * also decides zero variance, invalid voxels and non-finite results the same way as for t).
  */
-export function fitF(model: FContrastModel, Y: Float32Array | Float64Array, V: number, valid: Uint8Array | undefined, fOut: Float32Array, zOut?: Float32Array): void {
-  const { n, p, X, W, rank: r, dof } = model;
-  const pinv = model.factor.pinv;
+export function fitF(
+  model: FContrastModel,
+  Y: Float32Array,
+  V: number,
+  valid: Uint8Array | undefined,
+  fOut: Float32Array,
+  zOut?: Float32Array,
+  scratch?: Float32Array[],
+): void {
+  const { rank: r, dof } = model;
   if (!Number.isInteger(V) || V < 0) throw new InvalidParameter(`voxel count must be a non-negative integer, got ${V}`);
-  if (Y.length !== n * V) throw new InvalidParameter(`data hold ${Y.length} values; expected n × V = ${n} × ${V} = ${n * V}`);
-  if (valid && valid.length !== V) throw new InvalidParameter(`valid mask has ${valid.length} entries; expected ${V}`);
   if (fOut.length !== V) throw new InvalidParameter(`F output has ${fOut.length} voxels; expected ${V}`);
   if (zOut && zOut.length !== V) throw new InvalidParameter(`z output has ${zOut.length} voxels; expected ${V}`);
-  const beta = new Float64Array(p * BLOCK);
-  const res = new Float64Array(BLOCK);
-  const rss = new Float64Array(BLOCK);
-  const ssy = new Float64Array(BLOCK);
-  for (let v0 = 0; v0 < V; v0 += BLOCK) {
-    const bl = Math.min(BLOCK, V - v0);
-    beta.fill(0);
-    for (let i = 0; i < n; i++) {
-      const yo = i * V + v0;
-      for (let j = 0; j < p; j++) {
-        const w = pinv[j * n + i];
-        const bo = j * BLOCK;
-        for (let b = 0; b < bl; b++) beta[bo + b] += w * Y[yo + b];
-      }
-    }
-    rss.fill(0);
-    ssy.fill(0);
-    for (let i = 0; i < n; i++) {
-      const yo = i * V + v0;
-      for (let b = 0; b < bl; b++) {
-        const y = Y[yo + b];
-        res[b] = y;
-        ssy[b] += y * y;
-      }
-      for (let j = 0; j < p; j++) {
-        const x = X[i * p + j];
-        if (x === 0) continue;
-        const bo = j * BLOCK;
-        for (let b = 0; b < bl; b++) res[b] -= x * beta[bo + b];
-      }
-      for (let b = 0; b < bl; b++) rss[b] += res[b] * res[b];
-    }
-    for (let b = 0; b < bl; b++) {
-      const v = v0 + b;
-      let f = 0;
-      if ((!valid || valid[v] !== 0) && rss[b] > ZERO_VARIANCE_REL * ssy[b]) {
-        let q = 0;
-        for (let a = 0; a < r; a++) {
-          let s = 0;
-          for (let j = 0; j < p; j++) s += W[a * p + j] * beta[j * BLOCK + b];
-          q += s * s;
-        }
-        f = q / (r * (rss[b] / dof));
-        if (!Number.isFinite(f)) f = 0;
-      }
-      fOut[v] = f;
-      if (zOut) zOut[v] = f > 0 ? fToZ(f, r, dof) : 0;
-    }
+  const t = scratch ?? Array.from({ length: r }, () => new Float32Array(V));
+  if (t.length !== r || t.some((a) => a.length !== V)) throw new InvalidParameter(`scratch must hold ${r} arrays of ${V} values`);
+  fitGlm(model.glm, Y, V, valid, t);
+  for (let v = 0; v < V; v++) {
+    let q = 0;
+    for (let a = 0; a < r; a++) q += t[a][v] * t[a][v];
+    const f = q / r;
+    fOut[v] = f;
+    if (zOut) zOut[v] = f > 0 ? fToZ(f, r, dof) : 0;
   }
 }
 
