@@ -4,10 +4,11 @@
  * atlases' label tables (voxel counts computed independently when the tables were built)
  * and hand-computed values.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { expectNamed } from './helpers/errors.ts';
+import { tmpDir } from './helpers/tmp.ts';
 import { assetPath } from '../shared/assets.ts';
 import { voxelToMm, mmToVoxel } from '../shared/nifti/affine.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
@@ -145,14 +146,11 @@ describe('conjunction', () => {
     expect(r.voxels).toBe(3);
     expect(r.overlap).toBe(4);
     expect(Array.from(conjunction(a, b, 'both-nonzero').map)).toEqual([0, 1, 1, 1, 0, 0, 1]);
-    let err: Error | undefined;
-    try {
-      conjunction(Float32Array.from([1, 0]), Float32Array.from([0, 1]), 'min-statistic', ['gmv_grf', 'reho_grf']);
-    } catch (e) {
-      err = e as Error;
-    }
-    expect(err?.name).toBe('NoSpatialOverlap');
-    expect((err as unknown as { input: string }).input).toBe('gmv_grf,reho_grf');
+    expectNamed(() => conjunction(Float32Array.from([1, 0]), Float32Array.from([0, 1]), 'min-statistic', ['gmv_grf', 'reho_grf']), 'NoSpatialOverlap', {
+      input: 'gmv_grf,reho_grf',
+      message: /no non-zero voxel in common/,
+    });
+    expectNamed(() => conjunction(Float32Array.from([1, 0]), Float32Array.from([-1, 1])), 'NoSpatialOverlap', /opposite signs/);
   });
 
   it('conjunction clusters equal a plain twin of the overlap of two blob maps', () => {
@@ -210,14 +208,13 @@ describe('bundled atlases', () => {
     expect(at(loadBundledAtlas('brainnetome', '2mm'), [-38, -6, 50])).toBe('A6cdl_L');
   });
   it('another grid is a SpaceMismatch naming the atlas', () => {
-    expect(() => bundledAtlasFor('aal', [10, 10, 10], affine)).toThrow(/resampled/);
-    expect(() => loadBundledAtlas('harvard-oxford', '2mm')).toThrow(/no bundled atlas/);
+    expectNamed(() => bundledAtlasFor('aal', [10, 10, 10], affine), 'SpaceMismatch', { input: 'atlas', message: /resampled/ });
+    expectNamed(() => loadBundledAtlas('harvard-oxford', '2mm'), 'InvalidParameter', { input: 'atlas', message: /no bundled atlas/ });
   });
 });
 
 describe('neuroburst conjunction (command function)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nb-conjunction-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpDir('nb-conjunction-');
 
   it('overlaps two 3 mm maps in left cerebellar Crus 2 and labels it with the bundled AAL', () => {
     const g = BUNDLED_GRIDS['3mm'];

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { expectNamed } from './helpers/errors.ts';
+import { tmpDir } from './helpers/tmp.ts';
 import { parseTable } from '../shared/jobs/table.ts';
 import { demographics, demographicsCsv, demographicsMethodsText, type ContinuousSummary, type CategoricalSummary } from '../shared/stats/demographics.ts';
 import { oneWayAnova } from '../shared/stats/anova.ts';
@@ -98,15 +99,7 @@ describe('demographics table', () => {
 
   it('a partly numeric column is a named error naming the column and the row', () => {
     const bad = parseTable(TSV.replace('sub-06\tDSE\t27', 'sub-06\tDSE\tabout 27'), 'participants.tsv');
-    let err: unknown;
-    try {
-      demographics(bad, { group: 'group' });
-    } catch (e) {
-      err = e;
-    }
-    expect((err as Error).name).toBe('PartlyNumericColumn');
-    expect((err as Error).message).toMatch(/column "age".*row 6/);
-    expect((err as { input: string }).input).toBe('age');
+    expectNamed(() => demographics(bad, { group: 'group' }), 'PartlyNumericColumn', { input: 'age', message: /column "age".*row 6 holds text/ });
   });
 
   it('numeric codes can be declared categorical', () => {
@@ -128,8 +121,7 @@ describe('demographics table', () => {
 });
 
 describe('neuroburst demographics (CLI function)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nb-demographics-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tmpDir('nb-demographics-');
 
   it('prints JSON and writes the CSV', () => {
     const file = join(dir, 'participants.tsv');

@@ -5,6 +5,7 @@
 import { Matrix, inverse } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { compareDeviationGroups, deviationMaps, deviationModel, deviationZ, groupMeanMap } from '../shared/stats/deviation.ts';
+import { expectNamed } from './helpers/errors.ts';
 import { rng } from './helpers/rng.ts';
 
 const V = 30;
@@ -79,14 +80,7 @@ describe('deviation maps', () => {
   });
 
   it('a reference group of fewer than 3 is a named error; zero-variance voxels give z = 0', () => {
-    let err: Error | undefined;
-    try {
-      deviationModel(ref.Y.subarray(0, 2 * V), 2, V);
-    } catch (e) {
-      err = e as Error;
-    }
-    expect(err?.name).toBe('TooFewSubjects');
-    expect((err as unknown as { input: string }).input).toBe('reference');
+    expectNamed(() => deviationModel(ref.Y.subarray(0, 2 * V), 2, V), 'TooFewSubjects', { input: 'reference', message: /at least 3/ });
     const flat = new Float32Array(3 * 2).fill(5);
     flat[1] = 1;
     flat[3] = 2;

@@ -11,6 +11,7 @@ import { fContrastModel, fitF, fStatistic } from '../shared/stats/fcontrast.ts';
 import { freedmanLaneF, permutedF } from '../shared/stats/fcontrast-permute.ts';
 import { fToZ, fTail, logFTail } from '../shared/stats/fdist.ts';
 import { incBeta, logIncBetaPair, normalQuantileFromLogTail, normalTail } from '../shared/stats/distributions.ts';
+import { expectNamed } from './helpers/errors.ts';
 import { rng } from './helpers/rng.ts';
 
 // the study's group sizes: DRE 22, DSE 25, HC 27; covariates age and TIV
@@ -122,20 +123,10 @@ describe('F-contrast', () => {
   });
 
   it('rank-0 and non-finite contrasts are named errors', () => {
-    const err = (f: () => unknown): Error => {
-      try {
-        f();
-      } catch (e) {
-        return e as Error;
-      }
-      throw new Error('no error');
-    };
-    const e0 = err(() => fContrastModel(X, n, p, [[0, 0, 0, 0, 0]], 'params.fContrasts.0'));
-    expect(e0.name).toBe('NonEstimableContrast');
-    expect((e0 as unknown as { input: string }).input).toBe('params.fContrasts.0');
-    expect(err(() => fContrastModel(X, n, p, [[1, NaN, 0, 0, 0]])).name).toBe('NonEstimableContrast');
-    expect(err(() => fContrastModel(X, n, p, [])).name).toBe('NonEstimableContrast');
-    expect(err(() => fContrastModel(X, n, p, [[1, -1, 0]])).name).toBe('InvalidParameter');
+    expectNamed(() => fContrastModel(X, n, p, [[0, 0, 0, 0, 0]], 'params.fContrasts.0'), 'NonEstimableContrast', { input: 'params.fContrasts.0', message: /rank 0/ });
+    expectNamed(() => fContrastModel(X, n, p, [[1, NaN, 0, 0, 0]], 'c'), 'NonEstimableContrast', { input: 'c', message: /non-finite/ });
+    expectNamed(() => fContrastModel(X, n, p, []), 'NonEstimableContrast');
+    expectNamed(() => fContrastModel(X, n, p, [[1, -1, 0]], 'c'), 'InvalidParameter', 'c');
   });
 
   it('F → z in log space far out, and F = 0 maps to z = 0', () => {
