@@ -211,6 +211,22 @@ describe('bundled atlases', () => {
     expectNamed(() => bundledAtlasFor('aal', [10, 10, 10], affine), 'SpaceMismatch', { input: 'atlas', message: /resampled/ });
     expectNamed(() => loadBundledAtlas('harvard-oxford', '2mm'), 'InvalidParameter', { input: 'atlas', message: /no bundled atlas/ });
   });
+  it('another grid with a resampler: the 2 mm atlas sampled at each target voxel’s nearest source voxel', () => {
+    // a plain nearest-neighbour twin for axis-aligned grids: 4 mm voxels over the 2 mm atlas
+    const target = { dims: [45, 54, 45] as const, affine: Float64Array.from([-4, 0, 0, 90, 0, 4, 0, -126, 0, 0, 4, -72, 0, 0, 0, 1]) };
+    const twin = (data: ArrayLike<number>, src: { dims: readonly number[] }, tg: { dims: readonly number[] }) => {
+      const out = new Float32Array(tg.dims[0] * tg.dims[1] * tg.dims[2]);
+      for (let k = 0; k < tg.dims[2]; k++) for (let j = 0; j < tg.dims[1]; j++) for (let i = 0; i < tg.dims[0]; i++) {
+        out[i + tg.dims[0] * (j + tg.dims[1] * k)] = data[2 * i + src.dims[0] * (2 * j + src.dims[1] * 2 * k)];
+      }
+      return out;
+    };
+    const a = bundledAtlasFor('aal', target.dims, target.affine, 'atlas', twin);
+    expect(a.dims).toEqual([45, 54, 45]);
+    expect(a.citation).toMatch(/nearest neighbour/);
+    const [i, j, k] = mmToVoxel(target.affine, -30, -78, -38).map(Math.round);
+    expect(a.table.get(a.labels[i + 45 * (j + 54 * k)])).toBe('Cerebelum_Crus2_L');
+  });
 });
 
 describe('neuroburst conjunction (command function)', () => {

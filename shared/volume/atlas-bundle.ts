@@ -3,9 +3,9 @@
  * 3 mm MNI grids; attribution in assets/atlases/README.md), returned as a label volume
  * plus its label table (`parseLabelTable`).
  *
- * `bundledAtlasFor(name, grid)` picks the file on the data's grid. A grid matching neither
- * → SpaceMismatch: the atlas must then be resampled by nearest neighbour onto the data grid
- * (shared/volume/resample.ts) before use; this module does not resample.
+ * `bundledAtlasFor(name, dims, affine)` picks the file on the data's grid. On any other grid
+ * the caller passes a nearest-neighbour resampler (shared/volume/resample.ts's
+ * `resampleNearest`, injected so this module does not depend on it), else SpaceMismatch.
  */
 import { readFileSync } from 'node:fs';
 import { assetPath } from '../assets.ts';
@@ -79,15 +79,33 @@ export function loadBundledAtlas(name: string, grid: BundledGrid): BundledAtlas 
   };
 }
 
-/** The bundled atlas on the data's grid (dims and affine), or SpaceMismatch naming `input`. */
-export function bundledAtlasFor(name: string, dims: readonly number[], affine: Float64Array, input = 'atlas'): BundledAtlas {
+/** A voxel grid: spatial dims and the row-major 4×4 voxel → mm affine. */
+export interface AtlasGrid {
+  dims: readonly number[];
+  affine: Float64Array;
+}
+
+/** Nearest-neighbour resampler of label values from one grid onto another (e.g. shared/volume/resample.ts's). */
+export type NearestResampler = (data: ArrayLike<number>, source: AtlasGrid, target: AtlasGrid) => ArrayLike<number>;
+
+/**
+ * The bundled atlas on the data's grid (dims and affine). When the grid is neither bundled
+ * grid, the 2 mm atlas is resampled onto it by `resample` (nearest neighbour) when one is
+ * given, and SpaceMismatch naming `input` is thrown otherwise.
+ */
+export function bundledAtlasFor(name: string, dims: readonly number[], affine: Float64Array, input = 'atlas', resample?: NearestResampler): BundledAtlas {
   const g = matchGrid(dims, affine);
-  if (!g) {
-    throw new SpaceMismatch(
-      `the bundled ${name} atlas exists on the MNI 2 mm (91×109×91) and 3 mm (61×73×61) grids; the data grid ` +
-        `${dims.slice(0, 3).join('×')} matches neither, so the atlas must be resampled to it by nearest neighbour first`,
-      input,
-    );
+  if (g) return loadBundledAtlas(name, g);
+  if (resample) {
+    const src = loadBundledAtlas(name, '2mm');
+    const data = resample(src.labels, { dims: src.dims, affine: src.affine }, { dims, affine });
+    const labels = new Int32Array(data.length);
+    for (let v = 0; v < labels.length; v++) labels[v] = Math.round(data[v]);
+    return { ...src, grid: src.grid, dims: [dims[0], dims[1], dims[2]], affine: Float64Array.from(affine), labels, citation: `${src.citation}, resampled from 2 mm by nearest neighbour` };
   }
-  return loadBundledAtlas(name, g);
+  throw new SpaceMismatch(
+    `the bundled ${name} atlas exists on the MNI 2 mm (91×109×91) and 3 mm (61×73×61) grids; the data grid ` +
+      `${dims.slice(0, 3).join('×')} matches neither, so the atlas must be resampled to it by nearest neighbour first`,
+    input,
+  );
 }
