@@ -18,6 +18,8 @@ polyfillPromiseWithResolvers();
 export interface LocalRunOptions {
   /** URI of job.json (file:// or s3://) */
   jobUri: string;
+  /** the Validate result of a router that has already validated the job (`$.job`): the pipeline skips its own Validate, as on AWS */
+  validated?: { jobId: string; pipeline: string; context: string };
   pipeline: string;
   /** folder that receives <jobId>/ results and .work/ intermediates (the default store); required unless `store` is given */
   outDir?: string;
@@ -142,7 +144,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     },
   });
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
-  const execution = machine.run({ jobUri: opts.jobUri }, { overrides: { taskResourceLocalHandlers: handlers as never } });
+  const execution = machine.run({ jobUri: opts.jobUri, ...(opts.validated ? { job: opts.validated } : {}) }, { overrides: { taskResourceLocalHandlers: handlers as never } });
   const watch = (async () => {
     if (!bars) return;
     for await (const ev of execution.eventLogs) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, MissingInput } from '../../errors.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
@@ -59,7 +59,7 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
       'params.contrast.iterations',
     );
   }
-  const specHash = createHash('sha256').update(JSON.stringify({ job, experiments, experiments2, maskUri })).digest('hex').slice(0, 12);
+  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, experiments, experiments2, maskUri });
   const ctx: AleContext = {
     jobId: job.jobId,
     specHash,
@@ -79,8 +79,8 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
     atlasUri,
     atlasLabelsUri,
     batches: planBatches(job.params.iterations, job.budget.maxConcurrency, job.params.batchSize),
-    workDir: env.layout.work(job.jobId, specHash),
-    resultsDir: env.layout.results(job.jobId),
+    workDir,
+    resultsDir,
   };
   if (contrast) ctx.job.params.contrast = contrast;
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, MissingInput } from '../../errors.ts';
 import type { GlmJob } from './job.ts';
 import { parseTable } from '../../jobs/table.ts';
@@ -68,7 +68,7 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
 
   const blocks = blockLabels(participants.map((p) => p.row), job.params.inference.permutation?.exchangeabilityBlocks, job.inputs.participants);
 
-  const specHash = createHash('sha256').update(JSON.stringify({ job, subjects })).digest('hex').slice(0, 12);
+  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, subjects });
   const ctx: GlmContext = {
     jobId: job.jobId,
     specHash,
@@ -81,8 +81,8 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
     atlasUri,
     atlasLabelsUri,
     blocks,
-    workDir: env.layout.work(job.jobId, specHash),
-    resultsDir: env.layout.results(job.jobId),
+    workDir,
+    resultsDir,
   };
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;
