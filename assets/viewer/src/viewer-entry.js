@@ -19,24 +19,26 @@ async function start() {
     show3Dcrosshair: true,
     isColorbar: true,
     multiplanarForceRender: true,
-    loadingText: 'loading…',
+    loadingText: 'loading',
     dragAndDropEnabled: false,
     isResizeCanvas: true,
   });
   const api = { nv, ready: false, mapId: null };
+  const labelOf = new Map(cfg.maps.map((m) => [m.id, m.name]));
   window.nbViewer = api;
   try {
     await nv.attachToCanvas(canvas);
     nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
     nv.opts.multiplanarShowRender = 1; // always show the 3-D render tile
-    const tpl = await NVImage.loadFromBase64({ base64: cfg.template.base64, name: cfg.template.name, colormap: 'gray', opacity: 1, cal_min: cfg.template.calMin, cal_max: cfg.template.calMax, trustCalMinMax: true });
+    const tpl = await NVImage.loadFromBase64({ base64: cfg.template.base64, name: 'template.nii.gz', colormap: 'gray', opacity: 1, cal_min: cfg.template.calMin, cal_max: cfg.template.calMax, trustCalMinMax: true });
+    tpl.colorbarVisible = false;
     nv.addVolume(tpl);
     const loaded = new Map();
     const loadMap = async (m) => {
       if (loaded.has(m.id)) return loaded.get(m.id);
       const img = await NVImage.loadFromBase64({
         base64: m.base64,
-        name: m.name,
+        name: `${m.id}.nii.gz`, // NiiVue picks the reader by the name's extension
         colormap: m.colormap,
         opacity: m.opacity ?? 0.9,
         cal_min: m.calMin,
@@ -70,20 +72,15 @@ async function start() {
       if (legend) legend.textContent = m.legend ?? '';
       report();
     };
-    const mm = () => Array.from(nv.frac2mm(nv.scene.crosshairPos)).slice(0, 3);
+    const mm = () => Array.from(nv.frac2mm(nv.scene.crosshairPos, 0, true)).slice(0, 3);
     const report = () => {
       const p = mm();
       let value = '';
       const over = nv.volumes[1];
       if (over) {
         const vox = over.mm2vox(p);
-        const [i, j, k] = vox.map((x) => Math.round(x));
-        const d = over.hdr.dims;
-        if (i >= 0 && j >= 0 && k >= 0 && i < d[1] && j < d[2] && k < d[3]) {
-          const raw = over.img[i + d[1] * (j + d[2] * k)];
-          const v = raw * (over.hdr.scl_slope || 1) + (over.hdr.scl_inter || 0);
-          value = ` · ${over.name}: ${fmt(v)}`;
-        }
+        const v = over.getValue(vox[0], vox[1], vox[2], 0);
+        if (Number.isFinite(v)) value = ` · ${labelOf.get(api.mapId) ?? ''}: ${fmt(v)}`;
       }
       if (coord) coord.textContent = `MNI (${p.map((x) => x.toFixed(1)).join(', ')}) mm${value}`;
       canvas.dataset.mni = p.map((x) => x.toFixed(1)).join(',');
@@ -92,7 +89,7 @@ async function start() {
     api.crosshairMm = mm;
     api.show = show;
     api.jump = (x, y, z) => {
-      nv.scene.crosshairPos = nv.mm2frac([x, y, z]);
+      nv.scene.crosshairPos = nv.mm2frac([x, y, z], 0, true);
       nv.drawScene();
       report();
     };
@@ -114,6 +111,7 @@ async function start() {
     if (status) status.textContent = '';
   } catch (err) {
     canvas.dataset.ready = 'error';
+    console.error(err && err.stack ? err.stack : String(err));
     if (status) status.textContent = `The interactive viewer could not start here (${err && err.message ? err.message : err}); the static images below show the same maps.`;
   }
 }
