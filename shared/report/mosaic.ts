@@ -128,7 +128,8 @@ export function renderSlice(
       if (o.crosshair) {
         const cu = Math.round((o.crosshair[ua]! - min[ua]!) / o.stepMm);
         const cv = Math.round((max[va]! - o.crosshair[va]!) / o.stepMm);
-        if ((a === cu || b === cv) && (a + b) % 2 === 0) rgb = [60, 230, 60];
+        // dotted lines with a gap around the crossing, so the peak itself stays visible
+        if ((a === cu || b === cv) && (a + b) % 2 === 0 && (Math.abs(a - cu) > 2 || Math.abs(b - cv) > 2)) rgb = [60, 230, 60];
       }
       for (let dy = 0; dy < o.scale; dy++) {
         let off = ((b * o.scale + dy) * width + a * o.scale) * 3;
