@@ -14,7 +14,7 @@ export { describeResult, kindFromName, VERSION, type DescribeOptions } from './d
 export { describeResultFolder, folderSource, NotAResultFolder, type FolderOptions } from './folder.ts';
 export { renderReport, type ReportAssets } from './html.ts';
 export { loadReportAssets } from './assets.ts';
-export type { ResultSource } from './source.ts';
+export { storeSource, type ResultSource } from './source.ts';
 export type * from './types.ts';
 
 /** The HTML of a description, with the bundled viewer and template. */

@@ -1,5 +1,7 @@
 /** Where a describer reads a result's files and a job's inputs from, and small parsing helpers. */
 import { createHash } from 'node:crypto';
+import type { Store } from '../storage/index.ts';
+import { readUri, resolveRef } from '../storage/index.ts';
 import type { Cell, ReportInput, ReportParameter, ReportTable, ReportTableRow } from './types.ts';
 
 export interface ResultSource {
@@ -9,6 +11,19 @@ export interface ResultSource {
   read(rel: string): Promise<Uint8Array | undefined>;
   /** bytes of a job input by its reference as job.json gives it; undefined when unreadable here */
   readInput?(ref: string): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * A ResultSource over a storage prefix, for reducers: `files` are the result files written so
+ * far (relative), inputs resolve against the job's URI under the same rules as the job's own
+ * inputs (allow-list included); an input that cannot be read is left without checksum.
+ */
+export function storeSource(store: Store, resultsDir: string, files: string[], jobUri?: string): ResultSource {
+  return {
+    files: [...files],
+    read: (rel) => store.get(`${resultsDir}/${rel}`).catch(() => undefined),
+    ...(jobUri ? { readInput: async (ref: string) => readUri(resolveRef(ref, jobUri)).catch(() => undefined) } : {}),
+  };
 }
 
 export const text = (u: Uint8Array) => new TextDecoder().decode(u);

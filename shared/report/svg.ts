@@ -83,7 +83,7 @@ export function nullPlotSvg(p: NullPlot): string {
   const ax = axes(fr, [lo, hi], [0, yMax], p.xLabel, vals.length ? 'count' : '', vals.length > 0);
   const bw = (hi - lo) / (bins || 1);
   const bars = counts.map((c, i) => `<rect class="bar" data-count="${c}" x="${f(ax.sx(lo + i * bw))}" y="${f(ax.sy(c))}" width="${f(Math.max(0.5, ax.sx(lo + (i + 1) * bw) - ax.sx(lo + i * bw) - 1))}" height="${f(ax.sy(0) - ax.sy(c))}"/>`).join('');
-  const none = vals.length ? '' : `<text class="tick" x="${f((fr.l + fr.w) / 2)}" y="${fr.t + (fr.h - fr.t - fr.b) / 2}" text-anchor="middle">the null values are not in this result: its percentiles and the observed value</text>`;
+  const none = vals.length ? '' : `<text class="tick" x="${f((fr.l + fr.w) / 2)}" y="${fr.h - fr.b - 6}" text-anchor="middle">the null values are not in this result: its percentiles and the observed value</text>`;
   return `${open(p.id, p.title, fr.w, fr.h)}${ax.svg}${bars}${none}${markerLines(p.thresholds, 'threshold', ax.sx, fr, 0)}${markerLines(p.observed, 'observed', ax.sx, fr, (p.thresholds ?? []).length)}</svg>`;
 }
 
