@@ -17,7 +17,8 @@ import { writeNifti } from '../shared/nifti/index.ts';
 import { demoConnectome } from '../shared/demo/connectome.ts';
 import { writeConnectome } from '../shared/netmap/connectome.ts';
 import { LocalStore } from '../shared/storage/index.ts';
-import { describeResultFolder, renderReportHtml } from '../shared/report/index.ts';
+import { buildReport, describeResult, describeResultFolder, NotAResultFolder, renderReportHtml, storeSource } from '../shared/report/index.ts';
+import { execFileSync } from 'node:child_process';
 import type { ReportDescription } from '../shared/report/index.ts';
 import { FIXTURES, VBM, vbmJob } from './helpers/fixture-job.ts';
 
@@ -26,6 +27,7 @@ const SHOTS = join(import.meta.dirname, '..', 'out', 'test-screenshots');
 
 type Pipeline = 'glm' | 'ale' | 'reho' | 'netmap';
 interface Run {
+  jobPath: string;
   dir: string;
   inputs: string;
   result: any;
@@ -51,7 +53,7 @@ async function run(p: Pipeline, jobPath: string, jobId: string): Promise<void> {
   const desc = await describeResultFolder(dir, { inputsDir: inputs });
   const html = await renderReportHtml(desc);
   writeFileSync(join(dir, 'report.html'), html);
-  runs[p] = { dir, inputs, result: JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')), desc, html };
+  runs[p] = { jobPath, dir, inputs, result: JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')), desc, html };
 }
 
 beforeAll(async () => {
@@ -145,6 +147,34 @@ describe('report descriptions of real results', () => {
     const t = desc.tables.find((x) => x.id === 'studies')!;
     expect(t.rows.map((r) => r.peakMm)).toEqual(result.studies.map((s: any) => s.peakMni));
     expect(desc.maps.find((m) => m.id === 'overlap')!.mosaic).toBe(true);
+  });
+
+  it('a reducer\'s one call (buildReport over its store) describes the same maps, tables and plots as the folder', async () => {
+    for (const p of ['glm', 'netmap'] as const) {
+      const r = runs[p];
+      const store = new LocalStore(join(base, 'out'));
+      const files = r.result.outputs.filter((f: string) => f !== 'report.html' && f !== 'result.json');
+      const src = storeSource(store, r.result.jobId, files, pathToFileURL(r.jobPath).href);
+      const desc = await describeResult(r.result, src);
+      const strip = (d: ReportDescription) => ({ maps: d.maps.map((m) => [m.id, m.kind, m.file, m.nifti.length]), tables: d.tables, plots: d.plots, inputs: d.inputs, summary: d.summary });
+      expect(strip(desc)).toEqual(strip(r.desc));
+      const html = await buildReport(r.result, src);
+      expect(html.length).toBeGreaterThan(1e6);
+      expect(html).toContain('id="nb-viewer-config"');
+    }
+  });
+
+  it('`neuroburst report DIR` regenerates report.html from the folder; a folder without result.json is refused by name', async () => {
+    const { dir, inputs } = runs.ale;
+    rmSync(join(dir, 'report.html'));
+    const out = execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'neuroburst.mjs'), 'report', dir, '--inputs', inputs], { encoding: 'utf8' });
+    expect(out).toContain(join(dir, 'report.html'));
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('id="nb-viewer-config"');
+    expect(html.match(/<table data-table="clusters">[\s\S]*?<\/table>/)![0].match(/<tr class="survivor"/g)).toHaveLength(runs.ale.result.clusters.filter((k: any) => k.pFweSize < 0.05).length);
+    const empty = mkdtempSync(join(base, 'empty-'));
+    await expect(describeResultFolder(empty)).rejects.toBeInstanceOf(NotAResultFolder);
+    await expect(describeResultFolder(empty)).rejects.toMatchObject({ name: 'NotAResultFolder', input: join(empty, 'result.json') });
   });
 
   it('every report holds a slice mosaic with the map drawn in colour over the template', () => {

@@ -189,3 +189,18 @@ describe('renderReport', () => {
     expect(renderReport(desc, await loadReportAssets())).toBe(html);
   });
 });
+
+describe('cost per stage', () => {
+  it('groups metrics by task; the stages add up to the run cost without transitions', async () => {
+    const { stagesFromMetrics } = await import('../shared/report/index.ts');
+    const { actualCost } = await import('../shared/jobs/cost.ts');
+    const metrics = [
+      { task: 'plan' as const, billedMs: 300 },
+      { task: 'reduce' as const, billedMs: 1200 },
+      { task: 'plan' as const, billedMs: 700 },
+    ];
+    const s = stagesFromMetrics(metrics);
+    expect(s.map((x) => [x.stage, x.shards, x.billedSeconds])).toEqual([['plan', 2, 1], ['reduce', 1, 1.2]]);
+    expect(s.reduce((a, x) => a + x.usd!, 0)).toBeCloseTo(actualCost(metrics, 0).usd, 15);
+  });
+});

@@ -109,7 +109,7 @@ table{border-collapse:collapse;font-size:.88rem;margin:.3rem 0}td,th{border:1px 
 td:first-child,th:first-child{text-align:center}.scroll{max-height:26rem;overflow:auto}
 tr.survivor td{font-weight:600}tr.survivor td.mark{color:var(--ok)}tr.nonsurvivor td{color:var(--mute)}tr[data-peak-mm]{cursor:pointer}tr[data-peak-mm]:hover td{background:#eef4ff}tr.nb-selected td{background:#dbe8ff}
 td.empty{text-align:center;color:var(--mute)}
-.plots{display:flex;flex-wrap:wrap;gap:1.2rem}.plot-box{flex:0 1 auto;max-width:100%}.plot-box svg{max-width:100%;height:auto}
+.plots{display:flex;flex-wrap:wrap;gap:1.2rem;align-items:flex-start}.plot-box{flex:0 1 auto;max-width:min(100%,600px);margin:0}.plot-box svg{max-width:100%;height:auto}
 svg.plot{font:11px system-ui,sans-serif;background:#fff}svg.plot .axis{stroke:#333}svg.plot .grid{stroke:#eee}svg.plot .tick{fill:#444}svg.plot .label{fill:#222;font-size:12px}
 svg.plot .bar{fill:#8aa4c8}svg.plot .bar.highlight{fill:#d9480f}svg.plot .observed{stroke:#c92a2a;stroke-width:2}svg.plot .observed-text{fill:#c92a2a}svg.plot .threshold{stroke:#333;stroke-dasharray:5 3}svg.plot .threshold-text{fill:#333}
 svg.plot .trace{fill:none;stroke:#4263eb;stroke-width:1;opacity:.8}svg.plot .trace.excluded{stroke:#e03131;stroke-width:1.5}svg.plot .legend{fill:#4263eb}svg.plot .excluded-text{fill:#e03131}

@@ -19,10 +19,12 @@ export interface ResultSource {
  * inputs (allow-list included); an input that cannot be read is left without checksum.
  */
 export function storeSource(store: Store, resultsDir: string, files: string[], jobUri?: string): ResultSource {
+  // as the pipelines' validators do: refs resolve against the folder holding job.json
+  const baseUri = jobUri?.slice(0, jobUri.lastIndexOf('/') + 1);
   return {
     files: [...files],
     read: (rel) => store.get(`${resultsDir}/${rel}`).catch(() => undefined),
-    ...(jobUri ? { readInput: async (ref: string) => readUri(resolveRef(ref, jobUri)).catch(() => undefined) } : {}),
+    ...(baseUri ? { readInput: async (ref: string) => readUri(resolveRef(ref, baseUri)).catch(() => undefined) } : {}),
   };
 }
 
