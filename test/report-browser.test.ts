@@ -22,7 +22,8 @@ import { execFileSync } from 'node:child_process';
 import type { ReportDescription } from '../shared/report/index.ts';
 import { FIXTURES, VBM, vbmJob } from './helpers/fixture-job.ts';
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
+/** Debian's binary; CHROMIUM_PATH names another (an empty value turns the browser checks off). */
+const CHROMIUM = (process.env.CHROMIUM_PATH !== undefined ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => !!p && existsSync(p));
 const SHOTS = join(import.meta.dirname, '..', 'out', 'test-screenshots');
 
 type Pipeline = 'glm' | 'ale' | 'reho' | 'netmap';
@@ -186,7 +187,7 @@ describe('report descriptions of real results', () => {
   });
 });
 
-if (!CHROMIUM) console.log('report-browser: skipping the Chromium checks — no chromium binary (install Debian\'s "chromium" package or set CHROMIUM_PATH)');
+if (!CHROMIUM) console.log(`report-browser: skipping the Chromium checks — ${process.env.CHROMIUM_PATH !== undefined ? `CHROMIUM_PATH="${process.env.CHROMIUM_PATH}" is not a file` : 'no /usr/bin/chromium (install Debian\'s "chromium" package or set CHROMIUM_PATH)'}`);
 
 describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
   let browser: import('playwright-core').Browser;

@@ -95,6 +95,9 @@ async function start() {
     };
     if (picker) picker.addEventListener('change', () => show(picker.value));
     for (const row of document.querySelectorAll('[data-peak-mm]')) {
+      row.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') (e.preventDefault(), row.click());
+      });
       row.addEventListener('click', async () => {
         const [x, y, z] = row.dataset.peakMm.split(',').map(Number);
         if (row.dataset.map && row.dataset.map !== api.mapId) await show(row.dataset.map);
