@@ -204,3 +204,15 @@ describe('cost per stage', () => {
     expect(s.reduce((a, x) => a + x.usd!, 0)).toBeCloseTo(actualCost(metrics, 0).usd, 15);
   });
 });
+
+describe('peak of a map', () => {
+  it('is the mm of the largest coloured |value|, by a direct scan', async () => {
+    const { peakMm } = await import('../shared/report/mosaic.ts');
+    const data = new Float32Array(n);
+    data[idx(2, 3, 4)] = -6;
+    data[idx(5, 5, 5)] = 4;
+    const d = displayFor('z', data, 3);
+    expect(peakMm({ dims, affine, data }, d)).toEqual(mmOf(2, 3, 4));
+    expect(peakMm({ dims, affine, data: new Float32Array(n) }, d)).toBeUndefined();
+  });
+});

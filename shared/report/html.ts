@@ -7,7 +7,7 @@
 import { readNifti, writeNifti } from '../nifti/index.ts';
 import { displayFor, negLog10P } from './display.ts';
 import type { Display } from './display.ts';
-import { mosaic } from './mosaic.ts';
+import { mosaic, peakMm } from './mosaic.ts';
 import type { Volume3 } from './mosaic.ts';
 import { esc, plotSvg } from './svg.ts';
 import type { Cell, ReportDescription, ReportMap, ReportTable } from './types.ts';
@@ -134,7 +134,8 @@ export function renderReport(desc: ReportDescription, assets: ReportAssets): str
     template: { name: assets.templateName, base64: b64(assets.template), calMin: 0, calMax: tplMax * 0.9 },
     maps: prepared.map((p) => ({ id: p.map.id, name: p.map.label, base64: b64(p.bytes), colormap: p.display.colormap, colormapNegative: p.display.signed ? p.display.colormapNegative : undefined, calMin: p.display.min, calMax: p.display.max, legend: legendOf(p) })),
     initialMap,
-    initialMm: firstPeak?.peakMm,
+    // without a table peak the viewer opens on the shown map's strongest voxel
+    initialMm: firstPeak?.peakMm ?? (initialMap ? peakMm(byId.get(initialMap)!.vol, byId.get(initialMap)!.display) : undefined),
   };
   const viewer = prepared.length
     ? `<section id="nb-viewer-section"><h2>Interactive viewer</h2>

@@ -218,6 +218,18 @@ export function mosaic(template: Volume3, map: Volume3, display: Display, opts: 
   return { png: encodePng(compose([top, bottom])), centre: c, slicesMm };
 }
 
+/** MNI mm of the voxel with the largest |value| among those the display colours (undefined when none). */
+export function peakMm(map: Volume3, display: Display): [number, number, number] | undefined {
+  const [nx, ny] = map.dims as [number, number];
+  let best = -1;
+  let bestV = 0;
+  for (let v = 0; v < map.data.length; v++) {
+    const x = map.data[v]!;
+    if (Math.abs(x) > bestV && colourOf(display, x) !== null) (bestV = Math.abs(x)), (best = v);
+  }
+  return best < 0 ? undefined : voxelToMm(map.affine, best % nx, Math.floor(best / nx) % ny, Math.floor(best / (nx * ny)));
+}
+
 /** 99.5th percentile of the positive values (the display white point of a template). */
 export function robustMax(values: ArrayLike<number>): number {
   const pos: number[] = [];
