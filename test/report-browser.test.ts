@@ -108,7 +108,9 @@ describe('report descriptions of real results', () => {
     expect(grf.rows.map((r) => r.peakMm)).toEqual(c.clusters.map((k: any) => k.peakMni));
     const perm = desc.tables.find((t) => t.id === 'G1-G2_perm_clusters')!;
     expect(perm.rows.filter((r) => r.survives)).toHaveLength(c.permutation.clusters.filter((k: any) => Math.min(k.pFweExtent, k.pFweMass) <= 0.05).length);
-    expect(desc.maps.map((m) => m.id)).toEqual(expect.arrayContaining(['G1-G2_grf', 'G1-G2_z', 'G1-G2_t', 'G1-G2_p', 'G1-G2_maxT_fwep', 'G1-G2_tfce']));
+    expect(desc.maps.map((m) => m.id)).toEqual(['G1-G2_grf', 'G1-G2_z', 'G1-G2_maxT_fwep', 'G1-G2_clusterExtent_fwep', 'G1-G2_tfce_fwep', 'G1-G2_fdrp']);
+    // every map file is linked
+    expect(desc.files).toEqual(expect.arrayContaining(['maps/G1-G2_t.nii.gz', 'maps/G1-G2_p.nii.gz', 'maps/G1-G2_tfce.nii.gz']));
     // the design matrix read from the participants table: 24 subjects × [G1, G2, TIV]
     const design = desc.plots.find((p) => p.type === 'matrix')!;
     expect(design.type === 'matrix' && design.values.length).toBe(24);

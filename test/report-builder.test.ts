@@ -46,6 +46,8 @@ describe('plot helpers', () => {
     expect(counts.reduce((a, b) => a + b, 0)).toBe(values.length);
     expect(svg.match(/<line class="observed"/g)).toHaveLength(1);
     expect(svg.match(/<line class="threshold"/g)).toHaveLength(1);
+    // a typed array (as the permutation and Monte-Carlo code keep nulls) draws the same plot
+    expect(nullPlotSvg({ type: 'null', id: 'n', title: 't', xLabel: 'x', values: Float64Array.from(values), observed: [{ label: 'observed', value: 8 }], thresholds: [{ label: '95th', value: 3 }] })).toBe(svg);
     // without values: markers only, no bars
     const bare = nullPlotSvg({ type: 'null', id: 'm', title: 't', xLabel: 'x', thresholds: [{ label: '95th', value: 3 }], observed: [{ label: 'obs', value: 4 }] });
     expect(bare).not.toMatch(/data-count/);

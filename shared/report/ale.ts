@@ -18,7 +18,7 @@ export interface AleResultLike {
 
 export interface AleExtras {
   /** Monte-Carlo null values: maxima of ALE, cluster size and cluster mass per iteration */
-  nulls?: { maxAle?: number[]; maxSize?: number[]; maxMass?: number[] };
+  nulls?: { maxAle?: ArrayLike<number>; maxSize?: ArrayLike<number>; maxMass?: ArrayLike<number> };
   /** foci per experiment */
   foci?: Record<string, number>;
 }
@@ -62,7 +62,6 @@ export async function describeAleParts(r: AleResultLike, src: ResultSource, extr
   }
   await add('maps/ale.nii.gz', { id: 'ale', label: 'ALE', kind: 'ale', threshold: r.clusterFormingAle, mosaic: survivors.length === 0, legend: `ALE, shown at the cluster-forming value ${r.clusterFormingAle.toPrecision(3)}` });
   await add('maps/z.nii.gz', { id: 'z', label: 'ALE z (uncorrected)', kind: 'z', threshold: 3.09 });
-  await add('maps/p.nii.gz', { id: 'p', label: 'ALE voxel p', kind: 'p', threshold: r.clusterFormingP });
   await add('maps/voxel_fwe_logp.nii.gz', { id: 'voxel_fwe_logp', label: '−log10 voxel FWE p', kind: 'logp' });
   const mapId = maps.find((m) => m.id === `cfwe_${primary}_z`) ? `cfwe_${primary}_z` : 'ale';
   const top = (k: AleResultLike['clusters'][number]) =>

@@ -40,7 +40,7 @@ export interface GlmExtras {
   /** the design matrix rows (subjects × columns) per contrast, with subject ids */
   design?: Record<string, { rows: number[][]; subjects?: string[] }>;
   /** null distribution values per contrast and statistic (maxima over the map per permutation) */
-  nulls?: Record<string, Record<string, number[]>>;
+  nulls?: Record<string, Record<string, ArrayLike<number>>>;
 }
 
 const STAT_LABEL: Record<string, string> = { maxT: 'maximum |z|', clusterExtent: 'largest cluster (voxels)', clusterMass: 'largest cluster mass (Σz)', tfce: 'maximum TFCE' };
@@ -108,8 +108,7 @@ export async function describeGlmParts(r: GlmResultLike, src: ResultSource, extr
     );
     await add(`maps/${name}_grf.nii.gz`, { id: grfId, label: `${name}: z in GRF-surviving clusters`, kind: 'cluster', mosaic: c.clusters.length > 0, legend: `z of voxels in clusters surviving GRF (z > ${c.zThreshold.toFixed(3)}, k ≥ ${c.clusterSizeThreshold})` });
     await add(`maps/${name}_z.nii.gz`, { id: id('z'), label: `${name}: z (uncorrected)`, kind: 'z', threshold: c.zThreshold, mosaic: c.clusters.length === 0, legend: `z, DOF ${c.dof}, shown at the GRF cluster-forming z` });
-    await add(`maps/${name}_t.nii.gz`, { id: id('t'), label: `${name}: t`, kind: 't', legend: `t, DOF ${c.dof}` });
-    await add(`maps/${name}_p.nii.gz`, { id: id('p'), label: `${name}: uncorrected p`, kind: 'p', threshold: 0.001, legend: 'two-tailed uncorrected p, shown as −log10 p' });
+    // t and p carry what z does (same tail probability): linked under Files, not embedded, to keep the report small
     const q = c.permutation;
     const clusterMap = has(`maps/${name}_grf.nii.gz`) ? grfId : id('z');
     const hasPerm = c.clusters.some((k) => k.pFweExtent !== undefined || k.pFweMass !== undefined);
@@ -129,8 +128,7 @@ export async function describeGlmParts(r: GlmResultLike, src: ResultSource, extr
     });
     if (q) {
       for (const stat of q.statistics) await add(`maps/${name}_${stat}_fwep.nii.gz`, { id: id(`${stat}_fwep`), label: `${name}: 1 − FWE p (${stat})`, kind: 'oneMinusP', legend: `1 − FWE-corrected p by ${stat}, ${q.permutations} permutations; ≥ 0.95 is p ≤ 0.05` });
-      await add(`maps/${name}_tfce.nii.gz`, { id: id('tfce'), label: `${name}: TFCE`, kind: 'tfce' });
-      await add(`maps/${name}_fdrp.nii.gz`, { id: id('fdrp'), label: `${name}: 1 − FDR q`, kind: 'oneMinusP' });
+      await add(`maps/${name}_fdrp.nii.gz`, { id: id('fdrp'), label: `${name}: 1 − FDR q`, kind: 'oneMinusP', legend: '1 − Benjamini–Hochberg q; ≥ 0.95 is q ≤ 0.05' });
       const best = q.statistics.map((s) => [s, q.minFweP[s]!] as const).sort((a, b) => a[1] - b[1])[0];
       summary.push(`${prefix ? 'group ' : ''}${name}: ${q.permutations} permutations${q.exhaustive ? ' (exhaustive)' : ''}; ${q.clusters.filter((k) => Math.min(k.pFweExtent, k.pFweMass) <= 0.05).length} permutation cluster(s) with FWE p ≤ 0.05${best ? `; smallest FWE p ${fmtP(best[1])} (${best[0]})` : ''}; ${q.voxelsFdr05} voxels with FDR q ≤ 0.05.`);
       tables.push({

@@ -15,7 +15,7 @@ export interface NetmapResultLike {
 }
 
 export interface NetmapExtras {
-  nulls?: Record<string, number[]>;
+  nulls?: Record<string, ArrayLike<number>>;
 }
 
 export async function describeNetmapParts(r: NetmapResultLike, src: ResultSource, extras: NetmapExtras = {}): Promise<{ maps: ReportMap[]; tables: ReportTable[]; plots: ReportPlot[]; summary: string[] }> {

@@ -68,7 +68,7 @@ function markerLines(ms: Marker[] | undefined, cls: string, sx: (v: number) => n
 }
 
 export function nullPlotSvg(p: NullPlot): string {
-  const vals = p.values ?? [];
+  const vals = p.values ? Array.from(p.values) : [];
   const fr: Frame = { w: 560, h: vals.length ? 240 : 130, l: 52, r: 16, t: 12, b: 36 };
   const marks = [...(p.observed ?? []), ...(p.thresholds ?? [])].map((m) => m.value).filter(Number.isFinite);
   const all = [...vals.filter(Number.isFinite), ...marks];

@@ -71,8 +71,8 @@ export interface NullPlot {
   id: string;
   title: string;
   xLabel: string;
-  /** the null values; when absent (only quantiles known) the markers are drawn on an axis alone */
-  values?: number[];
+  /** the null values (any numeric array); when absent (only quantiles known) the markers are drawn on an axis alone */
+  values?: ArrayLike<number>;
   observed?: Marker[];
   thresholds?: Marker[];
   note?: string;
