@@ -1,0 +1,5 @@
+/** Gene-set enrichment (GMT libraries, hypergeometric over-representation, BH per library). */
+export { InvalidEdgeList, InvalidGeneList, InvalidGeneSets } from './errors.ts';
+export { type GeneSet, type GeneSetLibrary, type GmtOptions, normaliseGene, parseGmt } from './gmt.ts';
+export { hypergeomLogPmf, hypergeomUpperTail, logChoose, logFactorial } from './hypergeometric.ts';
+export { type OraOptions, type OraResult, type OraRow, overRepresentation } from './ora.ts';
