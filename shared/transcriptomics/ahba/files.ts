@@ -1,0 +1,227 @@
+/**
+ * Parsers for the Allen Human Brain Atlas microarray donor files (Hawrylycz et al. 2012)
+ * and the tables the builder needs beside them. I/O-free: each takes the file's text.
+ *
+ * - `MicroarrayExpression.csv`, `PACall.csv`: no header; each row `probe_id, v_1 … v_S`
+ *   with one column per sample in `SampleAnnot.csv` order.
+ * - `Probes.csv`: header with `probe_id, probe_name, gene_symbol, entrez_id` (others ignored).
+ * - `SampleAnnot.csv`: header with `structure_id, well_id, mni_x, mni_y, mni_z`.
+ * - `Ontology.csv`: header with `id, hemisphere, structure_id_path`.
+ * - atlas info: `id, label, hemisphere (L/R/B), structure` (abagen's format).
+ * - corrected coordinates: `well_id, corrected_mni_x, corrected_mni_y, corrected_mni_z`
+ *   (the non-linear "alleninf" MNI coordinates abagen uses by default).
+ */
+import { InvalidAhbaData } from './errors.ts';
+
+/** Split CSV text into rows of fields (RFC 4180 quotes; CRLF or LF; blank lines dropped). */
+export function parseCsvRows(text: string): string[][] {
+  const rows: string[][] = [];
+  const t = text.replace(/^\uFEFF/, '');
+  if (!t.includes('"')) {
+    for (const line of t.split(/\r?\n/)) if (line.trim() !== '') rows.push(line.split(','));
+    return rows;
+  }
+  let row: string[] = [];
+  let cur = '';
+  let q = false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i]!;
+    if (q) {
+      if (c === '"') {
+        if (t[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else q = false;
+      } else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') {
+      row.push(cur);
+      cur = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && t[i + 1] === '\n') i++;
+      row.push(cur);
+      cur = '';
+      if (row.length > 1 || row[0]!.trim() !== '') rows.push(row);
+      row = [];
+    } else cur += c;
+  }
+  row.push(cur);
+  if (row.length > 1 || row[0]!.trim() !== '') rows.push(row);
+  return rows;
+}
+
+function headerIndex(header: string[], names: string[], source: string): number[] {
+  const h = header.map((s) => s.trim().toLowerCase());
+  return names.map((n) => {
+    const i = h.indexOf(n);
+    if (i < 0) throw new InvalidAhbaData(`${source}: no column "${n}"`, source);
+    return i;
+  });
+}
+
+function num(v: string | undefined, source: string, row: number, col: string): number {
+  const x = Number((v ?? '').trim());
+  if ((v ?? '').trim() === '' || !Number.isFinite(x)) throw new InvalidAhbaData(`${source} row ${row}: ${col} is not a number`, source);
+  return x;
+}
+
+/** A probes × samples matrix keyed by probe id (rows in file order). */
+export interface ProbeMatrix {
+  probeIds: number[];
+  nSamples: number;
+  /** probes × samples, row-major */
+  values: Float64Array;
+}
+
+/** Parse `MicroarrayExpression.csv` or `PACall.csv` (no header). */
+export function parseProbeMatrix(text: string, source: string): ProbeMatrix {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const probeIds: number[] = [];
+  const vals: number[] = [];
+  let nSamples = -1;
+  for (let li = 0; li < lines.length; li++) {
+    const line = lines[li]!;
+    if (line.trim() === '') continue;
+    const f = line.split(',');
+    if (nSamples < 0) nSamples = f.length - 1;
+    if (f.length - 1 !== nSamples || nSamples < 1) {
+      throw new InvalidAhbaData(`${source} row ${li + 1}: ${f.length - 1} sample columns, expected ${nSamples}`, source);
+    }
+    probeIds.push(num(f[0], source, li + 1, 'probe_id'));
+    for (let j = 1; j < f.length; j++) vals.push(num(f[j], source, li + 1, `column ${j + 1}`));
+  }
+  if (probeIds.length === 0) throw new InvalidAhbaData(`${source}: no rows`, source);
+  return { probeIds, nSamples, values: Float64Array.from(vals) };
+}
+
+export interface ProbeInfo {
+  probeId: number;
+  probeName: string;
+  geneSymbol: string;
+  /** NaN when missing */
+  entrezId: number;
+}
+
+/** Parse `Probes.csv`. */
+export function parseProbes(text: string, source: string): ProbeInfo[] {
+  const rows = parseCsvRows(text);
+  if (rows.length < 2) throw new InvalidAhbaData(`${source}: no probes`, source);
+  const [pi, pn, gs, ez] = headerIndex(rows[0]!, ['probe_id', 'probe_name', 'gene_symbol', 'entrez_id'], source);
+  return rows.slice(1).map((r, i) => {
+    const e = (r[ez!] ?? '').trim();
+    return {
+      probeId: num(r[pi!], source, i + 2, 'probe_id'),
+      probeName: (r[pn!] ?? '').trim(),
+      geneSymbol: (r[gs!] ?? '').trim(),
+      entrezId: e === '' ? NaN : Number(e),
+    };
+  });
+}
+
+export interface SampleInfo {
+  structureId: number;
+  wellId: number;
+  x: number;
+  y: number;
+  z: number;
+}
+
+/** Parse `SampleAnnot.csv`. */
+export function parseSampleAnnot(text: string, source: string): SampleInfo[] {
+  const rows = parseCsvRows(text);
+  if (rows.length < 2) throw new InvalidAhbaData(`${source}: no samples`, source);
+  const [si, wi, xi, yi, zi] = headerIndex(rows[0]!, ['structure_id', 'well_id', 'mni_x', 'mni_y', 'mni_z'], source);
+  return rows.slice(1).map((r, i) => ({
+    structureId: num(r[si!], source, i + 2, 'structure_id'),
+    wellId: num(r[wi!], source, i + 2, 'well_id'),
+    x: num(r[xi!], source, i + 2, 'mni_x'),
+    y: num(r[yi!], source, i + 2, 'mni_y'),
+    z: num(r[zi!], source, i + 2, 'mni_z'),
+  }));
+}
+
+/** AHBA ontology structure ids that define abagen's broad structural classes. */
+export const ONTOLOGY_CLASSES: ReadonlyMap<string, string> = new Map([
+  ['4008', 'cortex'],
+  ['4249', 'subcortex/brainstem'],
+  ['4275', 'subcortex/brainstem'],
+  ['4391', 'subcortex/brainstem'],
+  ['4696', 'cerebellum'],
+  ['9001', 'subcortex/brainstem'],
+  ['9131', 'subcortex/brainstem'],
+  ['9218', 'white matter'],
+  ['9352', 'other'],
+  ['9512', 'subcortex/brainstem'],
+]);
+
+/**
+ * Broad structure of an ontology `structure_id_path` (e.g. "/4005/4006/4007/4008/…"):
+ * the class of the deepest id of the path that is one of `ONTOLOGY_CLASSES` (abagen
+ * `_get_struct`); undefined when none is.
+ */
+export function structureClass(path: string): string | undefined {
+  const ids = path.split('/').filter((s) => s !== '');
+  let found: string | undefined;
+  for (const id of ids) {
+    const c = ONTOLOGY_CLASSES.get(id);
+    if (c !== undefined) found = c;
+  }
+  return found;
+}
+
+export interface OntologyEntry {
+  /** "L", "R" or "B" (blank in the file = bilateral/midline) */
+  hemisphere: 'L' | 'R' | 'B';
+  structure: string | undefined;
+}
+
+/** Parse `Ontology.csv` into id → hemisphere and broad structure. */
+export function parseOntology(text: string, source: string): Map<number, OntologyEntry> {
+  const rows = parseCsvRows(text);
+  if (rows.length < 2) throw new InvalidAhbaData(`${source}: no structures`, source);
+  const [ii, hi, pi] = headerIndex(rows[0]!, ['id', 'hemisphere', 'structure_id_path'], source);
+  const out = new Map<number, OntologyEntry>();
+  rows.slice(1).forEach((r, i) => {
+    const h = (r[hi!] ?? '').trim().toUpperCase();
+    out.set(num(r[ii!], source, i + 2, 'id'), {
+      hemisphere: h === 'L' || h === 'R' ? h : 'B',
+      structure: structureClass(r[pi!] ?? ''),
+    });
+  });
+  return out;
+}
+
+export interface AtlasInfoRow {
+  id: number;
+  label: string;
+  hemisphere: 'L' | 'R' | 'B';
+  structure: string;
+}
+
+/** Parse an atlas info table (`id,label,hemisphere,structure`). */
+export function parseAtlasInfo(text: string, source: string): AtlasInfoRow[] {
+  const rows = parseCsvRows(text);
+  if (rows.length < 2) throw new InvalidAhbaData(`${source}: no regions`, source);
+  const [ii, li, hi, si] = headerIndex(rows[0]!, ['id', 'label', 'hemisphere', 'structure'], source);
+  return rows.slice(1).map((r, i) => {
+    const h = (r[hi!] ?? '').trim().toUpperCase();
+    if (h !== 'L' && h !== 'R' && h !== 'B') throw new InvalidAhbaData(`${source} row ${i + 2}: hemisphere must be L, R or B`, source);
+    return { id: num(r[ii!], source, i + 2, 'id'), label: (r[li!] ?? '').trim(), hemisphere: h, structure: (r[si!] ?? '').trim() };
+  });
+}
+
+/** Parse the corrected MNI coordinate table into well_id → [x, y, z]. */
+export function parseCorrectedCoordinates(text: string, source: string): Map<number, [number, number, number]> {
+  const rows = parseCsvRows(text);
+  if (rows.length < 2) throw new InvalidAhbaData(`${source}: no coordinates`, source);
+  const [wi, xi, yi, zi] = headerIndex(rows[0]!, ['well_id', 'corrected_mni_x', 'corrected_mni_y', 'corrected_mni_z'], source);
+  const out = new Map<number, [number, number, number]>();
+  rows.slice(1).forEach((r, i) => {
+    out.set(num(r[wi!], source, i + 2, 'well_id'), [
+      num(r[xi!], source, i + 2, 'corrected_mni_x'),
+      num(r[yi!], source, i + 2, 'corrected_mni_y'),
+      num(r[zi!], source, i + 2, 'corrected_mni_z'),
+    ]);
+  });
+  return out;
+}
