@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AhbaDonorFiles,
+  ahbaExpressionCsv,
   type AtlasInfoRow,
   assignLabel,
   averageRanks,
@@ -238,6 +239,13 @@ describe('AHBA builder on synthetic donor folders', () => {
         expect(out.matrix[(reg - 1) * G + g]).toBeCloseTo(v.reduce((a, b) => a + b, 0) / v.length, 12);
       }
     for (let g = 0; g < G; g++) expect(Number.isNaN(out.matrix[4 * G + g]!)).toBe(true);
+  });
+
+  it('CSV as abagen writes it: label = region id, empty cells for NaN', () => {
+    const lines = ahbaExpressionCsv(out).trim().split('\n');
+    expect(lines[0]).toBe('label,GA,GB,GC,GF,GG');
+    expect(lines[1]!.split(',').map(Number)).toEqual([1, ...Array.from(out.matrix.subarray(0, 5))]);
+    expect(lines[5]).toBe('5,,,,,');
   });
 
   it('named errors: one donor, mismatched columns, unknown structure', () => {

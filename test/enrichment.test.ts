@@ -188,3 +188,24 @@ describe('over-representation', () => {
     expect(() => overRepresentation(list, [], [lib])).toThrow(InvalidGeneList);
   });
 });
+
+describe('list overlap and tables', () => {
+  it('overlap of two lists within a background, hypergeometric p by hand', async () => {
+    const { listOverlap, enrichmentCsv, csvCell } = await import('../shared/enrichment/index.ts');
+    const bg = Array.from({ length: 20 }, (_, i) => `G${i}`);
+    const o = listOverlap(['G0', 'g1', 'G2', 'X'], ['G1', 'G2', 'G3', 'G4', 'G5'], bg);
+    expect(o.genes).toEqual(['G1', 'G2']);
+    expect([o.sizeA, o.sizeB, o.background]).toEqual([3, 5, 20]);
+    expect(o.expected).toBeCloseTo(0.75, 15);
+    // P(X ≥ 2), N = 20, K = 5, n = 3: [C(5,2)C(15,1) + C(5,3)C(15,0)] / C(20,3) = (150 + 10)/1140
+    expect(o.p).toBeCloseTo(160 / 1140, 15);
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "x"')).toBe('"say ""x"""');
+    expect(csvCell(NaN)).toBe('');
+    const lib = parseGmt('S1\td, with comma\tG1\tG2\n', 'l.gmt');
+    const r = overRepresentation(['G1', 'G2'], bg, [lib]);
+    const csv = enrichmentCsv([{ list: 'positive', result: r }]);
+    expect(csv.split('\n')[0]).toBe('list,library,set,description,listSize,setSize,backgroundSize,overlap,expected,foldEnrichment,p,q,overlapGenes');
+    expect(csv.split('\n')[1]).toBe(`positive,l.gmt,S1,"d, with comma",2,2,20,2,0.2,10,${r.rows[0]!.p},${r.rows[0]!.q},G1;G2`);
+  });
+});

@@ -99,3 +99,11 @@ describe('edge lists', () => {
     expect(() => parseEdgeList('A,B,x\n', 'ppi.csv', { scoreColumn: 2 })).toThrow(/line 1: edge score is not a number/);
   });
 });
+
+describe('MCODE table', () => {
+  it('one row per cluster', async () => {
+    const { mcodeCsv } = await import('../shared/enrichment/index.ts');
+    const csv = mcodeCsv(mcode(graphFromEdges(G1)).clusters);
+    expect(csv).toBe('cluster,score,size,edges,density,seed,members\n1,4,4,6,1,A,A;B;C;D\n2,3,3,3,1,H,H;I;J\n');
+  });
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deseqTwoGroup, parseCountTable, parseSampleTable } from '../shared/rnaseq/index.ts';
+import { degCsv, deseqTwoGroup, parseCountTable, parseSampleTable } from '../shared/rnaseq/index.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 
 // Reference: DESeq2 1.38.3 on simulated counts (generator: data/fixtures/transcriptomics/deseq2/generate.R).
@@ -81,5 +81,14 @@ describe('two-group NB Wald test against DESeq2 1.38', () => {
     expect(res.nUp).toBe(up);
     expect(res.nDown).toBe(down);
     expect(up + down).toBeGreaterThan(20);
+  });
+
+  it('DEG table has every gene with its call', () => {
+    const lines = degCsv(res).trim().split('\n');
+    expect(lines[0]).toBe('gene,baseMean,log2FoldChange,lfcSE,stat,pvalue,padj,dispersion,deg');
+    expect(lines.length).toBe(301);
+    expect(lines[1]).toBe('GENE001,0,,,,,,,');
+    const r = res.rows[1]!;
+    expect(lines[2]).toBe(`GENE002,${r.baseMean},${r.log2FoldChange},${r.lfcSE},${r.stat},${r.pvalue},${r.padj},${r.dispersion},down`);
   });
 });

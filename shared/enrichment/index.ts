@@ -17,3 +17,5 @@ export {
   mcodeVertexWeights,
   parseEdgeList,
 } from './mcode.ts';
+export { csvCell, csvTable } from './csv.ts';
+export { enrichmentCsv, type ListOverlap, listOverlap, mcodeCsv } from './tables.ts';

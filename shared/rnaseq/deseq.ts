@@ -713,3 +713,15 @@ export function deseqTwoGroup(
     rows,
   };
 }
+
+/** `tables/deg.csv`: every gene with its statistics and DEG call ("up", "down" or empty). */
+export function degCsv(res: DeseqResult): string {
+  const esc = (v: unknown): string => {
+    if (typeof v === 'number') return Number.isNaN(v) ? '' : String(v);
+    const s = String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const head = ['gene', 'baseMean', 'log2FoldChange', 'lfcSE', 'stat', 'pvalue', 'padj', 'dispersion', 'deg'];
+  const lines = res.rows.map((r) => [r.gene, r.baseMean, r.log2FoldChange, r.lfcSE, r.stat, r.pvalue, r.padj, r.dispersion, r.deg].map(esc).join(','));
+  return [head.join(','), ...lines].join('\n') + '\n';
+}

@@ -3,6 +3,7 @@ export { InvalidCounts, InvalidSampleGroups } from './errors.ts';
 export { type CountTable, parseCountTable, parseSampleTable, splitDelimited } from './table.ts';
 export {
   DESEQ_METHOD,
+  degCsv,
   type DeseqGeneRow,
   type DeseqOptions,
   type DeseqResult,

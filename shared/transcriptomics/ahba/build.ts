@@ -332,3 +332,22 @@ export function buildAhbaExpression(
     },
   };
 }
+
+/**
+ * The matrix as abagen writes it: first column `label` (the atlas region id), one column
+ * per gene; NaN (empty regions) as empty cells.
+ */
+export function ahbaExpressionCsv(expr: AhbaExpression): string {
+  const G = expr.genes.length;
+  const q = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = [['label', ...expr.genes].map(q).join(',')];
+  expr.regions.forEach((r, i) => {
+    const cells = [String(r.id)];
+    for (let g = 0; g < G; g++) {
+      const v = expr.matrix[i * G + g]!;
+      cells.push(Number.isNaN(v) ? '' : String(v));
+    }
+    lines.push(cells.join(','));
+  });
+  return lines.join('\n') + '\n';
+}

@@ -36,5 +36,6 @@ export {
   type AhbaExpression,
   type AhbaRegion,
   type AhbaReport,
+  ahbaExpressionCsv,
   buildAhbaExpression,
 } from './build.ts';
