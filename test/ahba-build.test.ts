@@ -12,6 +12,7 @@ import {
   type LabelVolume,
   matchSample,
   parseAtlasInfo,
+  parseProbeMatrix,
   parseProbes,
   scaledRobustSigmoid,
   selectProbes,
@@ -255,5 +256,9 @@ describe('AHBA builder on synthetic donor folders', () => {
     expect(() => buildAhbaExpression([donors[0]!.files, bad], atlasVolume(), info)).toThrow(/D2: MicroarrayExpression\.csv has 24/);
     const badOnto = { ...donors[1]!.files, ontology: ontologyCsv().replace(/\n102,[^\n]*/, '') };
     expect(() => buildAhbaExpression([donors[0]!.files, badOnto], atlasVolume(), info)).toThrow(/structure id not in Ontology\.csv/);
+    expect(() => parseProbeMatrix('1,2,3\n2,5\n', 'PACall.csv')).toThrow(/PACall\.csv row 2: 1 sample columns, expected 2/);
+    expect(() => parseProbeMatrix('1,2,x\n', 'm.csv')).toThrow(/m\.csv row 1: column 3 is not a number/);
+    expect(() => parseAtlasInfo('id,label,hemisphere\n1,a,L\n', 'info.csv')).toThrow(/info\.csv: no column "structure"/);
+    expect(() => parseAtlasInfo('id,label,hemisphere,structure\n1,a,X,cortex\n', 'info.csv')).toThrow(/row 2: hemisphere/);
   });
 });

@@ -73,25 +73,26 @@ export interface ProbeMatrix {
   values: Float64Array;
 }
 
-/** Parse `MicroarrayExpression.csv` or `PACall.csv` (no header). */
+/** Parse `MicroarrayExpression.csv` or `PACall.csv` (no header), straight into a typed array. */
 export function parseProbeMatrix(text: string, source: string): ProbeMatrix {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const probeIds: number[] = [];
-  const vals: number[] = [];
-  let nSamples = -1;
-  for (let li = 0; li < lines.length; li++) {
-    const line = lines[li]!;
-    if (line.trim() === '') continue;
-    const f = line.split(',');
-    if (nSamples < 0) nSamples = f.length - 1;
-    if (f.length - 1 !== nSamples || nSamples < 1) {
+  const rows: number[] = [];
+  for (let li = 0; li < lines.length; li++) if (lines[li]!.trim() !== '') rows.push(li);
+  if (rows.length === 0) throw new InvalidAhbaData(`${source}: no rows`, source);
+  const nSamples = lines[rows[0]!]!.split(',').length - 1;
+  if (nSamples < 1) throw new InvalidAhbaData(`${source} row ${rows[0]! + 1}: no sample columns`, source);
+  const probeIds: number[] = new Array(rows.length);
+  const values = new Float64Array(rows.length * nSamples);
+  rows.forEach((li, r) => {
+    const f = lines[li]!.split(',');
+    if (f.length - 1 !== nSamples) {
       throw new InvalidAhbaData(`${source} row ${li + 1}: ${f.length - 1} sample columns, expected ${nSamples}`, source);
     }
-    probeIds.push(num(f[0], source, li + 1, 'probe_id'));
-    for (let j = 1; j < f.length; j++) vals.push(num(f[j], source, li + 1, `column ${j + 1}`));
-  }
-  if (probeIds.length === 0) throw new InvalidAhbaData(`${source}: no rows`, source);
-  return { probeIds, nSamples, values: Float64Array.from(vals) };
+    probeIds[r] = num(f[0], source, li + 1, 'probe_id');
+    const off = r * nSamples;
+    for (let j = 1; j < f.length; j++) values[off + j - 1] = num(f[j], source, li + 1, `column ${j + 1}`);
+  });
+  return { probeIds, nSamples, values };
 }
 
 export interface ProbeInfo {
