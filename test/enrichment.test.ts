@@ -209,3 +209,15 @@ describe('list overlap and tables', () => {
     expect(csv.split('\n')[1]).toBe(`positive,l.gmt,S1,"d, with comma",2,2,20,2,0.2,10,${r.rows[0]!.p},${r.rows[0]!.q},G1;G2`);
   });
 });
+
+describe('tail lists', () => {
+  it('q rule and top-N rule per tail', async () => {
+    const { tailLists } = await import('../shared/enrichment/index.ts');
+    const genes = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const z = [3, -4, 1, -0.5, NaN, 2];
+    const q = [0.01, 0.001, 0.2, 0.04, 0, 0.03];
+    expect(tailLists(genes, z, q)).toEqual({ positive: ['a', 'f'], negative: ['b', 'd'], rule: 'genes with q < 0.05 in each tail' });
+    expect(tailLists(genes, z, undefined, { top: 1 })).toEqual({ positive: ['a'], negative: ['b'], rule: 'top 1 genes of each tail by |Z|' });
+    expect(() => tailLists(genes, z, undefined)).toThrow(/needs q values/);
+  });
+});

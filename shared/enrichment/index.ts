@@ -19,3 +19,4 @@ export {
 } from './mcode.ts';
 export { csvCell, csvTable } from './csv.ts';
 export { enrichmentCsv, type ListOverlap, listOverlap, mcodeCsv } from './tables.ts';
+export { type TailListOptions, tailLists } from './lists.ts';
