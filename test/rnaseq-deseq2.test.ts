@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { degCsv, deseqTwoGroup, parseCountTable, parseSampleTable } from '../shared/rnaseq/index.ts';
+import { degCsv, deseqFromTables, deseqTwoGroup, parseCountTable, parseSampleTable } from '../shared/rnaseq/index.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 
 // Reference: DESeq2 1.38.3 on simulated counts (generator: data/fixtures/transcriptomics/deseq2/generate.R).
@@ -90,5 +90,13 @@ describe('two-group NB Wald test against DESeq2 1.38', () => {
     expect(lines[1]).toBe('GENE001,0,,,,,,,');
     const r = res.rows[1]!;
     expect(lines[2]).toBe(`GENE002,${r.baseMean},${r.log2FoldChange},${r.lfcSE},${r.stat},${r.pvalue},${r.padj},${r.dispersion},down`);
+  });
+
+  it('from the table texts: default contrast = second group vs first (control → patient)', () => {
+    const r2 = deseqFromTables(read('counts.csv'), read('samples.csv'));
+    expect([r2.reference, r2.test]).toEqual(['control', 'patient']);
+    expect(r2.rows.map((r) => r.pvalue)).toEqual(res.rows.map((r) => r.pvalue));
+    expect(() => deseqFromTables(read('counts.csv'), 'sample,group\nS1,a\n')).toThrow(/column 3: sample has no row/);
+    expect(() => deseqFromTables(read('counts.csv'), read('samples.csv'), { test: 'x', reference: 'control' })).toThrow(/group "x" has no sample/);
   });
 });

@@ -33,6 +33,7 @@ import { InvalidParameter } from '../errors.ts';
 import { bhAdjust } from '../stats/fdr.ts';
 import { gammaLn, logBeta, normalTail } from '../stats/distributions.ts';
 import { InvalidCounts, InvalidSampleGroups } from './errors.ts';
+import { parseCountTable, parseSampleTable } from './table.ts';
 
 export const MIN_DISP = 1e-8;
 const MIN_MU = 0.5;
@@ -724,4 +725,46 @@ export function degCsv(res: DeseqResult): string {
   const head = ['gene', 'baseMean', 'log2FoldChange', 'lfcSE', 'stat', 'pvalue', 'padj', 'dispersion', 'deg'];
   const lines = res.rows.map((r) => [r.gene, r.baseMean, r.log2FoldChange, r.lfcSE, r.stat, r.pvalue, r.padj, r.dispersion, r.deg].map(esc).join(','));
   return [head.join(','), ...lines].join('\n') + '\n';
+}
+
+export interface DeseqTableOptions extends DeseqOptions {
+  countsSource?: string;
+  samplesSource?: string;
+  sampleColumn?: string;
+  groupColumn?: string;
+  /** test group; with `reference` optional when the table has exactly two groups */
+  test?: string;
+  /** reference group (default: the alphabetically first of two groups, as R's factor levels) */
+  reference?: string;
+}
+
+/**
+ * Differential expression straight from the two table texts: every count column must
+ * have a row in the sample table (InvalidSampleGroups otherwise). With exactly two
+ * groups the contrast defaults to the alphabetically second vs the first.
+ */
+export function deseqFromTables(countsText: string, samplesText: string, opts: DeseqTableOptions = {}): DeseqResult {
+  const cs = opts.countsSource ?? 'counts';
+  const ss = opts.samplesSource ?? 'samples';
+  const table = parseCountTable(countsText, cs);
+  const groupOf = parseSampleTable(samplesText, ss, { sampleColumn: opts.sampleColumn, groupColumn: opts.groupColumn });
+  const groups = table.samples.map((s, j) => {
+    const g = groupOf.get(s);
+    if (g === undefined) throw new InvalidSampleGroups(`${cs} column ${j + 2}: sample has no row in ${ss}`, ss);
+    return g;
+  });
+  const levels = [...new Set(groups)].sort();
+  let test = opts.test;
+  let reference = opts.reference;
+  if (test === undefined || reference === undefined) {
+    if (levels.length !== 2) {
+      throw new InvalidSampleGroups(`${levels.length} groups in ${ss}: name the test and reference groups`, ss);
+    }
+    reference ??= test === levels[0] ? levels[1]! : levels[0]!;
+    test ??= levels.find((l) => l !== reference)!;
+  }
+  for (const g of [test, reference]) {
+    if (!levels.includes(g)) throw new InvalidSampleGroups(`group "${g}" has no sample in ${ss}`, ss);
+  }
+  return deseqTwoGroup(table, groups, { test, reference }, opts);
 }

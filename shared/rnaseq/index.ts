@@ -4,6 +4,8 @@ export { type CountTable, parseCountTable, parseSampleTable, splitDelimited } fr
 export {
   DESEQ_METHOD,
   degCsv,
+  type DeseqTableOptions,
+  deseqFromTables,
   type DeseqGeneRow,
   type DeseqOptions,
   type DeseqResult,
