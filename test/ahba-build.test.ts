@@ -12,6 +12,7 @@ import {
   type LabelVolume,
   matchSample,
   parseAtlasInfo,
+  parseDecimal,
   parseProbeMatrix,
   parseProbes,
   scaledRobustSigmoid,
@@ -138,6 +139,17 @@ function donor(d: number): { files: AhbaDonorFiles; samples: Sample[]; expr: Map
 }
 
 describe('AHBA helpers', () => {
+  it('fast decimal parsing is bit-identical to Number()', () => {
+    const r = rng(9);
+    const cases = ['0', '-0', '12', '4.123456', '-3.5e-3', '1e21', '.5', '5.', '+7.25', ' 3.25 ', '123456789012345678', '0.1234567890123456789012345', 'abc', '', '1.2.3'];
+    for (let n = 0; n < 2000; n++) cases.push((r.z() * 10 ** Math.floor(r.u() * 8 - 3)).toFixed(Math.floor(r.u() * 12)));
+    for (const c of cases) {
+      const t = `x,${c},y`;
+      const want = c.trim() === '' ? NaN : Number(c);
+      expect(Object.is(parseDecimal(t, 2, 2 + c.length), want) || (Number.isNaN(want) && Number.isNaN(parseDecimal(t, 2, 2 + c.length))), c).toBe(true);
+    }
+  });
+
   it('average ranks and differential stability by hand', () => {
     expect(Array.from(averageRanks([3, 1, 3, 2]))).toEqual([3.5, 1, 3.5, 2]);
     // donor 1 structure means [1, 2, 3], donor 2 [3, 5, 4] → ranks [1,2,3] vs [1,3,2] → Spearman 0.5
@@ -257,6 +269,7 @@ describe('AHBA builder on synthetic donor folders', () => {
     const badOnto = { ...donors[1]!.files, ontology: ontologyCsv().replace(/\n102,[^\n]*/, '') };
     expect(() => buildAhbaExpression([donors[0]!.files, badOnto], atlasVolume(), info)).toThrow(/structure id not in Ontology\.csv/);
     expect(() => parseProbeMatrix('1,2,3\n2,5\n', 'PACall.csv')).toThrow(/PACall\.csv row 2: 1 sample columns, expected 2/);
+    expect(() => parseProbeMatrix('1,2,3\n2,5,6,7\n', 'PACall.csv')).toThrow(/row 2: 3 sample columns, expected 2/);
     expect(() => parseProbeMatrix('1,2,x\n', 'm.csv')).toThrow(/m\.csv row 1: column 3 is not a number/);
     expect(() => parseAtlasInfo('id,label,hemisphere\n1,a,L\n', 'info.csv')).toThrow(/info\.csv: no column "structure"/);
     expect(() => parseAtlasInfo('id,label,hemisphere,structure\n1,a,X,cortex\n', 'info.csv')).toThrow(/row 2: hemisphere/);

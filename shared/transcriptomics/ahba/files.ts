@@ -73,6 +73,47 @@ export interface ProbeMatrix {
   values: Float64Array;
 }
 
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * Parse the decimal number in text[start, end) exactly as `Number()` would: a fast path
+ * for plain decimals whose digits fit in 2^53 with at most 22 fraction digits (one
+ * correctly rounded division, Clinger 1990), `Number()` otherwise. NaN when not a number.
+ */
+export function parseDecimal(text: string, start: number, end: number): number {
+  let i = start;
+  while (i < end && text.charCodeAt(i) === 32) i++;
+  let e = end;
+  while (e > i && text.charCodeAt(e - 1) === 32) e--;
+  if (i === e) return NaN;
+  let neg = false;
+  const c0 = text.charCodeAt(i);
+  if (c0 === 45 || c0 === 43) {
+    neg = c0 === 45;
+    i++;
+  }
+  let mant = 0;
+  let digits = 0;
+  let frac = 0;
+  let dot = false;
+  let j = i;
+  for (; j < e; j++) {
+    const c = text.charCodeAt(j);
+    if (c >= 48 && c <= 57) {
+      mant = mant * 10 + (c - 48);
+      digits++;
+      if (dot) frac++;
+    } else if (c === 46 && !dot) dot = true;
+    else break;
+  }
+  if (j === e && digits > 0 && digits <= 15 && frac <= 22) {
+    const v = frac > 0 ? mant / POW10[frac]! : mant;
+    return neg ? -v : v;
+  }
+  const v = Number(text.slice(start, end).trim());
+  return text.slice(start, end).trim() === '' ? NaN : v;
+}
+
 /** Parse `MicroarrayExpression.csv` or `PACall.csv` (no header), straight into a typed array. */
 export function parseProbeMatrix(text: string, source: string): ProbeMatrix {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -84,13 +125,27 @@ export function parseProbeMatrix(text: string, source: string): ProbeMatrix {
   const probeIds: number[] = new Array(rows.length);
   const values = new Float64Array(rows.length * nSamples);
   rows.forEach((li, r) => {
-    const f = lines[li]!.split(',');
-    if (f.length - 1 !== nSamples) {
-      throw new InvalidAhbaData(`${source} row ${li + 1}: ${f.length - 1} sample columns, expected ${nSamples}`, source);
-    }
-    probeIds[r] = num(f[0], source, li + 1, 'probe_id');
+    const line = lines[li]!;
+    let pos = 0;
+    let col = 0;
     const off = r * nSamples;
-    for (let j = 1; j < f.length; j++) values[off + j - 1] = num(f[j], source, li + 1, `column ${j + 1}`);
+    while (pos <= line.length) {
+      let next = line.indexOf(',', pos);
+      if (next < 0) next = line.length;
+      if (col <= nSamples) {
+        const v = parseDecimal(line, pos, next);
+        if (!Number.isFinite(v)) {
+          throw new InvalidAhbaData(`${source} row ${li + 1}: ${col === 0 ? 'probe_id' : `column ${col + 1}`} is not a number`, source);
+        }
+        if (col === 0) probeIds[r] = v;
+        else values[off + col - 1] = v;
+      }
+      col++;
+      pos = next + 1;
+    }
+    if (col - 1 !== nSamples) {
+      throw new InvalidAhbaData(`${source} row ${li + 1}: ${col - 1} sample columns, expected ${nSamples}`, source);
+    }
   });
   return { probeIds, nSamples, values };
 }

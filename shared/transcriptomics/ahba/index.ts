@@ -7,6 +7,7 @@ export {
   parseAtlasInfo,
   parseCorrectedCoordinates,
   parseCsvRows,
+  parseDecimal,
   parseOntology,
   parseProbeMatrix,
   parseProbes,
