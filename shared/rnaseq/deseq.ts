@@ -98,15 +98,28 @@ export function trigamma(x: number): number {
   return acc + r + r2 / 2 + r * r2 * (1 / 6 - r2 * (1 / 30 - r2 * (1 / 42 - r2 * (1 / 30 - (r2 * 5) / 66))));
 }
 
+const LGAMMA_INT_MAX = 1 << 16;
+let lgammaIntTable: Float64Array | undefined;
+/** log Γ(k) for integer k ≥ 1 (tabulated up to 65536 from gammaLn). */
+function lgammaInt(k: number): number {
+  if (k > LGAMMA_INT_MAX) return gammaLn(k);
+  if (!lgammaIntTable) {
+    lgammaIntTable = new Float64Array(LGAMMA_INT_MAX + 1);
+    for (let i = 1; i <= LGAMMA_INT_MAX; i++) lgammaIntTable[i] = gammaLn(i);
+  }
+  return lgammaIntTable[k]!;
+}
+
 /** log Γ(k + r) − log Γ(r) for integer k ≥ 0, r > 0, without cancellation for large r. */
 export function logGammaRatio(k: number, r: number): number {
   if (k === 0) return 0;
-  if (k <= 32) {
+  if (k < 10) {
     let s = 0;
     for (let i = 0; i < k; i++) s += Math.log(r + i);
     return s;
   }
-  return gammaLn(k) - logBeta(k, r);
+  // Γ(k + r)/Γ(r) = Γ(k)/B(k, r); logBeta avoids the cancellation for k ≥ 10
+  return lgammaInt(k) - logBeta(k, r);
 }
 
 /** Mean absolute deviation around the median, scaled by 1.4826 (R `mad`). */
@@ -232,7 +245,7 @@ export function dispersionLineSearch(
     if (theta <= thetaHat) {
       accepted++;
       a = a + kappa * dlp;
-      const lpNew = f(a);
+      const lpNew = -theta; // f at the accepted point, already evaluated
       const change = lpNew - lp;
       if (change < tol) {
         lp = lpNew;
@@ -368,7 +381,7 @@ function gammaIdentityGlm(x: number[], y: number[], s0: number, s1: number): [nu
 /** NB log pmf (full, for deviances). */
 function nbLogPmf(y: number, mu: number, alpha: number): number {
   const r = 1 / alpha;
-  return logGammaRatio(y, r) - gammaLn(y + 1) - r * Math.log1p(mu * alpha) + (y > 0 ? y * (Math.log(mu) - Math.log(mu + r)) : 0);
+  return logGammaRatio(y, r) - lgammaInt(y + 1) - r * Math.log1p(mu * alpha) + (y > 0 ? y * (Math.log(mu) - Math.log(mu + r)) : 0);
 }
 
 /**
