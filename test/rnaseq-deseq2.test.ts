@@ -34,6 +34,7 @@ describe('two-group NB Wald test against DESeq2 1.38', () => {
     const sf = summary.get('sizeFactors')!;
     sf.forEach((v, j) => expect(res.sizeFactors[j]).toBeCloseTo(v, 13));
     expect(res.trend.type).toBe('parametric');
+    expect(res.notes).toEqual([]);
     expect(Math.abs(res.trend.asymptDisp / summary.get('asymptDisp')![0]! - 1)).toBeLessThan(1e-8);
     expect(Math.abs(res.trend.extraPois / summary.get('extraPois')![0]! - 1)).toBeLessThan(1e-8);
     expect(res.dispPriorVar).toBeCloseTo(summary.get('dispPriorVar')![0]!, 10);

@@ -184,6 +184,16 @@ describe('tables and named errors', () => {
       expect((e as InvalidCounts).name).toBe('InvalidCounts');
     }
   });
+  it('notes say where a run departs from DESeq2 (small designs, left-out groups)', () => {
+    const r = rng(11);
+    const lines = ['gene,A,B,C,D,E'];
+    for (let i = 0; i < 60; i++) lines.push(`G${i},${[0, 1, 2, 3, 4].map(() => 5 + Math.floor(r.u() * 200)).join(',')}`);
+    const t = parseCountTable(lines.join('\n'), 'c.csv');
+    const res = deseqTwoGroup(t, ['hc', 'hc', 'dre', 'dre', 'other'], { test: 'dre', reference: 'hc' });
+    expect(res.samples).toEqual(['A', 'B', 'C', 'D']);
+    expect(res.notes.some((n) => /m − p = 2 ≤ 3/.test(n))).toBe(true);
+    expect(res.notes.some((n) => /1 sample\(s\) of other groups left out/.test(n))).toBe(true);
+  });
   it('groups with fewer than 2 samples are refused', () => {
     const t = parseCountTable('gene,A,B,C,D\nG1,1,2,3,4\nG2,5,6,7,9\n', 'c.csv');
     expect(() => deseqTwoGroup(t, ['hc', 'hc', 'hc', 'dre'], { test: 'dre', reference: 'hc' })).toThrow(InvalidSampleGroups);

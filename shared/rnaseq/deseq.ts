@@ -528,6 +528,8 @@ export interface DeseqResult {
   allZero: number;
   /** genes whose GLM did not converge */
   notConverged: number;
+  /** where this run departs from DESeq2's own defaults (empty when it does not) */
+  notes: string[];
   rows: DeseqGeneRow[];
 }
 
@@ -652,6 +654,12 @@ export function deseqTwoGroup(
   const above = nz.filter((i) => geneEst[i]! >= 100 * MIN_DISP);
   const varLogDispEsts = mad(above.map((i) => Math.log(geneEst[i]!) - Math.log(dispFit(baseMean[i]!)))) ** 2;
   const dispPriorVar = Math.max(varLogDispEsts - trigamma((m - p) / 2), 0.25);
+  const notes: string[] = [];
+  if (m - p <= 3) {
+    notes.push(`with ${m} samples (m − p = ${m - p} ≤ 3) DESeq2 sets the dispersion prior variance by simulation; here max(mad² − ψ₁((m − p)/2), 0.25)`);
+  }
+  if (tr.type === 'mean') notes.push('the parametric dispersion trend failed; the mean of the gene-wise estimates is used (DESeq2 would fit a local regression)');
+  if (cols.length < S0) notes.push(`${S0 - cols.length} sample(s) of other groups left out of the fit (DESeq2 would fit them in the design)`);
 
   const rows: DeseqGeneRow[] = genes.map((gene, i) => ({
     gene,
@@ -724,6 +732,7 @@ export function deseqTwoGroup(
     nDown,
     allZero: G - nz.length,
     notConverged,
+    notes,
     rows,
   };
 }

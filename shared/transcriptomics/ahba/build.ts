@@ -197,10 +197,12 @@ export function buildAhbaExpression(
 
   // 3. intensity-based filter over all kept samples
   for (const d of donors) {
-    for (const p of annotated) {
-      if (!d.exprRow.has(p.probeId) || !d.paRow.has(p.probeId)) {
-        throw new InvalidAhbaData(`${d.name}: probe ${p.probeId} of Probes.csv missing from the expression or PA-call rows`, `${d.name}/MicroarrayExpression.csv`);
-      }
+    const missing = annotated.filter((p) => !d.exprRow.has(p.probeId) || !d.paRow.has(p.probeId)).length;
+    if (missing > 0) {
+      throw new InvalidAhbaData(
+        `${d.name}: ${missing} probe(s) of Probes.csv have no row in MicroarrayExpression.csv or PACall.csv`,
+        `${d.name}/MicroarrayExpression.csv`,
+      );
     }
   }
   const nKept = donors.reduce((s, d) => s + d.keep.length, 0);
