@@ -131,5 +131,6 @@ connectome
     process.exitCode = await runJob(jobPath, opts);
   });
 
+(await import('./maptools.ts')).registerMapTools(program);
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);
