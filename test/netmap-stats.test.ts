@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
 import { binariseT, decodeSignedOverlap, OverlapAccumulator, overlapFromCounts, overlapMaps } from '../shared/netmap/overlap.ts';
+
 import { FIXTURES } from './helpers/fixtures.ts';
 
-const FIX = join(FIXTURES, 'network');
+const FIX = `${FIXTURES}/network`;
 const load = (f: string) => readNifti(new Uint8Array(readFileSync(`${FIX}/${f}`)), f);
 
 describe('netmap overlap', () => {
