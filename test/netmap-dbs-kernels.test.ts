@@ -106,3 +106,49 @@ describe('peak-to-sweet-spot distance', () => {
     expect(distances[1]!.minDistanceMm).toBe(4);
   });
 });
+
+describe('DBS network against an external network (the published IGE map)', () => {
+  it('r, convergent map and its thalamic peak-to-sweet-spot distance equal direct computations', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { readNifti } = await import('../shared/nifti/index.ts');
+    const { FIXTURES } = await import('./helpers/fixtures.ts');
+    const { compareDbsWithExternal } = await import('../shared/netmap/dbs-external.ts');
+    const { stream } = await import('../shared/random.ts');
+    const load = (f: string) => readNifti(new Uint8Array(readFileSync(join(FIXTURES, 'network', f))), f);
+    const ige = load('IGEnetwork.nii');
+    const aal = load('AAL_618361.nii').data;
+    const brain = Uint8Array.from(load('BrainMask618361_BH.nii').data, (x) => (x !== 0 ? 1 : 0));
+    const rng = stream(21, 0);
+    const dbs = Float32Array.from(ige.data, (x) => 0.5 * x + 0.3 * rng.normal());
+    const thal = Uint8Array.from(aal, (l) => (l === 77 || l === 78 ? 1 : 0));
+    const spots = [{ label: 'sweet-spot', mm: [-8, -20, 2] as [number, number, number] }];
+    const grid = { dims: [61, 83, 61] as [number, number, number], affine: ige.header.affine };
+    const r = compareDbsWithExternal(dbs, ige.data, grid, brain, { region: thal, sweetSpots: spots });
+    // direct: in-mask vectors, two-pass Pearson, z-scores (ddof 1, the zScoreMap default) averaged
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const idx: number[] = [];
+    for (let v = 0; v < dbs.length; v++) if (brain[v]) (xs.push(dbs[v]!), ys.push(ige.data[v]!), idx.push(v));
+    const n = xs.length;
+    const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+    const [mx, my] = [mean(xs), mean(ys)];
+    const sx = Math.sqrt(xs.reduce((s, x) => s + (x - mx) ** 2, 0) / (n - 1));
+    const sy = Math.sqrt(ys.reduce((s, y) => s + (y - my) ** 2, 0) / (n - 1));
+    const pear = xs.reduce((s, x, i) => s + (x - mx) * (ys[i]! - my), 0) / ((n - 1) * sx * sy);
+    expect(r.n).toBe(n);
+    expect(r.pearson).toBeCloseTo(pear, 9);
+    expect(r.pearson).toBeGreaterThan(0.5);
+    let best = -Infinity;
+    let at = -1;
+    idx.forEach((v, i) => {
+      const c = ((xs[i]! - mx) / sx + (ys[i]! - my) / sy) / 2;
+      expect(Math.abs(r.convergent[v]! - c)).toBeLessThan(1e-5);
+      if (thal[v] && Math.fround(c) > best) (best = Math.fround(c)), (at = v);
+    });
+    expect(r.regionPeak!.voxels[0]!.index).toBe(at);
+    const p = r.regionPeak!.voxels[0]!.mm;
+    expect(r.sweetSpots![0]!.distanceMm).toBeCloseTo(Math.hypot(p[0] + 8, p[1] + 20, p[2] - 2), 12);
+    console.log(`DBS (synthetic) vs IGE: r = ${r.pearson.toFixed(3)}, Spearman ${r.spearman.toFixed(3)}; convergent thalamic peak at MNI (${p.join(', ')}), ${r.sweetSpots![0]!.distanceMm.toFixed(1)} mm from (−8, −20, 2)`);
+  });
+});
