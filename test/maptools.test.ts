@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareReport, overlapReport, peakReport } from '../bin/maptools.ts';
 import { writeNifti } from '../shared/nifti/index.ts';
-import { atlasLabelStats, atlasNullValues } from '../shared/netmap/atlas-mask-null.ts';
+import { atlasLabelStats, atlasMaskExact, atlasNullValues } from '../shared/netmap/atlas-mask-null.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 
 const NET = join(FIXTURES, 'network');
@@ -202,7 +202,12 @@ describe('neuroburst compare and overlap', () => {
     const hits = nul.filter((x) => x >= (100 * s) / n - 1e-9).length;
     expect(r.null!.p).toBeCloseTo((1 + hits) / 501, 12);
     expect(overlapReport({ map: IGE, atlas: AAL, labels: '77,78', null: 500, seed: 3 })).toEqual(r);
-    console.log(`IGE mean × 100 in AAL thalami: ${r.observed.toFixed(3)}; p = ${r.null!.p} vs 500 random pairs of AAL labels`);
+    // the Monte Carlo p converges to the exact p over all C(116, 2) = 6670 label pairs
+    const exact = atlasMaskExact(atlasLabelStats(ige, aal), [77, 78]);
+    expect(exact.nSubsets).toBe(6670);
+    const big = overlapReport({ map: IGE, atlas: AAL, labels: '77,78', null: 20000, seed: 1 });
+    expect(Math.abs(big.null!.p - exact.p)).toBeLessThan(4 * Math.sqrt((exact.p * (1 - exact.p)) / 20000));
+    console.log(`IGE mean × 100 in AAL thalami: ${r.observed.toFixed(3)}; p = ${r.null!.p} vs 500 random pairs of AAL labels, ${big.null!.p} vs 20000; exact over all 6670 pairs ${exact.p.toFixed(5)}`);
   });
 });
 

@@ -34,10 +34,10 @@ export function parsePointTable(text: string, source = 'points'): NamedPoint[] {
     if (f.length < head.length) throw new InvalidCoordinates(`${source} line ${r.no}: ${f.length} fields, the header has ${head.length}`, source);
     const label = f[cl]!;
     if (label === '') throw new InvalidCoordinates(`${source} line ${r.no}: empty label`, source);
-    if (seen.has(label)) throw new InvalidCoordinates(`${source} line ${r.no}: label "${label}" appears twice`, source);
+    if (seen.has(label)) throw new InvalidCoordinates(`${source} line ${r.no}: its label appears on an earlier line too`, source);
     seen.add(label);
     const mm = [f[cx]!, f[cy]!, f[cz]!].map((s) => (s === '' ? NaN : Number(s)));
-    if (!mm.every(Number.isFinite)) throw new InvalidCoordinates(`${source} line ${r.no}: coordinates "${f[cx]}, ${f[cy]}, ${f[cz]}" are not finite numbers`, source);
+    if (!mm.every(Number.isFinite)) throw new InvalidCoordinates(`${source} line ${r.no}: x, y or z is not a finite number`, source);
     out.push({ label, mm: mm as [number, number, number] });
   }
   if (out.length === 0) throw new InvalidCoordinates(`${source} has a header but no rows`, source);

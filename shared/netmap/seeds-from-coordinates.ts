@@ -34,11 +34,11 @@ export function studyNameOf(id: string): string {
 export function seedsFromCoordinateSet(set: CoordinateSet): SeedRow[] {
   const used = new Set<string>();
   const rows: SeedRow[] = [];
-  for (const e of set.experiments) {
+  for (const [ei, e] of set.experiments.entries()) {
     const base = studyNameOf(e.id);
     let name = base;
     for (let k = 2; used.has(name); k++) name = `${base}-${k}`;
-    if (!STUDY_NAME.test(name)) throw new InvalidParameter(`experiment "${e.id.slice(0, 80)}" cannot be named as a study`, 'coordinates');
+    if (!STUDY_NAME.test(name)) throw new InvalidParameter(`experiment ${ei + 1}'s id cannot be made a study name`, 'coordinates');
     used.add(name);
     for (const f of e.foci) rows.push({ study: name, x: f[0]!, y: f[1]!, z: f[2]!, experiment: e.id, space: e.space });
   }
