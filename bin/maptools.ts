@@ -3,7 +3,7 @@
  *
  *   neuroburst peak    --map M [--atlas A --labels 77,78 | --mask K] [--min] [--local N --distance MM] [--json]
  *   neuroburst compare --map A --map B [--mask K] [--json]
- *   neuroburst overlap --map M --atlas A --labels L [--mask K] [--null N] [--seed S] [--json]
+ *   neuroburst overlap --map M --atlas A --labels L [--mask K] [--null N] [--seed S] [--exact] [--json]
  *
  * Values are those after the header's scaling (scl_slope/scl_inter; NaN or 0 slope = none);
  * headers with vox_offset 0 (data right after the 348-byte header and its 4-byte extension
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { errorRecord, InvalidParameter } from '../shared/errors.ts';
 import { assertSameSpace, readNifti, type NiftiVolume } from '../shared/nifti/index.ts';
-import { atlasLabelStats, atlasMaskTest, atlasMaskMean } from '../shared/netmap/atlas-mask-null.ts';
+import { atlasLabelStats, atlasMaskExact, atlasMaskTest, atlasMaskMean } from '../shared/netmap/atlas-mask-null.ts';
 import { labelMask, parseLabelList } from '../shared/netmap/label-mask.ts';
 import { binaryMask } from '../shared/netmap/map-grid.ts';
 import { findPeak, localMaxima, type Peak } from '../shared/netmap/peaks.ts';
@@ -139,10 +139,12 @@ export interface OverlapReport {
   /** labels of the atlas the random masks draw from */
   atlasLabels: number;
   null?: { masks: number; seed: number; p: number; mean: number; sd: number };
+  /** every label subset of the same size (small atlases): p = #{subsets ≥ observed} / subsets */
+  exact?: { subsets: number; p: number };
 }
 
 /** `neuroburst overlap`: mean × 100 within atlas labels and its p against random same-size label sets of the same atlas. */
-export function overlapReport(opts: { map: string; atlas: string; labels: string; mask?: string; null?: string | number; seed?: string | number }): OverlapReport {
+export function overlapReport(opts: { map: string; atlas: string; labels: string; mask?: string; null?: string | number; seed?: string | number; exact?: boolean }): OverlapReport {
   const vol = loadMap(opts.map, '--map');
   const atlas = loadMap(opts.atlas, '--atlas');
   assertSameSpace(vol.header, atlas.header, '--atlas', 1e-3, '--map');
@@ -162,6 +164,10 @@ export function overlapReport(opts: { map: string; atlas: string; labels: string
     let ss = 0;
     for (const x of t.null) ss += (x - m) ** 2;
     out.null = { masks: n, seed, p: t.p, mean: round(m, 8), sd: round(n > 1 ? Math.sqrt(ss / (n - 1)) : NaN, 8) };
+  }
+  if (opts.exact) {
+    const e = atlasMaskExact(stats, labels, 'greater', '--labels');
+    out.exact = { subsets: e.nSubsets, p: e.p };
   }
   return out;
 }
@@ -222,10 +228,12 @@ export function registerMapTools(program: Command): void {
     .option('--mask <nifti>', 'restrict to this mask (e.g. the brain)')
     .option('--null <n>', 'number of random label sets for the p value')
     .option('--seed <s>', 'seed of the random label sets (default 1)')
+    .option('--exact', 'also the exact p over every label set of the same size (up to 1,000,000 sets)')
     .option('--json', 'print JSON')
     .action((opts) =>
       run(!!opts.json, () => overlapReport(opts), (r: OverlapReport) =>
-        `mean × 100 in labels ${r.labels.join(',')}: ${r.observed}` + (r.null ? `; p = ${r.null.p} against ${r.null.masks} random sets of ${r.labels.length} of ${r.atlasLabels} labels (null mean ${r.null.mean}, sd ${r.null.sd})` : ''),
+        `mean × 100 in labels ${r.labels.join(',')}: ${r.observed}` + (r.null ? `; p = ${r.null.p} against ${r.null.masks} random sets of ${r.labels.length} of ${r.atlasLabels} labels (null mean ${r.null.mean}, sd ${r.null.sd})` : '') +
+        (r.exact ? `; exact p = ${r.exact.p} over all ${r.exact.subsets} sets` : ''),
       ),
     );
 }

@@ -205,6 +205,7 @@ describe('neuroburst compare and overlap', () => {
     // the Monte Carlo p converges to the exact p over all C(116, 2) = 6670 label pairs
     const exact = atlasMaskExact(atlasLabelStats(ige, aal), [77, 78]);
     expect(exact.nSubsets).toBe(6670);
+    expect(overlapReport({ map: IGE, atlas: AAL, labels: '77,78', exact: true }).exact).toEqual({ subsets: 6670, p: exact.p });
     const big = overlapReport({ map: IGE, atlas: AAL, labels: '77,78', null: 20000, seed: 1 });
     expect(Math.abs(big.null!.p - exact.p)).toBeLessThan(4 * Math.sqrt((exact.p * (1 - exact.p)) / 20000));
     console.log(`IGE mean × 100 in AAL thalami: ${r.observed.toFixed(3)}; p = ${r.null!.p} vs 500 random pairs of AAL labels, ${big.null!.p} vs 20000; exact over all 6670 pairs ${exact.p.toFixed(5)}`);
