@@ -17,13 +17,13 @@ import { compareReport, overlapReport, peakReport } from '../bin/maptools.ts';
 import { writeNifti } from '../shared/nifti/index.ts';
 import { atlasLabelStats, atlasMaskExact, atlasNullValues } from '../shared/netmap/atlas-mask-null.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
+import { expectNamed } from './helpers/errors.ts';
 
 const NET = join(FIXTURES, 'network');
 const IGE = join(NET, 'IGEnetwork.nii');
 const AAL = join(NET, 'AAL_618361.nii');
 const BRAIN = join(NET, 'BrainMask618361_BH.nii');
 const [NX, NY, NZ] = [61, 83, 61];
-const named = (name: string) => expect.objectContaining({ name });
 
 /** float32 voxels straight from the file (data start at byte 352; no scaling). */
 function rawVoxels(path: string): Float32Array {
@@ -108,13 +108,13 @@ describe('neuroburst peak on the published IGE network', () => {
   });
 
   it('refuses absent labels, both --atlas and --mask, and a region on another grid', () => {
-    expect(() => peakReport({ map: IGE, atlas: AAL, labels: '999' })).toThrow(named('InvalidParameter'));
-    expect(() => peakReport({ map: IGE, atlas: AAL, labels: '77', mask: BRAIN })).toThrow(named('InvalidParameter'));
-    expect(() => peakReport({ map: IGE, atlas: AAL })).toThrow(named('InvalidParameter'));
+    expectNamed(() => peakReport({ map: IGE, atlas: AAL, labels: '999' }), 'InvalidParameter');
+    expectNamed(() => peakReport({ map: IGE, atlas: AAL, labels: '77', mask: BRAIN }), 'InvalidParameter');
+    expectNamed(() => peakReport({ map: IGE, atlas: AAL }), 'InvalidParameter');
     const other = join(tmp, 'other.nii');
     writeFileSync(other, writeNifti({ dims: [4, 4, 4], affine: Float64Array.from([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1]), data: new Float32Array(64).fill(1) }, { gzip: false }));
-    expect(() => peakReport({ map: IGE, mask: other })).toThrow(named('SpaceMismatch'));
-    expect(() => peakReport({ map: join(tmp, 'missing.nii') })).toThrow(named('InvalidParameter'));
+    expectNamed(() => peakReport({ map: IGE, mask: other }), 'SpaceMismatch');
+    expectNamed(() => peakReport({ map: join(tmp, 'missing.nii') }), 'InvalidParameter');
   });
 });
 
@@ -186,7 +186,7 @@ describe('neuroburst compare and overlap', () => {
     };
     expect(Math.abs(r.pearson - pear(xs, ys))).toBeLessThan(1e-7);
     expect(Math.abs(r.spearman - pear(rank(xs), rank(ys)))).toBeLessThan(1e-7);
-    expect(() => compareReport({ map: [IGE] })).toThrow(named('InvalidParameter'));
+    expectNamed(() => compareReport({ map: [IGE] }), 'InvalidParameter');
   });
 
   it('overlap: mean × 100 in the thalami equals a direct mean; p = (1 + #null ≥ obs)/(1 + n) over seeded random label sets', () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectRejectsNamed } from './helpers/errors.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'nb-pack-mem-'));
@@ -77,7 +78,7 @@ describe('ConnectomeWriter', () => {
     await w.writeMask('mask.nii.gz', new Uint8Array([1, 2, 3]));
     await w.addSubject('s1', runs[0]!);
     await w.addSubject('s2', runs[1]!);
-    await expect(w.addSubject('s2', runs[1]!)).rejects.toMatchObject({ name: 'InvalidParameter' });
+    await expectRejectsNamed(w.addSubject('s2', runs[1]!), 'InvalidParameter');
     const manifest = await w.finish(base);
     expect(manifest.subjects).toEqual([{ id: 's1', file: 'subjects/s1.f32', runs: [3] }, { id: 's2', file: 'subjects/s2.f32', runs: [4, 3] }]);
     const b = new Map<string, string>();
@@ -85,6 +86,6 @@ describe('ConnectomeWriter', () => {
     expect([...a.entries()]).toEqual([...b.entries()]);
     const one = new ConnectomeWriter(put(new Map()), '', V);
     await one.addSubject('s1', runs[0]!);
-    await expect(one.finish(base)).rejects.toThrow();
+    await expectRejectsNamed(one.finish(base), 'InvalidParameter', { input: 'connectome.json', message: /subjects/ });
   });
 });

@@ -3,8 +3,8 @@ import { summariseOutcomes } from '../shared/netmap/dbs-outcomes.ts';
 import { peakToSweetSpots } from '../shared/netmap/sweet-spot.ts';
 import { MADLER_COENEN_2012, stimulationVoltage, vatMask, vatRadiusMm } from '../shared/netmap/vat.ts';
 import { voxelToMm } from '../shared/nifti/affine.ts';
+import { expectNamed } from './helpers/errors.ts';
 
-const named = (name: string) => expect.objectContaining({ name });
 
 describe('VAT radius (Mädler & Coenen 2012 eq. 3)', () => {
   it('matches hand-worked values of the published formula', () => {
@@ -43,10 +43,10 @@ describe('VAT radius (Mädler & Coenen 2012 eq. 3)', () => {
   });
 
   it('refuses bad settings with a named error naming the field', () => {
-    expect(() => vatRadiusMm({ amplitude: -1, mode: 'voltage' })).toThrow(named('InvalidParameter'));
-    expect(() => vatRadiusMm({ amplitude: NaN, mode: 'voltage' })).toThrow(named('InvalidParameter'));
-    expect(() => vatRadiusMm({ amplitude: 3, mode: 'voltage', impedanceOhm: 0 })).toThrow(named('InvalidParameter'));
-    expect(() => vatRadiusMm({ amplitude: 3, mode: 'pulse' as never })).toThrow(named('InvalidParameter'));
+    expectNamed(() => vatRadiusMm({ amplitude: -1, mode: 'voltage' }), 'InvalidParameter');
+    expectNamed(() => vatRadiusMm({ amplitude: NaN, mode: 'voltage' }), 'InvalidParameter');
+    expectNamed(() => vatRadiusMm({ amplitude: 3, mode: 'voltage', impedanceOhm: 0 }), 'InvalidParameter');
+    expectNamed(() => vatRadiusMm({ amplitude: 3, mode: 'pulse' as never }), 'InvalidParameter');
     expect(() => vatRadiusMm({ amplitude: 3, mode: 'voltage', pulseWidthUs: -60 })).toThrow(expect.objectContaining({ input: 'stimulation.pulseWidthUs' }));
   });
 
@@ -84,8 +84,8 @@ describe('DBS outcome summaries', () => {
     expect(summariseOutcomes([4, 1, 3, 2])).toMatchObject({ q1: 1.75, q3: 3.25, median: 2.5 });
     expect(summariseOutcomes([50, 50.5]).responders).toBe(1);
     expect(Number.isNaN(summariseOutcomes([42]).se)).toBe(true);
-    expect(() => summariseOutcomes([])).toThrow(named('EmptyData'));
-    expect(() => summariseOutcomes([1, NaN])).toThrow(named('InvalidParameter'));
+    expectNamed(() => summariseOutcomes([]), 'EmptyData');
+    expectNamed(() => summariseOutcomes([1, NaN]), 'InvalidParameter');
   });
 });
 

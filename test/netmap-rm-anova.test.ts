@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fTail, holmAdjust, rmAnovaOneWay } from '../shared/stats/rm-anova.ts';
+import { expectNamed } from './helpers/errors.ts';
 
-const named = (name: string) => expect.objectContaining({ name });
 
 /** Student t with 3 df in closed form: P(|T| > |t|) = 1 − (2/π)(u/(1+u²) + atan u), u = |t|/√3. */
 const t3TwoSided = (t: number) => {
@@ -76,8 +76,8 @@ describe('one-way repeated-measures ANOVA', () => {
   });
 
   it('refuses too few subjects or conditions and non-finite values', () => {
-    expect(() => rmAnovaOneWay([1, 2], 1, 2)).toThrow(named('EmptyData'));
-    expect(() => rmAnovaOneWay([1, 2], 2, 1)).toThrow(named('InvalidParameter'));
-    expect(() => rmAnovaOneWay([1, 2, NaN, 4], 2, 2)).toThrow(named('InvalidParameter'));
+    expectNamed(() => rmAnovaOneWay([1, 2], 1, 2), 'EmptyData');
+    expectNamed(() => rmAnovaOneWay([1, 2], 2, 1), 'InvalidParameter');
+    expectNamed(() => rmAnovaOneWay([1, 2, NaN, 4], 2, 2), 'InvalidParameter');
   });
 });

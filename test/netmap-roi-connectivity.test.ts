@@ -4,8 +4,8 @@ import { correlateRun } from '../shared/netmap/correlate.ts';
 import { roiConnectivityAnova, roiToRoiSubjectFile, seedFromWeights } from '../shared/netmap/roi-connectivity.ts';
 import { stream } from '../shared/random.ts';
 import { rmAnovaOneWay } from '../shared/stats/rm-anova.ts';
+import { expectNamed } from './helpers/errors.ts';
 
-const named = (name: string) => expect.objectContaining({ name });
 const NV = 6 * 6 * 6;
 const cmask = Uint8Array.from({ length: NV }, (_, g) => (g % 17 === 5 ? 0 : 1));
 const compact = new Int32Array(NV).fill(-1);
@@ -119,7 +119,7 @@ describe('ROI-to-ROI connectivity per connectome subject', () => {
     const res = roiConnectivityAnova(subjects, zz, TARGETS);
     expect(res.excluded).toEqual(['sub-3']);
     expect(res.anova.n).toBe(8);
-    expect(() => roiConnectivityAnova(subjects, z, TARGETS.map((t) => ({ ...t, group: 'one' })))).toThrow(named('InvalidParameter'));
-    expect(() => seedFromWeights(roiW([5]), compact)).toThrow(named('InvalidParameter'));
+    expectNamed(() => roiConnectivityAnova(subjects, z, TARGETS.map((t) => ({ ...t, group: 'one' }))), 'InvalidParameter');
+    expectNamed(() => seedFromWeights(roiW([5]), compact), 'InvalidParameter');
   });
 });

@@ -7,8 +7,8 @@ import { labelValues } from '../shared/netmap/label-values.ts';
 import { maskValues, studyRoiValues, twoGroupTest } from '../shared/netmap/roi-group-tests.ts';
 import { stream } from '../shared/random.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
+import { expectNamed } from './helpers/errors.ts';
 
-const named = (name: string) => expect.objectContaining({ name });
 const grid = { dims: [10, 9, 8] as [number, number, number], affine: [-2, 0, 0, 9, 0, 2, 0, -8, 0, 0, 2, -7, 0, 0, 0, 1] };
 const N = 720;
 const rng = stream(4, 0);
@@ -34,7 +34,7 @@ describe('study-level ROI values (union of spheres)', () => {
       }
       expect(rows[si]).toEqual({ name: s.study, voxels: n, mean: expect.closeTo(sum / n, 12) });
     });
-    expect(() => studyRoiValues(map, grid, [{ study: 'far', coords: [[500, 500, 500]] }], 6)).toThrow(named('EmptyData'));
+    expectNamed(() => studyRoiValues(map, grid, [{ study: 'far', coords: [[500, 500, 500]] }], 6), 'EmptyData');
   });
 });
 
@@ -46,8 +46,8 @@ describe('lesion-mask values', () => {
     const rows = maskValues(map, [{ name: 'les1', data: m1 }]);
     expect(rows[0]!.voxels).toBe(4); // 17 has a NaN map value, 41 a NaN mask value
     expect(rows[0]!.mean).toBeCloseTo((map[1]! + map[2]! + map[3]! + map[40]!) / 4, 12);
-    expect(() => maskValues(map, [{ name: 'short', data: new Float32Array(3) }])).toThrow(named('SpaceMismatch'));
-    expect(() => maskValues(map, [{ name: 'empty', data: new Float32Array(N) }])).toThrow(named('EmptyData'));
+    expectNamed(() => maskValues(map, [{ name: 'short', data: new Float32Array(3) }]), 'SpaceMismatch');
+    expectNamed(() => maskValues(map, [{ name: 'empty', data: new Float32Array(N) }]), 'EmptyData');
   });
 });
 
@@ -72,7 +72,7 @@ describe('two-group test: Welch t and a permutation p', () => {
   });
 
   it('refuses groups of fewer than 2 values', () => {
-    expect(() => twoGroupTest([1], [2, 3])).toThrow(named('InvalidParameter'));
+    expectNamed(() => twoGroupTest([1], [2, 3]), 'InvalidParameter');
   });
 });
 

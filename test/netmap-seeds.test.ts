@@ -8,8 +8,8 @@ import { voxelToMm } from '../shared/nifti/affine.ts';
 import { controlsTable, randomCoordinateControls } from '../shared/netmap/random-controls.ts';
 import { coordinatesPerRegion, seedsFromCoordinates, seedsTable } from '../shared/netmap/seeds-from-coordinates.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
+import { expectNamed } from './helpers/errors.ts';
 
-const named = (name: string) => expect.objectContaining({ name });
 const grid = { dims: [6, 5, 4] as [number, number, number], affine: [2, 0, 0, -6, 0, 2, 0, -4, 0, 0, 2, -2, 0, 0, 0, 1] };
 const N = 120;
 const mask = Uint8Array.from({ length: N }, (_, v) => (v % 3 === 0 ? 0 : 1));
@@ -74,10 +74,10 @@ describe('random-coordinate controls', () => {
   });
 
   it('refuses bad input with named errors', () => {
-    expect(() => randomCoordinateControls(studies, grid, new Uint8Array(N), { seed: 1, repetitions: 1 })).toThrow(named('EmptyData'));
-    expect(() => randomCoordinateControls(studies, grid, mask, { seed: 1, repetitions: 0 })).toThrow(named('InvalidParameter'));
-    expect(() => randomCoordinateControls([...studies, studies[0]!], grid, mask, { seed: 1, repetitions: 1 })).toThrow(named('InvalidParameter'));
-    expect(() => randomCoordinateControls(studies, grid, new Uint8Array(5), { seed: 1, repetitions: 1 })).toThrow(named('SpaceMismatch'));
+    expectNamed(() => randomCoordinateControls(studies, grid, new Uint8Array(N), { seed: 1, repetitions: 1 }), 'EmptyData');
+    expectNamed(() => randomCoordinateControls(studies, grid, mask, { seed: 1, repetitions: 0 }), 'InvalidParameter');
+    expectNamed(() => randomCoordinateControls([...studies, studies[0]!], grid, mask, { seed: 1, repetitions: 1 }), 'InvalidParameter');
+    expectNamed(() => randomCoordinateControls(studies, grid, new Uint8Array(5), { seed: 1, repetitions: 1 }), 'SpaceMismatch');
   });
 });
 

@@ -10,8 +10,8 @@ import { addSubject, emptySums, seedMaps, type Seed } from '../shared/netmap/cor
 import { overlapMaps } from '../shared/netmap/overlap.ts';
 import { geometryId, planSweep, sweepRows, variantOverlap, type SweepStudy } from '../shared/netmap/sweep-variants.ts';
 import { sphereMask } from '../shared/volume/spheres.ts';
+import { expectNamed } from './helpers/errors.ts';
 
-const named = (name: string) => expect.objectContaining({ name });
 const demo = demoConnectome(3, 8, 50);
 const g = demo.manifest.grid;
 const grid = { dims: g.dims, affine: g.affine };
@@ -89,9 +89,9 @@ describe('sweep: one pass, variants derived', () => {
 
   it('refuses a study without a value in a subset column and duplicate thresholds', () => {
     const bad = studies.map((s, i) => (i === 2 ? { ...s, columns: {} } : s));
-    expect(() => planSweep({ subsets: ['modality'] }, bad, { threshold: 5.1, diameterMm: 6 })).toThrow(named('InvalidParameter'));
-    expect(() => planSweep({ thresholds: [5, 5] }, studies, { threshold: 5.1, diameterMm: 6 })).toThrow(named('InvalidParameter'));
-    expect(() => planSweep({ sphereDiameterMm: [0] }, studies, { threshold: 5.1, diameterMm: 6 })).toThrow(named('InvalidParameter'));
+    expectNamed(() => planSweep({ subsets: ['modality'] }, bad, { threshold: 5.1, diameterMm: 6 }), 'InvalidParameter');
+    expectNamed(() => planSweep({ thresholds: [5, 5] }, studies, { threshold: 5.1, diameterMm: 6 }), 'InvalidParameter');
+    expectNamed(() => planSweep({ sphereDiameterMm: [0] }, studies, { threshold: 5.1, diameterMm: 6 }), 'InvalidParameter');
     // no sweep: the job's own settings are the single variant
     expect(planSweep({}, studies, { threshold: 5.1, diameterMm: 6 }).variants.map((v) => v.name)).toEqual(['t5.1_d6mm']);
     expect(geometryId('x', 6)).toBe('x@d6mm');

@@ -146,7 +146,12 @@ export class ConnectomeWriter {
 
   /** Write connectome.json with the subjects added so far (validated by the manifest schema). */
   async finish(manifest: Omit<ConnectomeManifest, 'subjects' | 'voxels'>): Promise<ConnectomeManifest> {
-    const full = connectomeManifestSchema.parse({ ...manifest, voxels: this.V, subjects: this.subjects });
+    const parsed = connectomeManifestSchema.safeParse({ ...manifest, voxels: this.V, subjects: this.subjects });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidParameter(`connectome manifest: ${issue.path.join('.') || 'manifest'}: ${issue.message}`, 'connectome.json');
+    }
+    const full = parsed.data;
     await this.store.put(this.prefix ? `${this.prefix}/connectome.json` : 'connectome.json', JSON.stringify(full, null, 2) + '\n');
     return full;
   }
