@@ -131,6 +131,7 @@ connectome
     process.exitCode = await runJob(jobPath, opts);
   });
 
+(await import('./maptools.ts')).registerMapTools(program);
 program
   .command('demographics')
   .description('demographics and clinical table of a participants table: per-group summaries, ANOVA/Kruskal–Wallis, χ²/Fisher, pairwise Mann–Whitney U')
