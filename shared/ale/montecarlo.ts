@@ -5,14 +5,18 @@
  * ALE, the largest cluster (voxels, 6-connectivity, ALE > threshold) and the largest
  * cluster mass sum(ALE - threshold).
  *
- * The map is built one z-plane at a time in plane-sized buffers that stay in cache:
- * for each plane, every experiment in order multiplies q = prod_e (1 - MA_e) on the
- * rows its kernel boxes cover (restricted to the rows' in-mask x-extent), then the
- * plane is scanned for the maximum and the supra-threshold voxels and reset. Each
- * voxel receives its factors in experiment order, as in computeAle, so an iteration
- * with the observed foci reproduces the observed map exactly. Clusters are grown
- * from the supra-threshold voxels only, seeded in the order of the first kernel box
- * (experiment, focus) reaching each voxel, so masses are summed in a fixed order.
+ * Only the voxels that can matter are computed. The grid is cut into 4×4×4 blocks;
+ * each kernel box multiplies a block's bound B by (1 - its largest kernel value in
+ * the block), so 1 - B bounds ALE from above on the whole block (the exact product
+ * has one factor 1 - MA_e <= those factors per experiment, and rounding is
+ * monotone, so the bound holds in floating point too). Blocks whose bound exceeds
+ * the threshold are computed exactly, experiment by experiment as in computeAle
+ * (q *= 1 - max over e's foci), so an iteration with the observed foci reproduces
+ * the observed map; they hold every supra-threshold voxel and hence the maximum.
+ * (If no voxel exceeds the threshold, blocks whose bound exceeds the maximum so far
+ * are computed too.) Clusters are grown from the supra-threshold voxels only, seeded
+ * in the order of the first kernel box (experiment, focus) reaching each voxel, so
+ * masses are summed in a fixed order.
  */
 import { stream } from '../random.ts';
 import type { AleGrid } from './ale.ts';
@@ -24,34 +28,39 @@ export interface IterationResult {
   maxMass: number;
 }
 
-const TOKEN_LIMIT = 1 << 30;
+/** block edge (voxels) */
+const BS = 4;
+const BV = BS * BS * BS;
 
 export class AleMonteCarlo {
   private readonly grid: AleGrid;
   private readonly kernels: AleKernel[];
   private readonly counts: number[];
   private readonly threshold: number;
-  /** plane buffers: q = running product, m = MA so far of the current experiment, qb = q before it */
-  private readonly q: Float64Array;
-  private readonly m: Float64Array;
-  private readonly qb: Float64Array;
-  private readonly tok: Int32Array;
-  private token = 0;
+  private readonly ijk: Int32Array[];
+  private readonly oneMinus: Float64Array[];
+  /** experiment of each box (global focus index, experiments in order) */
+  private readonly boxExp: Int32Array;
+  private readonly nb: [number, number, number];
+  /** per block: bound product, and the iteration that last initialised it */
+  private readonly bq: Float64Array;
+  private readonly bTok: Int32Array;
+  private readonly bList: Int32Array;
+  /** (block, box) pairs of the bound pass, in box order */
+  private readonly pairBlk: Int32Array;
+  private readonly pairBox: Int32Array;
+  /** per block: position in the exact-pass CSR (-1 = not exact) */
+  private readonly bSlot: Int32Array;
+  private readonly slotStart: Int32Array;
+  private readonly slotBoxes: Int32Array;
+  private readonly qL = new Float64Array(BV);
+  private readonly mL = new Float64Array(BV);
   /** full-grid buffers for the supra-threshold voxels */
   private readonly touched: Int32Array;
   private readonly order: Float64Array;
   private readonly alebuf: Float64Array;
   private readonly supra: Int32Array;
   private readonly queue: Int32Array;
-  private readonly ijk: Int32Array[];
-  private readonly oneMinus: Float64Array[];
-  /** per grid row (y + ny z): first and last in-mask x (lo > hi for an empty row) */
-  private readonly rowLo: Int32Array;
-  private readonly rowHi: Int32Array;
-  /** per focus (focusOffset[e] + f): the overlapping boxes of its experiment (CSR) */
-  private readonly focusOffset: Int32Array;
-  private readonly pStart: Int32Array;
-  private readonly partners: Int32Array;
   private tick = 0;
 
   /** `counts[e]` foci of experiment e with kernel `kernels[e]`; clusters are ALE > `threshold`. */
@@ -62,34 +71,30 @@ export class AleMonteCarlo {
     this.threshold = threshold;
     const n = grid.mask.length;
     const [nx, ny, nz] = grid.dims;
-    const nxy = nx * ny;
-    this.q = new Float64Array(nxy).fill(1);
-    this.m = new Float64Array(nxy);
-    this.qb = new Float64Array(nxy);
-    this.tok = new Int32Array(nxy);
+    this.nb = [Math.ceil(nx / BS), Math.ceil(ny / BS), Math.ceil(nz / BS)];
+    const nBlocks = this.nb[0] * this.nb[1] * this.nb[2];
+    this.bq = new Float64Array(nBlocks);
+    this.bTok = new Int32Array(nBlocks);
+    this.bList = new Int32Array(nBlocks);
+    this.bSlot = new Int32Array(nBlocks);
+    this.slotStart = new Int32Array(nBlocks + 1);
+    const nBoxes = counts.reduce((a, c) => a + c, 0);
+    this.boxExp = new Int32Array(nBoxes);
+    let maxPairs = 0;
+    for (let e = 0, b = 0; e < counts.length; e++) {
+      const span = Math.ceil(kernels[e]!.side / BS) + 1;
+      maxPairs += counts[e]! * span * span * span;
+      for (let f = 0; f < counts[e]!; f++) this.boxExp[b++] = e;
+    }
+    this.pairBlk = new Int32Array(maxPairs);
+    this.pairBox = new Int32Array(maxPairs);
+    this.slotBoxes = new Int32Array(maxPairs);
     this.touched = new Int32Array(n);
     this.order = new Float64Array(n);
     this.alebuf = new Float64Array(n);
     this.supra = new Int32Array(n);
     this.queue = new Int32Array(n);
     this.ijk = counts.map((c) => new Int32Array(c * 3));
-    this.focusOffset = new Int32Array(counts.length + 1);
-    let pairs = 0;
-    for (let e = 0; e < counts.length; e++) {
-      this.focusOffset[e + 1] = this.focusOffset[e]! + counts[e]!;
-      pairs += counts[e]! * counts[e]!;
-    }
-    this.pStart = new Int32Array(this.focusOffset[counts.length]! + 1);
-    this.partners = new Int32Array(pairs);
-    this.rowLo = new Int32Array(ny * nz).fill(nx);
-    this.rowHi = new Int32Array(ny * nz).fill(-1);
-    for (let row = 0; row < ny * nz; row++) {
-      for (let x = 0; x < nx; x++) {
-        if (!grid.mask[row * nx + x]) continue;
-        if (this.rowLo[row] === nx) this.rowLo[row] = x;
-        this.rowHi[row] = x;
-      }
-    }
     const om = new Map<AleKernel, Float64Array>();
     this.oneMinus = kernels.map((k) => {
       let a = om.get(k);
@@ -132,123 +137,227 @@ export class AleMonteCarlo {
 
   /** One null map from given foci (i, j, k triples per experiment). */
   iterate(fociIjk: Int32Array[]): IterationResult {
+    const t = ++this.tick;
+    const nPairs = this.boundPass(fociIjk, t);
+    this.nSupra = 0;
+    // exact blocks: bound above the threshold (they hold every supra-threshold voxel)
+    const thr = this.threshold;
+    const { bq, bSlot, bList } = this;
+    for (let c = 0; c < this.nListed; c++) {
+      const blk = bList[c]!;
+      bSlot[blk] = 1 - bq[blk]! > thr ? 1 : -1;
+    }
+    let maxAle = this.exactPass(fociIjk, nPairs, 0, t);
+    if (this.nSupra === 0) {
+      // no supra-threshold voxel: the maximum may lie in any other block whose bound
+      // exceeds it; the block of largest bound first, then every block still above
+      let top = -1;
+      for (let c = 0; c < this.nListed; c++) {
+        const blk = bList[c]!;
+        if (bSlot[blk]! < 0 && (top < 0 || bq[blk]! < bq[top]!)) top = blk;
+      }
+      for (let c = 0; c < this.nListed; c++) {
+        const blk = bList[c]!;
+        bSlot[blk] = bSlot[blk]! >= 0 ? -2 : blk === top ? 1 : -1;
+      }
+      if (top >= 0) maxAle = this.exactPass(fociIjk, nPairs, maxAle, t);
+      for (let c = 0; c < this.nListed; c++) {
+        const blk = bList[c]!;
+        bSlot[blk] = bSlot[blk] === -1 && 1 - bq[blk]! > maxAle ? 1 : -1;
+      }
+      maxAle = this.exactPass(fociIjk, nPairs, maxAle, t);
+    }
+    const nSupra = this.nSupra;
+    this.orderByFirstBox(fociIjk, nSupra);
+    const { maxSize, maxMass } = this.clusters(nSupra, t);
+    return { maxAle, maxSize, maxMass };
+  }
+
+  private nSupra = 0;
+
+  /**
+   * Exact ALE on the blocks marked bSlot >= 0: gathers each block's boxes in box order
+   * (CSR over the bound pass's pairs), computes them, and returns the running maximum
+   * from `maxAle`; supra-threshold voxels go to `touched` (count in nSupra).
+   */
+  private exactPass(fociIjk: Int32Array[], nPairs: number, maxAle: number, t: number): number {
+    const { bList, bSlot, slotStart, slotBoxes, pairBlk, pairBox } = this;
+    let nSlots = 0;
+    for (let c = 0; c < this.nListed; c++) {
+      const blk = bList[c]!;
+      if (bSlot[blk]! >= 0) bSlot[blk] = nSlots++;
+    }
+    slotStart.fill(0, 0, nSlots + 1);
+    for (let p = 0; p < nPairs; p++) {
+      const s = bSlot[pairBlk[p]!]!;
+      if (s >= 0) slotStart[s + 1]!++;
+    }
+    for (let s = 0; s < nSlots; s++) slotStart[s + 1]! += slotStart[s]!;
+    for (let p = 0; p < nPairs; p++) {
+      const s = bSlot[pairBlk[p]!]!;
+      if (s >= 0) slotBoxes[slotStart[s]!++] = pairBox[p]!;
+    }
+    for (let s = nSlots; s > 0; s--) slotStart[s] = slotStart[s - 1]!;
+    slotStart[0] = 0;
+    let nSupra = this.nSupra;
+    for (let c = 0; c < this.nListed; c++) {
+      const blk = bList[c]!;
+      const s = bSlot[blk]!;
+      if (s < 0) continue;
+      nSupra = this.exactBlock(fociIjk, blk, slotBoxes, slotStart[s]!, slotStart[s + 1]!, maxAle, nSupra, t);
+      maxAle = this.blockMax;
+    }
+    this.nSupra = nSupra;
+    return maxAle;
+  }
+
+  private nListed = 0;
+  private blockMax = 0;
+
+  /**
+   * Bound pass: for every box (experiment, focus order) and block it reaches, B *= 1 - (the
+   * box's largest kernel value in the block). Records the (block, box) pairs; returns their count.
+   */
+  private boundPass(fociIjk: Int32Array[], t: number): number {
+    const [nx, ny, nz] = this.grid.dims;
+    const [nbx, nby] = this.nb;
+    const { bq, bTok, bList, pairBlk, pairBox } = this;
+    let nList = 0;
+    let nPairs = 0;
+    let box = 0;
+    const ax = new Int32Array(8);
+    const ay = new Int32Array(8);
+    const az = new Int32Array(8);
+    for (let e = 0; e < fociIjk.length; e++) {
+      const a = fociIjk[e]!;
+      const ker = this.kernels[e]!;
+      const r = ker.radius;
+      const side = ker.side;
+      const w = ker.w;
+      const om = this.oneMinus[e]!;
+      for (let f = 0; f < a.length; f += 3, box++) {
+        const ci = a[f]!;
+        const cj = a[f + 1]!;
+        const ck = a[f + 2]!;
+        const x0 = ci - r > 0 ? ci - r : 0;
+        const x1 = ci + r < nx - 1 ? ci + r : nx - 1;
+        const y0 = cj - r > 0 ? cj - r : 0;
+        const y1 = cj + r < ny - 1 ? cj + r : ny - 1;
+        const z0 = ck - r > 0 ? ck - r : 0;
+        const z1 = ck + r < nz - 1 ? ck + r : nz - 1;
+        if (x0 > x1 || y0 > y1 || z0 > z1) continue;
+        const bx0 = (x0 / BS) | 0;
+        const bx1 = (x1 / BS) | 0;
+        const by0 = (y0 / BS) | 0;
+        const by1 = (y1 / BS) | 0;
+        const bz0 = (z0 / BS) | 0;
+        const bz1 = (z1 / BS) | 0;
+        // per axis and block: kernel offset (index into w) of the largest weight in the block
+        for (let b = bx0; b <= bx1; b++) ax[b - bx0] = argmaxW(w, (b * BS > x0 ? b * BS : x0) - ci + r, (b * BS + BS - 1 < x1 ? b * BS + BS - 1 : x1) - ci + r);
+        for (let b = by0; b <= by1; b++) ay[b - by0] = argmaxW(w, (b * BS > y0 ? b * BS : y0) - cj + r, (b * BS + BS - 1 < y1 ? b * BS + BS - 1 : y1) - cj + r);
+        for (let b = bz0; b <= bz1; b++) az[b - bz0] = argmaxW(w, (b * BS > z0 ? b * BS : z0) - ck + r, (b * BS + BS - 1 < z1 ? b * BS + BS - 1 : z1) - ck + r);
+        for (let bz = bz0; bz <= bz1; bz++) {
+          const kz = az[bz - bz0]! * side * side;
+          for (let by = by0; by <= by1; by++) {
+            const kzy = kz + ay[by - by0]! * side;
+            const bb = (bz * nby + by) * nbx;
+            for (let bx = bx0; bx <= bx1; bx++) {
+              const blk = bb + bx;
+              if (bTok[blk] !== t) {
+                bTok[blk] = t;
+                bq[blk] = 1;
+                bList[nList++] = blk;
+              }
+              bq[blk]! *= om[kzy + ax[bx - bx0]!]!;
+              pairBlk[nPairs] = blk;
+              pairBox[nPairs++] = box;
+            }
+          }
+        }
+      }
+    }
+    this.nListed = nList;
+    return nPairs;
+  }
+
+  /**
+   * Exact ALE on one block from its boxes `list[l0..l1)` (box order): q *= 1 - MA_e per
+   * experiment; updates the running maximum (left in blockMax) and appends the supra-
+   * threshold voxels to `touched` from nSupra; returns the new count.
+   */
+  private exactBlock(fociIjk: Int32Array[], blk: number, list: Int32Array, l0: number, l1: number, maxAle: number, nSupra: number, t: number): number {
     const { mask, dims } = this.grid;
     const nx = dims[0];
     const ny = dims[1];
     const nz = dims[2];
     const nxy = nx * ny;
-    const { q, m, qb, tok, touched, supra, alebuf, rowLo, rowHi, pStart, partners } = this;
-    const t = ++this.tick;
-    const thr = this.threshold;
-    const nE = fociIjk.length;
-    // z-extent of all boxes: planes outside it keep q = 1
-    let zMin = nz;
-    let zMax = -1;
-    for (let e = 0; e < nE; e++) {
+    const [nbx, nby] = this.nb;
+    const { qL, mL, boxExp, touched, supra, alebuf } = this;
+    const bz = (blk / (nbx * nby)) | 0;
+    const br = blk - bz * nbx * nby;
+    const by = (br / nbx) | 0;
+    const bx = br - by * nbx;
+    const X0 = bx * BS;
+    const Y0 = by * BS;
+    const Z0 = bz * BS;
+    const X1 = X0 + BS - 1 < nx - 1 ? X0 + BS - 1 : nx - 1;
+    const Y1 = Y0 + BS - 1 < ny - 1 ? Y0 + BS - 1 : ny - 1;
+    const Z1 = Z0 + BS - 1 < nz - 1 ? Z0 + BS - 1 : nz - 1;
+    qL.fill(1);
+    let e = -1;
+    for (let l = l0; l <= l1; l++) {
+      const box = l < l1 ? list[l]! : -1;
+      const be = box >= 0 ? boxExp[box]! : -1;
+      if (be !== e) {
+        if (e >= 0) {
+          for (let i = 0; i < BV; i++) {
+            const mv = mL[i]!;
+            if (mv !== 0) {
+              qL[i]! *= 1 - mv;
+              mL[i] = 0;
+            }
+          }
+        }
+        e = be;
+      }
+      if (box < 0) break;
+      const ker = this.kernels[e]!;
+      const r = ker.radius;
+      const side = ker.side;
+      const K = ker.values;
+      const f = 3 * (box - this.boxOffset(e));
       const a = fociIjk[e]!;
-      const r = this.kernels[e]!.radius;
-      for (let f = 2; f < a.length; f += 3) {
-        if (a[f]! - r < zMin) zMin = a[f]! - r;
-        if (a[f]! + r > zMax) zMax = a[f]! + r;
+      const ci = a[f]!;
+      const cj = a[f + 1]!;
+      const ck = a[f + 2]!;
+      const xa = ci - r > X0 ? ci - r : X0;
+      const xb = ci + r < X1 ? ci + r : X1;
+      const ya = cj - r > Y0 ? cj - r : Y0;
+      const yb = cj + r < Y1 ? cj + r : Y1;
+      const za = ck - r > Z0 ? ck - r : Z0;
+      const zb = ck + r < Z1 ? ck + r : Z1;
+      for (let z = za; z <= zb; z++) {
+        const kz = (z - ck + r) * side * side;
+        const lz = (z - Z0) * BS * BS;
+        for (let y = ya; y <= yb; y++) {
+          const kb = kz + (y - cj + r) * side - ci + r;
+          const lb = lz + (y - Y0) * BS - X0;
+          for (let x = xa; x <= xb; x++) {
+            const kv = K[kb + x]!;
+            if (kv > mL[lb + x]!) mL[lb + x] = kv;
+          }
+        }
       }
     }
-    if (zMin < 0) zMin = 0;
-    if (zMax > nz - 1) zMax = nz - 1;
-    this.findPartners(fociIjk);
-    let maxAle = 0;
-    let nSupra = 0;
-    for (let z = zMin; z <= zMax; z++) {
-      // 1. this plane's q = prod_e (1 - MA_e), experiments in order
-      for (let e = 0; e < nE; e++) {
-        const a = fociIjk[e]!;
-        const ker = this.kernels[e]!;
-        const r = ker.radius;
-        const nf = a.length / 3;
-        let active = false;
-        for (let f = 2; f < a.length; f += 3) {
-          const dz = z - a[f]!;
-          if (dz <= r && dz >= -r) {
-            active = true;
-            break;
-          }
-        }
-        if (!active) continue;
-        const K = ker.values;
-        const om = this.oneMinus[e]!;
-        const side = ker.side;
-        const fo = this.focusOffset[e]!;
-        if (this.token >= TOKEN_LIMIT) {
-          tok.fill(0);
-          this.token = 0;
-        }
-        const tk = ++this.token;
-        for (let f = 0; f < nf; f++) {
-          const ck = a[3 * f + 2]!;
-          const dz = z - ck;
-          if (dz > r || dz < -r) continue;
-          const ci = a[3 * f]!;
-          const cj = a[3 * f + 1]!;
-          const y0 = cj - r > 0 ? cj - r : 0;
-          const y1 = cj + r < ny - 1 ? cj + r : ny - 1;
-          const kz = (dz + r) * side * side;
-          const p0 = pStart[fo + f]!;
-          const p1 = pStart[fo + f + 1]!;
-          for (let y = y0; y <= y1; y++) {
-            const row = z * ny + y;
-            const lo = rowLo[row]! > ci - r ? rowLo[row]! : ci - r;
-            const hi = rowHi[row]! < ci + r ? rowHi[row]! : ci + r;
-            if (lo > hi) continue;
-            // x-hull of the other boxes of e on this row: there, MA is a max over foci
-            let hl = hi + 1;
-            let hh = lo - 1;
-            for (let p = p0; p < p1; p++) {
-              const g = partners[p]!;
-              const gj = a[3 * g + 1]! - y;
-              const gk = a[3 * g + 2]! - z;
-              if (gj > r || gj < -r || gk > r || gk < -r) continue;
-              const gi = a[3 * g]!;
-              if (gi - r < hl) hl = gi - r;
-              if (gi + r > hh) hh = gi + r;
-            }
-            if (hl < lo) hl = lo;
-            if (hh > hi) hh = hi;
-            const kb = kz + (y - cj + r) * side - ci + r;
-            const pb = y * nx;
-            if (hl > hh) {
-              for (let x = lo; x <= hi; x++) q[pb + x]! *= om[kb + x]!;
-              continue;
-            }
-            for (let x = lo; x < hl; x++) q[pb + x]! *= om[kb + x]!;
-            for (let x = hl; x <= hh; x++) {
-              const v = pb + x;
-              const ki = kb + x;
-              if (tok[v] !== tk) {
-                tok[v] = tk;
-                const qv = q[v]!;
-                qb[v] = qv;
-                m[v] = K[ki]!;
-                q[v] = qv * om[ki]!;
-              } else if (K[ki]! > m[v]!) {
-                m[v] = K[ki]!;
-                q[v] = qb[v]! * om[ki]!;
-              }
-            }
-            for (let x = hh + 1; x <= hi; x++) q[pb + x]! *= om[kb + x]!;
-          }
-        }
-      }
-      // 2. maximum and supra-threshold voxels of the plane; reset q
-      const zo = z * nxy;
-      for (let y = 0; y < ny; y++) {
-        const row = z * ny + y;
-        const lo = rowLo[row]!;
-        const hi = rowHi[row]!;
-        const pb = y * nx;
-        for (let x = lo; x <= hi; x++) {
-          const qv = q[pb + x]!;
+    const thr = this.threshold;
+    for (let z = Z0; z <= Z1; z++) {
+      for (let y = Y0; y <= Y1; y++) {
+        const lb = (z - Z0) * BS * BS + (y - Y0) * BS - X0;
+        const vb = z * nxy + y * nx;
+        for (let x = X0; x <= X1; x++) {
+          const qv = qL[lb + x]!;
           if (qv === 1) continue;
-          q[pb + x] = 1;
-          const v = zo + pb + x;
+          const v = vb + x;
           if (!mask[v]) continue;
           const al = 1 - qv;
           if (al > maxAle) maxAle = al;
@@ -260,35 +369,17 @@ export class AleMonteCarlo {
         }
       }
     }
-    this.orderByFirstBox(fociIjk, nSupra);
-    const { maxSize, maxMass } = this.clusters(nSupra, t);
-    return { maxAle, maxSize, maxMass };
+    this.blockMax = maxAle;
+    return nSupra;
   }
 
-  /** For each focus, the foci of its experiment whose boxes overlap its box (focus f of e is focusOffset[e] + f). */
-  private findPartners(fociIjk: Int32Array[]): void {
-    const { pStart, partners } = this;
-    let c = 0;
-    for (let e = 0; e < fociIjk.length; e++) {
-      const a = fociIjk[e]!;
-      const r2 = 2 * this.kernels[e]!.radius;
-      const nf = a.length / 3;
-      const fo = this.focusOffset[e]!;
-      for (let f = 0; f < nf; f++) {
-        pStart[fo + f] = c;
-        const fi = a[3 * f]!;
-        const fj = a[3 * f + 1]!;
-        const fk = a[3 * f + 2]!;
-        for (let g = 0; g < nf; g++) {
-          if (g === f) continue;
-          const di = a[3 * g]! - fi;
-          const dj = a[3 * g + 1]! - fj;
-          const dk = a[3 * g + 2]! - fk;
-          if (di <= r2 && di >= -r2 && dj <= r2 && dj >= -r2 && dk <= r2 && dk >= -r2) partners[c++] = g;
-        }
-      }
-      pStart[fo + nf] = c;
+  private boxOffsets: Int32Array | null = null;
+  private boxOffset(e: number): number {
+    if (!this.boxOffsets) {
+      this.boxOffsets = new Int32Array(this.counts.length + 1);
+      for (let i = 0; i < this.counts.length; i++) this.boxOffsets[i + 1] = this.boxOffsets[i]! + this.counts[i]!;
     }
+    return this.boxOffsets[e]!;
   }
 
   /**
@@ -361,6 +452,14 @@ export class AleMonteCarlo {
     }
     return { maxSize, maxMass };
   }
+}
+
+
+/** Index in [i0, i1] of the largest of w[i0..i1]. */
+function argmaxW(w: Float64Array, i0: number, i1: number): number {
+  let best = i0;
+  for (let i = i0 + 1; i <= i1; i++) if (w[i]! > w[best]!) best = i;
+  return best;
 }
 
 /**
