@@ -83,7 +83,7 @@ describe('TFCE', () => {
     expect(out[0]).toBeCloseTo(Math.sqrt(3) + 4, 10);
     expect(out[1]).toBeCloseTo(Math.sqrt(3), 10);
   });
-  it('equals the per-height definition on smooth 3-D images (6 and 26 connectivity, dh = max/100)', () => {
+  it('equals the per-height definition on smooth 3-D images (6, 18 and 26 connectivity, mask touching the grid edges, dh = max/100)', () => {
     const r = rng(11);
     const dims: [number, number, number] = [10, 9, 8];
     const N = 720;
@@ -92,7 +92,7 @@ describe('TFCE', () => {
     // a little spatial correlation so that clusters form and merge
     const grid = new Float64Array(N);
     for (let g = 0; g < N; g++) grid[g] = mask[g] ? Math.max(0, raw[g]! + 0.5 * (raw[(g + 1) % N]! + raw[(g + 10) % N]!)) : 0;
-    for (const conn of [6, 26] as Connectivity[]) {
+    for (const conn of [6, 18, 26] as Connectivity[]) {
       const lat = buildLattice(mask, dims, conn);
       const stat = Float64Array.from(lat.index, (g) => grid[g]!);
       const out = new Float64Array(lat.V);
