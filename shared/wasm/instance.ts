@@ -21,6 +21,7 @@ export interface WasmKernels {
   memory: WasmMemory;
   /** see kernels.wat: pointers are byte offsets into `memory` */
   permAccumulate(e: number, V: number, n: number, p: number, qp: number, a: number, v0: number, bl: number, block: number): void;
+  seedAccumulate(x: number, V: number, T: number, s: number, acc: number, sq: number, withSq: number, v0: number, v1: number): void;
 }
 
 let module: object | null | undefined;
@@ -51,7 +52,11 @@ export function wasmKernels(bytes: number): WasmKernels | null {
     const pages = Math.max(1, Math.ceil(bytes / PAGE));
     const memory = new WA.Memory({ initial: pages, maximum: pages });
     const inst = new WA.Instance(mod, { env: { memory } });
-    return { memory, permAccumulate: inst.exports.permAccumulate as WasmKernels['permAccumulate'] };
+    return {
+      memory,
+      permAccumulate: inst.exports.permAccumulate as WasmKernels['permAccumulate'],
+      seedAccumulate: inst.exports.seedAccumulate as WasmKernels['seedAccumulate'],
+    };
   } catch {
     return null;
   }
