@@ -1,13 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../shared/runner/local.ts';
 import { readNifti } from '../shared/nifti/index.ts';
 import { vbmJob } from './helpers/fixture-job.ts';
+import { expectFailedJob } from './helpers/errors.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'nb-perm-'));
+const tmp = () => tmpDir('nb-perm-');
 const STATS = ['maxT', 'clusterExtent', 'clusterMass', 'tfce'];
 
 async function runJob(params: Record<string, unknown>, edit?: (rows: string[][]) => void) {
@@ -116,10 +117,6 @@ describe('glm pipeline with inference.permutation on the VBM fixture', () => {
     [{ exchangeabilityBlocks: 'site' }, 'InvalidParticipants', /site/],
   ])('refuses %j with a named error and no result', async (permutation, error, message) => {
     const { outcome, dir } = await runJob({ inference: { permutation } });
-    expect(outcome.status).toBe('failed');
-    const err = JSON.parse(readFileSync(join(dir, 'error.json'), 'utf8'));
-    expect(err.error).toBe(error);
-    expect(err.message).toMatch(message);
-    expect(existsSync(join(dir, 'result.json'))).toBe(false);
+    expectFailedJob(outcome, dir, error, { message });
   }, 60_000);
 });

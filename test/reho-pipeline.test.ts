@@ -1,5 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +10,10 @@ import { IdealBandpass } from '../shared/reho/filter.ts';
 import { friston24, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
 import { VBM } from './helpers/fixture-job.ts';
+import { expectFailedJob } from './helpers/errors.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'nb-reho-'));
+const tmp = () => tmpDir('nb-reho-');
 
 /** The reho work folder of a job under <out>/.work/<jobId>/ (the one holding plan.json; the group step's glm work folder sits beside it). */
 function workOf(resultDir: string): string {
@@ -383,14 +384,7 @@ describe('reho pipeline: WM/CSF regressors from masks (6-column motion files onl
 describe('reho pipeline: bad input gives a named error.json and no result', () => {
   async function expectFailure(jobPath: string, error: string, inputPattern?: RegExp) {
     const out = join(tmp(), 'out');
-    const outcome = await run(jobPath, out);
-    expect(outcome.status).toBe('failed');
-    if (outcome.status !== 'failed') return;
-    expect(outcome.error).toBe(error);
-    const rec = JSON.parse(readFileSync(join(out, 'reho-cohort', 'error.json'), 'utf8'));
-    expect(rec.error).toBe(error);
-    if (inputPattern) expect(rec.input).toMatch(inputPattern);
-    expect(existsSync(join(out, 'reho-cohort', 'result.json'))).toBe(false);
+    expectFailedJob(await run(jobPath, out), join(out, 'reho-cohort'), error, { input: inputPattern });
   }
 
   it('no confounds column while preprocessing is on', async () => {
