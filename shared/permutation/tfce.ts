@@ -29,7 +29,7 @@ export interface TfceParams {
 
 export interface TfceWork {
   parent: Int32Array;
-  size: Float64Array;
+  size: Int32Array;
   acc: Float64Array;
   level: Int32Array;
   order: Int32Array;
@@ -44,7 +44,7 @@ export interface TfceWork {
 export function tfceWork(V: number): TfceWork {
   return {
     parent: new Int32Array(V),
-    size: new Float64Array(V),
+    size: new Int32Array(V),
     acc: new Float64Array(V),
     level: new Int32Array(V),
     order: new Int32Array(V),
