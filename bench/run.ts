@@ -99,7 +99,7 @@ async function main() {
     const bytes = rh.voxels * 250 * 4; // every in-mask series read once (float32)
     const adds = rh.voxels * 27 * 250; // rank sums of W
     console.log(
-      `   anchor: ${a.source}: ${a.secondsPerSubject} s (×${fmt(a.secondsPerSubject / (rh.fast + rh.clean))} slower than kernel + cleaning); ` +
+      `   anchor: ${a.source}: ${a.secondsPerSubject} s (×${fmt(a.secondsPerSubject / (rh.fastCpu + rh.cleanCpu))} slower than our kernel + cleaning in CPU time); ` +
         `bound: the series read once = ${(bytes / 1e6).toFixed(0)} MB = ${((bytes / bw) * 1000).toFixed(0)} ms; ${(adds / 1e6).toFixed(0)} M rank additions at 1/ns = ${(adds / 1e9).toFixed(2)} s`,
     );
   }
