@@ -179,6 +179,7 @@ async function writeDeviation(ctx: GlmContext, participants: Participant[], Y: F
     V,
     referenceCovariates: deviationCovariates(participants, reference, dev.covariates, source),
     patientCovariates: deviationCovariates(participants, allPatients, dev.covariates, source),
+    k: dev.covariates.length,
     valid: mask,
   });
   for (let v = 0; v < V; v++) if (!mask[v]) for (let k = 0; k < allPatients.length; k++) Z[k * V + v] = 0;
