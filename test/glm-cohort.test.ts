@@ -4,12 +4,13 @@
  * subgroup analyses and IGE deviation maps. Each output is compared with the module applied
  * directly to the same data (the math of each module has its own independent tests).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../runner/local.ts';
-import { readNifti } from '../shared/nifti/index.ts';
+import { readNifti, writeNifti } from '../shared/nifti/index.ts';
+import { stream } from '../shared/random.ts';
 import { parseTable } from '../shared/jobs/table.ts';
 import { demographics, demographicsCsv } from '../shared/stats/demographics.ts';
 import { fContrastModel, fitF } from '../shared/stats/fcontrast.ts';
@@ -248,6 +249,13 @@ describe('cohort bad input', () => {
     expectFailedJob(outcome, join(dir, 'out', 'bad-f'), 'NonEstimableContrast', { input: 'params.fContrasts (zero)' });
   });
 
+  it('a bundled atlas asked for by name on a grid it does not fit', async () => {
+    const dir = tmpDir('nb-glm-cohort-bad-');
+    writeCohort(join(dir, 'in'), subjects);
+    const outcome = await run(writeJob(join(dir, 'in'), 'bad-atlas', { contrasts: ['DRE-HC'], atlas: 'aal' }), join(dir, 'out'));
+    expectFailedJob(outcome, join(dir, 'out', 'bad-atlas'), 'SpaceMismatch', { input: 'params.atlas' });
+  });
+
   it('a partly numeric demographics column names the column and row', async () => {
     const dir = tmpDir('nb-glm-cohort-bad-');
     const { tsv } = writeCohort(join(dir, 'in'), subjects);
@@ -257,6 +265,49 @@ describe('cohort bad input', () => {
     const outcome = await run(writeJob(join(dir, 'in'), 'bad-demo', { contrasts: ['DRE-HC'] }), join(dir, 'out'));
     expectFailedJob(outcome, join(dir, 'out', 'bad-demo'), 'PartlyNumericColumn', { input: 'age', message: /row 3/ });
   });
+});
+
+describe('bundled atlas in a job', () => {
+  it('labels cluster regions with AAL when the maps are on the MNI 3 mm grid and no atlas is given', async () => {
+    const dir = tmpDir('nb-glm-cohort-aal-');
+    const inD = join(dir, 'in');
+    mkdirSync(join(inD, 'maps'), { recursive: true });
+    const g = BUNDLED_GRIDS['3mm'];
+    const N = g.dims[0] * g.dims[1] * g.dims[2];
+    // an effect in a 3-voxel-radius ball around voxel (40, 40, 30) in group A; 4 subjects per group
+    const ids: string[] = [];
+    const lines = ['participant_id\tgroup\tmap'];
+    for (let s = 0; s < 8; s++) {
+      const rng = stream(7, s);
+      const data = new Float32Array(N);
+      for (let k = 0; k < g.dims[2]; k++)
+        for (let j = 0; j < g.dims[1]; j++)
+          for (let i = 0; i < g.dims[0]; i++) {
+            const inBall = (i - 40) ** 2 + (j - 40) ** 2 + (k - 30) ** 2 <= 9;
+            data[i + g.dims[0] * (j + g.dims[1] * k)] = 1 + (s < 4 && inBall ? 1 : 0) + 0.05 * rng.normal();
+          }
+      const id = `sub-${s}`;
+      ids.push(id);
+      writeFileSync(join(inD, 'maps', `${id}.nii.gz`), writeNifti({ dims: g.dims, affine: g.affine, pixdim: [3, 3, 3], data }, { datatype: 'float32' }));
+      lines.push(`${id}\t${s < 4 ? 'A' : 'B'}\tmaps/${id}.nii.gz`);
+    }
+    writeFileSync(join(inD, 'participants.tsv'), lines.join('\n') + '\n');
+    const outcome = await run(writeJob(inD, 'aal', { contrasts: ['A-B'], smoothFwhmMm: 6 }), join(dir, 'out'));
+    expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
+    const out = join(dir, 'out', 'aal');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.clusterAtlas).toMatch(/AAL/);
+    const c = result.contrasts['A-B'];
+    expect(c.clusters.length).toBeGreaterThan(0);
+    const atlas = regionAtlas(glmParamsSchema.parse({ contrasts: ['A-B'] }), g.dims, g.affine)!;
+    const z = map(out, 'maps/A-B_z.nii.gz');
+    const t = map(out, 'maps/A-B_t.nii.gz');
+    const all = (['+', '-'] as const).flatMap((tail) => findClusters(z, g.dims, c.zThreshold, tail, 26, c.clusterSizeThreshold, undefined, true).map((k) => ({ c: k, tail })));
+    all.sort((a, b) => b.c.voxels - a.c.voxels || Math.abs(b.c.peakValue) - Math.abs(a.c.peakValue) || a.c.peakIndex - b.c.peakIndex);
+    const rows = clusterRegions(t, g.dims, g.affine, all.map((x, i) => ({ ...x.c, id: i + 1, tail: x.tail })), atlas.labels, atlas.table);
+    expect(rows.some((r) => r.region !== '')).toBe(true);
+    expect(readFileSync(join(out, 'tables/A-B_cluster_regions.csv'), 'utf8')).toBe(clusterRegionsCsv(rows, 't'));
+  }, 600_000);
 });
 
 describe('bundled atlas for the cluster region tables', () => {

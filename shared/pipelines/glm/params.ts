@@ -92,7 +92,7 @@ export const deviationParamsSchema = z
     reference: z.string().min(1).describe('reference group (e.g. healthy controls); needs at least 3 subjects'),
     patients: z.array(z.string().min(1)).min(1).describe('patient groups given deviation maps; two groups are also compared (two-sample t on the z maps)'),
     covariates: z.array(z.string().min(1)).default([]).describe('continuous covariates regressed out in the reference before the z'),
-    filter: z.record(z.string().min(1), filterValueSchema).optional().describe('participants considered (e.g. syndrome: IGE for the patients): applied before the groups are taken'),
+    filter: z.record(z.string().min(1), filterValueSchema).optional().describe('patients kept (e.g. syndrome: IGE): column → value or list of values; the reference group is always taken whole'),
   })
   .strict();
 

@@ -13,7 +13,7 @@ import type { GlmContext } from './context.ts';
 import { gridOf } from '../common/grid.ts';
 import { readHeaderAt } from '../common/header.ts';
 import { blockLabels } from './permute.ts';
-import { checkFModels, demographicsOf, deviationSubjects } from './cohort.ts';
+import { checkFModels, demographicsOf, deviationSubjects, regionAtlas } from './cohort.ts';
 
 function require3d(h: NiftiHeader, input: string): void {
   const extra = h.dims.slice(3).reduce((a, b) => a * b, 1);
@@ -65,6 +65,8 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
   };
   const maskUri = await optional(job.inputs.mask, 'inputs.mask');
   const atlasUri = await optional(job.inputs.atlas, 'inputs.atlas');
+  // a bundled atlas asked for by name must fit the data grid (SpaceMismatch naming params.atlas otherwise)
+  if (!atlasUri && job.params.atlas && job.params.atlas !== 'none') regionAtlas(job.params, ref0.dims, Float64Array.from(ref0.affine));
   let atlasLabelsUri: string | undefined;
   if (job.inputs.atlasLabels) {
     atlasLabelsUri = ref(job.inputs.atlasLabels, 'inputs.atlasLabels').uri;
