@@ -151,7 +151,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       await writeMap(`maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), `1-p uncorrected (permutation)`);
       await writeMap(`maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), `1-q Benjamini-Hochberg FDR`);
       if (observed.tfce) await writeMap(`maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`);
-      const permClusters: PermClusterRecord[] = summary.clusters.map((c) => {
+      const permClusters: PermClusterRecord[] = summary.clusters.filter((c) => c.size >= minVox).map((c) => {
         const g = lat.index[c.peak]!;
         const [i, j, k] = [g % nx, Math.floor(g / nx) % ny, Math.floor(g / plane)];
         return {
