@@ -210,7 +210,11 @@ export function glmFinding(result: GlmResultLike, effects: readonly PlantedBlob[
   const found = checks.filter((x) => x.ok).length;
   const recovered = found === checks.length && unexpected === 0;
   const line = `${parts.join(', ')} — ${found}/${checks.length} planted effects at their places${unexpected ? `, ${unexpected} unexpected` : ''} ${tick(recovered)}`;
-  const planted = effects.map((e) => `${e.group} gray matter ${e.amplitude > 0 ? '+' : ''}${e.amplitude} (noise sd ≈ 0.075) in ${e.region} at ${mm(e.centreMni)}, Gaussian σ ${e.sigmaMm} mm`);
+  const regions = [...new Set(effects.map((e) => e.region))];
+  const planted = regions.map((region) => {
+    const es = effects.filter((e) => e.region === region);
+    return `${region} ${mm(es[0]!.centreMni)}: gray matter ${es.map((e) => `${e.group} ${e.amplitude > 0 ? '+' : ''}${e.amplitude}`).join(', ')} vs HC (noise sd ≈ 0.075), Gaussian σ ${es[0]!.sigmaMm} mm`;
+  });
   return { pipeline: 'glm', recovered, line, planted, details, checks };
 }
 
