@@ -77,7 +77,7 @@ async function main() {
       `1000-subject connectome (2 runs) on Lambda (cost model, ${nm.lambda1000.shards} shards): ${nm.lambda1000.wallSeconds.toFixed(0)} s wall, $${nm.lambda1000.usd.toFixed(3)}`,
   );
 
-  // 7. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
+  // 7. The whole local glm job (demo cohort: 45 subjects, 61×73×61, 3 contrasts)
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));
   try {
     const jobPath = writeDemoJob(join(dir, 'in'));
