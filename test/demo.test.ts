@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runDemo, type DemoSummary } from '../bin/demo.ts';
-import { demoCohort, expectedClusters, glmFinding, GLM_EFFECTS } from '../shared/demo/glm.ts';
+import { demoCohort, expectedClusters, glmFinding, GLM_EFFECTS, type DemoSubject } from '../shared/demo/glm.ts';
 import { rehoDemoCohort, rehoFinding, REHO_SYNCHRONY } from '../shared/demo/reho.ts';
 import { aleFinding, PAIN_REGIONS } from '../shared/demo/ale.ts';
 import { demoConnectome } from '../shared/demo/connectome.ts';
@@ -13,29 +13,30 @@ import { tmpDir } from './helpers/tmp.ts';
 const dist = (a: number[], b: number[]) => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
 
 describe('demo generators plant what they say', () => {
-  it('glm: the DRE − HC difference of group means at each planted centre is the planted amplitude (noise averages out)', () => {
-    const c = demoCohort(1, 15);
-    expect(c.subjects.length).toBe(45);
-    const at = (p: [number, number, number]) => {
+  it('glm: without noise, the value of each group minus the HC value (age and TIV terms removed) is exactly the planted Gaussian', () => {
+    const c = demoCohort(1, 1, 0);
+    expect(c.subjects.map((s) => s.group)).toEqual(['DRE', 'DSE', 'HC']);
+    const [dre, dse, hc] = c.subjects as [DemoSubject, DemoSubject, DemoSubject];
+    const clean = (s: DemoSubject, v: number) => s.data[v]! + 0.002 * (s.age - 40) - 0.0001 * (s.tiv - 1500);
+    const voxel = (p: [number, number, number]) => {
       const [i, j, k] = mmToVoxel(c.affine, ...p).map(Math.round) as [number, number, number];
       return i + c.dims[0] * (j + c.dims[1] * k);
     };
-    const mean = (group: string, v: number, adjust: boolean) => {
-      const s = c.subjects.filter((x) => x.group === group);
-      // remove the planted age and TIV terms so only the blob and the noise remain
-      return s.reduce((a, x) => a + x.data[v]! + (adjust ? 0.002 * (x.age - 40) - 0.0001 * (x.tiv - 1500) : 0), 0) / s.length;
-    };
-    for (const e of GLM_EFFECTS.filter((x) => x.group === 'DRE' && x.region !== 'thalamus_R')) {
-      const v = at(e.centreMni);
-      const d = mean('DRE', v, true) - mean('HC', v, true);
-      // noise sd ≈ 0.075 per subject: the difference of two means of 15 has sd ≈ 0.027
-      expect(Math.abs(d - e.amplitude), e.region).toBeLessThan(0.08);
-      expect(d, e.region).toBeLessThan(-0.05);
+    // hand-written Gaussian at a few offsets from each centre
+    for (const e of GLM_EFFECTS) {
+      const s = e.group === 'DRE' ? dre : dse;
+      for (const off of [[0, 0, 0], [3, 0, 0], [0, -6, 3], [9, 9, 0]] as [number, number, number][]) {
+        const p: [number, number, number] = [e.centreMni[0] + off[0], e.centreMni[1] + off[1], e.centreMni[2] + off[2]];
+        const v = voxel(p);
+        const want = e.amplitude * Math.exp(-(off[0] ** 2 + off[1] ** 2 + off[2] ** 2) / (2 * e.sigmaMm ** 2));
+        expect(clean(s, v) - clean(hc, v), `${e.group} ${e.region} ${off}`).toBeCloseTo(want, 5);
+      }
     }
-    // the thalamus is lower in both patient groups, equally
-    const th = at([12, -18, 6]);
-    expect(mean('DRE', th, true) - mean('HC', th, true)).toBeLessThan(-0.05);
-    expect(mean('DSE', th, true) - mean('HC', th, true)).toBeLessThan(-0.05);
+    // DSE has nothing planted in the hippocampus or cerebellum
+    for (const r of ['hippocampus_L', 'cerebellum_R']) {
+      const v = voxel(GLM_EFFECTS.find((e) => e.region === r)!.centreMni);
+      expect(clean(dse, v) - clean(hc, v), r).toBeCloseTo(0, 5);
+    }
   });
 
   it('glm: which contrast should show which cluster (hand-counted from the plan)', () => {

@@ -49,7 +49,8 @@ export const GLM_EFFECTS: readonly PlantedBlob[] = [
   { region: 'thalamus_R', group: 'DSE', centreMni: [12, -18, 6], amplitude: -0.13, sigmaMm: 9 },
 ];
 
-export function demoCohort(seed = 1, perGroup = 15): DemoCohort {
+/** `noiseScale` multiplies the subject noise (0: none, for checking what is planted exactly). */
+export function demoCohort(seed = 1, perGroup = 15, noiseScale = 1): DemoCohort {
   const dims: [number, number, number] = [61, 73, 61];
   const voxMm: [number, number, number] = [3, 3, 3];
   const affine = Float64Array.from([-3, 0, 0, 90, 0, 3, 0, -126, 0, 0, 3, -72, 0, 0, 0, 1]);
@@ -83,8 +84,7 @@ export function demoCohort(seed = 1, perGroup = 15): DemoCohort {
       const age = Math.round(20 + rng.next() * 40);
       const sex = rng.next() < 0.5 ? 'F' : 'M';
       const tiv = Math.round(1450 + (sex === 'M' ? 120 : 0) + rng.normal() * 90);
-      const noise = new Float32Array(nVox).map(() => rng.normal());
-      const sm = smoothSpm(noise, dims, voxMm, 8);
+      const sm = noiseScale === 0 ? new Float32Array(nVox) : smoothSpm(new Float32Array(nVox).map(() => noiseScale * rng.normal()), dims, voxMm, 8);
       const data = new Float32Array(nVox);
       for (let k = 0; k < nz; k++)
         for (let j = 0; j < ny; j++)
