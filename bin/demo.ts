@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { runLocal } from '../shared/runner/local.ts';
+import { errorRecord, InvalidParameter } from '../shared/errors.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { LocalStore } from '../shared/storage/index.ts';
 import { writeConnectome } from '../shared/netmap/connectome.ts';
@@ -164,7 +165,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const sizes = DEMO_SIZES[size];
   const say = (s: string) => void (opts.quiet || console.log(s));
   const wanted = opts.only?.length ? opts.only : DEMO_PIPELINES;
-  for (const p of wanted) if (!(DEMO_PIPELINES as readonly string[]).includes(p)) throw new Error(`unknown pipeline "${p}" in --only (known: ${DEMO_PIPELINES.join(', ')})`);
+  for (const p of wanted) if (!(DEMO_PIPELINES as readonly string[]).includes(p)) throw new InvalidParameter(`unknown pipeline "${p}" in --only (known: ${DEMO_PIPELINES.join(', ')})`, '--only');
   const t0 = performance.now();
   const pipelines: DemoPipelineSummary[] = [];
   say(`neuroburst demo: ${wanted.join(', ')} on generated and bundled data; everything under ${out}`);
@@ -200,7 +201,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     pipelines.push({ pipeline, status: finding.recovered ? 'recovered' : 'not-recovered', seconds, finding, result: join(resultDir, 'result.json'), report });
   }
   const ran = pipelines.filter((p) => p.status !== 'skipped');
-  const ok = ran.length > 0 && ran.every((p) => p.status === 'recovered');
+  const ok = ran.every((p) => p.status === 'recovered');
   const seconds = Math.round((performance.now() - t0) / 100) / 10;
   say(`\nneuroburst demo: ${ran.filter((p) => p.status === 'recovered').length}/${ran.length} pipelines recovered what was planted in ${seconds} s${ok ? '' : ' — see ✗ above'}`);
   return { out, size, seconds, ok, pipelines };
@@ -230,8 +231,9 @@ export function registerDemo(program: Command): void {
         if (opts.json) console.log(JSON.stringify(summary, null, 2));
         process.exitCode = summary.ok ? 0 : 1;
       } catch (e) {
-        console.error(`neuroburst demo: ${(e as Error).message}`);
-        process.exitCode = 2;
+        const r = errorRecord(e);
+        console.error(`neuroburst demo: ${r.error}: ${r.message}`);
+        process.exitCode = e instanceof InvalidParameter ? 2 : 4;
       }
     });
 }

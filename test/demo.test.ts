@@ -131,6 +131,18 @@ describe('demo checks can fail', () => {
   });
 });
 
+describe('demo options', () => {
+  it('an unknown pipeline in --only is InvalidParameter naming the option; a pipeline not in this build is skipped with its reason', async () => {
+    const out = tmpDir('nb-demo-opt-');
+    await expect(runDemo({ out, only: ['glm', 'fmri'], quiet: true })).rejects.toMatchObject({ name: 'InvalidParameter', input: '--only', message: expect.stringMatching(/"fmri"/) });
+    if (!existsSync(join(import.meta.dirname, '..', 'shared', 'pipelines', 'transcriptomics'))) {
+      const s = await runDemo({ out, only: ['transcriptomics'], quiet: true });
+      expect(s.pipelines).toEqual([{ pipeline: 'transcriptomics', status: 'skipped', reason: 'not in this build' }]);
+      expect(s.ok).toBe(true);
+    }
+  });
+});
+
 describe('neuroburst demo (quick size, every pipeline through the embedded runner)', () => {
   let summary: DemoSummary;
   let out: string;
