@@ -100,7 +100,8 @@ function prepareReho(dir: string, size: Size): Prepared {
   writeFileSync(join(dir, 'mask.nii.gz'), writeNifti({ dims: cohort.dims, affine: cohort.affine, data: Float32Array.from(cohort.mask) }, { datatype: 'uint8' }));
   for (const s of cohort.subjects) {
     const f = rehoFiles(s.id);
-    writeFileSync(join(dir, f.func), writeNifti({ dims: [...cohort.dims, cohort.volumes], affine: cohort.affine, data: s.data, tr: cohort.tr }, { datatype: 'float32' }));
+    // uncompressed: the reho slabs read their z-range only
+    writeFileSync(join(dir, f.func), writeNifti({ dims: [...cohort.dims, cohort.volumes], affine: cohort.affine, data: s.data, tr: cohort.tr }, { datatype: 'float32', gzip: false }));
     writeFileSync(join(dir, f.confounds), rpText(s.rp));
     writeFileSync(join(dir, f.wmCsf), wmCsfText(s));
   }

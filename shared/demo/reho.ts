@@ -124,7 +124,7 @@ export function rehoDemoCohort(seed = 1, perGroup = 12, volumes = 100): RehoDemo
   return { dims, affine, tr, volumes: T, mask, subjects, synchrony, movers };
 }
 
-export const rehoFiles = (id: string) => ({ func: `func/${id}_bold.nii.gz`, confounds: `func/${id}_rp.txt`, wmCsf: `func/${id}_wm_csf.txt` });
+export const rehoFiles = (id: string) => ({ func: `func/${id}_bold.nii`, confounds: `func/${id}_rp.txt`, wmCsf: `func/${id}_wm_csf.txt` });
 
 export function rehoParticipantsTsv(cohort: RehoDemoCohort): string {
   const rows = ['participant_id\tgroup\tage\tfunc\tconfounds\twm_csf'];
