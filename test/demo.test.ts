@@ -39,6 +39,25 @@ describe('demo generators plant what they say', () => {
     }
   });
 
+  it('glm: the subject noise has the sd the effect size is quoted against (≈ 0.063, so the planted 0.13 is d ≈ 2)', () => {
+    const noisy = demoCohort(1, 1, 1);
+    const clean = demoCohort(1, 1, 0);
+    let ss = 0;
+    let n = 0;
+    for (let s = 0; s < 3; s++) {
+      const a = noisy.subjects[s]!.data;
+      const b = clean.subjects[s]!.data;
+      for (let v = 0; v < a.length; v++) {
+        if (b[v]! <= 0.2 || b[v]! >= 0.8) continue; // away from the clamps and outside the brain
+        ss += (a[v]! - b[v]!) ** 2;
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(100000);
+    expect(Math.sqrt(ss / n)).toBeGreaterThan(0.057);
+    expect(Math.sqrt(ss / n)).toBeLessThan(0.069);
+  });
+
   it('glm: which contrast should show which cluster (hand-counted from the plan)', () => {
     const e = expectedClusters(GLM_EFFECTS);
     const by = (c: string) => e.filter((x) => x.contrast === c).map((x) => `${x.region}${x.tail}`).sort();

@@ -2,7 +2,7 @@
  * The glm demo: a synthetic three-group gray-matter cohort on the 3 mm MNI grid (61×73×61,
  * the DPABI resting-state grid) — an ellipsoidal "brain" with smooth gray-matter values, age
  * and TIV effects, smooth subject noise, and planted Gaussian atrophy blobs of a realistic
- * size (amplitude 0.13 against noise sd ≈ 0.075, i.e. peak Cohen's d ≈ 1.7, Gaussian σ 9 mm) in 15
+ * size (amplitude 0.13 against a subject noise sd ≈ 0.063, i.e. peak Cohen's d ≈ 2, Gaussian σ 9 mm) in 15
  * subjects per group: DRE < HC in the left hippocampus and the right
  * cerebellum, DRE and DSE < HC (equally) in the right thalamus. So DRE−HC should show three
  * negative clusters, DSE−HC one (thalamus) and DRE−DSE two (hippocampus, cerebellum).
@@ -25,7 +25,7 @@ export interface PlantedBlob {
   region: string;
   group: string;
   centreMni: Mni;
-  /** added to the gray-matter value at the centre (noise sd ≈ 0.075) */
+  /** added to the gray-matter value at the centre (subject noise sd ≈ 0.063) */
   amplitude: number;
   sigmaMm: number;
 }
@@ -213,7 +213,7 @@ export function glmFinding(result: GlmResultLike, effects: readonly PlantedBlob[
   const regions = [...new Set(effects.map((e) => e.region))];
   const planted = regions.map((region) => {
     const es = effects.filter((e) => e.region === region);
-    return `${region} ${mm(es[0]!.centreMni)}: gray matter ${es.map((e) => `${e.group} ${e.amplitude > 0 ? '+' : ''}${e.amplitude}`).join(', ')} vs HC (noise sd ≈ 0.075), Gaussian σ ${es[0]!.sigmaMm} mm`;
+    return `${region} ${mm(es[0]!.centreMni)}: gray matter ${es.map((e) => `${e.group} ${e.amplitude > 0 ? '+' : ''}${e.amplitude}`).join(', ')} vs HC (subject noise sd ≈ 0.063), Gaussian σ ${es[0]!.sigmaMm} mm`;
   });
   return { pipeline: 'glm', recovered, line, planted, details, checks };
 }
