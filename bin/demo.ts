@@ -193,9 +193,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       pipelines.push({ pipeline, status: 'failed', seconds, error: { error: outcome.error, message: outcome.message, record } });
       continue;
     }
-    const finding = prepared.evaluate(resultDir);
+    let finding: Finding;
+    try {
+      finding = prepared.evaluate(resultDir);
+    } catch (e) {
+      const r = errorRecord(e);
+      say(`\n${pipeline}: could not read its results: ${r.error}: ${r.message}`);
+      pipelines.push({ pipeline, status: 'failed', seconds, error: { error: r.error, message: r.message, record: resultDir } });
+      continue;
+    }
     const report = join(resultDir, 'report.html');
-    say(`\n${pipeline}: planted — ${finding.planted.join('; ')}`);
+    say(`\n${pipeline} — planted:`);
+    for (const p of finding.planted) say(`   · ${p}`);
     say(`${pipeline}: ${finding.line}`);
     for (const d of finding.details) say(`   ${d}`);
     say(`   report: ${report}  (${seconds} s)`);
