@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { planBatches } from '../shared/pipelines/ale/context.ts';
 import type { AleContext } from '../shared/pipelines/ale/context.ts';
 import { estimateAle } from '../shared/pipelines/ale/plan.ts';
@@ -101,6 +101,7 @@ export async function benchAleJob(small = 10, large = 500, threads = availablePa
     batchesB: [],
     jackknifeShards: [],
     contrastBatches: [],
+    grid: { dims: [91, 109, 91], voxelMm: 2, maskVoxels: 228483 },
     job: { params: { iterations: 10000 }, budget },
   } as unknown as AleContext;
   const est = estimateAle(ctx);

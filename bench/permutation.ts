@@ -8,7 +8,7 @@
  * The baseline is timed on a slice of the work and projected.
  */
 import { stream } from '../shared/random.ts';
-import { permutationSetup } from '../shared/permutation/test.ts';
+import { permutationSetup } from '../shared/permutation/inference.ts';
 import { observe, runBatch } from '../shared/permutation/engine.ts';
 import { permuteScratch, permutedT } from '../shared/permutation/model.ts';
 import { shuffle } from '../shared/permutation/shuffles.ts';

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { glmBench } from './glm.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { stream } from '../shared/random.ts';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { writeDemoJob } from '../bin/demo.ts';
 import { permutationBench } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';

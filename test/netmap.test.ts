@@ -10,7 +10,7 @@ import { packRun, writeConnectome } from '../shared/netmap/connectome.ts';
 import { demoConnectome } from '../shared/demo/connectome.ts';
 import { LocalStore } from '../shared/storage/index.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 
 /** Plain Pearson correlation, two-pass. */
 function pearson(a: number[], b: number[]): number {
