@@ -6,7 +6,7 @@
  * nuisance covariate, two-tailed, cluster-forming p 0.01, TFCE H 2 E 0.5, 26-connectivity.
  * Prints the rejection rate at α = 0.05 per statistic with its binomial 95% interval.
  */
-import { permutationTest } from '../shared/permutation/test.ts';
+import { permutationTest } from '../shared/permutation/inference.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { stream } from '../shared/random.ts';
 

@@ -1,8 +1,10 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { runLocal } from '../shared/runner/local.ts';
-import type { LocalRunOutcome } from '../shared/runner/local.ts';
+import { runLocal, storeSettings, useStore } from '../runner/local.ts';
+import { recordFailure } from '../shared/runtime/failure.ts';
+import { taskEnv } from '../shared/runtime/task.ts';
+import type { LocalRunOutcome } from '../runner/local.ts';
 import { registerDemo } from './demo.ts';
 import { errorRecord } from '../shared/errors.ts';
 import { parseJobText } from '../shared/jobs/parse.ts';
@@ -32,11 +34,13 @@ async function runJob(jobRef: string, opts: { out: string; threads?: string; pro
     pipeline = job.pipeline;
     jobId = job.jobId;
   } catch (e) {
+    // no workflow for a job that cannot be parsed: report its own error and write error.json
+    // where the failure recorder of every workflow would (invalid-job/ when it names no usable jobId)
     const r = errorRecord(e);
-    console.error(`neuroburst: ${r.error}: ${r.message}`);
-    // still run the workflow so error.json is written the same way as on AWS
-    pipeline = 'glm';
-    jobId = 'invalid-job';
+    useStore(storeSettings({ outDir: opts.out }));
+    await recordFailure(taskEnv(), jobUri, { Error: r.error, Cause: JSON.stringify(r) });
+    console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
+    return 1;
   }
   const outcome = await runLocal({
     jobUri,

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { errorRecord, InvalidParameter } from '../shared/errors.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { LocalStore } from '../shared/storage/index.ts';

@@ -1,6 +1,6 @@
-import { task } from '../shared/runtime/task.ts';
+import { batchTask } from '../shared/runtime/task.ts';
 import { jackknifeShard } from '../shared/pipelines/ale/jackknife.ts';
 import type { JackknifeShard } from '../shared/pipelines/ale/jackknife.ts';
 
-/** Leave-one-experiment-out re-analyses of a range of experiments. */
-export const handler = task('aleJackknife', (e: { context: string; shard: JackknifeShard }, env) => jackknifeShard(env, e.context, e.shard), (e) => ({ context: e.context, shard: `jackknife-${e.shard.index}` }));
+/** Distributed Map child: Leave-one-experiment-out re-analyses of a range of experiments. */
+export const handler = batchTask<JackknifeShard, unknown>('aleJackknife', (e, env) => jackknifeShard(env, e.context, e.shard), (s) => `jackknife-${s.index}`);

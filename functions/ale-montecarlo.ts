@@ -1,6 +1,6 @@
-import { task } from '../shared/runtime/task.ts';
+import { batchTask } from '../shared/runtime/task.ts';
 import { monteCarloBatch } from '../shared/pipelines/ale/montecarlo.ts';
 import type { BatchShard } from '../shared/pipelines/ale/montecarlo.ts';
 
-/** One batch of Monte-Carlo FWE iterations. */
-export const handler = task('aleMonteCarlo', (e: { context: string; shard: BatchShard }, env) => monteCarloBatch(env, e.context, e.shard), (e) => ({ context: e.context, shard: `batch-${e.shard.index}` }));
+/** Distributed Map child: One batch of Monte-Carlo FWE iterations. */
+export const handler = batchTask<BatchShard, unknown>('aleMonteCarlo', (e, env) => monteCarloBatch(env, e.context, e.shard), (s) => `batch-${s.index}`);

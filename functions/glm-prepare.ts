@@ -1,5 +1,5 @@
-import { task } from '../shared/runtime/task.ts';
+import { batchTask } from '../shared/runtime/task.ts';
 import { prepareSubject } from '../shared/pipelines/glm/prepare.ts';
 
-/** One subject: read, check, smooth, store. */
-export const handler = task('prepare', (e: { context: string; shard: number }, env) => prepareSubject(env, e.context, e.shard), (e) => ({ context: e.context, shard: `subject-${e.shard}` }));
+/** Distributed Map child: One subject: read, check, smooth, store. */
+export const handler = batchTask<number, unknown>('prepare', (e, env) => prepareSubject(env, e.context, e.shard), (s) => `subject-${s}`);

@@ -1,3 +1,4 @@
+import { allStages } from '../shared/pipelines/manifests.ts';
 import { handler as validate } from './validate.ts';
 import { handler as glmPlan } from './glm-plan.ts';
 import { handler as glmPrepare } from './glm-prepare.ts';
@@ -25,35 +26,51 @@ import { handler as netmapSpecificity } from './netmap-specificity.ts';
 import { handler as netmapReduce } from './netmap-reduce.ts';
 import { handler as recordFailure } from './record-failure.ts';
 
-/**
- * Every task handler by the name its ASL placeholder uses (`${<Name>FunctionArn}`).
- * CDK deploys one function per entry; the local runner binds them by the same names.
- */
-export const handlers: Record<string, (event: never) => Promise<unknown>> = {
-  Validate: validate,
-  GlmPlan: glmPlan,
-  GlmPrepare: glmPrepare,
-  GlmMask: glmMask,
-  GlmSlab: glmSlab,
-  GlmPermute: glmPermute,
-  GlmReduce: glmReduce,
-  AlePlan: alePlan,
-  AleObserve: aleObserve,
-  AleMonteCarlo: aleMonteCarlo,
-  AleReduce: aleReduce,
-  AleThreshold: aleThreshold,
-  AleJackknife: aleJackknife,
-  AleContrast: aleContrast,
-  RehoPlan: rehoPlan,
-  RehoSignals: rehoSignals,
-  RehoSlab: rehoSlab,
-  RehoSubject: rehoSubject,
-  RehoGroup: rehoGroup,
-  RehoReduce: rehoReduce,
-  NetmapPlan: netmapPlan,
-  NetmapChunk: netmapChunk,
-  NetmapMaps: netmapMaps,
-  NetmapSpecificity: netmapSpecificity,
-  NetmapReduce: netmapReduce,
-  RecordFailure: recordFailure,
+type Handler = (event: never) => Promise<unknown>;
+
+/** Every handler module by its path (static imports, so bundlers see them). */
+const MODULES: Record<string, Handler> = {
+  'functions/validate.ts': validate,
+  'functions/glm-plan.ts': glmPlan,
+  'functions/glm-prepare.ts': glmPrepare,
+  'functions/glm-mask.ts': glmMask,
+  'functions/glm-slab.ts': glmSlab,
+  'functions/glm-permute.ts': glmPermute,
+  'functions/glm-reduce.ts': glmReduce,
+  'functions/ale-plan.ts': alePlan,
+  'functions/ale-observe.ts': aleObserve,
+  'functions/ale-montecarlo.ts': aleMonteCarlo,
+  'functions/ale-reduce.ts': aleReduce,
+  'functions/ale-threshold.ts': aleThreshold,
+  'functions/ale-jackknife.ts': aleJackknife,
+  'functions/ale-contrast.ts': aleContrast,
+  'functions/reho-plan.ts': rehoPlan,
+  'functions/reho-signals.ts': rehoSignals,
+  'functions/reho-slab.ts': rehoSlab,
+  'functions/reho-subject.ts': rehoSubject,
+  'functions/reho-group.ts': rehoGroup,
+  'functions/reho-reduce.ts': rehoReduce,
+  'functions/netmap-plan.ts': netmapPlan,
+  'functions/netmap-chunk.ts': netmapChunk,
+  'functions/netmap-maps.ts': netmapMaps,
+  'functions/netmap-specificity.ts': netmapSpecificity,
+  'functions/netmap-reduce.ts': netmapReduce,
+  'functions/record-failure.ts': recordFailure,
 };
+
+/**
+ * Every task handler by the name its ASL placeholder uses (`${<Name>FunctionArn}`), from the
+ * pipeline manifests (shared/pipelines/manifests.ts). CDK deploys one function per entry; the
+ * local runner binds them by the same names. A manifest stage without a module, or a module
+ * no manifest lists, is an error at load time.
+ */
+export const handlers: Record<string, Handler> = Object.fromEntries(
+  allStages().map((s) => {
+    const h = MODULES[s.entry];
+    if (!h) throw new Error(`manifest stage ${s.handler}: ${s.entry} is not imported by functions/index.ts`);
+    return [s.handler, h];
+  }),
+);
+for (const entry of Object.keys(MODULES)) {
+  if (!allStages().some((s) => s.entry === entry)) throw new Error(`functions/index.ts imports ${entry}, which no pipeline manifest lists`);
+}

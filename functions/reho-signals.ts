@@ -1,5 +1,5 @@
-import { task } from '../shared/runtime/task.ts';
+import { batchTask } from '../shared/runtime/task.ts';
 import { rehoSignals } from '../shared/pipelines/reho/signals.ts';
 
-/** One subject: WM and CSF mean signals per kept volume from its tissue masks. */
-export const handler = task('rehoSignals', (e: { context: string; shard: number }, env) => rehoSignals(env, e.context, e.shard), (e) => ({ context: e.context, shard: `signals-${e.shard}` }));
+/** Distributed Map child: One subject: WM and CSF mean signals per kept volume from its tissue masks. */
+export const handler = batchTask<number, unknown>('rehoSignals', (e, env) => rehoSignals(env, e.context, e.shard), (s) => `signals-${s}`);

@@ -1,5 +1,5 @@
-import { task } from '../shared/runtime/task.ts';
+import { batchTask } from '../shared/runtime/task.ts';
 import { rehoSubjectMaps } from '../shared/pipelines/reho/subject.ts';
 
-/** One subject: stitch slabs, write ReHo, mReHo, zReHo and szReHo maps. */
-export const handler = task('rehoSubject', (e: { context: string; shard: number }, env) => rehoSubjectMaps(env, e.context, e.shard), (e) => ({ context: e.context, shard: `subject-${e.shard}` }));
+/** Distributed Map child: One subject: stitch slabs, write ReHo, mReHo, zReHo and szReHo maps. */
+export const handler = batchTask<number, unknown>('rehoSubject', (e, env) => rehoSubjectMaps(env, e.context, e.shard), (s) => `subject-${s}`);

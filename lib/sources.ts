@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TASKS } from '../shared/jobs/cost.ts';
 import type { TaskType } from '../shared/jobs/cost.ts';
+import { allStages } from '../shared/pipelines/manifests.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const FUNCTIONS_DIR = join(REPO_ROOT, 'functions');
@@ -19,10 +20,6 @@ export const STATEMACHINES_DIR = join(REPO_ROOT, 'statemachines');
  * Task type of handlers that do not go through `task(type, ...)` (their source names
  * no task type). Every other handler's type is read from its `task('<type>', ...)` call.
  */
-export const HANDLER_TASK_TYPES: Record<string, TaskType> = {
-  RecordFailure: 'recordFailure',
-};
-
 export interface HandlerSource {
   /** name used by `${<name>FunctionArn}` placeholders and functions/index.ts */
   name: string;
@@ -34,34 +31,19 @@ export interface HandlerSource {
 }
 
 /**
- * Parse functions/index.ts: `import { handler as x } from './file.ts'` lines and the
- * `Name: x` entries of the `handlers` object. Parsing (rather than importing) keeps the
- * CDK app free of the compute package's module graph.
+ * Every handler of the pipeline manifests (shared/pipelines/manifests.ts) with its memory and
+ * timeout from TASKS. The task type a module reports its metrics under (`task('<type>', …)`)
+ * must be the manifest's.
  */
-export function discoverHandlers(functionsDir = FUNCTIONS_DIR): HandlerSource[] {
-  const index = readFileSync(join(functionsDir, 'index.ts'), 'utf8');
-  const files = new Map<string, string>();
-  for (const m of index.matchAll(/import\s*\{\s*handler\s+as\s+(\w+)\s*\}\s*from\s*'\.\/([\w.-]+)'/g)) {
-    files.set(m[1]!, m[2]!);
-  }
-  const body = /export const handlers\b[^\n]*=\s*\{\s*\n([\s\S]*?)\n\};/.exec(index);
-  if (!body) throw new Error('functions/index.ts: no `export const handlers = { ... };` object found');
-  const out: HandlerSource[] = [];
-  for (const m of body[1]!.matchAll(/^\s*(\w+)\s*:\s*(\w+)\s*,?\s*$/gm)) {
-    const [, name, local] = m as unknown as [string, string, string];
-    const file = files.get(local);
-    if (!file) throw new Error(`functions/index.ts: handler ${name} refers to '${local}', which no import line defines`);
-    const entry = join(functionsDir, file);
-    const source = readFileSync(entry, 'utf8');
-    const typed = /\btask\(\s*'(\w+)'/.exec(source);
-    const taskType = (typed?.[1] ?? HANDLER_TASK_TYPES[name]) as TaskType | undefined;
-    if (!taskType) throw new Error(`${file}: no task('<type>', ...) call and no entry in HANDLER_TASK_TYPES for ${name}`);
-    const limits = TASKS[taskType];
-    if (!limits) throw new Error(`${file}: task type '${taskType}' is not in TASKS (shared/jobs/cost.ts)`);
-    out.push({ name, entry, taskType, memoryMb: limits.memoryMb, timeoutSeconds: limits.timeoutSeconds });
-  }
-  if (out.length === 0) throw new Error('functions/index.ts: the handlers object is empty');
-  return out;
+export function discoverHandlers(root = REPO_ROOT): HandlerSource[] {
+  return allStages().map((s) => {
+    const entry = join(root, s.entry);
+    const typed = /\btask\(\s*'(\w+)'/.exec(readFileSync(entry, 'utf8'));
+    if (typed && typed[1] !== s.task) throw new Error(`${s.entry}: reports task type '${typed[1]}' but its manifest says '${s.task}'`);
+    const limits = TASKS[s.task];
+    if (!limits) throw new Error(`${s.entry}: task type '${s.task}' is not in TASKS (shared/jobs/cost.ts)`);
+    return { name: s.handler, entry, taskType: s.task, memoryMb: limits.memoryMb, timeoutSeconds: limits.timeoutSeconds };
+  });
 }
 
 /** Workflows that are infrastructure, not pipelines; everything else in statemachines/ is a pipeline. */

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { readNifti } from '../shared/nifti/index.ts';
 import { makeGrid } from '../shared/ale/ale.ts';
 import { parseSleuth } from '../shared/ale/coordinates.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store, allowedInputsFromEnv, assertAllowedInput, resetS3Clients, resolveRef } from '../shared/storage/index.ts';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { VBM, vbmParticipants } from './helpers/fixture-job.ts';
 import { startS3Server } from './helpers/s3server.ts';
 import type { S3TestServer } from './helpers/s3server.ts';

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { handlers } from '../functions/index.ts';
-import { localSubstitutions, mapStates, STATEMACHINE_DIR, substitute, taskStates } from '../shared/runner/asl.ts';
-import type { AslMachine, AslState } from '../shared/runner/asl.ts';
+import { localSubstitutions, mapStates, STATEMACHINE_DIR, substitute, taskStates } from '../runner/asl.ts';
+import type { AslMachine, AslState } from '../runner/asl.ts';
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (d: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };

@@ -1,5 +1,5 @@
 /**
- * Distributed Map states in the local runner (shared/runner/distributed.ts): a test-only
+ * Distributed Map states in the local runner (runner/distributed.ts): a test-only
  * workflow (test/fixtures/distributed.asl.json, the same JSON CDK would deploy) whose plan
  * step writes its shard list with writeItemList, a Map reading it through ItemReader,
  * batching it with ItemBatcher (BatchInput, ItemSelector per item), running a worker per
@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runLocal } from '../shared/runner/local.ts';
-import { applyTemplate, readPath, rewriteDistributedMaps } from '../shared/runner/distributed.ts';
-import type { AslMachine } from '../shared/runner/asl.ts';
+import { runLocal } from '../runner/local.ts';
+import { applyTemplate, readPath, rewriteDistributedMaps } from '../runner/distributed.ts';
+import type { AslMachine } from '../runner/asl.ts';
 import { taskEnv } from '../shared/runtime/task.ts';
 import { LOCAL_STORE_BUCKET, S3Store, readMapRunResults, resetS3Clients, writeItemList } from '../shared/storage/index.ts';
 import type { MapRunManifest, MapRunResultEntry, ResultWriterOutput } from '../shared/storage/index.ts';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { readNifti } from '../shared/nifti/index.ts';
 import { vbmJob } from './helpers/fixture-job.ts';
 import { expectFailedJob } from './helpers/errors.ts';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { VBM, vbmJob } from './helpers/fixture-job.ts';

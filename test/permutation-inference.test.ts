@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from './helpers/rng.ts';
-import { mapsVsMaps, oneSampleMaps, permutationTest, type PermutationParams } from '../shared/permutation/test.ts';
+import { mapsVsMaps, oneSampleMaps, permutationTest, type PermutationParams } from '../shared/permutation/inference.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { InvalidParameter } from '../shared/errors.ts';
 

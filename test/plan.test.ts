@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSlabs } from '../shared/pipelines/glm/plan.ts';
+import { planSlabs } from '../shared/pipelines/common/shards.ts';
 import { enforceBudget, estimateCost, pricesFor } from '../shared/jobs/cost.ts';
 import { stream } from '../shared/random.ts';
 

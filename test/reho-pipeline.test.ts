@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { stream } from '../shared/random.ts';
 import { maskStats, rehoVolume } from '../shared/reho/kcc.ts';

@@ -12,8 +12,8 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store, resetS3Clients } from '../shared/storage/index.ts';
-import { executionName, isJobSpecKey, runTriggerLocal, triggerInputFromEventBridge, triggerInputFromS3Record } from '../shared/runner/router.ts';
-import type { TriggerInput } from '../shared/runner/router.ts';
+import { executionName, isJobSpecKey, runTriggerLocal, triggerInputFromEventBridge, triggerInputFromS3Record } from '../runner/local-trigger.ts';
+import type { TriggerInput } from '../runner/local-trigger.ts';
 import { submitJob } from '../bin/cloud/submit.ts';
 import { fetchResults } from '../bin/cloud/fetch.ts';
 import { VBM, vbmParticipants } from './helpers/fixture-job.ts';

@@ -10,7 +10,7 @@ import { actualCost } from '../../shared/jobs/cost.ts';
 import type { TaskType } from '../../shared/jobs/cost.ts';
 import { parseJobText } from '../../shared/jobs/parse.ts';
 import { S3Store, assertSafeKey } from '../../shared/storage/index.ts';
-import { executionName } from '../../shared/runner/router.ts';
+import { executionName } from '../../runner/local-trigger.ts';
 import { s3, sfnClient } from './clients.ts';
 import type { SfnClient } from './clients.ts';
 

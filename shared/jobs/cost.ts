@@ -1,4 +1,5 @@
 import { BudgetExceeded } from '../errors.ts';
+import { mapConcurrency } from './asl-graph.ts';
 
 /** Prices per region and architecture (USD). Configuration, not literals in code paths. */
 export interface Prices {
@@ -92,25 +93,34 @@ export interface CostEstimate {
   wallSeconds: number;
 }
 
-/** Estimate = Σ stages (shards × ms × GB × price) + requests + transitions + S3 requests (DESIGN §8). */
+/**
+ * Estimate = Σ stages (shards × ms × GB × price) + requests + transitions + S3 requests (DESIGN §8).
+ * `transitions`: the state transitions of the run counted on the workflow's ASL graph
+ * (shared/jobs/asl-graph.ts workflowCounts); without it, two per shard and stage. Fan-out
+ * stages run as Distributed Maps: at most `maxConcurrency` shards at once, capped by the
+ * Distributed Map quota.
+ */
 export function estimateCost(
   stages: StageEstimate[],
   s3Requests: { puts: number; gets: number },
   maxConcurrency: number,
   prices: Prices = pricesFor(),
+  graphTransitions?: number,
 ): CostEstimate {
   let gbSeconds = 0;
   let invocations = 0;
   let transitions = 4;
   let wall = 0;
+  const concurrency = mapConcurrency('DISTRIBUTED', maxConcurrency);
   for (const s of stages) {
     const mem = TASKS[s.task].memoryMb / 1024;
     const ms = s.msPerShard + SPEED.invocationOverheadMs;
     gbSeconds += (s.shards * ms * mem) / 1000;
     invocations += s.shards;
     transitions += s.shards * 2 + 2;
-    wall += (Math.ceil(s.shards / Math.max(1, maxConcurrency)) * ms) / 1000;
+    wall += (Math.ceil(s.shards / concurrency) * ms) / 1000;
   }
+  if (graphTransitions !== undefined) transitions = graphTransitions;
   const lambdaUsd = gbSeconds * prices.lambdaGbSecond;
   const requestsUsd = invocations * prices.lambdaRequest;
   const stepFunctionsUsd = transitions * prices.stateTransition;

@@ -3,7 +3,6 @@
  * index (i, j, k, 1) to scanner/template millimetres (x, y, z, 1), as in the NIfTI-1 sform.
  */
 import { SpaceMismatch } from '../errors.ts';
-import type { NiftiHeader } from './header.ts';
 
 /** The 4x4 identity as a row-major Float64Array. */
 export function identityAffine(): Float64Array {
@@ -248,14 +247,20 @@ export function formatAffine(a: Float64Array): string {
   return [0, 1, 2].map((r) => `[${[0, 1, 2, 3].map((c) => fmt(a[r * 4 + c]!)).join(', ')}]`).join(' ');
 }
 
+/** What assertSameSpace compares of two headers (a NiftiHeader has both). */
+export interface GridGeometry {
+  dims: number[];
+  affine: Float64Array;
+}
+
 /**
  * Require `other` to lie on the same voxel grid as `ref`: equal spatial dimensions (first 3)
  * and every affine entry within `tolMm` (default 1e-3). Otherwise throws SpaceMismatch with
  * `input` as the offending input; `refName` names the reference in the message.
  */
 export function assertSameSpace(
-  ref: NiftiHeader,
-  other: NiftiHeader,
+  ref: GridGeometry,
+  other: GridGeometry,
   input: string,
   tolMm = 1e-3,
   refName = 'the reference image',

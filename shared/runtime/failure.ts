@@ -40,6 +40,24 @@ export function recordFromCatch(err: { Error?: string; Cause?: string } | undefi
   return { error: name, message: message || states[name] || name, input: '' };
 }
 
+/**
+ * The named error of the Distributed Map child that failed the job: the newest shard error
+ * record under the job's work folders (task() writes one when a shard throws).
+ */
+async function shardError(env: TaskEnv, jobId: string): Promise<ErrorRecord | undefined> {
+  let newest: (ErrorRecord & { at: string }) | undefined;
+  for await (const key of env.store.list(`${env.layout.work(jobId)}/`)) {
+    if (!/\/errors\/[^/]+\/[^/]+\.json$/.test(key)) continue;
+    try {
+      const r = JSON.parse(await env.store.getText(key)) as ErrorRecord & { at: string };
+      if (typeof r.error === 'string' && typeof r.message === 'string' && (!newest || r.at > newest.at)) newest = r;
+    } catch {
+      /* unreadable record: ignored */
+    }
+  }
+  return newest ? { error: newest.error, message: newest.message, input: newest.input ?? '' } : undefined;
+}
+
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
 /** Write error.json where result.json would have been, and remove any result.json there. */
@@ -55,7 +73,8 @@ export async function recordFailure(env: TaskEnv, jobUri: string, caught: { Erro
     /* unreadable job.json: the record says why */
   }
   const dir = env.layout.results(jobId);
+  const record = rec.error === 'States.ExceedToleratedFailureThreshold' && jobId !== 'invalid-job' ? ((await shardError(env, jobId)) ?? rec) : rec;
   await env.store.delete(`${dir}/result.json`);
-  await env.store.put(`${dir}/error.json`, JSON.stringify(rec, null, 2) + '\n');
-  return rec;
+  await env.store.put(`${dir}/error.json`, JSON.stringify(record, null, 2) + '\n');
+  return record;
 }

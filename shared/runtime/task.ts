@@ -24,6 +24,12 @@ export function metricsKey(contextKey: string, task: TaskType, shard: string): s
   return `${dir}/metrics/${task}/${shard}.json`;
 }
 
+/** Where a failed shard leaves its error record (under the job's work folder, `errors/`). */
+export function shardErrorKey(contextKey: string, task: TaskType, shard: string): string {
+  const dir = contextKey.slice(0, contextKey.lastIndexOf('/'));
+  return `${dir}/errors/${task}/${shard}.json`;
+}
+
 let cachedEnv: TaskEnv | undefined;
 export function taskEnv(): TaskEnv {
   cachedEnv ??= { store: storeFromEnv(), layout: layoutFromEnv() };
@@ -55,6 +61,17 @@ export function task<E, R>(
       result = await body(event, env);
     } catch (err) {
       const rec = errorRecord(err);
+      // a Distributed Map child's error does not reach the parent's Catch (it sees
+      // States.ExceedToleratedFailureThreshold): keep the record where the failure recorder finds it
+      let where: { context?: string; shard: string } | undefined;
+      try {
+        where = locate(event, undefined);
+      } catch {
+        /* no location for a malformed event */
+      }
+      if (where?.context) {
+        await env.store.put(shardErrorKey(where.context, type, where.shard), JSON.stringify({ ...rec, at: new Date().toISOString() })).catch(() => undefined);
+      }
       const e = new Error(JSON.stringify(rec));
       e.name = rec.error;
       throw e;
@@ -67,6 +84,32 @@ export function task<E, R>(
     }
     return result;
   };
+}
+
+/** The event of a Distributed Map child: the batch input every item shares and the items (ItemBatcher). */
+export interface ItemBatch<T> {
+  BatchInput: { context: string };
+  Items: T[];
+}
+
+/**
+ * A task over the items of one Distributed Map child: `body` runs once per item, in order,
+ * with `{ context, shard: item }`; one metrics record per child, labelled by its items.
+ */
+export function batchTask<T, R>(
+  type: TaskType,
+  body: (event: { context: string; shard: T }, env: TaskEnv) => Promise<R>,
+  label: (shard: T) => string,
+): (event: ItemBatch<T>) => Promise<R[]> {
+  return task(
+    type,
+    async (e: ItemBatch<T>, env) => {
+      const out: R[] = [];
+      for (const shard of e.Items) out.push(await body({ context: e.BatchInput.context, shard }, env));
+      return out;
+    },
+    (e) => ({ context: e.BatchInput.context, shard: e.Items.map(label).join('+') }),
+  );
 }
 
 /** Every metrics record under a prefix (the reducers sum them into the actual cost). */

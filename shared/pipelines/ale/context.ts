@@ -22,6 +22,8 @@ export interface AleContext {
   warnings: string[];
   experiments: ExperimentInput[];
   maskUri: string;
+  /** the mask's grid (voxel count and isotropic voxel size), for the estimate */
+  grid: { dims: [number, number, number]; voxelMm: number; maskVoxels: number };
   maskSource: 'inputs.mask' | 'bundled';
   atlasUri?: string;
   atlasLabelsUri?: string;
@@ -77,20 +79,4 @@ export function planJackknife(nExperiments: number, maxConcurrency: number): { i
   const out: { index: number; e0: number; e1: number }[] = [];
   for (let e0 = 0, i = 0; e0 < nExperiments; e0 += size, i++) out.push({ index: i, e0, e1: Math.min(nExperiments, e0 + size) });
   return out;
-}
-
-export function i32(bytes: Uint8Array): Int32Array {
-  const out = new Int32Array(bytes.byteLength / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
-export function f64(bytes: Uint8Array): Float64Array {
-  const out = new Float64Array(bytes.byteLength / 8);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
-export function asBytes(a: Float64Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }

@@ -4,7 +4,8 @@ import { computeMaMaps, fociToVoxels } from '../../ale/ale.ts';
 import type { ExperimentInput } from '../../ale/analysis.ts';
 import { kernelsFor } from '../../ale/kernel.ts';
 import { LabelExchange, maOnDomain } from '../../ale/contrast.ts';
-import { i32, keys, loadContext, loadGrid } from './context.ts';
+import { keys, loadContext, loadGrid } from './context.ts';
+import { i32 } from '../common/bytes.ts';
 import type { AleContext } from './context.ts';
 
 export interface ContrastShard {

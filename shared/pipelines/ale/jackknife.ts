@@ -2,7 +2,8 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { computeMaMaps, fociToVoxels } from '../../ale/ale.ts';
 import { kernelsFor } from '../../ale/kernel.ts';
 import { jackknifeOne } from '../../ale/jackknife.ts';
-import { i32, keys, loadContext, loadGrid } from './context.ts';
+import { keys, loadContext, loadGrid } from './context.ts';
+import { i32 } from '../common/bytes.ts';
 import type { ThresholdSummary } from './threshold.ts';
 
 export interface JackknifeShard {

@@ -2,7 +2,8 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { kernelsFor } from '../../ale/kernel.ts';
 import { AleMonteCarlo } from '../../ale/montecarlo.ts';
 import { MC_B_STREAM } from '../../ale/contrast.ts';
-import { asBytes, keys, loadContext, loadGrid } from './context.ts';
+import { keys, loadContext, loadGrid } from './context.ts';
+import { asBytes } from '../common/bytes.ts';
 import type { ObservedSummary } from './observe.ts';
 
 export interface BatchShard {

@@ -1,5 +1,8 @@
 import { enforceBudget, estimateCost } from '../../jobs/cost.ts';
+import { estimateAndEnforce } from '../common/finish.ts';
+import { aleCounts } from './workflow.ts';
 import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
+import { fanOut, type FanOut } from '../common/fanout.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { aleKernel } from '../../ale/kernel.ts';
 import { keys, loadContext } from './context.ts';
@@ -14,14 +17,15 @@ export const ALE_MS_PER_BOX_VOXEL = 1.7e-5;
 export const ALE_OBSERVE_MS_PER_VOXEL = 4e-4;
 
 export function boxVoxelsPerIteration(ctx: AleContext): number {
-  return ctx.experiments.reduce((a, e) => a + e.foci.length * aleKernel(e.sampleSize, 2).side ** 3, 0);
+  return ctx.experiments.reduce((a, e) => a + e.foci.length * aleKernel(e.sampleSize, ctx.grid.voxelMm).side ** 3, 0);
 }
 
 /** ms per MA value per label-exchange permutation (pooled sparse products on the domain). */
 export const ALE_CONTRAST_MS_PER_MA_VALUE = 4e-6;
 
 export function estimateAle(ctx: AleContext): CostEstimate {
-  const nVox = 91 * 109 * 91;
+  // the real grid of the mask (a 1 mm mask has about eight times the voxels of the 2 mm one)
+  const nVox = ctx.grid.dims[0] * ctx.grid.dims[1] * ctx.grid.dims[2];
   const observeMs = nVox * ALE_OBSERVE_MS_PER_VOXEL;
   const msIter = boxVoxelsPerIteration(ctx) * ALE_MS_PER_BOX_VOXEL;
   const nb = ctx.batches.length;
@@ -49,14 +53,17 @@ export function estimateAle(ctx: AleContext): CostEstimate {
   }
   stages.push({ stage: 'reduce', task: 'reduce', shards: 1, msPerShard: observeMs * (hasB ? 6 : 3) });
   const shards = nb + ctx.batchesB.length + nJ + nC;
-  return estimateCost(stages, { puts: shards * 2 + 30, gets: shards * 4 + 30 }, ctx.job.budget.maxConcurrency);
+  const transitions = aleCounts({ MonteCarlo: { items: nb + ctx.batchesB.length }, Jackknife: { items: nJ }, Contrast: { items: nC } }).stateTransitions;
+  return estimateCost(stages, { puts: shards * 2 + 30, gets: shards * 4 + 30 }, ctx.job.budget.maxConcurrency, undefined, transitions);
 }
 
 export interface AlePlanResult {
-  /** Monte-Carlo shards of set A, then of set B (`set: 'B'`) for a contrast */
-  batches: { index: number; k0: number; k1: number; set: 'A' | 'B' }[];
-  jackknifeShards: { index: number; e0: number; e1: number }[];
-  contrastBatches: { index: number; k0: number; k1: number }[];
+  /** Monte-Carlo shards of set A, then of set B (`set: 'B'`) for a contrast (Distributed Map items) */
+  batches: FanOut;
+  /** leave-one-out shards (params.jackknife; else not present) */
+  jackknifeShards: FanOut;
+  /** contrast permutation batches (inputs.coordinates2; else not present) */
+  contrastBatches: FanOut;
   maxConcurrency: number;
   estimatedUsd: number;
 }
@@ -64,9 +71,13 @@ export interface AlePlanResult {
 /** Estimate the cost (refusing a job over budget) and list the Monte-Carlo batches. */
 export async function planAle(env: TaskEnv, contextKey: string): Promise<AlePlanResult> {
   const ctx = await loadContext(env.store, contextKey);
-  const est = estimateAle(ctx);
-  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
-  enforceBudget(est, ctx.job.budget.maxUsd);
+  const est = await estimateAndEnforce(env, ctx.workDir, estimateAle(ctx), ctx.job.budget.maxUsd);
   const batches = [...ctx.batches.map((b) => ({ ...b, set: 'A' as const })), ...ctx.batchesB.map((b) => ({ ...b, set: 'B' as const }))];
-  return { batches, jackknifeShards: ctx.jackknifeShards, contrastBatches: ctx.contrastBatches, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+  return {
+    batches: await fanOut(env.store, ctx.workDir, 'montecarlo', batches),
+    jackknifeShards: await fanOut(env.store, ctx.workDir, 'jackknife', ctx.jackknifeShards),
+    contrastBatches: await fanOut(env.store, ctx.workDir, 'contrast', ctx.contrastBatches),
+    maxConcurrency: ctx.job.budget.maxConcurrency,
+    estimatedUsd: est.totalUsd,
+  };
 }

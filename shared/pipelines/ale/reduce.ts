@@ -1,4 +1,6 @@
 import { csvField } from '../../jobs/csv.ts';
+import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import { aleCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
@@ -11,54 +13,11 @@ import { aleClusters } from '../../ale/clusters.ts';
 import { minClusterSize, nullToP, sortedNull } from '../../ale/fwe.ts';
 import { keys, loadContext, loadGrid } from './context.ts';
 import { primaryAlpha, readMonteCarlo } from './threshold.ts';
-import { contrastOutputs, jackknifeOutputs } from './reduce-extra.ts';
-import type { ClusterJackknife, ContrastResult } from './reduce-extra.ts';
+import { contrastOutputs, jackknifeOutputs } from './jackknife-contrast-outputs.ts';
+import type { ContrastResult } from './jackknife-contrast-outputs.ts';
 import type { AleContext } from './context.ts';
 import { describeAle } from './report.ts';
-
-export interface AleClusterRecord {
-  voxels: number;
-  volumeMm3: number;
-  peakAle: number;
-  peakMni: [number, number, number];
-  mass: number;
-  pFweSize: number;
-  pFweMass: number;
-  label: string;
-  /** percent of the cluster's summed ALE lost when the experiment is left out */
-  contributions: Record<string, number>;
-  /** leave-one-experiment-out survival (params.jackknife) */
-  jackknife?: ClusterJackknife;
-}
-
-export interface AleResult {
-  pipeline: 'ale';
-  status: 'succeeded';
-  jobId: string;
-  specHash: string;
-  nExperiments: number;
-  nFoci: number;
-  nSubjects: number;
-  maskVoxels: number;
-  maskSource: string;
-  coordinateToVoxel: string;
-  maxAle: number;
-  maxAleMni: [number, number, number];
-  nVoxelsP001: number;
-  clusterFormingP: number;
-  clusterFormingAle: number;
-  iterations: number;
-  /** per alpha: smallest surviving cluster (voxels); null when the iterations cannot resolve alpha */
-  cfwe: Record<string, number | null>;
-  clusters: AleClusterRecord[];
-  /** the ALE contrast with inputs.coordinates2 */
-  contrast?: ContrastResult;
-  warnings: string[];
-  shards: { batches: number };
-  cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
-  outputs: string[];
-  methods: string;
-}
+import type { AleClusterRecord, AleResult } from './result.ts';
 
 const round = (x: number, d = 6) => Number(x.toPrecision(d + 1));
 
@@ -125,11 +84,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     contributions: Object.fromEntries(ctx.experiments.map((x, e) => [x.id, round((100 * (sumAle[ci]! - sumWithout[ci * nE + e]!)) / sumAle[ci]!, 4)])),
   }));
 
-  const outputs: string[] = [];
-  const put = async (rel: string, body: Uint8Array | string) => {
-    await env.store.put(`${resultsDir}/${rel}`, body);
-    outputs.push(rel);
-  };
+  const { outputs, put } = outputWriter(env, resultsDir);
   const pixdim: [number, number, number] = [grid.voxelMm, grid.voxelMm, grid.voxelMm];
   const writeMap = (rel: string, data: Float64Array, description: string) =>
     put(rel, writeNifti({ dims: grid.dims, affine: grid.affine, pixdim, data: Float32Array.from(data) }, { datatype: 'float32', description }));
@@ -180,11 +135,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   );
   await put('tables/clusters.csv', [header.map(csvField).join(','), ...rows].join('\n') + '\n');
 
-  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
-  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
-  const transitions = 16 + 2 * (ctx.batches.length + ctx.batchesB.length + ctx.jackknifeShards.length + ctx.contrastBatches.length) + 4;
-  const actual = actualCost(metrics, transitions);
+  const transitions = aleCounts({ MonteCarlo: { items: ctx.batches.length + ctx.batchesB.length }, Jackknife: { items: ctx.jackknifeShards.length }, Contrast: { items: ctx.contrastBatches.length } }).stateTransitions;
   const result: AleResult = {
     pipeline: 'ale',
     status: 'succeeded',
@@ -207,15 +158,13 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     ...(contrast ? { contrast } : {}),
     warnings,
     shards: { batches: ctx.batches.length },
-    cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
+    cost: await jobCost(env, workDir, startedMs, transitions),
     outputs: [],
     methods: '',
   };
   result.methods = describeAle(ctx, result);
   await put('report.html', renderReport(ctx, result));
-  result.outputs = [...outputs, 'result.json'];
-  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
-  return { result: `${resultsDir}/result.json` };
+  return finishJob(env, resultsDir, result, [...outputs, 'result.json']);
 }
 
 function esc(s: string): string {

@@ -1,5 +1,5 @@
 import type { AleContext } from './context.ts';
-import type { AleResult } from './reduce.ts';
+import type { AleResult } from './result.ts';
 
 /** Methods text with the numbers actually used. */
 export function describeAle(ctx: AleContext, r: AleResult): string {

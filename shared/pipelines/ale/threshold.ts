@@ -6,7 +6,8 @@ import { observeAle } from '../../ale/analysis.ts';
 import { aleClusters } from '../../ale/clusters.ts';
 import type { AleCluster } from '../../ale/clusters.ts';
 import { minClusterSize, nullToP, sortedNull } from '../../ale/fwe.ts';
-import { f64, keys, loadContext, loadGrid } from './context.ts';
+import { keys, loadContext, loadGrid } from './context.ts';
+import { f64 } from '../common/bytes.ts';
 import type { AleContext } from './context.ts';
 
 export interface MonteCarloNull {

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, MissingInput } from '../../errors.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { parseCoordinates } from '../../ale/coordinates.ts';
 import { makeGrid } from '../../ale/ale.ts';
-import { readHeaderAt } from '../glm/validate.ts';
+import { readHeaderAt } from '../common/header.ts';
 import type { AleJob } from './job.ts';
 import { DEFAULT_MASK_URI, keys, planBatches, planJackknife } from './context.ts';
 import { aleContrastParamsSchema } from './params.ts';
@@ -59,7 +59,7 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
       'params.contrast.iterations',
     );
   }
-  const specHash = createHash('sha256').update(JSON.stringify({ job, experiments, experiments2, maskUri })).digest('hex').slice(0, 12);
+  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, experiments, experiments2, maskUri });
   const ctx: AleContext = {
     jobId: job.jobId,
     specHash,
@@ -74,12 +74,13 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
     jackknifeShards: job.params.jackknife ? planJackknife(experiments.length, job.budget.maxConcurrency) : [],
     contrastBatches: contrast ? planBatches(contrast.iterations, job.budget.maxConcurrency, contrast.batchSize) : [],
     maskUri,
+    grid: { dims: [h.dims[0]!, h.dims[1]!, h.dims[2]!], voxelMm: grid.voxelMm, maskVoxels: grid.maskIndex.length },
     maskSource: job.inputs.mask ? 'inputs.mask' : 'bundled',
     atlasUri,
     atlasLabelsUri,
     batches: planBatches(job.params.iterations, job.budget.maxConcurrency, job.params.batchSize),
-    workDir: env.layout.work(job.jobId, specHash),
-    resultsDir: env.layout.results(job.jobId),
+    workDir,
+    resultsDir,
   };
   if (contrast) ctx.job.params.contrast = contrast;
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));

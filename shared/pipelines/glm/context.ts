@@ -1,13 +1,7 @@
 import type { GlmJob } from './job.ts';
 import type { Store } from '../../storage/index.ts';
 import type { ModelSpec } from './design.ts';
-
-/** The grid every map of the job shares (checked at validation). */
-export interface Grid {
-  dims: [number, number, number];
-  affine: number[];
-  pixdim: [number, number, number];
-}
+import type { Grid } from '../common/grid.ts';
 
 /** Everything the later stages need, written once by Validate as context.json. */
 export interface GlmContext {
@@ -36,6 +30,8 @@ export const keys = {
   prepared: (workDir: string, i: number) => `${workDir}/prepared/${String(i).padStart(5, '0')}.f32`,
   mask: (workDir: string) => `${workDir}/mask.u8`,
   maskInfo: (workDir: string) => `${workDir}/mask.json`,
+  /** the slab plan of the mask step, read by the reducer (computed once) */
+  slabs: (workDir: string) => `${workDir}/slabs.json`,
   slabT: (workDir: string, s: number, m: number) => `${workDir}/slabs/${String(s).padStart(5, '0')}/t_${m}.f32`,
   slabSmooth: (workDir: string, s: number, m: number) => `${workDir}/slabs/${String(s).padStart(5, '0')}/smooth_${m}.f64`,
   metrics: (workDir: string) => `${workDir}/metrics/`,
@@ -43,21 +39,4 @@ export const keys = {
 
 export async function loadContext(store: Store, contextKey: string): Promise<GlmContext> {
   return JSON.parse(await store.getText(contextKey)) as GlmContext;
-}
-
-export function asBytes(a: Float32Array | Float64Array | Uint8Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** Copy bytes into a fresh, aligned typed array (storage reads may be unaligned views). */
-export function f32(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
-export function f64(bytes: Uint8Array): Float64Array {
-  const out = new Float64Array(bytes.byteLength / 8);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
 }

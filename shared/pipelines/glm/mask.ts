@@ -2,10 +2,12 @@ import { EmptyData } from '../../errors.ts';
 import { readNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { f32, keys, loadContext } from './context.ts';
+import { keys, loadContext } from './context.ts';
+import { f32 } from '../common/bytes.ts';
 import type { GlmContext } from './context.ts';
-import { planSlabs } from './plan.ts';
+import { planSlabs } from '../common/shards.ts';
 import { packData } from './permute.ts';
+import { fanOut, type FanOut } from '../common/fanout.ts';
 
 export interface MaskInfo {
   voxels: number;
@@ -15,7 +17,8 @@ export interface MaskInfo {
 }
 
 export interface MaskResult {
-  slabs: { index: number; z0: number; z1: number }[];
+  /** the slab shards (Distributed Map); the slab list itself is persisted at keys.slabs for the reducer */
+  slabs: FanOut;
   voxels: number;
 }
 
@@ -85,5 +88,6 @@ export async function buildMask(env: TaskEnv, contextKey: string): Promise<MaskR
     return c;
   });
   const slabs = planSlabs(planeCounts, n, ctx.job.budget.maxConcurrency, ctx.job.params.slabs).map((s, index) => ({ index, ...s }));
-  return { slabs, voxels };
+  await env.store.put(keys.slabs(ctx.workDir), JSON.stringify(slabs));
+  return { slabs: await fanOut(env.store, ctx.workDir, 'slabs', slabs), voxels };
 }

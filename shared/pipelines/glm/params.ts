@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { PERMUTATION_CEILING } from '../../permutation/test.ts';
-import { STATISTICS } from '../../permutation/engine.ts';
+import { permutationSchema } from '../common/permutation.ts';
 
 /** Inputs of a glm job: keys relative to the folder holding job.json, or file:// / s3:// URIs. */
 export const glmInputsSchema = z
@@ -43,38 +42,6 @@ export const grfSchema = z
   })
   .strict();
 
-export const permutationSchema = z
-  .object({
-    n: z
-      .number()
-      .int()
-      .min(2)
-      .max(PERMUTATION_CEILING, `at most ${PERMUTATION_CEILING} permutations`)
-      .default(5000)
-      .describe('permutations including the identity; all distinct relabellings are enumerated when there are fewer'),
-    statistics: z
-      .array(z.enum(STATISTICS))
-      .min(1)
-      .default(['maxT', 'clusterExtent', 'clusterMass', 'tfce'])
-      .describe('maxT (voxelwise FWE), clusterExtent, clusterMass, tfce'),
-    clusterFormingP: z.number().gt(0).lt(1).optional().describe('cluster-forming voxel p (two-tailed: split over both tails); default inference.grf.voxelP'),
-    clusterFormingT: z.number().positive().optional().describe('cluster-forming threshold given as t instead of p'),
-    tfce: z
-      .object({
-        H: z.number().positive().default(2),
-        E: z.number().positive().default(0.5),
-        dh: z.number().positive().optional().describe('height step; default max/100 of each map'),
-      })
-      .strict()
-      .default({ H: 2, E: 0.5 }),
-    connectivity: z.union([z.literal(6), z.literal(18), z.literal(26)]).default(26).describe('neighbourhood of clusters and TFCE'),
-    twoTailed: z.boolean().default(true).describe('statistics on |z| (clusters/TFCE on |z|); false tests the contrast direction only'),
-    exchangeabilityBlocks: z.string().min(1).optional().describe('participants column: permutations stay within its blocks'),
-    batchSize: z.number().int().min(1).max(100000).optional().describe('permutations per shard (never changes a result)'),
-  })
-  .strict()
-  .refine((p) => p.clusterFormingP === undefined || p.clusterFormingT === undefined, 'give clusterFormingP or clusterFormingT, not both');
-
 export const maskRuleSchema = z
   .object({
     allFinite: z.boolean().default(true).describe('every subject finite at the voxel'),
@@ -109,5 +76,4 @@ export const glmParamsSchema = z
 export type GlmInputs = z.infer<typeof glmInputsSchema>;
 export type GlmParams = z.infer<typeof glmParamsSchema>;
 export type GrfParams = z.infer<typeof grfSchema>;
-export type PermutationJobParams = z.infer<typeof permutationSchema>;
 export type MaskRule = z.infer<typeof maskRuleSchema>;

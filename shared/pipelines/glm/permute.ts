@@ -10,11 +10,11 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { buildLattice, type Lattice } from '../../permutation/lattice.ts';
 import { interestRegressor } from '../../permutation/model.ts';
 import { planShuffles, shuffleSet, type ShuffleKind } from '../../permutation/shuffles.ts';
-import { observe, poolBatches, runBatch, type BatchResult } from '../../permutation/engine.ts';
-import { batchesOf, permutationSetup, type PermutationParams, type PermutationOutcome } from '../../permutation/test.ts';
-import { summarise } from '../../permutation/summary.ts';
-import { batchDone, readBatch, writeBatch } from '../../permutation/batch-io.ts';
-import { asBytes, f32, keys, loadContext } from './context.ts';
+import { permutationSetup, type PermutationParams, type PermutationOutcome } from '../../permutation/inference.ts';
+import { batchDone } from '../../permutation/batch-io.ts';
+import { asBytes, f32 } from '../common/bytes.ts';
+import { permutationBatches, permutationParams as stageParams, poolPermutationBatches, runPermutationBatch, type PermutationBatchShard } from '../common/permutation.ts';
+import { keys, loadContext } from './context.ts';
 import type { GlmContext } from './context.ts';
 import type { ModelSpec } from './design.ts';
 
@@ -27,17 +27,7 @@ export const permKeys = {
 export function permutationParams(ctx: GlmContext): PermutationParams | undefined {
   const perm = ctx.job.params.inference.permutation;
   if (!perm) return undefined;
-  return {
-    n: perm.n,
-    seed: ctx.job.seed,
-    statistics: perm.statistics,
-    twoTailed: perm.twoTailed,
-    clusterFormingP: perm.clusterFormingT === undefined ? (perm.clusterFormingP ?? ctx.job.params.inference.grf.voxelP) : undefined,
-    clusterFormingT: perm.clusterFormingT,
-    tfce: { H: perm.tfce.H, E: perm.tfce.E, dh: perm.tfce.dh },
-    connectivity: perm.connectivity,
-    batchSize: perm.batchSize,
-  };
+  return stageParams(perm, ctx.job.seed, ctx.job.params.inference.grf.voxelP);
 }
 
 /** Exchangeability block of every participant (validation checks the column). */
@@ -74,9 +64,8 @@ export function planPermutations(ctx: GlmContext): PermutationPlan {
   if (!params) return { counts: [], exhaustive: [], batchSize: 0, batches: [] };
   const plans = ctx.models.map((m) => shufflesOf(m, ctx, params).plan);
   const counts = plans.map((p) => p.count);
-  const N = Math.max(...counts);
-  const batchSize = params.batchSize ?? Math.max(10, Math.ceil(N / Math.max(1, ctx.job.budget.maxConcurrency)));
-  return { counts, exhaustive: plans.map((p) => p.exhaustive), batchSize, batches: batchesOf(N, batchSize) };
+  const { batchSize, batches } = permutationBatches(Math.max(...counts), ctx.job.budget.maxConcurrency, params.batchSize);
+  return { counts, exhaustive: plans.map((p) => p.exhaustive), batchSize, batches };
 }
 
 /** Pack every subject's in-mask values into one subject-major float32 matrix (mask step). */
@@ -114,11 +103,7 @@ async function loadInputs(env: TaskEnv, ctx: GlmContext, params: PermutationPara
   return { mask, lattice, packed };
 }
 
-export interface PermBatchShard {
-  index: number;
-  k0: number;
-  k1: number;
-}
+export type PermBatchShard = PermutationBatchShard;
 
 /** One shard: permutations k0 … k1−1 of every contrast; writes maxima and exceedance counts. */
 export async function permuteBatch(env: TaskEnv, contextKey: string, shard: PermBatchShard): Promise<{ index: number; skipped: boolean }> {
@@ -129,10 +114,7 @@ export async function permuteBatch(env: TaskEnv, contextKey: string, shard: Perm
   if (done.every(Boolean)) return { index: shard.index, skipped: true };
   const { mask, lattice, packed } = await loadInputs(env, ctx, params);
   for (let m = 0; m < ctx.models.length; m++) {
-    const setup = await setupFor(env, ctx, m, lattice, packed, mask, params);
-    if (shard.k0 >= setup.plan.count) continue;
-    const observed = observe(setup);
-    await writeBatch(env.store, permKeys.batch(ctx.workDir, m, shard.index), runBatch(setup, shard.k0, shard.k1, observed));
+    await runPermutationBatch(env.store, permKeys.batch(ctx.workDir, m, shard.index), await setupFor(env, ctx, m, lattice, packed, mask, params), shard);
   }
   return { index: shard.index, skipped: false };
 }
@@ -143,14 +125,5 @@ export async function permutationOutcome(env: TaskEnv, ctx: GlmContext, m: numbe
   if (!params) return undefined;
   const { mask, lattice, packed } = await loadInputs(env, ctx, params);
   const setup = await setupFor(env, ctx, m, lattice, packed, mask, params);
-  const observed = observe(setup);
-  const plan = planPermutations(ctx);
-  const V = lattice.V;
-  const batches: BatchResult[] = [];
-  for (const b of plan.batches) {
-    if (b.k0 >= setup.plan.count) break;
-    batches.push(await readBatch(env.store, permKeys.batch(ctx.workDir, m, b.index), V));
-  }
-  const pooled = poolBatches(batches, V, setup.plan.count);
-  return { setup, observed, summary: summarise(setup, observed, pooled) };
+  return poolPermutationBatches(env.store, setup, planPermutations(ctx).batches, (b) => permKeys.batch(ctx.workDir, m, b));
 }

@@ -1,34 +1,14 @@
 import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
+import { estimateAndEnforce } from '../common/finish.ts';
+import { glmCounts } from './workflow.ts';
 import type { CostEstimate } from '../../jobs/cost.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { keys, loadContext } from './context.ts';
 import type { GlmContext } from './context.ts';
+import { VOXEL_SUBJECTS_PER_SLAB } from '../common/shards.ts';
 import { planPermutations } from './permute.ts';
+import { fanOut, type FanOut } from '../common/fanout.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
-
-/** Voxel·subjects one slab shard should hold: large enough to amortise start-up, small enough for memory. */
-export const VOXEL_SUBJECTS_PER_SLAB = 4_000_000;
-
-/**
- * Split planes 0..nz-1 into contiguous slabs with about equal in-mask voxel counts.
- * Slab count: forced, else from data size, capped by the concurrency budget and by nz.
- */
-export function planSlabs(planeCounts: number[], nSubjects: number, maxConcurrency: number, forced?: number): { z0: number; z1: number }[] {
-  const nz = planeCounts.length;
-  const prefix = [0];
-  for (const c of planeCounts) prefix.push(prefix[prefix.length - 1]! + c);
-  const total = prefix[nz]!;
-  const n = Math.max(1, Math.min(nz, forced ?? Math.min(Math.ceil((total * nSubjects) / VOXEL_SUBJECTS_PER_SLAB), maxConcurrency)));
-  const bounds = [0];
-  for (let s = 1; s < n; s++) {
-    let b = prefix.findIndex((p) => p >= (total * s) / n);
-    if (b < 0) b = nz;
-    b = Math.min(Math.max(b, bounds[s - 1]! + 1), nz - (n - s));
-    bounds.push(b);
-  }
-  bounds.push(nz);
-  return bounds.slice(0, n).map((z0, s) => ({ z0, z1: bounds[s + 1]! }));
-}
 
 export function estimateGlm(ctx: GlmContext): CostEstimate {
   const [nx, ny, nz] = ctx.grid.dims;
@@ -64,16 +44,19 @@ export function estimateGlm(ctx: GlmContext): CostEstimate {
       gets: n * 2 + nSlabs * (n + 1) + nSlabs * ctx.models.length * 2 + 10 + perm.batches.length * (3 + 2 * ctx.models.length),
     },
     maxC,
+    undefined,
+    glmCounts({ PrepareSubjects: { items: n }, FitSlabs: { items: nSlabs }, Permute: { items: perm.batches.length } }).stateTransitions,
   );
 }
 
 export interface PlanResult {
-  subjects: number[];
   /**
    * Permutation batches for the Distributed Map: the item list written to storage
    * (ItemReader), shards per child execution, and the ResultWriter prefix.
    */
   permutations: { present: boolean; items?: BucketKey; batches: number; itemsPerWorker: number; resultsPrefix?: string };
+  /** the per-subject prepare shards (Distributed Map) */
+  subjects: FanOut;
   maxConcurrency: number;
   estimatedUsd: number;
 }
@@ -81,9 +64,7 @@ export interface PlanResult {
 /** Estimate the cost, refuse a job over budget, and list the per-subject shards. */
 export async function planGlm(env: TaskEnv, contextKey: string): Promise<PlanResult> {
   const ctx = await loadContext(env.store, contextKey);
-  const est = estimateGlm(ctx);
-  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
-  enforceBudget(est, ctx.job.budget.maxUsd);
+  const est = await estimateAndEnforce(env, ctx.workDir, estimateGlm(ctx), ctx.job.budget.maxUsd);
   const batches = planPermutations(ctx).batches;
   const permutations = batches.length
     ? {
@@ -95,7 +76,7 @@ export async function planGlm(env: TaskEnv, contextKey: string): Promise<PlanRes
       }
     : { present: false, batches: 0, itemsPerWorker: 1 };
   return {
-    subjects: ctx.subjects.map((_, i) => i),
+    subjects: await fanOut(env.store, ctx.workDir, 'subjects', ctx.subjects.map((_, i) => i)),
     permutations,
     maxConcurrency: ctx.job.budget.maxConcurrency,
     estimatedUsd: est.totalUsd,

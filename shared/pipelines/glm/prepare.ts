@@ -3,7 +3,8 @@ import { assertSameSpace, readNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { smoothSpm } from '../../volume/smooth.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { asBytes, keys, loadContext } from './context.ts';
+import { keys, loadContext } from './context.ts';
+import { asBytes } from '../common/bytes.ts';
 
 /**
  * Read one subject map, check it against the job grid, smooth it with SPM's kernel

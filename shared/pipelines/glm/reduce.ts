@@ -1,4 +1,6 @@
 import { csvField } from '../../jobs/csv.ts';
+import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import { glmCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
@@ -11,87 +13,16 @@ import { clusterMap, findClusters } from '../../volume/clusters.ts';
 import type { Cluster } from '../../volume/clusters.ts';
 import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
-import { f32, f64, keys, loadContext } from './context.ts';
+import { keys, loadContext } from './context.ts';
+import { f32, f64 } from '../common/bytes.ts';
 import type { GlmContext } from './context.ts';
 import type { MaskInfo } from './mask.ts';
-import { planSlabs } from './plan.ts';
+import { planSlabs } from '../common/shards.ts';
 import { describeGlm } from './report.ts';
+import type { ClusterRecord, ContrastResult, GlmResult, PermClusterRecord, PermutationResult } from './result.ts';
 import { permutationOutcome, planPermutations } from './permute.ts';
 import { toGrid } from '../../permutation/lattice.ts';
 import type { Statistic } from '../../permutation/engine.ts';
-
-export interface ClusterRecord {
-  tail: '+' | '-';
-  voxels: number;
-  volumeMm3: number;
-  peakT: number;
-  peakZ: number;
-  peakMni: [number, number, number];
-  label: string;
-  /** FWE p (permutation) of the permutation cluster holding this cluster's peak, when cluster statistics were requested */
-  pFweExtent?: number | null;
-  pFweMass?: number | null;
-}
-
-export interface PermClusterRecord {
-  voxels: number;
-  volumeMm3: number;
-  mass: number;
-  peakT: number;
-  peakZ: number;
-  peakMni: [number, number, number];
-  label: string;
-  pFweExtent: number;
-  pFweMass: number;
-}
-
-export interface PermutationResult {
-  permutations: number;
-  exhaustive: boolean;
-  uniqueRelabellings: string;
-  seed: number;
-  statistics: Statistic[];
-  twoTailed: boolean;
-  clusterFormingZ: number;
-  connectivity: number;
-  tfce: { H: number; E: number; dh: number | 'max/100' };
-  /** 95th and 99th percentiles of each statistic's null maximum (z, voxels, Σz, TFCE) */
-  nullQuantiles: Partial<Record<Statistic, { q95: number; q99: number }>>;
-  /** smallest FWE p per statistic and voxels with FWE p ≤ 0.05 */
-  minFweP: Partial<Record<Statistic, number>>;
-  voxelsFwe05: Partial<Record<Statistic, number>>;
-  voxelsFdr05: number;
-  clusters: PermClusterRecord[];
-}
-
-export interface ContrastResult {
-  dof: number;
-  nSubjects: number;
-  columns: string[];
-  contrast: number[];
-  maxT: number;
-  minT: number;
-  dLh: number;
-  fwhmMm: [number, number, number];
-  resels: number;
-  zThreshold: number;
-  clusterSizeThreshold: number;
-  clusters: ClusterRecord[];
-  permutation?: PermutationResult;
-}
-
-export interface GlmResult {
-  pipeline: 'glm';
-  status: 'succeeded';
-  jobId: string;
-  specHash: string;
-  mask: MaskInfo;
-  contrasts: Record<string, ContrastResult>;
-  shards: { subjects: number; slabs: number; permutationBatches: number };
-  cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
-  outputs: string[];
-  methods: string;
-}
 
 const round = (x: number, d = 4) => Number(x.toFixed(d));
 
@@ -117,23 +48,14 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
   const voxMm3 = grid.pixdim[0] * grid.pixdim[1] * grid.pixdim[2];
   const mask = new Uint8Array(await env.store.get(keys.mask(workDir)));
   const maskInfo = JSON.parse(await env.store.getText(keys.maskInfo(workDir))) as MaskInfo;
-  const planeCounts = Array.from({ length: nz }, (_, z) => {
-    let c = 0;
-    for (let v = z * plane; v < (z + 1) * plane; v++) c += mask[v]!;
-    return c;
-  });
-  const slabs = planSlabs(planeCounts, ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
+  const slabs = JSON.parse(await env.store.getText(keys.slabs(workDir))) as { index: number; z0: number; z1: number }[];
   const grf = ctx.job.params.inference.grf;
   let atlas: Float32Array | undefined;
   let labels: Map<number, string> | undefined;
   if (ctx.atlasUri) atlas = readNifti(await readUri(ctx.atlasUri), 'inputs.atlas').data;
   if (ctx.atlasLabelsUri) labels = parseLabelTable(new TextDecoder().decode(await readUri(ctx.atlasLabelsUri)), 'inputs.atlasLabels');
 
-  const outputs: string[] = [];
-  const put = async (rel: string, body: Uint8Array | string) => {
-    await env.store.put(`${resultsDir}/${rel}`, body);
-    outputs.push(rel);
-  };
+  const { outputs, put } = outputWriter(env, resultsDir);
   const writeMap = (rel: string, data: Float32Array, description: string) =>
     put(rel, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
 
@@ -282,12 +204,8 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     };
   }
 
-  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
-  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const permBatches = planPermutations(ctx).batches.length;
-  const transitions = 10 + 2 * (ctx.subjects.length + slabs.length + permBatches) + 4;
-  const actual = actualCost(metrics, transitions);
+  const transitions = glmCounts({ PrepareSubjects: { items: ctx.subjects.length }, FitSlabs: { items: slabs.length }, Permute: { items: permBatches } }).stateTransitions;
   const result: GlmResult = {
     pipeline: 'glm',
     status: 'succeeded',
@@ -296,13 +214,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     mask: maskInfo,
     contrasts,
     shards: { subjects: ctx.subjects.length, slabs: slabs.length, permutationBatches: permBatches },
-    cost: {
-      estimatedUsd: estimate.totalUsd,
-      actualUsd: actual.usd,
-      lambdaGbSeconds: actual.lambdaGbSeconds,
-      stateTransitions: transitions,
-      invocations: actual.invocations,
-    },
+    cost: await jobCost(env, workDir, startedMs, transitions),
     outputs: [],
     methods: '',
   };
@@ -313,9 +225,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     await env.store.put(embedded.resultKey, JSON.stringify(result, null, 2) + '\n');
     return { result: embedded.resultKey };
   }
-  result.outputs = ['job.json', ...outputs, 'result.json'];
-  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
-  return { result: `${resultsDir}/result.json` };
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
 }
 
 function esc(s: string): string {

@@ -1,5 +1,5 @@
 import type { GlmContext } from './context.ts';
-import type { GlmResult } from './reduce.ts';
+import type { GlmResult } from './result.ts';
 
 /** Methods text with the numbers actually used. */
 export function describeGlm(ctx: GlmContext, r: GlmResult): string {

@@ -1,7 +1,8 @@
 import { fitGlm, glmModel } from '../../stats/glm.ts';
 import { smoothnessPlaneSums, standardiseResiduals } from '../../stats/smoothness.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { asBytes, keys, loadContext } from './context.ts';
+import { keys, loadContext } from './context.ts';
+import { asBytes } from '../common/bytes.ts';
 
 export interface SlabShard {
   index: number;

@@ -1,38 +1,18 @@
-import { createHash } from 'node:crypto';
-import { EmptyData, InvalidNifti, InvalidParameter } from '../../errors.ts';
+import { jobLocation } from '../common/context.ts';
+import { EmptyData, InvalidParameter, MissingInput } from '../../errors.ts';
 import type { GlmJob } from './job.ts';
 import { parseTable } from '../../jobs/table.ts';
-import { assertSameSpace, isGzip, readNiftiHeader } from '../../nifti/index.ts';
+import { assertSameSpace } from '../../nifti/index.ts';
 import type { NiftiHeader } from '../../nifti/index.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
 import { glmModel } from '../../stats/glm.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { buildDesign, readParticipants } from './design.ts';
 import { keys } from './context.ts';
-import type { GlmContext, Grid } from './context.ts';
-import { MissingInput } from '../../errors.ts';
+import type { GlmContext } from './context.ts';
+import { gridOf } from '../common/grid.ts';
+import { readHeaderAt } from '../common/header.ts';
 import { blockLabels } from './permute.ts';
-
-/** Read a NIfTI header without fetching the whole file when possible. */
-export async function readHeaderAt(uri: string, input: string): Promise<NiftiHeader> {
-  if (!(await existsUri(uri))) throw new MissingInput(`${input}: ${uri} does not exist`, input);
-  const head = await readUri(uri, { start: 0, end: 1 << 16 });
-  if (!isGzip(head) || head.byteLength < 1 << 16) return readNiftiHeader(head, input);
-  try {
-    return readNiftiHeader(head, input);
-  } catch (e) {
-    if (!(e instanceof InvalidNifti)) throw e;
-    return readNiftiHeader(await readUri(uri), input);
-  }
-}
-
-function gridOf(h: NiftiHeader): Grid {
-  return {
-    dims: [h.dims[0]!, h.dims[1]!, h.dims[2]!],
-    affine: Array.from(h.affine),
-    pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)],
-  };
-}
 
 function require3d(h: NiftiHeader, input: string): void {
   const extra = h.dims.slice(3).reduce((a, b) => a * b, 1);
@@ -88,7 +68,7 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
 
   const blocks = blockLabels(participants.map((p) => p.row), job.params.inference.permutation?.exchangeabilityBlocks, job.inputs.participants);
 
-  const specHash = createHash('sha256').update(JSON.stringify({ job, subjects })).digest('hex').slice(0, 12);
+  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, subjects });
   const ctx: GlmContext = {
     jobId: job.jobId,
     specHash,
@@ -101,8 +81,8 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
     atlasUri,
     atlasLabelsUri,
     blocks,
-    workDir: env.layout.work(job.jobId, specHash),
-    resultsDir: env.layout.results(job.jobId),
+    workDir,
+    resultsDir,
   };
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;

@@ -1,6 +1,6 @@
 import type { Store } from '../../storage/index.ts';
 import type { NetmapJob } from './job.ts';
-import type { Grid } from '../glm/context.ts';
+import type { Grid } from '../common/grid.ts';
 
 export interface StudySeed {
   study: string;

@@ -6,27 +6,11 @@
 import type { TaskEnv } from '../../runtime/task.ts';
 import { decodeSums, emptySums, mergeSums, seedMaps } from '../../netmap/correlate.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
-import { asBytes, f32 } from '../glm/context.ts';
+import { asBytes, f32 } from '../common/bytes.ts';
 import { keys, loadContext, planChunks } from './context.ts';
 import type { NetmapContext } from './context.ts';
 import { planSpecificity } from './specificity.ts';
-
-export const mapKeys = {
-  /** S × V float32 each, seed-major */
-  t: (workDir: string) => `${workDir}/seedmaps/t.f32`,
-  meanZ: (workDir: string) => `${workDir}/seedmaps/meanz.f32`,
-  meanR: (workDir: string) => `${workDir}/seedmaps/meanr.f32`,
-  dof: (workDir: string) => `${workDir}/seedmaps/dof.json`,
-};
-
-export interface SeedMapSet {
-  S: number;
-  V: number;
-  t: Float32Array;
-  meanZ: Float32Array;
-  meanR: Float32Array;
-  dof: number;
-}
+import { mapKeys } from './seed-maps.ts';
 
 export interface MapsResult {
   specificity: { present: boolean; items?: BucketKey; batches: number; itemsPerWorker: number; resultsPrefix?: string };
@@ -70,17 +54,5 @@ export async function poolSeedMaps(env: TaskEnv, contextKey: string): Promise<Ma
         }
       : { present: false, batches: 0, itemsPerWorker: 1 },
     maxConcurrency: ctx.job.budget.maxConcurrency,
-  };
-}
-
-export async function loadSeedMaps(env: TaskEnv, ctx: NetmapContext): Promise<SeedMapSet> {
-  const { workDir } = ctx;
-  return {
-    S: ctx.studies.length,
-    V: ctx.voxels,
-    t: f32(await env.store.get(mapKeys.t(workDir))),
-    meanZ: f32(await env.store.get(mapKeys.meanZ(workDir))),
-    meanR: f32(await env.store.get(mapKeys.meanR(workDir))),
-    dof: (JSON.parse(await env.store.getText(mapKeys.dof(workDir))) as { dof: number }).dof,
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { permutationSchema } from '../glm/params.ts';
+import { permutationSchema } from '../common/permutation.ts';
 
 /** Inputs of a netmap job: keys relative to the folder holding job.json, or file:// / s3:// URIs. */
 export const netmapInputsSchema = z
@@ -48,7 +48,7 @@ export const netmapParamsSchema = z
     specificity: z
       .object({
         map: z.enum(['t', 'meanZ']).default('t').describe('which per-study map enters the two-sample test'),
-        permutation: permutationSchema.default({} as never).describe('as glm inference.permutation (default 5000 permutations, all four statistics)'),
+        permutation: permutationSchema.default({} as never).describe('the permutation stage shared with glm inference.permutation (default 5000 permutations, all four statistics, cluster-forming p 0.005)'),
       })
       .strict()
       .optional()

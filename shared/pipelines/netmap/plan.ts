@@ -1,4 +1,6 @@
 import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
+import { estimateAndEnforce } from '../common/finish.ts';
+import { netmapCounts } from './workflow.ts';
 import type { CostEstimate } from '../../jobs/cost.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
@@ -28,6 +30,8 @@ export function estimateNetmap(ctx: NetmapContext): CostEstimate {
     ],
     { puts: chunks.length + 4 * S + 8, gets: ctx.subjects.length + chunks.length * 3 + 4 },
     ctx.job.budget.maxConcurrency,
+    undefined,
+    netmapCounts({ Chunks: { items: chunks.length }, Specificity: { items: spec?.batches.length ?? 0 } }).stateTransitions,
   );
 }
 
@@ -40,9 +44,7 @@ export interface NetmapPlan {
 /** Estimate the cost, refuse a job over budget, and write the connectome chunk list for the Distributed Map. */
 export async function planNetmap(env: TaskEnv, contextKey: string): Promise<NetmapPlan> {
   const ctx = await loadContext(env.store, contextKey);
-  const est = estimateNetmap(ctx);
-  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
-  enforceBudget(est, ctx.job.budget.maxUsd);
+  const est = await estimateAndEnforce(env, ctx.workDir, estimateNetmap(ctx), ctx.job.budget.maxUsd);
   const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
   return {
     chunks: {

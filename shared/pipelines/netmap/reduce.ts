@@ -1,11 +1,13 @@
 import { actualCost } from '../../jobs/cost.ts';
+import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import { netmapCounts } from './workflow.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
 import { csvField } from '../../jobs/csv.ts';
 import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { loadSeedMaps } from './maps.ts';
+import { loadSeedMaps } from './seed-maps.ts';
 import { specificityOutcome, planSpecificity } from './specificity.ts';
 import type { Statistic } from '../../permutation/engine.ts';
 import { keys, loadContext, planChunks } from './context.ts';
@@ -90,11 +92,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     restrict = Uint8Array.from(m, (x) => (x !== 0 && Number.isFinite(x) ? 1 : 0));
   }
 
-  const outputs: string[] = [];
-  const put = async (rel: string, body: Uint8Array | string) => {
-    await env.store.put(`${resultsDir}/${rel}`, body);
-    outputs.push(rel);
-  };
+  const { outputs, put } = outputWriter(env, resultsDir);
   const writeMap = (rel: string, data: Float32Array, description: string) =>
     put(rel, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
   const toGrid = (values: ArrayLike<number>) => {
@@ -205,11 +203,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   const rows = studies.map((s) => [s.study, s.set, s.coordinates, s.seedVoxels, s.maxT, ...s.peakMni, s.minT, ...s.troughMni, s.positiveVoxels, s.negativeVoxels].map(csvField).join(','));
   await put('tables/studies.csv', [header, ...rows].join('\n') + '\n');
 
-  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
-  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
-  const transitions = 14 + 2 * chunks.length + 2 * (planSpecificity(ctx)?.batches.length ?? 0);
-  const actual = actualCost(metrics, transitions);
+  const transitions = netmapCounts({ Chunks: { items: chunks.length }, Specificity: { items: planSpecificity(ctx)?.batches.length ?? 0 } }).stateTransitions;
   const result: NetmapResult = {
     pipeline: 'netmap',
     status: 'succeeded',
@@ -225,7 +219,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     validation,
     ...(dbs ? { dbs } : {}),
     shards: { chunks: chunks.length },
-    cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
+    cost: await jobCost(env, workDir, startedMs, transitions),
     outputs: [],
     methods: '',
   };
@@ -238,9 +232,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
       ? ` Specificity: the ${studyCount} studies' ${specificity.map} maps were compared with the ${specificity.controls} control studies' voxelwise by a two-sample permutation test (label exchange, ${specificity.permutations} permutations${specificity.exhaustive ? ', exhaustive' : ''}; ${specificity.statistics.join(', ')}; FDR by Benjamini–Hochberg).`
       : '');
   await put('report.html', renderReport(ctx, result));
-  result.outputs = ['job.json', ...outputs, 'result.json'];
-  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
-  return { result: `${resultsDir}/result.json` };
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
 }
 
 export interface DbsResult {

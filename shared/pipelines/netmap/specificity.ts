@@ -7,14 +7,12 @@
  */
 import type { TaskEnv } from '../../runtime/task.ts';
 import { buildLattice } from '../../permutation/lattice.ts';
-import { observe, poolBatches, runBatch, type BatchResult } from '../../permutation/engine.ts';
-import { batchesOf, permutationSetup, type PermutationOutcome, type PermutationParams } from '../../permutation/test.ts';
-import { summarise } from '../../permutation/summary.ts';
-import { batchDone, readBatch, writeBatch } from '../../permutation/batch-io.ts';
+import { permutationSetup, type PermutationOutcome, type PermutationParams } from '../../permutation/inference.ts';
+import { permutationBatches, permutationParams, poolPermutationBatches, runPermutationBatch, type PermutationBatchShard } from '../common/permutation.ts';
 import { planShuffles, shuffleSet } from '../../permutation/shuffles.ts';
 import { keys, loadContext } from './context.ts';
 import type { NetmapContext } from './context.ts';
-import { loadSeedMaps } from './maps.ts';
+import { loadSeedMaps } from './seed-maps.ts';
 
 export const specKeys = {
   batch: (workDir: string, b: number) => `${workDir}/specificity/b${String(b).padStart(6, '0')}`,
@@ -32,18 +30,7 @@ function design(ctx: NetmapContext): { M: Float64Array; n: number; order: number
 export function specificityParams(ctx: NetmapContext): PermutationParams | undefined {
   const spec = ctx.job.params.specificity;
   if (!spec) return undefined;
-  const p = spec.permutation;
-  return {
-    n: p.n,
-    seed: ctx.job.seed,
-    statistics: p.statistics,
-    twoTailed: p.twoTailed,
-    clusterFormingP: p.clusterFormingT === undefined ? (p.clusterFormingP ?? 0.001) : undefined,
-    clusterFormingT: p.clusterFormingT,
-    tfce: { H: p.tfce.H, E: p.tfce.E, dh: p.tfce.dh },
-    connectivity: p.connectivity,
-    batchSize: p.batchSize,
-  };
+  return permutationParams(spec.permutation, ctx.job.seed);
 }
 
 export function planSpecificity(ctx: NetmapContext): { count: number; batchSize: number; batches: { index: number; k0: number; k1: number }[] } | undefined {
@@ -51,8 +38,7 @@ export function planSpecificity(ctx: NetmapContext): { count: number; batchSize:
   if (!params) return undefined;
   const { M } = design(ctx);
   const plan = planShuffles(shuffleSet('permute', M, undefined, 2), params.n, params.seed);
-  const batchSize = params.batchSize ?? Math.max(10, Math.ceil(plan.count / Math.max(1, ctx.job.budget.maxConcurrency)));
-  return { count: plan.count, batchSize, batches: batchesOf(plan.count, batchSize) };
+  return { count: plan.count, ...permutationBatches(plan.count, ctx.job.budget.maxConcurrency, params.batchSize) };
 }
 
 async function setupOf(env: TaskEnv, ctx: NetmapContext, params: PermutationParams) {
@@ -67,30 +53,18 @@ async function setupOf(env: TaskEnv, ctx: NetmapContext, params: PermutationPara
   return permutationSetup({ M, n, p: 2, contrast: Float64Array.of(1, -1), kind: 'permute', Y, mask, dims: ctx.grid.dims }, params, lattice);
 }
 
-export interface SpecShard {
-  index: number;
-  k0: number;
-  k1: number;
-}
+export type SpecShard = PermutationBatchShard;
 
 export async function specificityBatch(env: TaskEnv, contextKey: string, shard: SpecShard): Promise<{ index: number; skipped: boolean }> {
   const ctx = await loadContext(env.store, contextKey);
   const params = specificityParams(ctx);
   const key = specKeys.batch(ctx.workDir, shard.index);
-  if (!params || (await batchDone(env.store, key))) return { index: shard.index, skipped: true };
-  const setup = await setupOf(env, ctx, params);
-  await writeBatch(env.store, key, runBatch(setup, shard.k0, shard.k1, observe(setup)));
-  return { index: shard.index, skipped: false };
+  if (!params) return { index: shard.index, skipped: true };
+  return { index: shard.index, skipped: !(await runPermutationBatch(env.store, key, await setupOf(env, ctx, params), shard)) };
 }
 
 export async function specificityOutcome(env: TaskEnv, ctx: NetmapContext): Promise<PermutationOutcome | undefined> {
   const params = specificityParams(ctx);
   if (!params) return undefined;
-  const setup = await setupOf(env, ctx, params);
-  const observed = observe(setup);
-  const plan = planSpecificity(ctx)!;
-  const batches: BatchResult[] = [];
-  for (const b of plan.batches) batches.push(await readBatch(env.store, specKeys.batch(ctx.workDir, b.index), setup.lattice.V));
-  const pooled = poolBatches(batches, setup.lattice.V, setup.plan.count);
-  return { setup, observed, summary: summarise(setup, observed, pooled) };
+  return poolPermutationBatches(env.store, await setupOf(env, ctx, params), planSpecificity(ctx)!.batches, (b) => specKeys.batch(ctx.workDir, b));
 }

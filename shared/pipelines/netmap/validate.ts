@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
@@ -197,8 +197,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     if (wanted.length >= present.size) throw new InvalidParameter(`params.validation.atlasLabels names ${wanted.length} of the atlas's ${present.size} labels; random label sets of that size cannot form a null`, 'params.validation.atlasLabels');
   }
 
-  const specHash = createHash('sha256').update(JSON.stringify({ job, manifest, seedRecords })).digest('hex').slice(0, 12);
-  const workDir = env.layout.work(job.jobId, specHash);
+  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, manifest, seedRecords });
   const ctx: NetmapContext = {
     jobId: job.jobId,
     specHash,
@@ -216,7 +215,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     atlasLabelsUri,
     referenceUri: reference?.uri,
     workDir,
-    resultsDir: env.layout.results(job.jobId),
+    resultsDir,
   };
   await env.store.put(keys.seeds(workDir), JSON.stringify(seedRecords));
   await env.store.put(keys.connectomeMask(workDir), cmask);

@@ -1,5 +1,5 @@
 import type { Store } from '../../storage/index.ts';
-import type { Grid } from '../glm/context.ts';
+import type { Grid } from '../common/grid.ts';
 import type { RehoJob } from './job.ts';
 import type { PreprocessSteps } from './params.ts';
 

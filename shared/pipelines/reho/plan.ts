@@ -1,10 +1,13 @@
 import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
+import { estimateAndEnforce } from '../common/finish.ts';
+import { rehoCounts } from './workflow.ts';
 import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
 import { readNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
+import { fanOut, type FanOut } from '../common/fanout.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
-import { planSlabs } from '../glm/plan.ts';
+import { planSlabs } from '../common/shards.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
 import { subjectPreproc } from './preprocess.ts';
@@ -23,10 +26,12 @@ export interface RehoPlan {
 }
 
 export interface PlanResult {
-  shards: RehoShard[];
-  subjects: number[];
+  /** subject × slab shards (Distributed Map items) */
+  shards: FanOut;
+  /** included subjects (the subject-map stage) */
+  subjects: FanOut;
   /** included subjects whose WM/CSF signals the signals stage computes from masks */
-  signalSubjects: number[];
+  signalSubjects: FanOut;
   signals: boolean;
   group: boolean;
   maxConcurrency: number;
@@ -57,7 +62,16 @@ export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number
       { stage: 'group-reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.job.params.group.contrasts.length * SPEED.reduceMsPerVoxel },
     );
   }
-  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + nSignals * (T + 3) + 20 }, ctx.job.budget.maxConcurrency);
+  const group = ctx.job.params.group ? 1 : 0;
+  const transitions = rehoCounts({
+    WmCsfSignals: { items: nSignals },
+    RehoSlabs: { items: nIncluded * nSlabs },
+    SubjectMaps: { items: nIncluded },
+    GroupPrepare: { items: group * nIncluded },
+    GroupFitSlabs: { items: group },
+    GroupPermute: { items: 0 },
+  }).stateTransitions;
+  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + nSignals * (T + 3) + 20 }, ctx.job.budget.maxConcurrency, undefined, transitions);
 }
 
 /**
@@ -102,9 +116,12 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   const plan: RehoPlan = { slabs, included, excluded, signalSubjects };
   await env.store.put(keys.plan(ctx.workDir), JSON.stringify(plan));
   const est = estimateReho(ctx, included.length, slabs.length, maskVoxels, signalSubjects.length);
-  await env.store.put(keys.estimate(ctx.workDir), JSON.stringify(est, null, 2));
-  enforceBudget(est, ctx.job.budget.maxUsd);
+  await estimateAndEnforce(env, ctx.workDir, est, ctx.job.budget.maxUsd);
   const shards: RehoShard[] = [];
   for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
-  return { shards, subjects: included, signalSubjects, signals: signalSubjects.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+  return {
+    shards: await fanOut(env.store, ctx.workDir, 'reho-slabs', shards),
+    subjects: await fanOut(env.store, ctx.workDir, 'subjects', included),
+    signalSubjects: await fanOut(env.store, ctx.workDir, 'signals', signalSubjects),
+    signals: signalSubjects.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
 }

@@ -1,10 +1,12 @@
 import { csvField } from '../../jobs/csv.ts';
+import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import { rehoCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
-import type { GlmResult } from '../glm/reduce.ts';
+import type { GlmResult } from '../glm/result.ts';
 import { keys, loadContext, mapNames } from './context.ts';
 import type { RehoContext, WmCsfSource } from './context.ts';
 import type { MaskSignals } from './preprocess.ts';
@@ -47,11 +49,7 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
   const { workDir, resultsDir } = ctx;
   const p = ctx.job.params;
   const plan = JSON.parse(await env.store.getText(keys.plan(workDir))) as RehoPlan;
-  const outputs: string[] = [];
-  const put = async (rel: string, body: string) => {
-    await env.store.put(`${resultsDir}/${rel}`, body);
-    outputs.push(rel);
-  };
+  const { outputs, put } = outputWriter(env, resultsDir);
   const subjects: RehoSubjectResult[] = [];
   for (const [s, subj] of ctx.subjects.entries()) {
     const q = JSON.parse(await env.store.getText(keys.qc(workDir, s))) as { volumes: number; qc: MotionQc | null; wmCsfSource: WmCsfSource | null };
@@ -96,19 +94,23 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
   await put('tables/qc_motion.csv', [header, ...rows].join('\n') + '\n');
 
   let group: GlmResult | null = null;
-  const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, keys.metrics(workDir));
+  const groupMetrics: TaskMetrics[] = [];
   if (p.group) {
     // the glm reducer wrote maps/<contrast>_*.nii.gz, tables/<contrast>_clusters.csv and group_report.html beside ours
     group = JSON.parse(await env.store.getText(keys.groupResult(workDir))) as GlmResult;
     outputs.push(...group.outputs);
     const g = JSON.parse(await env.store.getText(keys.group(workDir))) as { workDir: string };
-    metrics.push(...(await readMetrics(env.store, `${g.workDir}/metrics/`)));
+    groupMetrics.push(...(await readMetrics(env.store, `${g.workDir}/metrics/`)));
   }
-  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const nShards = plan.included.length * plan.slabs.length;
-  const transitions = 8 + 2 * (nShards + plan.included.length) + 4 + (group ? 10 + 2 * (group.shards.subjects + group.shards.slabs) : 0);
-  const actual = actualCost(metrics, transitions);
-  const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
+  const transitions = rehoCounts({
+    WmCsfSignals: { items: plan.signalSubjects.length },
+    RehoSlabs: { items: nShards },
+    SubjectMaps: { items: plan.included.length },
+    GroupPrepare: { items: group ? group.shards.subjects : 0 },
+    GroupFitSlabs: { items: group ? group.shards.slabs : 0 },
+    GroupPermute: { items: group ? group.shards.permutationBatches : 0 },
+  }).stateTransitions;
   const result: RehoResult = {
     pipeline: 'reho',
     status: 'succeeded',
@@ -119,15 +121,13 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     excluded: plan.excluded.map((e) => ({ id: e.id, reasons: e.reasons })),
     group,
     shards: { subjects: plan.included.length, slabs: plan.slabs.length, rehoShards: nShards },
-    cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
+    cost: await jobCost(env, workDir, startedMs, transitions, groupMetrics),
     outputs: [],
     methods: '',
   };
   result.methods = describeReho(ctx, result);
   await put('report.html', renderReport(ctx, result));
-  result.outputs = ['job.json', ...outputs, 'result.json'];
-  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
-  return { result: `${resultsDir}/result.json` };
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
 }
 
 export function describeReho(ctx: RehoContext, r: RehoResult): string {

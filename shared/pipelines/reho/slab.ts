@@ -3,7 +3,7 @@ import { readUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { kendallW, rankSeries } from '../../reho/kcc.ts';
 import { regressOut } from '../../reho/nuisance.ts';
-import { asBytes } from '../glm/context.ts';
+import { asBytes } from '../common/bytes.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
 import { loadMaskSignals, subjectPreproc } from './preprocess.ts';

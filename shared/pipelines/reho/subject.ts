@@ -2,7 +2,7 @@ import { writeNifti } from '../../nifti/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { subjectMaps } from '../../reho/maps.ts';
 import type { MaskStats } from '../../reho/kcc.ts';
-import { f32 } from '../glm/context.ts';
+import { f32 } from '../common/bytes.ts';
 import { keys, loadContext, mapNames } from './context.ts';
 import type { RehoPlan } from './plan.ts';
 

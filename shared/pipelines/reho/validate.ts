@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
@@ -8,7 +8,7 @@ import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
 import { glmModel } from '../../stats/glm.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { buildDesign, readParticipants } from '../glm/design.ts';
-import { readHeaderAt } from '../glm/validate.ts';
+import { readHeaderAt } from '../common/header.ts';
 import type { RehoJob } from './job.ts';
 import { keys } from './context.ts';
 import type { RehoContext, RehoSubject, WmCsfSource } from './context.ts';
@@ -125,7 +125,7 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
     const mh = await readHeaderAt(maskUri, 'inputs.mask');
     assertSameSpace(ref0, mh, 'inputs.mask');
   }
-  const specHash = createHash('sha256').update(JSON.stringify({ job, subjects })).digest('hex').slice(0, 12);
+  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, subjects });
   const ctx: RehoContext = {
     jobId: job.jobId,
     specHash,
@@ -139,8 +139,8 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
       pixdim: [Math.abs(ref0.pixdim[0]!), Math.abs(ref0.pixdim[1]!), Math.abs(ref0.pixdim[2]!)],
     },
     maskUri,
-    workDir: env.layout.work(job.jobId, specHash),
-    resultsDir: env.layout.results(job.jobId),
+    workDir,
+    resultsDir,
   };
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;

@@ -8,7 +8,7 @@ export interface AslMachine {
   Comment?: string;
 }
 
-export const STATEMACHINE_DIR = fileURLToPath(new URL('../../statemachines/', import.meta.url));
+export const STATEMACHINE_DIR = fileURLToPath(new URL('../statemachines/', import.meta.url));
 
 export function loadAsl(pipeline: string): AslMachine {
   return JSON.parse(readFileSync(`${STATEMACHINE_DIR}${pipeline}.asl.json`, 'utf8')) as AslMachine;

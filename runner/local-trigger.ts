@@ -110,7 +110,7 @@ function claim(outDir: string, name: string): boolean {
  */
 export async function runTriggerLocal(input: TriggerInput, opts: TriggerLocalOptions): Promise<TriggerOutcome> {
   const { StateMachine } = await import('aws-local-stepfunctions');
-  const { handlers } = await import('../../functions/index.ts');
+  const { handlers } = await import('../functions/index.ts');
   const t0 = performance.now();
   const outDir = resolve(opts.outDir);
   const seconds = () => (performance.now() - t0) / 1000;
@@ -140,9 +140,9 @@ export async function runTriggerLocal(input: TriggerInput, opts: TriggerLocalOpt
         taskResourceLocalHandlers: {
           Validate: lambda('Validate'),
           RecordFailure: lambda('RecordFailure'),
-          RunPipeline: async (p: { StateMachineArn: string; Name: string; Input: { jobUri: string } }) => {
+          RunPipeline: async (p: { StateMachineArn: string; Name: string; Input: { jobUri: string; job?: { jobId: string; pipeline: string; context: string } } }) => {
             const pipeline = p.StateMachineArn.slice(p.StateMachineArn.lastIndexOf(':local-') + ':local-'.length);
-            const outcome = await runLocal({ jobUri: p.Input.jobUri, pipeline, ...stores, threads: opts.threads });
+            const outcome = await runLocal({ jobUri: p.Input.jobUri, validated: p.Input.job, pipeline, ...stores, threads: opts.threads });
             pipelineRun = { pipeline, outcome };
             // startExecution.sync:2 fails the calling Task with States.TaskFailed when the child fails
             if (outcome.status === 'failed') throw named('States.TaskFailed', JSON.stringify({ error: outcome.error, cause: outcome.message, status: 'FAILED' }));

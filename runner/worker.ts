@@ -1,4 +1,4 @@
-import { handlers } from '../../functions/index.ts';
+import { handlers } from '../functions/index.ts';
 
 export interface WorkerCall {
   name: string;

@@ -32,9 +32,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AslMachine, AslState } from './asl.ts';
-import { locateBucketKey } from '../storage/items.ts';
-import type { MapRunManifest, MapRunResultEntry } from '../storage/items.ts';
-import type { Store } from '../storage/index.ts';
+import { locateBucketKey } from '../shared/storage/items.ts';
+import type { MapRunManifest, MapRunResultEntry } from '../shared/storage/items.ts';
+import type { Store } from '../shared/storage/index.ts';
 
 type Json = unknown;
 export type Handler = (input: unknown) => Promise<unknown>;

@@ -7,8 +7,9 @@ import { polyfillPromiseWithResolvers } from './polyfill.ts';
 import { loadAsl, localSubstitutions, mapStates, substitute, taskStates } from './asl.ts';
 import type { AslMachine } from './asl.ts';
 import type { WorkerCall, WorkerReply } from './worker.ts';
-import { resetTaskEnv, taskEnv } from '../runtime/task.ts';
-import { bucketKeyOf } from '../storage/items.ts';
+import { resetTaskEnv, taskEnv } from '../shared/runtime/task.ts';
+import { bucketKeyOf } from '../shared/storage/items.ts';
+import { manifestOf } from '../shared/pipelines/manifests.ts';
 import { distributedMapNames, rewriteDistributedMaps } from './distributed.ts';
 import type { StateMachineCtor } from './distributed.ts';
 
@@ -17,6 +18,8 @@ polyfillPromiseWithResolvers();
 export interface LocalRunOptions {
   /** URI of job.json (file:// or s3://) */
   jobUri: string;
+  /** the Validate result of a router that has already validated the job (`$.job`): the pipeline skips its own Validate, as on AWS */
+  validated?: { jobId: string; pipeline: string; context: string };
   pipeline: string;
   /** folder that receives <jobId>/ results and .work/ intermediates (the default store); required unless `store` is given */
   outDir?: string;
@@ -87,6 +90,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   const t0 = performance.now();
   useStore(storeSettings(opts));
 
+  // a pipeline runs its manifest's workflow; only an explicit definition (tests, tools) runs anything else
+  if (!opts.definition && !manifestOf(opts.pipeline)) throw new Error(`no pipeline manifest named "${opts.pipeline}" (shared/pipelines/manifests.ts)`);
   const asl = opts.definition ?? loadAsl(opts.pipeline);
   // the store's bucket stands in for the stack's buckets (ItemReader/ResultWriter parameters)
   const storeBucket = bucketKeyOf(taskEnv().store, 'x').bucket;
@@ -139,7 +144,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     },
   });
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
-  const execution = machine.run({ jobUri: opts.jobUri }, { overrides: { taskResourceLocalHandlers: handlers as never } });
+  const execution = machine.run({ jobUri: opts.jobUri, ...(opts.validated ? { job: opts.validated } : {}) }, { overrides: { taskResourceLocalHandlers: handlers as never } });
   const watch = (async () => {
     if (!bars) return;
     for await (const ev of execution.eventLogs) {

@@ -1,0 +1,61 @@
+/**
+ * The tails every pipeline shares: the plan step's estimate-and-enforce, the reducer's output
+ * writer (every file it writes is listed), the job's cost from the workers' metrics, and
+ * result.json written last (a results folder without it is not a complete result).
+ */
+import { actualCost, enforceBudget, type CostEstimate, type TaskType } from '../../jobs/cost.ts';
+import { readMetrics, type TaskEnv, type TaskMetrics } from '../../runtime/task.ts';
+
+/** Where every pipeline keeps its estimate and its workers' metrics, under its work folder. */
+export const jobKeys = {
+  estimate: (workDir: string) => `${workDir}/estimate.json`,
+  metrics: (workDir: string) => `${workDir}/metrics/`,
+};
+
+/** Persist the estimate (estimate.json, read again by the reducer), then refuse a job over budget (BudgetExceeded). */
+export async function estimateAndEnforce(env: TaskEnv, workDir: string, estimate: CostEstimate, maxUsd: number): Promise<CostEstimate> {
+  await env.store.put(jobKeys.estimate(workDir), JSON.stringify(estimate, null, 2));
+  enforceBudget(estimate, maxUsd);
+  return estimate;
+}
+
+/** The result record's cost block. */
+export interface JobCost {
+  estimatedUsd: number;
+  actualUsd: number;
+  lambdaGbSeconds: number;
+  stateTransitions: number;
+  invocations: number;
+}
+
+/**
+ * Cost of the run: billed ms of every worker (metrics under the work folder, plus `extra`
+ * from elsewhere, e.g. an embedded step's), this reducer's own time so far, and the state
+ * transitions counted on the workflow graph.
+ */
+export async function jobCost(env: TaskEnv, workDir: string, startedMs: number, stateTransitions: number, extra: TaskMetrics[] = []): Promise<JobCost> {
+  const estimate = JSON.parse(await env.store.getText(jobKeys.estimate(workDir))) as CostEstimate;
+  const metrics: { task: TaskType; billedMs: number }[] = [...(await readMetrics(env.store, jobKeys.metrics(workDir))), ...extra];
+  metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
+  const actual = actualCost(metrics, stateTransitions);
+  return { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions, invocations: actual.invocations };
+}
+
+/** Writes result files under resultsDir and lists each one (relative path) in `outputs`, in order. */
+export function outputWriter(env: TaskEnv, resultsDir: string): { outputs: string[]; put(rel: string, body: Uint8Array | string): Promise<void> } {
+  const outputs: string[] = [];
+  return {
+    outputs,
+    async put(rel, body) {
+      await env.store.put(`${resultsDir}/${rel}`, body);
+      outputs.push(rel);
+    },
+  };
+}
+
+/** Write result.json last, with its outputs list; returns its key. */
+export async function finishJob<R extends { outputs: string[] }>(env: TaskEnv, resultsDir: string, result: R, outputs: string[]): Promise<{ result: string }> {
+  result.outputs = outputs;
+  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
+  return { result: `${resultsDir}/result.json` };
+}

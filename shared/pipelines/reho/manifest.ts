@@ -1,0 +1,14 @@
+import type { PipelineManifest } from '../manifest.ts';
+
+/** The group step (params.group) runs the glm stages inside this workflow: their handlers belong to the glm manifest. */
+export const rehoManifest: PipelineManifest = {
+  name: 'reho',
+  stages: [
+    { handler: 'RehoPlan', task: 'plan', entry: 'functions/reho-plan.ts', shard: 'job' },
+    { handler: 'RehoSignals', task: 'rehoSignals', entry: 'functions/reho-signals.ts', shard: 'subject' },
+    { handler: 'RehoSlab', task: 'rehoSlab', entry: 'functions/reho-slab.ts', shard: 'subject-slab' },
+    { handler: 'RehoSubject', task: 'rehoSubject', entry: 'functions/reho-subject.ts', shard: 'subject' },
+    { handler: 'RehoGroup', task: 'plan', entry: 'functions/reho-group.ts', shard: 'job' },
+    { handler: 'RehoReduce', task: 'reduce', entry: 'functions/reho-reduce.ts', shard: 'job' },
+  ],
+};

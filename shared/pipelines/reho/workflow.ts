@@ -1,0 +1,10 @@
+/** The reho workflow (statemachines/reho.asl.json, the single source) and the counts derived from its graph. */
+import definition from '../../../statemachines/reho.asl.json' with { type: 'json' };
+import { workflowCounts, type AslGraph, type MapItems, type WorkflowCounts } from '../../jobs/asl-graph.ts';
+
+export const REHO_WORKFLOW = definition as unknown as AslGraph;
+
+/** Parent events and billed state transitions of one successful run with these Map item counts. */
+export function rehoCounts(items: MapItems): WorkflowCounts {
+  return workflowCounts(REHO_WORKFLOW, items);
+}

@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runLocal } from '../runner/local.ts';
+import { writeDemoNetmap } from '../bin/connectome.ts';
+import { handler as validate } from '../functions/validate.ts';
+
+describe('Validate runs once per job', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nb-validate-once-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a pipeline started with the router\'s Validate result ($.job) skips its own Validate; started alone it validates', async () => {
+    const jobUri = pathToFileURL(await writeDemoNetmap(join(dir, 'in'), 1, 6)).href;
+    const calls: unknown[] = [];
+    const counting = async (e: unknown) => {
+      calls.push(e);
+      return validate(e as never);
+    };
+    const alone = await runLocal({ jobUri, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 1, localHandlers: { Validate: counting } });
+    expect(alone.status).toBe('succeeded');
+    expect(calls.length).toBe(1);
+    const validated = (await validate({ jobUri } as never)) as { jobId: string; pipeline: string; context: string };
+    const routed = await runLocal({ jobUri, validated, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 1, localHandlers: { Validate: counting } });
+    expect(routed.status, JSON.stringify(routed)).toBe('succeeded');
+    expect(calls.length).toBe(1);
+  }, 120_000);
+});
