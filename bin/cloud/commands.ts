@@ -1,14 +1,14 @@
 /** The cloud subcommands of the CLI: submit, status, fetch (registered by bin/cli.ts). */
 import type { Command } from 'commander';
-import { errorRecord } from '../../shared/errors.ts';
+import { EXIT, reportError } from '../exit-codes.ts';
+import { explainCloudError } from './setup-errors.ts';
 
-async function guarded(body: () => Promise<void>): Promise<void> {
+/** Run a cloud command; a failure is printed by name (setup failures of the SDK say what to set) with its exit code. */
+async function guarded(body: () => Promise<void>, what: string): Promise<void> {
   try {
     await body();
   } catch (e) {
-    const r = errorRecord(e);
-    console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-    process.exitCode = 1;
+    process.exitCode = reportError(explainCloudError(e, what));
   }
 }
 
@@ -23,7 +23,7 @@ export function registerCloudCommands(program: Command): void {
         const { submitJob } = await import('./submit.ts');
         const r = await submitJob(job, { bucket: opts.bucket, onUpload: (k, n) => console.log(`  uploaded s3://${opts.bucket}/${k} (${n} bytes)`) });
         console.log(`neuroburst: submitted ${r.jobId} (${r.pipeline}): ${r.keys.length} objects, ${r.bytes} bytes; watch with: neuroburst status ${r.jobId} --bucket ${opts.bucket}`);
-      }),
+      }, `s3://${opts.bucket}`),
     );
 
   program
@@ -39,7 +39,7 @@ export function registerCloudCommands(program: Command): void {
         const { jobStatus, formatStatus } = await import('./status.ts');
         const s = await jobStatus(jobId, opts);
         console.log(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s));
-      }),
+      }, `the stack ${opts.stack} (S3 s3://${opts.bucket}, Step Functions)`),
     );
 
   program
@@ -53,7 +53,8 @@ export function registerCloudCommands(program: Command): void {
         const { fetchResults } = await import('./fetch.ts');
         const r = await fetchResults(jobId, { bucket: opts.resultsBucket, out: opts.out });
         console.log(`neuroburst: ${r.files.length} files (${r.bytes} bytes) in ${r.dir}; job ${r.status}`);
-        if (r.status !== 'succeeded') process.exitCode = 1;
-      }),
+        // the job's own failure: its error.json is in the folder
+        if (r.status !== 'succeeded') process.exitCode = EXIT.runtime;
+      }, `s3://${opts.resultsBucket}`),
     );
 }
