@@ -183,6 +183,8 @@ program
         throw explainCloudError(e);
       });
       console.log(opts.json ? JSON.stringify(r, null, 2) : formatEstimate(r));
+      // a job the run would refuse (over budget, nothing to analyse) exits with that error's code
+      if (r.wouldFail) process.exitCode = exitCodeFor(r.wouldFail.error);
     } catch (e) {
       process.exitCode = reportError(e);
       if (opts.json) console.log(JSON.stringify({ status: 'failed', exitCode: process.exitCode, error: errorRecord(e) }, null, 2));
