@@ -17,6 +17,8 @@ import { writeNifti } from '../shared/nifti/index.ts';
 import { VBM } from './helpers/fixture-job.ts';
 import { rng } from './helpers/rng.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { startS3Server } from './helpers/s3server.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'neuroburst.mjs');
 const VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -311,6 +313,22 @@ describe('neuroburst CLI in child processes', () => {
       expect(r[k]!.stderr).not.toMatch(/NodeVersionSupportWarning/);
       expectNoStack(r[k]!);
     }
+    expect(JSON.parse(r.status!.stdout)).toMatchObject({ status: 'failed', exitCode: 5, error: { error: 'CloudNotConfigured' } });
     expect(existsSync(join(out, 'invalid-job'))).toBe(false);
   });
+
+  it('fetch of a failed job prints its error and exits with its class (an S3 API server on 127.0.0.1)', async () => {
+    const s3 = await startS3Server({ buckets: ['nb-cli-results'] });
+    try {
+      const rec = { error: 'BudgetExceeded', message: 'estimated $9 > budget $1', input: 'budget.maxUsd' };
+      await s3.client.send(new PutObjectCommand({ Bucket: 'nb-cli-results', Key: 'results/j1/error.json', Body: JSON.stringify(rec) }));
+      const f = await cli(['fetch', 'j1', '--results-bucket', 'nb-cli-results', '--out', join(work, 'fetched')], { env: s3.env() });
+      expect(f.code, f.stderr).toBe(3);
+      expect(f.stderr).toContain('neuroburst: BudgetExceeded: estimated $9 > budget $1 (input: budget.maxUsd)');
+      expect(f.stdout).toMatch(/1 files .* job failed/);
+      expect(readJson(join(work, 'fetched', 'j1', 'error.json'))).toEqual(rec);
+    } finally {
+      await s3.stop();
+    }
+  }, 60_000);
 });

@@ -1,14 +1,19 @@
 /** The cloud subcommands of the CLI: submit, status, fetch (registered by bin/cli.ts). */
 import type { Command } from 'commander';
-import { EXIT, reportError } from '../exit-codes.ts';
+import { readFileSync } from 'node:fs';
+import { errorRecord } from '../../shared/errors.ts';
+import { join } from 'node:path';
+import { EXIT, errorLine, exitCodeFor, reportError } from '../exit-codes.ts';
 import { explainCloudError } from './setup-errors.ts';
 
 /** Run a cloud command; a failure is printed by name (setup failures of the SDK say what to set) with its exit code. */
-async function guarded(body: () => Promise<void>, what: string): Promise<void> {
+async function guarded(body: () => Promise<void>, what: string, json = false): Promise<void> {
   try {
     await body();
   } catch (e) {
-    process.exitCode = reportError(explainCloudError(e, what));
+    const err = explainCloudError(e, what);
+    process.exitCode = reportError(err);
+    if (json) console.log(JSON.stringify({ status: 'failed', exitCode: process.exitCode, error: errorRecord(err) }, null, 2));
   }
 }
 
@@ -39,7 +44,7 @@ export function registerCloudCommands(program: Command): void {
         const { jobStatus, formatStatus } = await import('./status.ts');
         const s = await jobStatus(jobId, opts);
         console.log(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s));
-      }, `the stack ${opts.stack} (S3 s3://${opts.bucket}, Step Functions)`),
+      }, `the stack ${opts.stack} (S3 s3://${opts.bucket}, Step Functions)`, opts.json),
     );
 
   program
@@ -53,8 +58,12 @@ export function registerCloudCommands(program: Command): void {
         const { fetchResults } = await import('./fetch.ts');
         const r = await fetchResults(jobId, { bucket: opts.resultsBucket, out: opts.out });
         console.log(`neuroburst: ${r.files.length} files (${r.bytes} bytes) in ${r.dir}; job ${r.status}`);
-        // the job's own failure: its error.json is in the folder
-        if (r.status !== 'succeeded') process.exitCode = EXIT.runtime;
+        // a failed job exits with the class of its own error (error.json is in the folder); an incomplete one as a runtime failure
+        if (r.status === 'failed') {
+          const rec = JSON.parse(readFileSync(join(r.dir, 'error.json'), 'utf8')) as { error: string; message: string; input?: string };
+          console.error(errorLine(rec));
+          process.exitCode = exitCodeFor(rec.error);
+        } else if (r.status !== 'succeeded') process.exitCode = EXIT.runtime;
       }, `s3://${opts.resultsBucket}`),
     );
 }
