@@ -13,6 +13,7 @@ import { NeuroburstError } from '../shared/errors.ts';
 import { EXIT, exitClassOf, exitCodeFor } from '../bin/exit-codes.ts';
 import { parseThreads, prepareOutDir } from '../bin/options.ts';
 import { summariseResult } from '../bin/summary.ts';
+import { lineProgress } from '../runner/progress.ts';
 import { writeNifti } from '../shared/nifti/index.ts';
 import { VBM } from './helpers/fixture-job.ts';
 import { rng } from './helpers/rng.ts';
@@ -131,6 +132,34 @@ describe('exit codes, option checks and the summary (in process)', () => {
     expect(() => prepareOutDir(join(work, 'file'))).toThrow(/not a folder/);
     expect(() => prepareOutDir(join(work, 'file', 'sub'))).toThrow(/file, not a folder/);
     if (existsSync('/proc/self')) expect(() => prepareOutDir('/proc/neuroburst-x/y')).toThrow(/does not accept new entries/);
+  });
+
+  it('progress lines: start and finish of stages with shard counts, failures, empty and unfinished Maps', () => {
+    const lines: string[] = [];
+    const p = lineProgress((l) => lines.push(l.replace(/^\[\s*[0-9.]+ s\] /, '').replace(/in [0-9.]+ s$/, 'in T')));
+    p.taskStart('Plan');
+    p.taskEnd('Plan', true);
+    p.mapStart('Slabs', 10, 3);
+    p.mapTick('Slabs', 4, true);
+    p.mapTick('Slabs', 4, false);
+    p.mapTick('Slabs', 2, true);
+    p.mapStart('Empty', 0, 0);
+    p.mapStart('Cut', 5, 5);
+    p.mapTick('Cut', 1, true);
+    p.taskStart('Reduce');
+    p.taskEnd('Reduce', false);
+    p.stop();
+    expect(lines).toEqual([
+      'Plan: started',
+      'Plan: done in T',
+      'Slabs: 10 shard(s) in 3 worker invocation(s) started',
+      'Slabs: 6/10 shard(s) done, 4 FAILED in T',
+      'Empty: 0 shards, nothing to run',
+      'Cut: 5 shard(s) started',
+      'Reduce: started',
+      'Reduce: FAILED in T',
+      'Cut: stopped at 1/5 shard(s)',
+    ]);
   });
 
   it('summarises any result.json generically: nested contrasts, exclusions, warnings', () => {
