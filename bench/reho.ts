@@ -3,6 +3,7 @@ import { rehoVolume } from '../shared/reho/kcc.ts';
 import { IdealBandpass } from '../shared/reho/filter.ts';
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
 import { friston24 } from '../shared/reho/motion.ts';
+import { SeriesCleaner } from '../shared/reho/clean.ts';
 
 /**
  * A straightforward ReHo for one voxel: gather the in-mask neighbours' series as plain
@@ -46,6 +47,10 @@ export interface RehoBenchResult {
   /** CPU seconds of the kernel and of the cleaning (the machine may be shared) */
   fastCpu: number;
   cleanCpu: number;
+  /** CPU seconds of the plain cleaning twin (regressOut + IdealBandpass.apply per series) */
+  cleanTwinCpu: number;
+  /** largest |fast − twin| of the cleaned series, over the largest |twin| */
+  cleanRelDiff: number;
   /** seconds for nuisance regression (trend, Friston-24, 2 spikes, WM, CSF) + band-pass of every in-mask series */
   clean: number;
   /** fast + clean: what one subject costs in the slab workers, without I/O */
@@ -96,19 +101,50 @@ export function rehoBench(nt = 250): RehoBenchResult {
   const rp = Float64Array.from({ length: nt * 6 }, () => 0.01 * rng.normal());
   const model = nuisanceModel(nuisanceDesign(nt, { trend: true, friston24: friston24(rp, nt), spikes: [3, 40], wm: Float64Array.from({ length: nt }, () => rng.normal()), csf: Float64Array.from({ length: nt }, () => rng.normal()) }));
   const filt = new IdealBandpass(nt, 2, [0.01, 0.08]);
-  const y = new Float64Array(nt);
   const beta = new Float64Array(model.p);
+  const cleaner = new SeriesCleaner(nt, model, filt);
+  const inMask: number[] = [];
+  for (let v = 0; v < nVox; v++) if (mask[v]) inMask.push(v);
+  const gather = (v: number, y: Float64Array) => {
+    for (let t = 0; t < nt; t++) y[t] = data[v + t * nVox]!;
+  };
+  // fast: two series per call; keep a few cleaned series to compare with the twin
+  const ya = new Float64Array(nt);
+  const yb = new Float64Array(nt);
+  const CHECK = 64;
+  const kept = new Float64Array(CHECK * nt);
   const t1 = performance.now();
   c0 = process.cpuUsage();
-  for (let v = 0; v < nVox; v++) {
-    if (!mask[v]) continue;
-    for (let t = 0; t < nt; t++) y[t] = data[v + t * nVox]!;
-    regressOut(model, y, y, beta);
-    filt.apply(y, y);
+  for (let i = 0; i < inMask.length; i += 2) {
+    gather(inMask[i]!, ya);
+    if (i + 1 < inMask.length) {
+      gather(inMask[i + 1]!, yb);
+      cleaner.cleanPair(ya, yb);
+    } else cleaner.clean(ya);
+    if (i < CHECK) {
+      kept.set(ya, i * nt);
+      if (i + 1 < CHECK) kept.set(yb, (i + 1) * nt);
+    }
   }
   const clean = (performance.now() - t1) / 1000;
   c = process.cpuUsage(c0);
   const cleanCpu = (c.user + c.system) / 1e6;
+  c0 = process.cpuUsage();
+  let cleanDiff = 0;
+  let cleanScale = 0;
+  for (let i = 0; i < inMask.length; i++) {
+    gather(inMask[i]!, ya);
+    regressOut(model, ya, ya, beta);
+    filt.apply(ya, ya);
+    if (i < CHECK) {
+      for (let t = 0; t < nt; t++) {
+        cleanDiff = Math.max(cleanDiff, Math.abs(ya[t]! - kept[i * nt + t]!));
+        cleanScale = Math.max(cleanScale, Math.abs(ya[t]!));
+      }
+    }
+  }
+  c = process.cpuUsage(c0);
+  const cleanTwinCpu = (c.user + c.system) / 1e6;
 
   // naive on a subset of in-mask voxels (every 20th), scaled
   let done = 0;
@@ -124,7 +160,7 @@ export function rehoBench(nt = 250): RehoBenchResult {
     done++;
   }
   const naive = ((performance.now() - t2) / 1000) * (voxels / done);
-  return { fast, fastCpu, naive, clean, cleanCpu, perSubject: fast + clean, voxels, maxDiff };
+  return { fast, fastCpu, naive, clean, cleanCpu, cleanTwinCpu, cleanRelDiff: cleanDiff / cleanScale, perSubject: fast + clean, voxels, maxDiff };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

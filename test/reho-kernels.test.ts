@@ -8,6 +8,8 @@ import { subjectMaps } from '../shared/reho/maps.ts';
 import { friston24, motionQc, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
 import { Fft, IdealBandpass } from '../shared/reho/filter.ts';
+import { SeriesCleaner } from '../shared/reho/clean.ts';
+import { stream } from '../shared/random.ts';
 import { parseMotionText } from '../shared/reho/confounds.ts';
 import { meanSignal, tissueVoxels, tissueZRange } from '../shared/reho/signals.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
@@ -478,5 +480,64 @@ describe('WM/CSF mean signals from masks', () => {
     const allNan = data.slice();
     allNan[1] = NaN;
     expect(() => meanSignal(allNan, nVox, T, Int32Array.from([1]), 'wm')).toThrow(expect.objectContaining({ name: 'EmptyData' }));
+  });
+});
+
+// ---------------------------------------------------------------- fused cleaning (fast kernel vs regressOut + IdealBandpass twin)
+describe('SeriesCleaner: regression folded into the spectrum, two series per complex FFT', () => {
+  const T = 250;
+  const rng = stream(77, 0);
+  const rp = Float64Array.from({ length: T * 6 }, () => 0.01 * rng.normal());
+  const wm = Float64Array.from({ length: T }, () => rng.normal());
+  const csf = Float64Array.from({ length: T }, () => rng.normal());
+  const model = nuisanceModel(nuisanceDesign(T, { trend: true, friston24: friston24(rp, T), spikes: [3, 40], wm, csf }));
+  const count = 9; // odd: the last series goes through clean() alone
+  const series = Float64Array.from({ length: count * T }, (_, i) => 1000 + 5 * Math.sin(i / 7) + 3 * rng.normal());
+  // TOLERANCE: |fast − twin| ≤ 1e-9 × max |twin| + 1e-9 (observed ~1e-12)
+  const check = (m: typeof model | undefined, f: IdealBandpass | undefined, T0 = T) => {
+    const base = series.slice(0, count * T0);
+    base.fill(0, 4 * T0, 5 * T0); // an all-zero series stays all zero
+    const twin = base.slice();
+    const beta = new Float64Array(m ? m.p : 1);
+    for (let c = 0; c < count; c++) {
+      if (m) regressOut(m, twin, twin, beta, c * T0, c * T0);
+      if (f) f.apply(twin, twin, c * T0, c * T0);
+    }
+    const fast = base.slice();
+    const cl = new SeriesCleaner(T0, m, f);
+    for (let c = 0; c + 1 < count; c += 2) cl.cleanPair(fast, fast, c * T0, (c + 1) * T0);
+    cl.clean(fast, (count - 1) * T0);
+    // the same series cleaned alone and paired differently agrees within the same tolerance
+    const alone = base.slice(T0, 2 * T0);
+    cl.clean(alone);
+    let scale = 0;
+    let diff = 0;
+    for (let i = 0; i < twin.length; i++) {
+      scale = Math.max(scale, Math.abs(twin[i]!));
+      diff = Math.max(diff, Math.abs(twin[i]! - fast[i]!));
+    }
+    for (let t = 0; t < T0; t++) diff = Math.max(diff, Math.abs(alone[t]! - twin[T0 + t]!));
+    expect(scale).toBeGreaterThan(0.1);
+    expect(diff).toBeLessThanOrEqual(1e-9 * scale + 1e-9);
+    for (let t = 0; t < T0; t++) expect(fast[4 * T0 + t]).toBe(0);
+    return diff;
+  };
+  it('nuisance + band-pass (mean added back), band-pass only, regression only', () => {
+    check(model, new IdealBandpass(T, 2, [0.01, 0.08], true));
+    check(model, new IdealBandpass(T, 2, [0.01, 0.08], false));
+    check(undefined, new IdealBandpass(T, 2, [0.01, 0.08], true));
+    check(model, undefined);
+    check(model, new IdealBandpass(T, 2, [0.01, 0]), T); // high-pass only
+  });
+  it('a non-power-of-two T with few bins, and a design without the constant (g ≠ 0)', () => {
+    const T2 = 37;
+    const X = Float64Array.from({ length: T2 * 2 }, (_, i) => (i % 2 === 0 ? Math.sin(i) : (i >> 1) / T2));
+    const m2 = nuisanceModel({ X, T: T2, p: 2, columns: ['s', 'lin'] });
+    check(m2, new IdealBandpass(T2, 2, [0.01, 0.2]), T2);
+    check(m2, undefined, T2);
+  });
+  it('a wrong-length model or filter is a named error', () => {
+    expect(() => new SeriesCleaner(100, model, undefined)).toThrow(expect.objectContaining({ name: 'InvalidParameter' }));
+    expect(() => new SeriesCleaner(100, undefined, new IdealBandpass(T, 2, [0.01, 0.08]))).toThrow(expect.objectContaining({ name: 'InvalidParameter' }));
   });
 });
