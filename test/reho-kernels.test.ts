@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
-import { kendallW, maskStats, neighbourOffsets, rankAll, rankSeries, rankSeriesPlain, rehoVolume } from '../shared/reho/kcc.ts';
+import { kendallW, kendallWPlain, maskStats, neighbourOffsets, rankAll, rankSeries, rankSeriesMerge, rankSeriesPlain, rehoVolume } from '../shared/reho/kcc.ts';
 import type { Neighbours } from '../shared/reho/kcc.ts';
 import { subjectMaps } from '../shared/reho/maps.ts';
 import { friston24, motionQc, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
@@ -101,6 +101,56 @@ describe('ReHo (Kendall W) kernel', () => {
         expect(Array.from(a)).toEqual(Array.from(b));
         expect(Array.from(a)).toEqual(plainRanks(Array.from(x)));
       }
+    }
+  });
+
+  it('the bucket ranking equals the merge sort and the plain twin: outliers (fallback), a huge range, near-equal values, constants', () => {
+    const rng = stream(5, 1);
+    const cases: Float64Array[] = [];
+    for (let r = 0; r < 200; r++) cases.push(Float64Array.from({ length: 250 }, () => rng.normal()));
+    cases.push(Float64Array.from({ length: 250 }, (_, t) => (t === 7 ? 1e6 : rng.normal()))); // one outlier: buckets overflow
+    cases.push(Float64Array.from({ length: 250 }, (_, t) => (t % 2 ? 1e308 : -1e308) * rng.next())); // range overflows
+    cases.push(Float64Array.from({ length: 250 }, (_, t) => 1 + (t % 5) * Number.EPSILON)); // ties a few ulps apart
+    cases.push(new Float64Array(250).fill(3.5));
+    cases.push(Float64Array.from({ length: 250 }, (_, t) => Math.round(rng.normal() * 3))); // many ties
+    cases.push(Float64Array.from({ length: 64 }, (_, t) => Math.exp(t)));
+    for (const x of cases) {
+      const n = x.length;
+      const a = new Float32Array(n);
+      const b = new Float32Array(n);
+      const c = new Float32Array(n);
+      rankSeries(x, 0, n, a, 0, new Float64Array(n));
+      rankSeriesMerge(x, 0, n, b, 0, new Float64Array(n));
+      rankSeriesPlain(x, 0, n, c, 0, new Float64Array(n));
+      expect(Array.from(a)).toEqual(Array.from(c));
+      expect(Array.from(b)).toEqual(Array.from(c));
+    }
+  });
+
+  it('kendallW (column sums) is bit-identical to kendallWPlain for 27, 19 and 7 neighbours, whole volume and slabs', () => {
+    const rng = stream(8, 2);
+    const [nx, ny, nz, n] = [9, 8, 7, 20];
+    const plane = nx * ny;
+    const index = new Int32Array(plane * nz).fill(-1);
+    let count = 0;
+    for (let v = 0; v < index.length; v++) if (rng.next() < 0.7) index[v] = count++;
+    const series = Float64Array.from({ length: count * n }, () => Math.round(rng.normal() * 4));
+    const ranks = new Float32Array(count * n);
+    rankAll(series, count, n, ranks);
+    for (const nb of [27, 19, 7] as Neighbours[]) {
+      const a = new Float32Array(plane * nz);
+      const b = new Float32Array(plane * nz);
+      const region = { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz };
+      kendallW(ranks, index, n, region, nb, 0, nz, a);
+      kendallWPlain(ranks, index, n, region, nb, 0, nz, b);
+      expect(a.some((w) => w > 0)).toBe(true);
+      expect(Array.from(a)).toEqual(Array.from(b));
+      // planes 2..4 from a local region of planes 1..5 (one halo plane each side)
+      const sub = new Int32Array(plane * 5);
+      for (let v = 0; v < sub.length; v++) sub[v] = index[v + plane]!;
+      const c = new Float32Array(plane * 3);
+      kendallW(ranks, sub, n, { nx, ny, nzLocal: 5, z0Global: 1, nzGlobal: nz }, nb, 1, 4, c);
+      expect(Array.from(c)).toEqual(Array.from(a.subarray(2 * plane, 5 * plane)));
     }
   });
 

@@ -33,6 +33,88 @@ export function neighbourOffsets(neighbours: Neighbours): [number, number, numbe
  * and two binary searches per value) is the twin it is tested against.
  */
 export function rankSeries(x: ArrayLike<number>, off: number, n: number, out: Float32Array | Float64Array, outOff: number, sorted: Float64Array): void {
+  if (n >= 32 && rankSeriesBuckets(x, off, n, out, outOff)) return;
+  rankSeriesMerge(x, off, n, out, outOff, sorted);
+}
+
+let bVals = new Float64Array(0);
+let bIdx = new Int32Array(0);
+let bOf = new Int32Array(0);
+let bStart = new Int32Array(0);
+/** largest bucket the insertion pass accepts before the merge sort takes over */
+const BUCKET_LIMIT = 48;
+
+/**
+ * Rank by a bucket sort: bucket b = ⌊(v − min)·(B − 1)/(max − min)⌋ is non-decreasing in v even
+ * in floating point (subtraction, a positive scale and floor all round monotonically), so equal
+ * values share a bucket and bucket order is value order; values are scattered by counting sort and
+ * one insertion pass orders each bucket. Returns false (nothing written) when a bucket would be too
+ * full for the insertion pass (heavy outliers, a huge range), and the merge sort is used instead.
+ */
+function rankSeriesBuckets(x: ArrayLike<number>, off: number, n: number, out: Float32Array | Float64Array, outOff: number): boolean {
+  const B = n;
+  if (bVals.length < n) {
+    bVals = new Float64Array(n);
+    bIdx = new Int32Array(n);
+    bOf = new Int32Array(n);
+    bStart = new Int32Array(n + 1);
+  }
+  const vals = bVals;
+  const idx = bIdx;
+  const of = bOf;
+  const start = bStart;
+  let lo = x[off]!;
+  let hi = lo;
+  for (let t = 1; t < n; t++) {
+    const v = x[off + t]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const scale = (B - 1) / (hi - lo);
+  if (!(scale > 0 && scale < Infinity)) return false;
+  start.fill(0, 0, B + 1);
+  for (let t = 0; t < n; t++) {
+    let b = Math.floor((x[off + t]! - lo) * scale);
+    if (b > B - 1) b = B - 1;
+    of[t] = b;
+    start[b + 1]!++;
+  }
+  for (let b = 0; b < B; b++) {
+    if (start[b + 1]! > BUCKET_LIMIT) return false;
+    start[b + 1]! += start[b]!;
+  }
+  for (let t = 0; t < n; t++) {
+    const p = start[of[t]!]!++;
+    vals[p] = x[off + t]!;
+    idx[p] = t;
+  }
+  for (let i = 1; i < n; i++) {
+    const v = vals[i]!;
+    if (!(vals[i - 1]! > v)) continue;
+    const id = idx[i]!;
+    let j = i - 1;
+    while (j >= 0 && vals[j]! > v) {
+      vals[j + 1] = vals[j]!;
+      idx[j + 1] = idx[j]!;
+      j--;
+    }
+    vals[j + 1] = v;
+    idx[j + 1] = id;
+  }
+  let i = 0;
+  while (i < n) {
+    const v = vals[i]!;
+    let j = i;
+    while (j + 1 < n && vals[j + 1] === v) j++;
+    const rank = (i + j + 2) / 2;
+    for (let q = i; q <= j; q++) out[outOff + idx[q]!] = rank;
+    i = j + 1;
+  }
+  return true;
+}
+
+/** The index merge sort behind rankSeries (used when the buckets are too uneven). */
+export function rankSeriesMerge(x: ArrayLike<number>, off: number, n: number, out: Float32Array | Float64Array, outOff: number, sorted: Float64Array): void {
   const s = sorted;
   for (let t = 0; t < n; t++) s[t] = x[off + t]!;
   if (idxA.length < n) {
@@ -136,8 +218,87 @@ export interface KccRegion {
  * its compact in-mask series number, −1 outside the mask; ranks hold n ranks per series.
  * Voxels on any face of the (global) volume and voxels outside the mask get 0.
  * W = 12·S / (k²(n³ − n)), S = Σ R_t² − n·mean(R)², k = in-mask members (centre included).
+ *
+ * For the 27-neighbourhood each row's 3×3 (y, z) column sums are formed once and every voxel adds
+ * three of them (12 rank rows per voxel instead of 27); the sums are exact, so the map is
+ * bit-identical to `kendallWPlain`, the per-voxel twin (also used for 19 and 7 neighbours).
  */
 export function kendallW(
+  ranks: Float32Array,
+  index: Int32Array,
+  n: number,
+  region: KccRegion,
+  neighbours: Neighbours,
+  zFrom: number,
+  zTo: number,
+  out: Float32Array,
+): void {
+  if (neighbours !== 27) {
+    kendallWPlain(ranks, index, n, region, neighbours, zFrom, zTo, out);
+    return;
+  }
+  const { nx, ny, nzLocal, z0Global, nzGlobal } = region;
+  const plane = nx * ny;
+  if (out.length < (zTo - zFrom) * plane) throw new InvalidParameter('kendallW: output too small');
+  if (index.length !== plane * nzLocal) throw new InvalidParameter('kendallW: index does not cover the region');
+  // C[x·n + t]: the 3×3 (y, z) column sum of ranks at x; cnt[x]: its in-mask members
+  const C = new Float64Array(nx * n);
+  const cnt = new Int32Array(nx);
+  const denomBase = n * n * n - n;
+  for (let z = zFrom; z < zTo; z++) {
+    const zg = z + z0Global;
+    const o = (z - zFrom) * plane;
+    for (let v = 0; v < plane; v++) out[o + v] = 0;
+    if (zg === 0 || zg === nzGlobal - 1) continue;
+    if (z < 1 || z > nzLocal - 2) throw new InvalidParameter(`kendallW: plane ${z} needs a halo plane on both sides`);
+    for (let y = 1; y < ny - 1; y++) {
+      const row = nx * (y + ny * z);
+      let first = -1;
+      let last = -1;
+      for (let x = 1; x < nx - 1; x++) {
+        if (index[row + x]! >= 0) {
+          if (first < 0) first = x;
+          last = x;
+        }
+      }
+      if (first < 0) continue;
+      for (let x = first - 1; x <= last + 1; x++) {
+        const cb = x * n;
+        for (let t = 0; t < n; t++) C[cb + t] = 0;
+        let k = 0;
+        for (let dz = -1; dz <= 1; dz++) {
+          for (let dy = -1; dy <= 1; dy++) {
+            const c = index[row + x + nx * (dy + ny * dz)]!;
+            if (c < 0) continue;
+            k++;
+            const base = c * n;
+            for (let t = 0; t < n; t++) C[cb + t] += ranks[base + t]!;
+          }
+        }
+        cnt[x] = k;
+      }
+      for (let x = first; x <= last; x++) {
+        if (index[row + x]! < 0) continue;
+        const k = cnt[x - 1]! + cnt[x]! + cnt[x + 1]!;
+        const a = (x - 1) * n;
+        // rank sums are half-integers far below 2^53: every order of addition gives the same sums
+        let sum = 0;
+        let sum2 = 0;
+        for (let t = 0; t < n; t++) {
+          const r = C[a + t]! + C[a + n + t]! + C[a + 2 * n + t]!;
+          sum += r;
+          sum2 += r * r;
+        }
+        const mean = sum / n;
+        const S = sum2 - n * mean * mean;
+        out[o + x + nx * y] = (12 * S) / (k * k) / denomBase;
+      }
+    }
+  }
+}
+
+/** Kendall's W by summing each voxel's member rank rows directly (the plain twin of kendallW). */
+export function kendallWPlain(
   ranks: Float32Array,
   index: Int32Array,
   n: number,
