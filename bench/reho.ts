@@ -1,5 +1,5 @@
 import { stream } from '../shared/random.ts';
-import { rehoVolume } from '../shared/reho/kcc.ts';
+import { kendallWPlain, rankSeriesMerge, rehoVolume } from '../shared/reho/kcc.ts';
 import { IdealBandpass } from '../shared/reho/filter.ts';
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
 import { friston24 } from '../shared/reho/motion.ts';
@@ -46,6 +46,9 @@ export interface RehoBenchResult {
   naive: number;
   /** CPU seconds of the kernel and of the cleaning (the machine may be shared) */
   fastCpu: number;
+  /** CPU seconds of the twin kernel (merge-sort ranks, per-voxel W) and whether its map is bit-identical */
+  twinCpu: number;
+  twinIdentical: boolean;
   cleanCpu: number;
   /** CPU seconds of the plain cleaning twin (regressOut + IdealBandpass.apply per series) */
   cleanTwinCpu: number;
@@ -96,6 +99,13 @@ export function rehoBench(nt = 250): RehoBenchResult {
   let c = process.cpuUsage(c0);
   const fast = (performance.now() - t0) / 1000;
   const fastCpu = (c.user + c.system) / 1e6;
+  // the previous kernel as the twin: index merge sort + per-voxel rank-row sums (same map, bit for bit)
+  c0 = process.cpuUsage();
+  const twinMap = rehoTwin(data, dims, mask);
+  c = process.cpuUsage(c0);
+  const twinCpu = (c.user + c.system) / 1e6;
+  let twinIdentical = true;
+  for (let v = 0; v < nVox; v++) if (!Object.is(twinMap[v], fastMap[v])) twinIdentical = false;
 
   // cleaning: Friston-24 + trend + WM/CSF, band-pass, on every in-mask series
   const rp = Float64Array.from({ length: nt * 6 }, () => 0.01 * rng.normal());
@@ -160,7 +170,27 @@ export function rehoBench(nt = 250): RehoBenchResult {
     done++;
   }
   const naive = ((performance.now() - t2) / 1000) * (voxels / done);
-  return { fast, fastCpu, naive, clean, cleanCpu, cleanTwinCpu, cleanRelDiff: cleanDiff / cleanScale, perSubject: fast + clean, voxels, maxDiff };
+  return { fast, fastCpu, twinCpu, twinIdentical, naive, clean, cleanCpu, cleanTwinCpu, cleanRelDiff: cleanDiff / cleanScale, perSubject: fast + clean, voxels, maxDiff };
+}
+
+function rehoTwin(data: Float32Array, dims: [number, number, number, number], mask: Uint8Array): Float32Array {
+  const [nx, ny, nz, nt] = dims;
+  const nVox = nx * ny * nz;
+  const index = new Int32Array(nVox).fill(-1);
+  let count = 0;
+  for (let v = 0; v < nVox; v++) if (mask[v]) index[v] = count++;
+  const y = new Float64Array(nt);
+  const sorted = new Float64Array(nt);
+  const ranks = new Float32Array(count * nt);
+  for (let v = 0; v < nVox; v++) {
+    const c = index[v]!;
+    if (c < 0) continue;
+    for (let t = 0; t < nt; t++) y[t] = data[v + t * nVox]!;
+    rankSeriesMerge(y, 0, nt, ranks, c * nt, sorted);
+  }
+  const out = new Float32Array(nVox);
+  kendallWPlain(ranks, index, nt, { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz }, 27, 0, nz, out);
+  return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
