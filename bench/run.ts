@@ -16,6 +16,7 @@ import { benchAle, benchAleJob } from './ale.ts';
 import { rehoBench } from './reho.ts';
 import { netmapBench } from './netmap.ts';
 import { ANCHORS, streamBandwidth } from './anchors.ts';
+import { formatScale, glmScale, netmapScale } from './scale.ts';
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
@@ -132,6 +133,8 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // 8. Study scale on AWS: the Plan stage's estimates for 1,000-subject jobs (cost model, no data)
+  console.log(`\n${formatScale('scale: glm job plan (2 mm MNI, 5 columns, 5,000 permutations)', glmScale())}\n${formatScale('scale: connectome sweep (netmap estimate)', netmapScale())}`);
   console.log(`\ncost-model constants from this run (CPU time; shared/jobs/cost.ts SPEED and the ALE planner): ${calib.join(', ')}`);
   console.log(`(pyls anchor for a future PLS line: ${ANCHORS.pyls.source}: ${ANCHORS.pyls.seconds} s)`);
 }
