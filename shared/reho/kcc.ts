@@ -219,8 +219,9 @@ export interface KccRegion {
  * Voxels on any face of the (global) volume and voxels outside the mask get 0.
  * W = 12·S / (k²(n³ − n)), S = Σ R_t² − n·mean(R)², k = in-mask members (centre included).
  *
- * For the 27-neighbourhood each row's 3×3 (y, z) column sums are formed once and every voxel adds
- * three of them (12 rank rows per voxel instead of 27); the sums are exact, so the map is
+ * For the 27-neighbourhood the z-sums of rank rows are formed once per (x, y) (a ring of three rows),
+ * the 3×3 (y, z) column sums once per x, and every voxel adds three of them (9 rank-row additions
+ * per voxel instead of 27); the sums are exact, so the map is
  * bit-identical to `kendallWPlain`, the per-voxel twin (also used for 19 and 7 neighbours).
  */
 export function kendallW(
@@ -241,17 +242,40 @@ export function kendallW(
   const plane = nx * ny;
   if (out.length < (zTo - zFrom) * plane) throw new InvalidParameter('kendallW: output too small');
   if (index.length !== plane * nzLocal) throw new InvalidParameter('kendallW: index does not cover the region');
-  // C[x·n + t]: the 3×3 (y, z) column sum of ranks at x; cnt[x]: its in-mask members
+  // P[slot][x·n + t]: ranks summed over z − 1..z + 1 at (x, y) for the rows y − 1, y, y + 1 (ring of
+  // three rows, slot y mod 3); C[x·n + t]: the 3×3 (y, z) column sum; pc, cc: their in-mask members
+  const P = [new Float64Array(nx * n), new Float64Array(nx * n), new Float64Array(nx * n)];
+  const pc = [new Int32Array(nx), new Int32Array(nx), new Int32Array(nx)];
   const C = new Float64Array(nx * n);
-  const cnt = new Int32Array(nx);
+  const cc = new Int32Array(nx);
   const denomBase = n * n * n - n;
+  const zSums = (z: number, y: number) => {
+    const Ps = P[y % 3]!;
+    const cs = pc[y % 3]!;
+    for (let x = 0; x < nx; x++) {
+      const pb = x * n;
+      let k = 0;
+      for (let dz = -1; dz <= 1; dz++) {
+        const c = index[x + nx * (y + ny * (z + dz))]!;
+        if (c < 0) continue;
+        const base = c * n;
+        if (k === 0) for (let t = 0; t < n; t++) Ps[pb + t] = ranks[base + t]!;
+        else for (let t = 0; t < n; t++) Ps[pb + t] += ranks[base + t]!;
+        k++;
+      }
+      cs[x] = k;
+    }
+  };
   for (let z = zFrom; z < zTo; z++) {
     const zg = z + z0Global;
     const o = (z - zFrom) * plane;
     for (let v = 0; v < plane; v++) out[o + v] = 0;
     if (zg === 0 || zg === nzGlobal - 1) continue;
     if (z < 1 || z > nzLocal - 2) throw new InvalidParameter(`kendallW: plane ${z} needs a halo plane on both sides`);
+    zSums(z, 0);
+    zSums(z, 1);
     for (let y = 1; y < ny - 1; y++) {
+      zSums(z, y + 1);
       const row = nx * (y + ny * z);
       let first = -1;
       let last = -1;
@@ -264,22 +288,22 @@ export function kendallW(
       if (first < 0) continue;
       for (let x = first - 1; x <= last + 1; x++) {
         const cb = x * n;
-        for (let t = 0; t < n; t++) C[cb + t] = 0;
         let k = 0;
-        for (let dz = -1; dz <= 1; dz++) {
-          for (let dy = -1; dy <= 1; dy++) {
-            const c = index[row + x + nx * (dy + ny * dz)]!;
-            if (c < 0) continue;
-            k++;
-            const base = c * n;
-            for (let t = 0; t < n; t++) C[cb + t] += ranks[base + t]!;
-          }
+        for (let dy = -1; dy <= 1; dy++) {
+          const slot = (y + dy) % 3;
+          const m = pc[slot]![x]!;
+          if (m === 0) continue;
+          const Ps = P[slot]!;
+          if (k === 0) for (let t = 0; t < n; t++) C[cb + t] = Ps[cb + t]!;
+          else for (let t = 0; t < n; t++) C[cb + t] += Ps[cb + t]!;
+          k += m;
         }
-        cnt[x] = k;
+        if (k === 0) for (let t = 0; t < n; t++) C[cb + t] = 0;
+        cc[x] = k;
       }
       for (let x = first; x <= last; x++) {
         if (index[row + x]! < 0) continue;
-        const k = cnt[x - 1]! + cnt[x]! + cnt[x + 1]!;
+        const k = cc[x - 1]! + cc[x]! + cc[x + 1]!;
         const a = (x - 1) * n;
         // rank sums are half-integers far below 2^53: every order of addition gives the same sums
         let sum = 0;
