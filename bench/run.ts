@@ -94,7 +94,7 @@ async function main() {
   // 5. ReHo per subject, 61×73×61 × 250 volumes
   const rh = rehoBench();
   line('ReHo per subject 61×73×61×250 (s/core)', `${rh.fast.toFixed(2)} s`, `${rh.naive.toFixed(1)} s`, rh.naive / rh.fast);
-  console.log(`   ${rh.voxels} voxels; cleaning (nuisance + band-pass) ${rh.clean.toFixed(2)} s more; max |ΔW| ${rh.maxDiff.toExponential(1)}; CPU: kernel ${rh.fastCpu.toFixed(2)} s (target ≤ 0.7; previous kernel as twin ${rh.twinCpu.toFixed(2)} s, ×${fmt(rh.twinCpu / rh.fastCpu)}, map ${rh.twinIdentical ? 'bit-identical' : 'DIFFERS'}), cleaning ${rh.cleanCpu.toFixed(2)} s (target ≤ 0.7; plain twin ${rh.cleanTwinCpu.toFixed(2)} s, ×${fmt(rh.cleanTwinCpu / rh.cleanCpu)}; max relative difference ${rh.cleanRelDiff.toExponential(1)})`);
+  console.log(`   ${rh.voxels} voxels; cleaning (nuisance + band-pass) ${rh.clean.toFixed(2)} s more; max |ΔW| ${rh.maxDiff.toExponential(1)}; CPU: kernel ${rh.fastCpu.toFixed(2)} s (target ≤ 0.7; previous kernel as twin ${rh.twinCpu.toFixed(2)} s, ×${fmt(rh.twinCpu / rh.fastCpu)}, map ${rh.twinIdentical ? 'bit-identical' : 'DIFFERS'}), cleaning ${rh.cleanCpu.toFixed(2)} s (target ≤ 0.7; plain twin ${rh.cleanTwinCpu.toFixed(2)} s, ×${fmt(rh.cleanTwinCpu / rh.cleanCpu)}; max relative difference ${rh.cleanRelDiff.toExponential(1)}; gathering the series from the 4-D array ${rh.gatherCpu.toFixed(2)} s more)`);
   {
     const a = ANCHORS.reho;
     const bytes = rh.voxels * 250 * 4; // every in-mask series read once (float32)
