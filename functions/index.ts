@@ -23,6 +23,9 @@ import { handler as netmapChunk } from './netmap-chunk.ts';
 import { handler as netmapMaps } from './netmap-maps.ts';
 import { handler as netmapSpecificity } from './netmap-specificity.ts';
 import { handler as netmapReduce } from './netmap-reduce.ts';
+import { handler as txPlan } from './tx-plan.ts';
+import { handler as txNulls } from './tx-nulls.ts';
+import { handler as txReduce } from './tx-reduce.ts';
 import { handler as recordFailure } from './record-failure.ts';
 
 /**
@@ -55,5 +58,8 @@ export const handlers: Record<string, (event: never) => Promise<unknown>> = {
   NetmapMaps: netmapMaps,
   NetmapSpecificity: netmapSpecificity,
   NetmapReduce: netmapReduce,
+  TxPlan: txPlan,
+  TxNulls: txNulls,
+  TxReduce: txReduce,
   RecordFailure: recordFailure,
 };

@@ -35,6 +35,7 @@ export const TASKS = {
   netmapChunk: { memoryMb: 3008, timeoutSeconds: 900 },
   netmapMaps: { memoryMb: 3008, timeoutSeconds: 900 },
   netmapSpecificity: { memoryMb: 3008, timeoutSeconds: 900 },
+  txNulls: { memoryMb: 3008, timeoutSeconds: 900 },
   aleObserve: { memoryMb: 2048, timeoutSeconds: 300 },
   aleMonteCarlo: { memoryMb: 1769, timeoutSeconds: 900 },
   aleThreshold: { memoryMb: 2048, timeoutSeconds: 300 },
