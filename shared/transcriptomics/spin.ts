@@ -100,39 +100,45 @@ export function assignOriginal(d: Float64Array, m: number): Int32Array {
 
 /**
  * Váša's greedy assignment: repeatedly take the unassigned row whose nearest free column is the
- * farthest (first row on ties), give it that column (first column on ties). Each row's columns are
- * sorted once, and a pointer skips taken columns, so a spin costs O(m² log m) rather than O(m³).
+ * farthest (first row on ties), give it that column (first column on ties). Each row keeps its
+ * nearest free column; when a column is taken only the rows that pointed at it rescan, so a spin
+ * costs about O(m²) rather than the O(m³) of rescanning the whole matrix every step.
  */
 export function assignVasa(d: Float64Array, m: number): Int32Array {
-  const order = new Int32Array(m * m);
-  const idx = Array.from({ length: m }, (_, j) => j);
-  for (let i = 0; i < m; i++) {
-    const row = i * m;
-    idx.sort((a, b) => d[row + a]! - d[row + b]! || a - b);
-    for (let j = 0; j < m; j++) order[row + j] = idx[j]!;
-  }
-  const ptr = new Int32Array(m);
   const taken = new Uint8Array(m);
   const done = new Uint8Array(m);
+  const minVal = new Float64Array(m);
+  const minCol = new Int32Array(m);
+  const scan = (i: number) => {
+    let best = Infinity;
+    let bj = -1;
+    const row = i * m;
+    for (let j = 0; j < m; j++) if (!taken[j] && d[row + j]! < best) {
+      best = d[row + j]!;
+      bj = j;
+    }
+    if (bj < 0) for (let j = 0; j < m; j++) if (!taken[j]) {
+      bj = j; // every free distance is +Infinity/NaN: first free column
+      best = d[row + j]!;
+      break;
+    }
+    minVal[i] = best;
+    minCol[i] = bj;
+  };
+  for (let i = 0; i < m; i++) scan(i);
   const out = new Int32Array(m);
   for (let step = 0; step < m; step++) {
     let bestRow = -1;
     let bestVal = -Infinity;
-    for (let i = 0; i < m; i++) {
-      if (done[i]) continue;
-      let p = ptr[i]!;
-      while (taken[order[i * m + p]!]) p++;
-      ptr[i] = p;
-      const v = d[i * m + order[i * m + p]!]!;
-      if (v > bestVal) {
-        bestVal = v;
-        bestRow = i;
-      }
+    for (let i = 0; i < m; i++) if (!done[i] && (bestRow < 0 || minVal[i]! > bestVal)) {
+      bestVal = minVal[i]!;
+      bestRow = i;
     }
-    const col = order[bestRow * m + ptr[bestRow]!]!;
+    const col = minCol[bestRow]!;
     out[bestRow] = col;
     done[bestRow] = 1;
     taken[col] = 1;
+    if (step + 1 < m) for (let i = 0; i < m; i++) if (!done[i] && minCol[i] === col) scan(i);
   }
   return out;
 }
