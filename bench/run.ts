@@ -15,6 +15,7 @@ import { permutationBench } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
 import { rehoBench } from './reho.ts';
 import { netmapBench } from './netmap.ts';
+import { txBenchReport } from './transcriptomics.ts';
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
@@ -76,6 +77,8 @@ async function main() {
     `   ${nm.seeds} seeds × ${nm.voxels} voxels × ${nm.T} time points: ${nm.fast.toFixed(2)} s per run (straightforward ${nm.naive.toFixed(1)} s); ` +
       `1000-subject connectome (2 runs) on Lambda (cost model, ${nm.lambda1000.shards} shards): ${nm.lambda1000.wallSeconds.toFixed(0)} s wall, $${nm.lambda1000.usd.toFixed(3)}`,
   );
+
+  await txBenchReport(line); // 6b. imaging transcriptomics at the study's scale (123 regions × 10,000 genes × 5,000 resamples each)
 
   // 7. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));

@@ -27,7 +27,7 @@ export interface TxBench {
   fast: { setup: number; perm: number; spinDraw: number; spinNull: number; boot: number; geneSpin: number; total: number };
   /** seconds on one core, straightforward implementation, projected to N resamples */
   naive: { perm: number; spinDraw: number; boot: number; geneSpin: number; total: number };
-  job?: { seconds: number; threads: number; lambda: { wallSeconds: number; usd: number; gbSeconds: number } };
+  job?: { seconds: number; threads: number; stageSeconds: Record<string, number>; lambda: { wallSeconds: number; usd: number; gbSeconds: number } };
   maxRelDiff: number;
 }
 
@@ -180,7 +180,7 @@ export async function txBench(N = Number(process.env.BENCH_TX_RESAMPLES ?? 5000)
 }
 
 /** The whole job through the local runner (CSV inputs written to a temporary folder). */
-async function wholeJob(d: ReturnType<typeof syntheticTx>, N: number): Promise<NonNullable<TxBench['job']>> {
+export async function wholeJob(d: ReturnType<typeof syntheticTx>, N: number): Promise<NonNullable<TxBench['job']>> {
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-tx-'));
   try {
     const { n, p, X, y, coords } = d;
@@ -207,9 +207,33 @@ async function wholeJob(d: ReturnType<typeof syntheticTx>, N: number): Promise<N
     const work = join(dir, 'out', '.work', 'bench-tx');
     const hash = readdirSync(work)[0]!;
     const est = JSON.parse(readFileSync(join(work, hash, 'estimate.json'), 'utf8'));
-    return { seconds: r.seconds, threads, lambda: { wallSeconds: est.wallSeconds, usd: est.totalUsd, gbSeconds: est.lambdaGbSeconds } };
+    const stages: Record<string, number> = {};
+    const mdir = join(work, hash, 'metrics');
+    for (const t of readdirSync(mdir)) for (const f of readdirSync(join(mdir, t))) {
+      const m = JSON.parse(readFileSync(join(mdir, t, f), 'utf8'));
+      const key = t === 'txNulls' ? `txNulls:${f.split('-')[0]}` : t;
+      stages[key] = (stages[key] ?? 0) + m.billedMs / 1000;
+    }
+    return { seconds: r.seconds, threads, stageSeconds: stages, lambda: { wallSeconds: est.wallSeconds, usd: est.totalUsd, gbSeconds: est.lambdaGbSeconds } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The bench/run.ts lines: kernels on one core vs the straightforward twin, the whole job, the Lambda projection. */
+export async function txBenchReport(line: (name: string, value: string, baseline: string, ratio: number) => void): Promise<void> {
+  const b = await txBench();
+  const f = (x: number) => `${x.toFixed(1)} s`;
+  line(`transcriptomics nulls ${b.n}×${b.p}, ${b.N} each (s/core)`, f(b.fast.total), f(b.naive.total), b.naive.total / b.fast.total);
+  const us = (s: number) => `${((s / b.N) * 1e6).toFixed(0)} µs`;
+  console.log(
+    `   per resample (fast / straightforward): permutation ${us(b.fast.perm)} / ${us(b.naive.perm)}, bootstrap ${us(b.fast.boot)} / ${us(b.naive.boot)}, ` +
+      `Váša spin ${us(b.fast.spinDraw)} / ${us(b.naive.spinDraw)}, per-gene spin test ${us(b.fast.geneSpin)} / ${us(b.naive.geneSpin)}; setup ${b.fast.setup.toFixed(2)} s; max rel. |ΔVE| ${b.maxRelDiff.toExponential(1)}`,
+  );
+  if (b.job) {
+    console.log(
+      `   whole job locally (${b.job.threads} threads): ${b.job.seconds.toFixed(1)} s wall (target < 20 s); on Lambda (cost model) ${b.job.lambda.wallSeconds.toFixed(1)} s wall, $${b.job.lambda.usd.toFixed(4)} (${b.job.lambda.gbSeconds.toFixed(0)} GB-s)`,
+    );
   }
 }
 
