@@ -22,7 +22,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export function benchAle(iterations = 100, naiveIterations = 5): { fast: number; naive: number } {
   const m = readNifti(readFileSync(here('../assets/ale/MNI152_2x2x2_brainmask.nii.gz')), 'mask');
   const grid = makeGrid([m.header.dims[0]!, m.header.dims[1]!, m.header.dims[2]!], m.header.affine, m.data);
-  const set = parseCoordinates(readFileSync(here('../../shared/fixtures/ale/nidm_pain_dset.json')), 'pain');
+  const set = parseCoordinates(readFileSync(here('../data/fixtures/ale/nidm_pain_dset.json')), 'pain');
   const obs = observeAle(grid, set.experiments, 'truncate', 0.001);
   const counts = set.experiments.map((e) => e.foci.length);
   const mc = new AleMonteCarlo(grid, obs.kernels, counts, obs.clusterFormingAle);
@@ -55,7 +55,7 @@ export interface AleJobBench {
  */
 export async function benchAleJob(small = 10, large = 500, threads = availableParallelism()): Promise<AleJobBench> {
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-ale-'));
-  const coords = here('../../shared/fixtures/ale/nidm_pain_dset.json');
+  const coords = here('../data/fixtures/ale/nidm_pain_dset.json');
   const measured: { iterations: number; seconds: number }[] = [];
   try {
     for (const iterations of [small, large]) {

@@ -131,5 +131,53 @@ connectome
     process.exitCode = await runJob(jobPath, opts);
   });
 
+program
+  .command('demographics')
+  .description('demographics and clinical table of a participants table: per-group summaries, ANOVA/Kruskal–Wallis, χ²/Fisher, pairwise Mann–Whitney U')
+  .argument('<participants>', 'TSV or CSV participants table')
+  .requiredOption('--group <column>', 'column holding the group')
+  .option('--groups <a,b,…>', 'group order (default: sorted)')
+  .option('--variables <a,b,…>', 'variables to report (default: every column but the group, participant_id and identifier-like text)')
+  .option('--categorical <a,b,…>', 'numeric columns to treat as categorical (e.g. sex coded 0/1)')
+  .option('--mann-whitney <a,b,…>', 'variables tested pairwise by Mann–Whitney U')
+  .option('--kruskal [a,b,…]', 'Kruskal–Wallis instead of ANOVA (for the listed variables, or all)')
+  .option('--fisher [auto]', "Fisher's exact test for categorical variables (always, or 'auto' when an expected count is < 5)")
+  .option('--csv <file>', 'also write the table as CSV')
+  .option('--json', 'print JSON')
+  .action(async (file: string, opts) => {
+    const { runDemographics } = await import('./demographics.ts');
+    try {
+      console.log(runDemographics(file, opts));
+    } catch (e) {
+      const r = errorRecord(e);
+      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('conjunction')
+  .description('overlap of two result maps on one grid (minimum statistic), its clusters and their atlas regions')
+  .argument('<a>', 'first result map (NIfTI), e.g. a GMV _grf map')
+  .argument('<b>', 'second result map on the same grid, e.g. a ReHo _grf map')
+  .option('--atlas <name|file>', "'aal' or 'brainnetome' (bundled, 2 or 3 mm MNI) or a label NIfTI on the same grid")
+  .option('--labels <table>', 'label table of an atlas file (CSV/TSV index,name; AAL txt; LUT)')
+  .option('--mode <min|both>', 'min: sign·min(|a|,|b|) where both share a sign; both: 1 where both are non-zero', 'min')
+  .option('--connectivity <6|18|26>', 'cluster connectivity', '26')
+  .option('--min-voxels <k>', 'smallest cluster reported', '1')
+  .option('-o, --out <nifti>', 'write the conjunction map')
+  .option('--csv <file>', 'write the cluster × region table')
+  .option('--json', 'print JSON')
+  .action(async (a: string, b: string, opts) => {
+    const { runConjunction } = await import('./conjunction.ts');
+    try {
+      console.log(runConjunction(a, b, opts).text);
+    } catch (e) {
+      const r = errorRecord(e);
+      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
+      process.exitCode = 1;
+    }
+  });
+
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +13,9 @@ import { aleClusters } from '../shared/ale/clusters.ts';
 import { LabelExchange, contrastP, maOnDomain } from '../shared/ale/contrast.ts';
 import { labelComponents } from '../shared/volume/components.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'nb-alejk-'));
+import { tmpDir } from './helpers/tmp.ts';
+
+const tmp = () => tmpDir('nb-alejk-');
 
 /** a small synthetic grid: 12×11×10 voxels of 2 mm, mask = all but a corner block */
 function smallGrid(): AleGrid {

@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../shared/runner/local.ts';
 import { FIXTURES } from './helpers/fixture-job.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
 const ALE = join(FIXTURES, 'ale');
-const tmp = () => mkdtempSync(join(tmpdir(), 'nb-ale-'));
+const tmp = () => tmpDir('nb-ale-');
 
 function job(dir: string, body: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });

@@ -1,11 +1,10 @@
 /**
  * ALE contrast on the semantic fixture sets (knowledge vs relatedness, children; the
- * sets of NiMARE's two-sample ALE example). fixtures/REFERENCE.md gives no numbers for
+ * sets of NiMARE's two-sample ALE example). No reference-tool numbers are at hand for
  * them, so the checks are: counts, both sets' observed maps against the direct
  * analysis, map identities (difference, conjunction), and invariance to batch sizes.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { makeGrid } from '../shared/ale/ale.ts';
 import { parseSleuth } from '../shared/ale/coordinates.ts';
 import { observeAle } from '../shared/ale/analysis.ts';
 import { FIXTURES } from './helpers/fixture-job.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
 const SLEUTH = join(FIXTURES, 'ale', 'sleuth');
 const KNOW = join(SLEUTH, 'semantic_knowledge_children.txt');
@@ -30,7 +30,7 @@ describe('ale contrast: semantic knowledge (A) vs relatedness (B)', () => {
   const runs: { out: string; result: any }[] = [];
   beforeAll(async () => {
     for (const [batchSize, cBatch] of [[7, 45], [40, 200]] as const) {
-      const dir = mkdtempSync(join(tmpdir(), 'nb-alesem-'));
+      const dir = tmpDir('nb-alesem-');
       mkdirSync(join(dir, 'in'));
       const job = { jobId: 'sem', pipeline: 'ale', seed: 4, inputs: { coordinates: KNOW, coordinates2: REL }, params: { iterations: 40, batchSize, contrast: { iterations: 200, p: 0.05, batchSize: cBatch } } };
       writeFileSync(join(dir, 'in', 'job.json'), JSON.stringify(job));

@@ -4,8 +4,7 @@
  * inputs only inside it; anything else, local files included, is `UnsafeInputKey` in
  * error.json. Local runs (no allow-list, file:// inputs) are unaffected. End to end against s3rver on 127.0.0.1.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { runLocal } from '../shared/runner/local.ts';
 import { VBM, vbmParticipants } from './helpers/fixture-job.ts';
 import { startS3Server } from './helpers/s3server.ts';
 import type { S3TestServer } from './helpers/s3server.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
 const ALLOWED = ['s3://nb-input/jobs/', 's3://nb-datasets/cohort'];
 
@@ -54,7 +54,7 @@ describe('allow-list rules', () => {
 });
 
 describe('Validate under the allow-list, end to end', () => {
-  const root = mkdtempSync(join(tmpdir(), 'neuroburst-allow-'));
+  const root = tmpDir('neuroburst-allow-');
   let s3: S3TestServer;
   let restore: () => void = () => undefined;
   const savedAllowed = process.env.NEUROBURST_ALLOWED_INPUTS;

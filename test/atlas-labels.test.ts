@@ -1,5 +1,5 @@
 /**
- * Label tables from the atlas fixtures (/work/shared/fixtures/atlases, see its
+ * Label tables from the atlas fixtures (data/fixtures/atlases, see its
  * README): the entries checked below are copied from the files by eye and from
  * the README (BN 1 = A8m_L, 246 = lPFtha_R; AAL 91 = Cerebelum_Crus1_L, …).
  * Cross-check: the four files must agree with each other where they overlap.
@@ -7,24 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { labelAtVoxel, parseLabelTable } from '../shared/volume/atlas-labels.ts';
-import { NeuroburstError } from '../shared/errors.ts';
+import { expectNamed } from './helpers/errors.ts';
+import { FIXTURES } from './helpers/fixtures.ts';
 
-const ATLASES = '/work/shared/fixtures/atlases';
+const ATLASES = `${FIXTURES}/atlases`;
 const read = (rel: string) => readFileSync(`${ATLASES}/${rel}`, 'utf8');
 
-function expectNamed(fn: () => unknown, name: string, message?: RegExp): NeuroburstError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(NeuroburstError);
-  const err = caught as NeuroburstError;
-  expect(err.name).toBe(name);
-  if (message) expect(err.message).toMatch(message);
-  return err;
-}
 
 describe('parseLabelTable on the fixtures', () => {
   it('AAL116_labels.csv: index → original AAL spelling', () => {

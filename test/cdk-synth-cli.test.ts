@@ -5,16 +5,17 @@
  * loaded as Lambda would load them (ESM, Node) and one is invoked.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverHandlers, REPO_ROOT } from '../lib/sources.ts';
 
+import { tmpDir } from './helpers/tmp.ts';
+
 const run = promisify(execFile);
-const out = mkdtempSync(join(tmpdir(), 'neuroburst-synth-'));
+const out = tmpDir('neuroburst-synth-');
 const OFFLINE = {
   CDK_DISABLE_CLI_TELEMETRY: 'true',
   HTTP_PROXY: 'http://127.0.0.1:9',
@@ -69,7 +70,7 @@ describe('npx cdk synth (offline, pinned 2.x CLI)', () => {
 
   it('bundles load as ESM and a handler runs from its bundle (RecordFailure writes error.json)', async () => {
     const b = bundles();
-    const work = mkdtempSync(join(tmpdir(), 'neuroburst-bundle-'));
+    const work = tmpDir('neuroburst-bundle-');
     try {
       const jobPath = join(work, 'job.json');
       writeFileSync(jobPath, JSON.stringify({ jobId: 'bundle-smoke', pipeline: 'glm' }));

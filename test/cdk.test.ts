@@ -4,8 +4,7 @@
  * cdk-synth-cli.test.ts), and cdk-nag AwsSolutions with zero unacknowledged findings.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,12 +22,14 @@ import type { NeuroburstSettings } from '../lib/stack.ts';
 import { allStates, discoverAsl, discoverHandlers, distributedMaps, REPO_ROOT } from '../lib/sources.ts';
 import type { AslSource, HandlerSource } from '../lib/sources.ts';
 
+import { tmpDir } from './helpers/tmp.ts';
+
 const CDK_CONTEXT = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
 function synth(opts: { settings?: NeuroburstSettings; asl?: AslSource[]; handlers?: HandlerSource[]; nag?: boolean } = {}) {
-  const outdir = mkdtempSync(join(tmpdir(), 'neuroburst-cdk-'));
+  const outdir = tmpDir('neuroburst-cdk-');
   const app = new App({ outdir, context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   const stack = new NeuroburstStack(app, 'Neuroburst', { settings: opts.settings, asl: opts.asl, handlers: opts.handlers });
   if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -173,7 +174,7 @@ describe('compute', () => {
     expect(inRepo).toBe(pathToFileURL(join(REPO_ROOT, 'assets', 'ale', 'MNI152_2x2x2_brainmask.nii.gz')).href);
     expect(existsSync(fileURLToPath(inRepo))).toBe(true);
     // the bundle layout: <task root>/index.mjs + <task root>/assets/ale/...
-    const taskRoot = mkdtempSync(join(tmpdir(), 'neuroburst-taskroot-'));
+    const taskRoot = tmpDir('neuroburst-taskroot-');
     outdirs.push(taskRoot);
     cpSync(join(REPO_ROOT, 'assets', 'ale'), join(taskRoot, 'assets', 'ale'), { recursive: true });
     const inBundle = await maskUri({ ...repo, NEUROBURST_ASSETS_DIR: join(taskRoot, 'assets') });
@@ -267,7 +268,7 @@ describe('workflows', () => {
   });
 
   it('handles a DISTRIBUTED Map generically (test/fixtures/distributed.asl.json): child executions of its own machine, ItemReader/ResultWriter I/O under work/, no wildcard actions, cdk-nag clean', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'neuroburst-asl-'));
+    const dir = tmpDir('neuroburst-asl-');
     outdirs.push(dir);
     writeFileSync(join(dir, 'distributed.asl.json'), readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'distributed.asl.json')));
     const fixture = discoverAsl(dir);
@@ -349,7 +350,7 @@ describe('security', () => {
   });
 
   it('the cdk-nag harness does catch findings (a public, plain-HTTP bucket fails it)', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'neuroburst-cdk-'));
+    const outdir = tmpDir('neuroburst-cdk-');
     outdirs.push(outdir);
     const app = new App({ outdir });
     const stack = new Stack(app, 'Bad');

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rng } from './helpers/rng.ts';
+import { tmpDir } from './helpers/tmp.ts';
 import { packConnectome } from '../bin/connectome.ts';
 import { writeNifti } from '../shared/nifti/index.ts';
 import { connectomeManifestSchema } from '../shared/netmap/connectome.ts';
@@ -19,7 +19,7 @@ function run4d(path: string, T: number, seed: number, d = dims, a = affine): Flo
 
 describe('neuroburst connectome pack', () => {
   it('writes demeaned in-mask series per subject, runs concatenated, and a valid manifest', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-pack-'));
+    const dir = tmpDir('nb-pack-');
     const mask = new Float32Array(120).map((_, g) => (g % 3 === 0 ? 0 : 1));
     writeFileSync(join(dir, 'mask.nii.gz'), writeNifti({ dims, affine, pixdim: [4, 4, 4], data: mask }, { datatype: 'float32' }));
     const a1 = run4d(join(dir, 'a1.nii.gz'), 8, 1);
@@ -39,7 +39,7 @@ describe('neuroburst connectome pack', () => {
     for (let t = 0; t < 8; t++) expect(x[t * 80]).toBeCloseTo(series[t]! - mean, 4);
   });
   it('refuses a run on another grid with a named error', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-pack-'));
+    const dir = tmpDir('nb-pack-');
     writeFileSync(join(dir, 'mask.nii.gz'), writeNifti({ dims, affine, pixdim: [4, 4, 4], data: new Float32Array(120).fill(1) }, { datatype: 'float32' }));
     run4d(join(dir, 'a1.nii.gz'), 8, 1);
     run4d(join(dir, 'b1.nii.gz'), 8, 2, [6, 5, 5]);

@@ -8,8 +8,7 @@
  * ResultWriter files and the Map's result as Step Functions documents them, tolerated and
  * caught worker failures, and the same run against an S3 API server on 127.0.0.1.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
@@ -21,12 +20,13 @@ import { taskEnv } from '../shared/runtime/task.ts';
 import { LOCAL_STORE_BUCKET, S3Store, readMapRunResults, resetS3Clients, writeItemList } from '../shared/storage/index.ts';
 import type { MapRunManifest, MapRunResultEntry, ResultWriterOutput } from '../shared/storage/index.ts';
 import { startS3Server } from './helpers/s3server.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (d: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'distributed.asl.json');
 const definition = () => JSON.parse(readFileSync(FIXTURE, 'utf8')) as AslMachine;
-const root = mkdtempSync(join(tmpdir(), 'neuroburst-dmap-'));
+const root = tmpDir('neuroburst-dmap-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 interface Spec {

@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { estimateFor } from '../bin/estimate.ts';
 import { vbmJob, FIXTURES } from './helpers/fixture-job.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'nb-estimate-'));
+const tmp = () => tmpDir('nb-estimate-');
 
 describe('neuroburst estimate', () => {
   it('prints the plan stages and total of a glm job with permutations, without running it', async () => {

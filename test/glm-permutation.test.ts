@@ -1,13 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../shared/runner/local.ts';
 import { readNifti } from '../shared/nifti/index.ts';
 import { vbmJob } from './helpers/fixture-job.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'nb-perm-'));
+const tmp = () => tmpDir('nb-perm-');
 const STATS = ['maxT', 'clusterExtent', 'clusterMass', 'tfce'];
 
 async function runJob(params: Record<string, unknown>, edit?: (rows: string[][]) => void) {

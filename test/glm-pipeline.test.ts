@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +6,9 @@ import { runLocal } from '../shared/runner/local.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { VBM, vbmJob } from './helpers/fixture-job.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'nb-glm-'));
+const tmp = () => tmpDir('nb-glm-');
 
 async function run(jobPath: string, out: string) {
   return runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'glm', outDir: out, threads: 2 });

@@ -9,31 +9,8 @@ import { Matrix, inverse, pseudoInverse, SingularValueDecomposition } from 'ml-m
 import { factorDesign, invertSymmetric, qrRank } from '../shared/stats/linalg.ts';
 import { fitGlm, glmModel } from '../shared/stats/glm.ts';
 import { NeuroburstError } from '../shared/errors.ts';
-
-/** Seeded PRNG (mulberry32) and a Box–Muller normal. */
-function rng(seed: number): { u: () => number; z: () => number } {
-  let a = seed >>> 0;
-  const u = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const z = (): number => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-  return { u, z };
-}
-
-function expectNamed(fn: () => unknown, name: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(NeuroburstError);
-  expect((caught as NeuroburstError).name).toBe(name);
-}
+import { expectNamed } from './helpers/errors.ts';
+import { rng } from './helpers/rng.ts';
 
 function randMatrix(rows: number, cols: number, f: (i: number, j: number) => number): Matrix {
   const M = new Matrix(rows, cols);

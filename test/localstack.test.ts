@@ -9,8 +9,7 @@
  * (jobStatus), and fetches results/<jobId>/. CI runs without LocalStack: the suite skips
  * and says why.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,12 +19,13 @@ import { submitJob } from '../bin/cloud/submit.ts';
 import { jobStatus } from '../bin/cloud/status.ts';
 import { fetchResults } from '../bin/cloud/fetch.ts';
 import { VBM, vbmParticipants } from './helpers/fixture-job.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
 const endpoint = process.env.LOCALSTACK_ENDPOINT;
 if (!endpoint) console.log('test/localstack.test.ts skipped: set LOCALSTACK_ENDPOINT (e.g. http://localhost:4566) after `npx cdklocal deploy` to run it');
 
 describe.skipIf(!endpoint)('deployed stack on LocalStack', () => {
-  const root = mkdtempSync(join(tmpdir(), 'neuroburst-localstack-'));
+  const root = tmpDir('neuroburst-localstack-');
   const saved = new Map<string, string | undefined>();
   let input = '';
   let results = '';

@@ -19,7 +19,9 @@ import {
   welchTTest,
 } from '../shared/netmap/compare.ts';
 
-const FIX = '/work/shared/fixtures/network';
+import { FIXTURES } from './helpers/fixtures.ts';
+
+const FIX = `${FIXTURES}/network`;
 const load = (f: string) => readNifti(new Uint8Array(readFileSync(`${FIX}/${f}`)), f);
 const named = (name: string) => expect.objectContaining({ name });
 const gridOf = (h: { dims: number[]; affine: Float64Array }) => ({ dims: [h.dims[0]!, h.dims[1]!, h.dims[2]!] as [number, number, number], affine: h.affine });

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
 import { binariseT, decodeSignedOverlap, OverlapAccumulator, overlapFromCounts, overlapMaps } from '../shared/netmap/overlap.ts';
 
-const FIX = '/work/shared/fixtures/network';
+import { FIXTURES } from './helpers/fixtures.ts';
+
+const FIX = `${FIXTURES}/network`;
 const load = (f: string) => readNifti(new Uint8Array(readFileSync(`${FIX}/${f}`)), f);
 
 describe('netmap overlap', () => {

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rng } from './helpers/rng.ts';
+import { tmpDir } from './helpers/tmp.ts';
 import { addSubject, correlateRun, emptySums, mergeSums, seedMaps, type Seed } from '../shared/netmap/correlate.ts';
 import { packRun, writeConnectome } from '../shared/netmap/connectome.ts';
 import { demoConnectome } from '../shared/demo/connectome.ts';
@@ -131,7 +131,7 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
   }
 
   beforeAll(async () => {
-    base = mkdtempSync(join(tmpdir(), 'nb-connectome-'));
+    base = tmpDir('nb-connectome-');
     const dims = demo.manifest.grid.dims;
     const maskNifti = writeNifti({ dims, affine: Float64Array.from(demo.manifest.grid.affine), pixdim: demo.manifest.grid.pixdim, data: Float32Array.from(demo.mask) }, { datatype: 'uint8' });
     await writeConnectome(new LocalStore(base), '', demo.manifest, maskNifti, (s) => demo.runs[s]!);
@@ -158,7 +158,7 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
     writeFileSync(join(base, 'atlas.nii.gz'), writeNifti({ dims: g.dims, affine, pixdim: g.pixdim, data: atlas }, { datatype: 'int16' }));
     writeFileSync(join(base, 'reference.nii.gz'), writeNifti({ dims: g.dims, affine, pixdim: g.pixdim, data: reference }, { datatype: 'float32' }));
     for (const subjectsPerShard of [3, 16]) {
-      const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-'));
+      const dir = tmpDir('nb-netmap-');
       const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { params: { subjectsPerShard } })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 2 });
       if (outcome.status !== 'succeeded') throw new Error(outcome.status === 'failed' ? `${outcome.error}: ${outcome.message}` : '');
       const out = join(dir, 'out', 'netmap-test');
@@ -228,7 +228,7 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
   });
 
   it('tests the studies\' networks against control studies\' voxelwise (permutation, exhaustive for 3 + 3)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-spec-'));
+    const dir = tmpDir('nb-netmap-spec-');
     const seeds = ['study,x,y,z', 'thalA,-12,-18,6', 'thalB,-10,-20,4', 'cerebA,30,-66,-30'].join('\n') + '\n';
     const controls = ['study,x,y,z', 'occL,-24,-90,6', 'occR,24,-90,6', 'occM,-18,-90,6'].join('\n') + '\n';
     const outcome = await runLocal({
@@ -255,7 +255,7 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
   }, 120_000);
 
   it('builds an outcome-weighted DBS network (and the convergent map) from patient seeds', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-dbs-'));
+    const dir = tmpDir('nb-netmap-dbs-');
     const seeds = ['study,x,y,z,outcome', 'p1,-12,-18,6,80', 'p2,-10,-20,4,60', 'p3,-24,-90,6,10', 'p4,24,-90,6,0'].join('\n') + '\n';
     const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { seeds, params: { dbs: {} } })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 2 });
     expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
@@ -277,7 +277,7 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
   }, 120_000);
 
   it('refuses params.dbs without outcomes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-dbs-'));
+    const dir = tmpDir('nb-netmap-dbs-');
     const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { params: { dbs: {} } })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 1 });
     expect(outcome.status).toBe('failed');
     const err = JSON.parse(readFileSync(join(dir, 'out', 'netmap-test', 'error.json'), 'utf8'));
@@ -291,7 +291,7 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
     ['study,x,y,z\n../up,1,2,3\n', 'InvalidParticipants', /names output files/],
     ['name,x,y,z\nA,1,2,3\n', 'InvalidParticipants', /no column "study"/],
   ])('refuses bad seeds %#: named error, no result', async (seeds, error, message) => {
-    const dir = mkdtempSync(join(tmpdir(), 'nb-netmap-bad-'));
+    const dir = tmpDir('nb-netmap-bad-');
     const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { seeds })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 1 });
     expect(outcome.status).toBe('failed');
     const err = JSON.parse(readFileSync(join(dir, 'out', 'netmap-test', 'error.json'), 'utf8'));

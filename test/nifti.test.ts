@@ -1,14 +1,13 @@
 /**
  * NIfTI I/O. References:
- * - fixtures in /work/shared/fixtures (vbm_reho: nibabel-written .nii.gz beside raw little-endian
- *   C-ordered arrays made by the committed gen_fixtures.py; atlases: real releases, AAL big-endian);
+ * - fixtures in data/fixtures (vbm_reho: nibabel-written .nii.gz beside raw little-endian
+ *   C-ordered arrays written by the same synthetic generator, see data/fixtures/vbm_reho/README.md; atlases: real releases, AAL big-endian);
  * - nifti-reader-js as an independent header parser;
  * - NIfTI-1/NIfTI-2 headers built here byte by byte with a DataView (independently of the code
  *   under test) for scaling, offsets, sform/qform precedence, byte order and broken files.
  * Voxel values are compared exactly; affines to float32 precision where they went through a file.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'fflate';
 import * as niftiReader from 'nifti-reader-js';
@@ -30,7 +29,11 @@ import {
   writeNifti,
 } from '../shared/nifti/index.ts';
 
-const FIX = process.env.NEUROBURST_FIXTURES ?? '/work/shared/fixtures';
+import { expectNamed } from './helpers/errors.ts';
+import { FIXTURES } from './helpers/fixtures.ts';
+import { tmpDir } from './helpers/tmp.ts';
+
+const FIX = FIXTURES;
 const fixture = (rel: string) => new Uint8Array(readFileSync(join(FIX, rel)));
 const f32file = (rel: string) => {
   const b = readFileSync(join(FIX, rel));
@@ -148,18 +151,10 @@ const MNI2 = [-2, 0, 0, 90, 0, 2, 0, -126, 0, 0, 2, -72];
 const rowMajor = (srow: number[]) => [...srow, 0, 0, 0, 1];
 const seq = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
 
+/** The named error carrying `input`, which its message names too. */
 function expectError(fn: () => unknown, cls: abstract new (...a: never[]) => Error, input: string, pattern?: RegExp): Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'expected an error').toBeInstanceOf(cls);
-  const err = caught as Error & { input: string };
-  expect(err.input).toBe(input);
+  const err = expectNamed(fn, cls, { input, ...(pattern ? { message: pattern } : {}) });
   expect(err.message).toContain(input);
-  if (pattern) expect(err.message).toMatch(pattern);
   return err;
 }
 
@@ -167,7 +162,7 @@ function expectError(fn: () => unknown, cls: abstract new (...a: never[]) => Err
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(!existsSync(FIX))('fixtures', () => {
+describe('fixtures', () => {
   it('VBM grey-matter maps equal vbm_gm_all.f32 (C-order [subject,x,y,z]) exactly', () => {
     const all = f32file('vbm_reho/vbm_gm_all.f32');
     const meta = JSON.parse(readFileSync(join(FIX, 'vbm_reho/vbm_gm_all.f32.json'), 'utf8'));
@@ -182,7 +177,7 @@ describe.skipIf(!existsSync(FIX))('fixtures', () => {
       expect(h.tr).toBeUndefined();
       expect(h.littleEndian).toBe(true);
       expect(h.sformCode).toBeGreaterThan(0);
-      // diag(-1.5, 1.5, 1.5) plus the translation that puts the grid centre at 0 mm (gen_fixtures.py)
+      // diag(-1.5, 1.5, 1.5) plus the translation that puts the grid centre at 0 mm (the fixture generator)
       expect([h.affine[0], h.affine[5], h.affine[10], h.affine[15]]).toEqual([-1.5, 1.5, 1.5, 1]);
       for (const k of [1, 2, 4, 6, 8, 9, 12, 13, 14]) expect(h.affine[k]).toBe(0);
       expect(voxelToMm(h.affine, (nx - 1) / 2, (ny - 1) / 2, (nz - 1) / 2)).toEqual([0, 0, 0]);
@@ -570,7 +565,7 @@ describe('writeNifti', () => {
     const a = writeNifti({ dims, affine, data: values });
     const b = writeNifti({ dims, affine, data: values });
     expect(Buffer.compare(Buffer.from(a), Buffer.from(b))).toBe(0);
-    const dir = mkdtempSync(join(tmpdir(), 'neuroburst-nifti-'));
+    const dir = tmpDir('neuroburst-nifti-');
     writeFileSync(join(dir, 'x.nii.gz'), a);
     const back = readNifti(new Uint8Array(readFileSync(join(dir, 'x.nii.gz'))), 'x.nii.gz');
     expect(Array.from(back.data)).toEqual(values.map(Math.fround));
@@ -682,7 +677,7 @@ describe('slabByteRange + decodeVoxels', () => {
     expectError(() => decodeVoxels(whole.header, bytes.subarray(400, 403), 'four-d.nii'), InvalidNifti, 'four-d.nii', /multiple of 2 bytes/);
   });
 
-  it.skipIf(!existsSync(FIX))('planes of the decompressed ReHo series (float32) match readNifti', () => {
+  it('planes of the decompressed ReHo series (float32) match readNifti', () => {
     const plain = gunzipSync(fixture('vbm_reho/reho_func4d.nii.gz'));
     const whole = readNifti(plain, 'reho_func4d.nii');
     const [nx, ny, nz] = whole.header.dims as [number, number, number];

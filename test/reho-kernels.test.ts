@@ -105,7 +105,7 @@ describe('ReHo (Kendall W) kernel', () => {
     expect(mk([1, 2, 3, 4], [5, 5, 5, 5])).toBeCloseTo(plainW([[1, 2, 3, 4], [5, 5, 5, 5]]), 6);
   });
 
-  it('fixture (27 neighbours): the development numbers of REFERENCE.md', () => {
+  it('fixture (27 neighbours): the numbers of DPABI y_reho on this fixture', () => {
     const reho = rehoVolume(func.data, dims4, maskVol, 27);
     let inMask = 0;
     let nonZero = 0;

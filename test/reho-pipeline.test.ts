@@ -1,5 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +10,9 @@ import { IdealBandpass } from '../shared/reho/filter.ts';
 import { friston24, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
 import { VBM } from './helpers/fixture-job.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'nb-reho-'));
+const tmp = () => tmpDir('nb-reho-');
 
 /** The reho work folder of a job under <out>/.work/<jobId>/ (the one holding plan.json; the group step's glm work folder sits beside it). */
 function workOf(resultDir: string): string {

@@ -1,20 +1,9 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { smoothSpm, spmKernel1d } from '../shared/volume/smooth.ts';
+import { rng } from './helpers/rng.ts';
 
 const jStat = createRequire(import.meta.url)('jstat') as { erf(x: number): number };
-
-/** Small deterministic PRNG (mulberry32) for test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** §A kernel written out plainly, with jstat's erf (independent of the module's erf). */
 function kernelPlain(fwhmVox: number): number[] {
@@ -80,7 +69,7 @@ function bruteForce(
 }
 
 function randomVolume(n: number, seed: number): Float32Array {
-  const r = rng(seed);
+  const r = rng(seed).u;
   const d = new Float32Array(n);
   for (let i = 0; i < n; i++) d[i] = r() * 2 - 0.5;
   return d;

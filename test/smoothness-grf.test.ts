@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,24 +18,11 @@ const jStat = createRequire(import.meta.url)('jstat') as {
   normal: { cdf(x: number, m: number, s: number): number; inv(p: number, m: number, s: number): number };
 };
 
-// fixtures as in test/nifti.test.ts (generator: fixtures/vbm_reho/gen_fixtures.py)
-const FIX = join(process.env.NEUROBURST_FIXTURES ?? '/work/shared/fixtures', 'vbm_reho') + '/';
-const HAVE_FIX = existsSync(FIX + 'vbm_gm_all.f32');
+import { FIXTURES } from './helpers/fixtures.ts';
+import { rng } from './helpers/rng.ts';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(r: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
+// fixtures as in test/nifti.test.ts
+const FIX = join(FIXTURES, 'vbm_reho') + '/';
 
 function readLutCsv(): Array<[number, number]> {
   const lines = readFileSync(FIX + 'smoothest_dof_lut.csv', 'utf8').trim().split('\n').slice(1);
@@ -69,7 +56,7 @@ function bruteSums(resid: Float32Array, mask: Uint8Array, dims: readonly [number
 }
 
 describe('GRF cluster threshold', () => {
-  it('z* for two-tailed voxel p 0.005 is 2.807034 (REFERENCE.md), one-tailed uses 1 − p', () => {
+  it('z* for two-tailed voxel p 0.005 is 2.807034 (analytic reference value), one-tailed uses 1 − p', () => {
     const g = grfThreshold({ dLh: 0.1, nVoxels: 3264, voxelP: 0.005, clusterP: 0.05, twoTailed: true });
     expect(Math.abs(g.zThreshold - 2.807034)).toBeLessThan(5e-7);
     expect(g.tailClusterP).toBe(0.025);
@@ -134,8 +121,8 @@ describe('GRF cluster threshold', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIX)('DOF correction table', () => {
-  const csv = HAVE_FIX ? readLutCsv() : [];
+describe('DOF correction table', () => {
+  const csv = readLutCsv();
 
   it('the constant equals the fixture CSV', () => {
     expect(SMOOTHEST_DOF_LUT.map((r) => [r[0], r[1]])).toEqual(csv);
@@ -198,7 +185,7 @@ describe('smoothness estimation', () => {
   it('standardiseResiduals: per voxel mean 0, sd 1 (ddof 1); constant or NaN voxels → 0', () => {
     const nSubj = 6;
     const nVox = 5;
-    const r = rng(7);
+    const r = rng(7).u;
     const data = new Float32Array(nSubj * nVox).map(() => r() * 10 - 3);
     for (let s = 0; s < nSubj; s++) {
       data[s * nVox + 2] = 4.5; // constant voxel
@@ -223,8 +210,7 @@ describe('smoothness estimation', () => {
     const [nx, ny, nz, nSubj] = [9, 8, 12, 5];
     const planeLen = nx * ny;
     const nVox = planeLen * nz;
-    const r = rng(11);
-    const g = gaussian(r);
+    const { u: r, z: g } = rng(11);
     const resid = new Float32Array(nVox * nSubj).map(() => g());
     const mask = new Uint8Array(nVox).map(() => (r() < 0.85 ? 1 : 0));
 
@@ -276,7 +262,7 @@ describe('smoothness estimation', () => {
     const nVox = nx * ny * nz;
     const nSubj = 10;
     const fwhmVox = [3, 4, 5] as const;
-    const g = gaussian(rng(2024));
+    const g = rng(2024).z;
     const resid = new Float32Array(nVox * nSubj);
     for (let s = 0; s < nSubj; s++) {
       const noise = new Float32Array(nVox).map(() => g());
@@ -317,7 +303,7 @@ describe('smoothness estimation', () => {
     expect(est.dofCorrection).toBe(smoothestDofCorrection(nSubj - 1));
   });
 
-  it.skipIf(!HAVE_FIX)('VBM fixture: SPM smoothing 3 mm, GLM [label, 1, TIV] residuals, smoothness and GRF threshold', () => {
+  it('VBM fixture: SPM smoothing 3 mm, GLM [label, 1, TIV] residuals, smoothness and GRF threshold', () => {
     const nSubj = 24;
     const [nx, ny, nz] = [20, 24, 20];
     const nVox = nx * ny * nz;

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MissingInput, NeuroburstError, UnsafeInputKey } from '../shared/errors.ts';
+import { MissingInput, UnsafeInputKey } from '../shared/errors.ts';
+import { expectNamed, expectRejectsNamed } from './helpers/errors.ts';
 import {
   LocalStore,
   S3Store,
@@ -63,31 +64,6 @@ afterAll(async () => {
   await s3?.stop();
   await Promise.all(tmpDirs.map((d) => fs.rm(d, { recursive: true, force: true })));
 });
-
-/** Assert that `promise` rejects with the named error carrying `input`. */
-async function expectNamed(
-  promise: Promise<unknown>,
-  cls: typeof MissingInput | typeof UnsafeInputKey,
-  input?: string,
-): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(cls);
-  if (input !== undefined) expect((err as NeuroburstError).input).toBe(input);
-}
-
-function expectThrowsNamed(fn: () => unknown, cls: typeof MissingInput | typeof UnsafeInputKey, input?: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(cls);
-  if (input !== undefined) expect((err as NeuroburstError).input).toBe(input);
-}
 
 async function collect(it: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
@@ -223,21 +199,21 @@ describe.each(engines)('$name store', ({ name, make }) => {
 
   it('raises MissingInput naming the key for absent objects', async () => {
     await store.put('miss/file', 'x');
-    await expectNamed(store.get('miss/nope'), MissingInput, 'miss/nope');
-    await expectNamed(store.get('miss/nope', { start: 0, end: 10 }), MissingInput, 'miss/nope');
-    await expectNamed(store.get('miss/nope', { start: 3, end: 3 }), MissingInput, 'miss/nope');
-    await expectNamed(store.getText('miss/nope'), MissingInput, 'miss/nope');
-    await expectNamed(store.size('miss/nope'), MissingInput, 'miss/nope');
-    await expectNamed(store.get('miss'), MissingInput, 'miss'); // a "directory"
-    await expectNamed(store.get('miss/file/below'), MissingInput, 'miss/file/below');
-    await expectNamed(store.get('nowhere/at/all'), MissingInput, 'nowhere/at/all');
+    await expectRejectsNamed(store.get('miss/nope'), MissingInput, 'miss/nope');
+    await expectRejectsNamed(store.get('miss/nope', { start: 0, end: 10 }), MissingInput, 'miss/nope');
+    await expectRejectsNamed(store.get('miss/nope', { start: 3, end: 3 }), MissingInput, 'miss/nope');
+    await expectRejectsNamed(store.getText('miss/nope'), MissingInput, 'miss/nope');
+    await expectRejectsNamed(store.size('miss/nope'), MissingInput, 'miss/nope');
+    await expectRejectsNamed(store.get('miss'), MissingInput, 'miss'); // a "directory"
+    await expectRejectsNamed(store.get('miss/file/below'), MissingInput, 'miss/file/below');
+    await expectRejectsNamed(store.get('nowhere/at/all'), MissingInput, 'nowhere/at/all');
   });
 
   it('deletes, with no error when absent', async () => {
     await store.put('del/x', 'x');
     await store.delete('del/x');
     expect(await store.exists('del/x')).toBe(false);
-    await expectNamed(store.get('del/x'), MissingInput, 'del/x');
+    await expectRejectsNamed(store.get('del/x'), MissingInput, 'del/x');
     await store.delete('del/x');
     await store.delete('del/never/was');
   });
@@ -302,16 +278,16 @@ describe.each(engines)('$name store', ({ name, make }) => {
 
   it('rejects unsafe keys with UnsafeInputKey in every operation', async () => {
     for (const key of UNSAFE_KEYS) {
-      await expectNamed(store.get(key), UnsafeInputKey, key);
-      await expectNamed(store.get(key, { start: 0, end: 1 }), UnsafeInputKey, key);
-      await expectNamed(store.getText(key), UnsafeInputKey, key);
-      await expectNamed(store.put(key, 'evil'), UnsafeInputKey, key);
-      await expectNamed(store.exists(key), UnsafeInputKey, key);
-      await expectNamed(store.size(key), UnsafeInputKey, key);
-      await expectNamed(store.delete(key), UnsafeInputKey, key);
+      await expectRejectsNamed(store.get(key), UnsafeInputKey, key);
+      await expectRejectsNamed(store.get(key, { start: 0, end: 1 }), UnsafeInputKey, key);
+      await expectRejectsNamed(store.getText(key), UnsafeInputKey, key);
+      await expectRejectsNamed(store.put(key, 'evil'), UnsafeInputKey, key);
+      await expectRejectsNamed(store.exists(key), UnsafeInputKey, key);
+      await expectRejectsNamed(store.size(key), UnsafeInputKey, key);
+      await expectRejectsNamed(store.delete(key), UnsafeInputKey, key);
     }
     for (const prefix of ['../', '..', '/abs', 'a//', 'a/../', './', 'a\\']) {
-      await expectNamed(collect(store.list(prefix)), UnsafeInputKey, prefix);
+      await expectRejectsNamed(collect(store.list(prefix)), UnsafeInputKey, prefix);
     }
   });
 });
@@ -368,8 +344,8 @@ describe('LocalStore specifics', () => {
     const parent = await tempDir();
     const root = path.join(parent, 'root');
     const store = new LocalStore(root);
-    await expectNamed(store.put('../escaped', 'x'), UnsafeInputKey, '../escaped');
-    await expectNamed(store.put('a/../../escaped', 'x'), UnsafeInputKey, 'a/../../escaped');
+    await expectRejectsNamed(store.put('../escaped', 'x'), UnsafeInputKey, '../escaped');
+    await expectRejectsNamed(store.put('a/../../escaped', 'x'), UnsafeInputKey, 'a/../../escaped');
     expect(await fs.readdir(parent)).toEqual([]);
   });
 });
@@ -415,16 +391,16 @@ describe('S3Store specifics', () => {
 
   it('maps a missing bucket to MissingInput', async () => {
     const store = new S3Store({ bucket: 'no-such-bucket', client: s3.client });
-    await expectNamed(store.get('k'), MissingInput, 'k');
-    await expectNamed(store.size('k'), MissingInput, 'k');
+    await expectRejectsNamed(store.get('k'), MissingInput, 'k');
+    await expectRejectsNamed(store.size('k'), MissingInput, 'k');
     expect(await store.exists('k')).toBe(false);
   });
 
   it('rejects unsafe prefixes and bucket names', () => {
-    expectThrowsNamed(() => new S3Store({ bucket: BUCKET, prefix: '../x' }), UnsafeInputKey);
-    expectThrowsNamed(() => new S3Store({ bucket: BUCKET, prefix: '/abs' }), UnsafeInputKey);
-    expectThrowsNamed(() => new S3Store({ bucket: 'Bad_Bucket' }), UnsafeInputKey);
-    expectThrowsNamed(() => new S3Store({ bucket: 'a/b' }), UnsafeInputKey);
+    expectNamed(() => new S3Store({ bucket: BUCKET, prefix: '../x' }), UnsafeInputKey);
+    expectNamed(() => new S3Store({ bucket: BUCKET, prefix: '/abs' }), UnsafeInputKey);
+    expectNamed(() => new S3Store({ bucket: 'Bad_Bucket' }), UnsafeInputKey);
+    expectNamed(() => new S3Store({ bucket: 'a/b' }), UnsafeInputKey);
   });
 });
 
@@ -489,19 +465,19 @@ describe('assertSafeKey / joinKey', () => {
   });
 
   it('rejects empty, absolute, backslash, dot segments, empty segments and control characters', () => {
-    for (const key of UNSAFE_KEYS) expectThrowsNamed(() => assertSafeKey(key, 'inputs.maps[0]'), UnsafeInputKey, 'inputs.maps[0]');
-    expectThrowsNamed(() => assertSafeKey('a/'.repeat(600) + 'b', 'k'), UnsafeInputKey); // > 1024 bytes
-    expectThrowsNamed(() => assertSafeKey('a\ud800b', 'k'), UnsafeInputKey); // unpaired surrogate
+    for (const key of UNSAFE_KEYS) expectNamed(() => assertSafeKey(key, 'inputs.maps[0]'), UnsafeInputKey, 'inputs.maps[0]');
+    expectNamed(() => assertSafeKey('a/'.repeat(600) + 'b', 'k'), UnsafeInputKey); // > 1024 bytes
+    expectNamed(() => assertSafeKey('a\ud800b', 'k'), UnsafeInputKey); // unpaired surrogate
   });
 
   it('joins parts with single slashes, validating each part', () => {
     expect(joinKey('work/', 'job1', 'shard/0.bin')).toBe('work/job1/shard/0.bin');
     expect(joinKey('', 'results//', 'x')).toBe('results/x');
-    expectThrowsNamed(() => joinKey('work', '../x'), UnsafeInputKey, '../x');
-    expectThrowsNamed(() => joinKey('work', '/etc'), UnsafeInputKey, '/etc');
-    expectThrowsNamed(() => joinKey('work', 'a//b'), UnsafeInputKey, 'a//b');
-    expectThrowsNamed(() => joinKey('..', 'x'), UnsafeInputKey, '..');
-    expectThrowsNamed(() => joinKey('', ''), UnsafeInputKey);
+    expectNamed(() => joinKey('work', '../x'), UnsafeInputKey, '../x');
+    expectNamed(() => joinKey('work', '/etc'), UnsafeInputKey, '/etc');
+    expectNamed(() => joinKey('work', 'a//b'), UnsafeInputKey, 'a//b');
+    expectNamed(() => joinKey('..', 'x'), UnsafeInputKey, '..');
+    expectNamed(() => joinKey('', ''), UnsafeInputKey);
   });
 });
 
@@ -536,7 +512,7 @@ describe('parseUri', () => {
       'file:///x?y=1',
       '/a\u0000b',
     ]) {
-      expectThrowsNamed(() => parseUri(uri), UnsafeInputKey, uri);
+      expectNamed(() => parseUri(uri), UnsafeInputKey, uri);
     }
   });
 });
@@ -563,25 +539,25 @@ describe('resolveRef', () => {
   it('rejects .. and other unsafe relative refs, naming the ref', () => {
     for (const ref of ['..', '../x', 'a/../../etc/passwd', 'maps/../../../secret', 'a/./b', 'a//b', 'a\\..\\b', 'a\u0000', 'http://evil/x', 'c:/x', '']) {
       for (const base of [s3Base, fileBase]) {
-        expectThrowsNamed(() => resolveRef(ref, base), UnsafeInputKey, ref);
+        expectNamed(() => resolveRef(ref, base), UnsafeInputKey, ref);
       }
     }
   });
 
   it('allows s3 refs only in the base bucket or policy.allowedBuckets', () => {
     expect(resolveRef('s3://lab-bucket/shared/atlas.nii.gz', s3Base)).toBe('s3://lab-bucket/shared/atlas.nii.gz');
-    expectThrowsNamed(() => resolveRef('s3://other-bucket/x.nii', s3Base), UnsafeInputKey, 's3://other-bucket/x.nii');
+    expectNamed(() => resolveRef('s3://other-bucket/x.nii', s3Base), UnsafeInputKey, 's3://other-bucket/x.nii');
     expect(resolveRef('s3://atlas-bucket/x.nii', s3Base, { allowedBuckets: ['atlas-bucket'] })).toBe('s3://atlas-bucket/x.nii');
-    expectThrowsNamed(() => resolveRef('s3://lab-bucket/a/../b', s3Base), UnsafeInputKey, 's3://lab-bucket/a/../b');
-    expectThrowsNamed(() => resolveRef('s3://lab-bucket', s3Base), UnsafeInputKey, 's3://lab-bucket');
+    expectNamed(() => resolveRef('s3://lab-bucket/a/../b', s3Base), UnsafeInputKey, 's3://lab-bucket/a/../b');
+    expectNamed(() => resolveRef('s3://lab-bucket', s3Base), UnsafeInputKey, 's3://lab-bucket');
     // a local job has no bucket of its own
-    expectThrowsNamed(() => resolveRef('s3://lab-bucket/x', fileBase), UnsafeInputKey, 's3://lab-bucket/x');
+    expectNamed(() => resolveRef('s3://lab-bucket/x', fileBase), UnsafeInputKey, 's3://lab-bucket/x');
     expect(resolveRef('s3://lab-bucket/x', fileBase, { allowedBuckets: ['lab-bucket'] })).toBe('s3://lab-bucket/x');
   });
 
   it('allows local absolute refs only from a local base, within allowedRoots', () => {
-    expectThrowsNamed(() => resolveRef('/etc/passwd', s3Base), UnsafeInputKey, '/etc/passwd');
-    expectThrowsNamed(() => resolveRef('file:///etc/passwd', s3Base), UnsafeInputKey, 'file:///etc/passwd');
+    expectNamed(() => resolveRef('/etc/passwd', s3Base), UnsafeInputKey, '/etc/passwd');
+    expectNamed(() => resolveRef('file:///etc/passwd', s3Base), UnsafeInputKey, 'file:///etc/passwd');
 
     expect(resolveRef('/srv/atlas/x.nii', fileBase)).toBe('file:///srv/atlas/x.nii');
     expect(resolveRef('file:///srv/atlas/x.nii', fileBase)).toBe('file:///srv/atlas/x.nii');
@@ -598,9 +574,9 @@ describe('resolveRef', () => {
       'file:///data/../etc/passwd',
       '/srv/atlas-evil/x',
     ]) {
-      expectThrowsNamed(() => resolveRef(ref, fileBase, policy), UnsafeInputKey, ref);
+      expectNamed(() => resolveRef(ref, fileBase, policy), UnsafeInputKey, ref);
     }
-    expectThrowsNamed(() => resolveRef('/data/x', fileBase, { allowedRoots: [] }), UnsafeInputKey, '/data/x');
+    expectNamed(() => resolveRef('/data/x', fileBase, { allowedRoots: [] }), UnsafeInputKey, '/data/x');
   });
 });
 
@@ -621,10 +597,10 @@ describe('URI helpers and storeFromEnv', () => {
     expect(await existsUri(uri)).toBe(true);
     const missing = pathToFileURL(path.join(dir, 'nope.nii')).href;
     expect(await existsUri(missing)).toBe(false);
-    await expectNamed(readUri(missing), MissingInput, missing);
-    await expectNamed(sizeUri(missing), MissingInput, missing);
-    expectThrowsNamed(() => storeForUri('s3://lab-bucket/folder/'), UnsafeInputKey);
-    expectThrowsNamed(() => storeForUri('/'), UnsafeInputKey);
+    await expectRejectsNamed(readUri(missing), MissingInput, missing);
+    await expectRejectsNamed(sizeUri(missing), MissingInput, missing);
+    expectNamed(() => storeForUri('s3://lab-bucket/folder/'), UnsafeInputKey);
+    expectNamed(() => storeForUri('/'), UnsafeInputKey);
   });
 
   it('reads S3 objects by URI with the env-configured client', async () => {
@@ -640,7 +616,7 @@ describe('URI helpers and storeFromEnv', () => {
       expect(await sizeUri(uri)).toBe(50);
       expect(await existsUri(uri)).toBe(true);
       expect(await existsUri(`s3://${BUCKET}/uri/none`)).toBe(false);
-      await expectNamed(readUri(`s3://${BUCKET}/uri/none`), MissingInput, `s3://${BUCKET}/uri/none`);
+      await expectRejectsNamed(readUri(`s3://${BUCKET}/uri/none`), MissingInput, `s3://${BUCKET}/uri/none`);
     } finally {
       restore();
       resetS3Clients();

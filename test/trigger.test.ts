@@ -8,8 +8,7 @@
  * re-upload is a new run; an over-budget job is refused before fan-out; a bad spec is
  * refused by the router's Validate.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store, resetS3Clients } from '../shared/storage/index.ts';
@@ -20,10 +19,11 @@ import { fetchResults } from '../bin/cloud/fetch.ts';
 import { VBM, vbmParticipants } from './helpers/fixture-job.ts';
 import { startS3Server } from './helpers/s3server.ts';
 import type { S3EventRecord, S3TestServer } from './helpers/s3server.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
 const BUCKET = 'nb-input';
 const RESULTS = 'nb-results';
-const root = mkdtempSync(join(tmpdir(), 'neuroburst-trigger-'));
+const root = tmpDir('neuroburst-trigger-');
 const events: S3EventRecord[] = [];
 let server: S3TestServer;
 let restoreEnv: () => void = () => undefined;

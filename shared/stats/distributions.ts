@@ -622,3 +622,31 @@ export function zToT(z: number, df: number): number {
   const t = tSolve(logUpperTailPos(y), Math.abs(normalCentral(y)), k);
   return z > 0 ? t : -t;
 }
+
+// ---------------------------------------------------------------- log incomplete beta ---
+
+/** log(1 − e^l) for l ≤ 0, accurate on both sides of log ½ (Mächler 2012). */
+export function log1mExp(l: number): number {
+  return l > LN_HALF ? Math.log(-Math.expm1(l)) : Math.log1p(-Math.exp(l));
+}
+
+/**
+ * log I_x(a, b) and log(1 − I_x(a, b)), with y = 1 − x supplied by the caller so that both
+ * can be accurate (e.g. the F tail far out). Whichever of the two the continued fraction
+ * gives directly is taken from it; the other by log1mExp. For F, χ²-like and other tails
+ * built on the incomplete beta in log space (shared/stats/fdist.ts).
+ */
+export function logIncBetaPair(x: number, y: number, a: number, b: number): { logLower: number; logUpper: number } {
+  if (Number.isNaN(x) || Number.isNaN(y) || !(a > 0) || !(b > 0) || x < 0 || y < 0) return { logLower: NaN, logUpper: NaN };
+  if (x === 0) return { logLower: -Infinity, logUpper: 0 };
+  if (y === 0) return { logLower: 0, logUpper: -Infinity };
+  const lb = logBeta(a, b);
+  const logx = Math.log(x);
+  const logy = Math.log(y);
+  if (x < (a + 1) / (a + b + 2)) {
+    const lp = Math.min(0, logIncBetaDirect(x, logx, logy, a, b, lb));
+    return { logLower: lp, logUpper: log1mExp(lp) };
+  }
+  const lq = Math.min(0, logIncBetaDirect(y, logy, logx, b, a, lb));
+  return { logLower: log1mExp(lq), logUpper: lq };
+}

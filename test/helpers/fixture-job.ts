@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FIXTURES } from './fixtures.ts';
 
-export const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures');
+export { FIXTURES };
 export const VBM = join(FIXTURES, 'vbm_reho');
 
 /** The VBM fixture cohort as a participants table (groups G1/G2 from vbm_design.csv) with absolute map paths. */
