@@ -179,5 +179,6 @@ program
     }
   });
 
+(await import('./parcellate.ts')).registerParcellateCommand(program);
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);

