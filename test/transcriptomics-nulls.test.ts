@@ -191,6 +191,23 @@ describe('PLS nulls', () => {
     expect(upperTailP(0.5, [0.1, 0.6, 0.5, 0.2])).toEqual({ p: 3 / 5, n: 4, exceed: 2 });
   });
 
+  it('exhaustive relabelling: all n! permutations, each equal to a refit', () => {
+    const n = 5, p = 7;
+    const rng = stream(21, 0);
+    const X = Float64Array.from({ length: n * p }, () => rng.normal());
+    const y = Float64Array.from({ length: n }, () => rng.normal());
+    const m = new PlsNullModel(X, y, n, p);
+    const all = m.permutationNull(0, 0, 120, true);
+    const seen = new Set<string>();
+    for (let k = 0; k < 120; k++) {
+      const perm = nthPermutation(k, n);
+      seen.add(perm.join(','));
+      expect(all[k]).toBeCloseTo(fitPls1(X, Array.from(perm, (j) => y[j]!), n, p).varianceExplained, 12);
+    }
+    expect(seen.size).toBe(120);
+    expect(all[0]).toBeCloseTo(m.fit.varianceExplained, 14); // the identity is permutation 0
+  });
+
   it('bootstrap: fast weights equal a plain refit on the resampled regions (sign-aligned); chunking does not change Z', () => {
     const { partials, weights } = model.bootstrap(9, 0, 8, true);
     for (let k = 0; k < 8; k++) {

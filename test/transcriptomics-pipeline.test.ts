@@ -53,9 +53,9 @@ function baseJob(dir: string, over: { params?: Record<string, unknown>; inputs?:
   };
 }
 
-async function run(job: Record<string, unknown>, dir: string) {
+async function run(job: Record<string, unknown>, dir: string, threads = 2) {
   const jobPath = writeJob(join(dir, 'in'), job);
-  const outcome = await runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'transcriptomics', outDir: join(dir, 'out'), threads: 2 });
+  const outcome = await runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'transcriptomics', outDir: join(dir, 'out'), threads });
   const out = join(dir, 'out', job.jobId as string);
   return { outcome, out };
 }
@@ -66,7 +66,7 @@ describe('transcriptomics pipeline (fixture: scz thickness × AHBA, 34 left DK r
     for (const per of [50, 150]) {
       const dir = mkdtempSync(join(tmpdir(), 'nb-tx-'));
       dirs.push(dir);
-      const { outcome, out } = await run(baseJob(dir, { params: { resamplesPerBatch: per } }), dir);
+      const { outcome, out } = await run(baseJob(dir, { params: { resamplesPerBatch: per } }), dir, per === 50 ? 2 : 1);
       if (outcome.status !== 'succeeded') throw new Error(JSON.stringify(outcome));
       results[per] = { out, result: JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) };
     }
@@ -105,7 +105,7 @@ describe('transcriptomics pipeline (fixture: scz thickness × AHBA, 34 left DK r
     expect(report).toContain('0.449585');
   });
 
-  it('is bit-identical for another batch size', () => {
+  it('is bit-identical for another batch size and worker count', () => {
     const a = results[50]!;
     const b = results[150]!;
     for (const t of ['pls_genes.csv', 'nulls.csv', 'gene_correlations.csv', 'correlations.csv', 'regions.csv']) {
@@ -149,6 +149,21 @@ describe('transcriptomics pipeline: NIfTI response and bad input', () => {
     expect(regions[0]).toBe('region,value,n_voxels,status,pls1_score');
     expect(regions.filter((l) => l.includes(',used,')).length).toBe(34);
   }, 120_000);
+
+  it('more permutations than relabellings: says so and enumerates all n! exhaustively', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nb-tx-exh-'));
+    dirs.push(dir);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'four.csv'), ['Structure,d_icv', 'L_bankssts,0.3', 'L_cuneus,-0.2', 'L_insula,0.5', 'L_fusiform,0.1'].join('\n') + '\n');
+    const job = baseJob(dir, { jobId: 'tx-exh', inputs: { regionValues: join(dir, 'four.csv'), correlate: undefined }, params: { nulls: { permutations: 5000, bootstraps: 100, spins: 0 } } });
+    const { outcome, out } = await run(JSON.parse(JSON.stringify(job)), dir);
+    expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.pls).toMatchObject({ nPerm: 24, exhaustive: true, nSpin: 0, pSpin: null });
+    const perm = readFileSync(join(out, 'tables', 'nulls.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[2]));
+    expect(result.pls.pPerm).toBeCloseTo(perm.filter((v) => v >= result.pls.varianceExplained * (1 - 1e-12)).length / 24, 12);
+    expect(result.methods).toContain('exhaustive');
+  }, 60_000);
 
   const bad: [string, (dir: string) => Record<string, unknown>, string, string][] = [
     ['region names that match nothing in the expression matrix', (d) => baseJob(d, { params: { regions: ['L_bankssts', 'L_nowhere'] } }), 'UnknownRegions', 'L_nowhere'],
