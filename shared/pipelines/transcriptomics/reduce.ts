@@ -8,6 +8,7 @@ import { normalTail } from '../../stats/distributions.ts';
 import { geneSpinTable, spinCorrelation } from '../../transcriptomics/correlate.ts';
 import { bootstrapZ, TIE_TOL, upperTailP } from '../../transcriptomics/nulls.ts';
 import { fitPls1, simpls } from '../../transcriptomics/pls.ts';
+import { plsGeneLists } from '../../transcriptomics/gene-lists.ts';
 import { keys, loadContext, loadX, nullItems } from './context.ts';
 import type { TxContext } from './context.ts';
 import { decodePartials } from './nulls.ts';
@@ -112,6 +113,12 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
   let pos = 0;
   let neg = 0;
   for (let g = 0; g < p; g++) if (q[g]! < params.fdrAlpha) z[g]! > 0 ? pos++ : neg++;
+
+  // hook for the enrichment / DEG-overlap stages: both tails and the background
+  if (boot) {
+    const lists = plsGeneLists(genes, z, q, { alpha: params.fdrAlpha });
+    await put('tables/pls_gene_lists.json', JSON.stringify(lists) + '\n');
+  }
 
   const compRows = ['component,variance_explained,cumulative'];
   let cum = 0;
