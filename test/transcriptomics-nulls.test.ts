@@ -16,6 +16,7 @@ import {
   resolveSpins,
   spinCandidate,
   spinGeometry,
+  spinResample,
 } from '../shared/transcriptomics/spin.ts';
 import { parseCentroids, parseExpression, parseRegionValues } from '../shared/transcriptomics/tables.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
@@ -149,6 +150,22 @@ describe('reassignment', () => {
     let repeats = 0;
     for (let k = 0; k < 50; k++) if (!isPermutation(orig.idx.subarray(k * n, (k + 1) * n))) repeats++;
     expect(repeats).toBeGreaterThan(0); // nearest-centroid reassignment does repeat regions
+  });
+
+  it('Hungarian spins minimise the total Euclidean distance (not its square), as linear_sum_assignment on the distance matrix', () => {
+    const { coords, hemi, n } = developmentData(/^L_/);
+    const geom = spinGeometry(coords, hemi);
+    for (let k = 0; k < 10; k++) {
+      const q = randomRotation(stream(8, k));
+      const rot = Array.from({ length: n }, (_, j) => [0, 1, 2].map((c) => coords[3 * j]! * q[c]! + coords[3 * j + 1]! * q[3 + c]! + coords[3 * j + 2]! * q[6 + c]!));
+      const d = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) d[i * n + j] = Math.hypot(coords[3 * i]! - rot[j]![0]!, coords[3 * i + 1]! - rot[j]![1]!, coords[3 * i + 2]! - rot[j]![2]!);
+      const expected = assignHungarian(d, n);
+      const got = spinResample(geom, q, 'hungarian');
+      const cost = (a: ArrayLike<number>) => Array.from(a).reduce((t, c, i) => t + d[i * n + c]!, 0);
+      expect(cost(got)).toBeCloseTo(cost(expected), 9);
+      expect(cost(got)).toBeLessThanOrEqual(cost(spinResample(geom, q, 'vasa')) + 1e-9);
+    }
   });
 
   it('duplicates are redrawn, and the result does not depend on how candidates were batched', () => {

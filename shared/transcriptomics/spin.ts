@@ -70,7 +70,7 @@ export function mirrorRotation(q: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** Squared distances D[i·m + j] = ‖a_i − b_j‖² (only the order matters for assignment). */
+/** Squared distances D[i·m + j] = ‖a_i − b_j‖². */
 function sqDistances(a: Float64Array, b: Float64Array, m: number): Float64Array {
   const d = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
@@ -253,6 +253,8 @@ export function spinResample(geom: SpinGeometry, q: Float64Array, method: SpinMe
     if (m === 0) continue;
     const c = geom.coords[h]!;
     const d = sqDistances(c, rotateRows(c, rots[h]!), m);
+    // nearest and Váša depend only on the order of distances; Hungarian minimises the total Euclidean distance
+    if (method === 'hungarian') for (let q = 0; q < d.length; q++) d[q] = Math.sqrt(d[q]!);
     const col = method === 'vasa' ? assignVasa(d, m) : method === 'hungarian' ? assignHungarian(d, m) : assignOriginal(d, m);
     for (let i = 0; i < m; i++) out[ids[i]!] = ids[col[i]!]!;
   }
@@ -319,7 +321,12 @@ export function resolveSpins(geom: SpinGeometry, method: SpinMethod, seed: numbe
         key = idx.join(',');
         draws++;
       }
-      if (seen.has(key) || isIdentity(idx)) duplicatesKept++;
+      if (seen.has(key) || isIdentity(idx)) {
+        // no new resampling within MAX_SPIN_DRAWS: keep the candidate (a duplicate, not the identity)
+        duplicatesKept++;
+        idx = candidates[k]!.idx;
+        key = idx.join(',');
+      }
     } else if (isIdentity(idx)) duplicatesKept++;
     seen.add(key);
     all.set(idx, k * n);
