@@ -4,8 +4,8 @@
  * permutations, bootstraps and spins (Váša) and the per-gene spin test.
  *
  * Kernels are timed on one core against a straightforward implementation of the same
- * definitions (every resample refitted from scratch: z-score the resampled X and y, r = X0ᵀy0,
- * t = X0 r; per gene and spin a two-pass Pearson; Váša's assignment as the O(m³) loop over the
+ * definitions (every resample refitted from scratch: permutations z-score and refit, bootstraps gather
+ * and re-centre the resampled rows, r = X0ᵀy0, t = X0 r; per gene and spin a two-pass Pearson; Váša's assignment as the O(m³) loop over the
  * full distance matrix), timed on a few resamples and projected. Then the whole job runs through
  * the local runner (2 worker threads), and the cost model projects it onto Lambda.
  */
@@ -144,9 +144,26 @@ export async function txBench(N = Number(process.env.BENCH_TX_RESAMPLES ?? 5000)
     c.forEach((m, j) => {
       for (let q = 0; q < m; q++) idx.push(j);
     });
+    // straightforward refit: gather the resampled rows of X0, re-centre X and y, r = Xᵀy, t = X r
     const Xb = new Float64Array(n * p);
-    idx.forEach((j, i) => Xb.set(X.subarray(j * p, (j + 1) * p), i * p));
-    const w = fitPls1(Xb, idx.map((j) => y[j]!), n, p).weights;
+    idx.forEach((j, i) => Xb.set(model.X0.subarray(j * p, (j + 1) * p), i * p));
+    const yb = idx.map((j) => model.y0[j]!);
+    const my = yb.reduce((a, v) => a + v, 0) / n;
+    for (let g = 0; g < p; g++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) m += Xb[i * p + g]!;
+      m /= n;
+      for (let i = 0; i < n; i++) Xb[i * p + g]! -= m;
+    }
+    const r = new Float64Array(p);
+    for (let i = 0; i < n; i++) for (let g = 0; g < p; g++) r[g]! += Xb[i * p + g]! * (yb[i]! - my);
+    let tt = 0;
+    for (let i = 0; i < n; i++) {
+      let tv = 0;
+      for (let g = 0; g < p; g++) tv += Xb[i * p + g]! * r[g]!;
+      tt += tv * tv;
+    }
+    const w = r.map((v) => v / Math.sqrt(tt));
     pearsonPlain(w, model.fit.weights);
   }
   const nBoot = (secs(t) / K) * N;

@@ -5,13 +5,13 @@
  * - Permutation / spin test of PLS1 variance explained. X stays fixed, so K = X0X0ᵀ (n × n) is
  *   formed once and a resampled response y* (re-z-scored) costs O(n²):
  *   VE(y*) = (y*ᵀKy*)² / (‖Ky*‖² ‖y*‖²). p = (1 + #(null ≥ observed)) / (N + 1).
- * - Bootstrap Z of the gene weights: regions resampled with replacement (counts c_j), X and y
- *   re-z-scored within the resample, PLS1 refitted, weights sign-aligned to the original (flipped
- *   when their Pearson correlation is negative), Z = w / SD_b (ddof 1). Because z-scoring is affine
- *   per gene, a resample is a weighted view of the original z-scored X0: the column means,
- *   second moments and cross-products with y of every gene for a batch of resamples are one
- *   product [X0ᵀ; (X0∘X0)ᵀ; (X0∘y0)ᵀ] · C (3p × n by n × B), and ‖t‖ is a second product
- *   X0 · V (n × p by p × B). Both run through the tiled {@link dotRows} kernel.
+ * - Bootstrap Z of the gene weights (as pyls and Whitaker's PLS_bootstrap): X and y are z-scored
+ *   once over all regions; a resample draws regions with replacement (counts c_j), re-centres X
+ *   and y (no re-scaling, as SIMPLS / plsregress centre their input) and refits PLS1; its weights
+ *   are sign-aligned to the original (flipped when their Pearson correlation is negative) and
+ *   Z = w / SD_b (ddof 1). With e = c ∘ (y0 − m_y) the refit is r = X0ᵀe (one n × p product per
+ *   resample, batched through the tiled {@link dotRows} kernel) and, because X is fixed,
+ *   t = K e − (cᵀK e / n) with K = X0X0ᵀ, so ‖t‖² = Σ_j c_j t_j² costs O(n²).
  *   Sums over resamples are kept per canonical chunk of BOOT_CHUNK resamples (deviations from the
  *   original weights, Σd and Σd²), so the reduction is identical for any batch size that is a
  *   multiple of the chunk.
@@ -88,7 +88,6 @@ export class PlsNullModel {
   /** corr(x_g, y) for every gene. */
   readonly geneR: Float64Array;
   private X0t: Float64Array | undefined;
-  private stacked: Float64Array | undefined;
   private wMean = 0;
   private wSs = 0;
 
@@ -184,103 +183,59 @@ export class PlsNullModel {
     }
   }
 
-  private get stackedT(): Float64Array {
-    if (!this.stacked) {
-      const { n, p, y0 } = this;
-      const xt = this.X0T;
-      const s = new Float64Array(3 * p * n);
-      s.set(xt, 0);
-      for (let q = 0; q < p * n; q++) {
-        const v = xt[q]!;
-        s[p * n + q] = v * v;
-        s[2 * p * n + q] = v * y0[q % n]!;
-      }
-      this.stacked = s;
-    }
-    return this.stacked;
-  }
-
   /**
    * Bootstrap resamples start … start + count − 1 (start and count multiples of BOOT_CHUNK,
    * except a final short chunk), one partial per canonical chunk. With `keepWeights` the aligned
    * weights of every resample are returned too (count × p; for tests).
    */
   bootstrap(seed: number, start: number, count: number, keepWeights = false): { partials: BootstrapPartial[]; weights?: Float64Array } {
-    const { n, p, X0, y0 } = this;
+    const { n, p, y0, K } = this;
     const w0 = this.fit.weights;
-    const A = this.stackedT;
+    const X0t = this.X0T;
     const partials: BootstrapPartial[] = [];
     const kept = keepWeights ? new Float64Array(count * p) : undefined;
     const Bmax = BOOT_CHUNK;
-    const C = new Float64Array(Bmax * n);
-    const S = new Float64Array(3 * p * Bmax);
-    const R = new Float64Array(Bmax * p);
-    const V = new Float64Array(Bmax * p);
-    const T = new Float64Array(n * Bmax);
-    const my = new Float64Array(Bmax);
-    const sy = new Float64Array(Bmax);
-    const cst = new Float64Array(Bmax);
+    const E = new Float64Array(Bmax * n);
+    const R = new Float64Array(p * Bmax);
+    const ke = new Float64Array(n);
+    const scale = new Float64Array(Bmax);
     for (let c0 = start; c0 < start + count; c0 += Bmax) {
       const B = Math.min(Bmax, start + count - c0);
       for (let b = 0; b < B; b++) {
         const c = this.bootstrapCounts(seed, c0 + b);
         let m = 0;
-        for (let j = 0; j < n; j++) {
-          C[b * n + j] = c[j]!;
-          m += c[j]! * y0[j]!;
-        }
+        for (let j = 0; j < n; j++) m += c[j]! * y0[j]!;
         m /= n;
-        let ss = 0;
-        for (let j = 0; j < n; j++) ss += c[j]! * (y0[j]! - m) ** 2;
-        my[b] = m;
-        sy[b] = Math.sqrt(ss / (n - 1));
-      }
-      const Cb = C.subarray(0, B * n);
-      const Sb = S.subarray(0, 3 * p * B);
-      dotRows(A, 3 * p, Cb, B, n, Sb);
-      for (let b = 0; b < B; b++) {
-        let k = 0;
-        const mb = my[b]!, sb = sy[b]!;
-        for (let g = 0; g < p; g++) {
-          const s1 = Sb[g * B + b]!;
-          const s2 = Sb[(p + g) * B + b]!;
-          const sY = Sb[(2 * p + g) * B + b]!;
-          const mg = s1 / n;
-          const vg = (s2 - n * mg * mg) / (n - 1);
-          const sg = vg > 0 ? Math.sqrt(vg) : 0;
-          let r = 0;
-          let v = 0;
-          if (sg > 1e-12) {
-            r = (sY - mb * s1) / (sb * sg);
-            v = r / sg;
-          }
-          R[b * p + g] = r;
-          V[b * p + g] = v;
-          k += mg * v;
+        for (let j = 0; j < n; j++) {
+          E[b * n + j] = c[j]! * (y0[j]! - m);
         }
-        cst[b] = k;
+        // t = K e − (cᵀKe/n), ‖t‖² = Σ c_j t_j²
+        let cke = 0;
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          const row = i * n;
+          for (let j = 0; j < n; j++) s += K[row + j]! * E[b * n + j]!;
+          ke[i] = s;
+          cke += c[i]! * s;
+        }
+        cke /= n;
+        let tt = 0;
+        for (let i = 0; i < n; i++) if (c[i]! > 0) tt += c[i]! * (ke[i]! - cke) ** 2;
+        scale[b] = 1 / Math.sqrt(tt);
       }
-      dotRows(X0, n, V.subarray(0, B * p), B, p, T);
+      // r = X0ᵀ e for every resample of the chunk: R[g·B + b]
+      dotRows(X0t, p, E.subarray(0, B * n), B, n, R);
       const part: BootstrapPartial = { start: c0, count: B, sumD: new Float64Array(p), sumD2: new Float64Array(p), flipped: 0 };
       for (let b = 0; b < B; b++) {
-        let tt = 0;
-        for (let j = 0; j < n; j++) {
-          const cj = C[b * n + j]!;
-          if (cj === 0) continue;
-          const t = T[j * B + b]! - cst[b]!;
-          tt += cj * t * t;
-        }
-        const inv = 1 / Math.sqrt(tt);
-        // Pearson correlation sign with the original weights
         let mean = 0;
-        for (let g = 0; g < p; g++) mean += R[b * p + g]!;
+        for (let g = 0; g < p; g++) mean += R[g * B + b]!;
         mean /= p;
         let cross = 0;
-        for (let g = 0; g < p; g++) cross += (R[b * p + g]! - mean) * (w0[g]! - this.wMean);
-        const sgn = cross < 0 ? -inv : inv;
+        for (let g = 0; g < p; g++) cross += (R[g * B + b]! - mean) * (w0[g]! - this.wMean);
+        const sgn = cross < 0 ? -scale[b]! : scale[b]!;
         if (cross < 0) part.flipped++;
         for (let g = 0; g < p; g++) {
-          const w = R[b * p + g]! * sgn;
+          const w = R[g * B + b]! * sgn;
           const d = w - w0[g]!;
           part.sumD[g]! += d;
           part.sumD2[g]! += d * d;

@@ -31,7 +31,7 @@ export function estimateTranscriptomics(ctx: TxContext): CostEstimate {
   const perResample: Record<string, number> = {
     perm: n * n * 2 * TX_SPEED.msPerMac,
     spin: n * n * 2 * TX_SPEED.msPerMac,
-    boot: 4 * n * p * TX_SPEED.msPerMac + 6 * p * TX_SPEED.msPerMac,
+    boot: n * p * TX_SPEED.msPerMac + (n * n + 6 * p) * TX_SPEED.msPerMac * 2,
     genespin: n * p * TX_SPEED.msPerMac * 1.3,
   };
   for (const kind of ['perm', 'spin', 'boot', 'genespin']) {

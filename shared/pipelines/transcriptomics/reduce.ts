@@ -195,7 +195,7 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
     `Expression (columns) and response were z-scored across regions (ddof 1); PLS1 in closed form (SIMPLS for ${comps.length} components), oriented so that the score correlates positively with the map. ` +
     `PLS1 variance explained was tested against ${ctx.exhaustive ? `all ${perm.length} relabellings (exhaustive; p = #(null ≥ observed)/N)` : `${perm.length} random permutations`} and ${spin.length} spins ` +
     `(uniform random rotations by QR with sign fix, right hemisphere by the mirrored rotation, ${nulls.spinMethod} reassignment, identity and duplicate spins redrawn${spinInfo.pls?.duplicatesKept ? `; ${spinInfo.pls.duplicatesKept} kept after 500 draws` : ''}); p = (1 + #(null ≥ observed))/(N + 1). ` +
-    `Gene weights got bootstrap Z scores from ${boot?.nBoot ?? 0} regional resamples with replacement (refit after re-z-scoring, weights sign-aligned to the original), two-sided p = 2Φ(−|Z|), Benjamini–Hochberg FDR. ` +
+    `Gene weights got bootstrap Z scores from ${boot?.nBoot ?? 0} regional resamples with replacement (X and y z-scored once over all regions, re-centred within each resample and PLS1 refitted, as pyls and PLS_bootstrap; weights sign-aligned to the original), two-sided p = 2Φ(−|Z|), Benjamini–Hochberg FDR. ` +
     (geneSpin ? `Each gene's Pearson r with the map was tested against the same ${geneSpin.nSpin} spins (two-sided, BH FDR across genes). ` : '') +
     (correlations.length ? `Map–map correlations: Pearson r and Spearman ρ with a two-sided spin p (the response spun; neuromaps convention). ` : '') +
     `Resample k of each null draws from stream(seed, k) of that null's seed.`;
