@@ -131,6 +131,7 @@ connectome
     process.exitCode = await runJob(jobPath, opts);
   });
 
+(await import('./maptools.ts')).registerMapTools(program);
 program
   .command('demographics')
   .description('demographics and clinical table of a participants table: per-group summaries, ANOVA/Kruskal–Wallis, χ²/Fisher, pairwise Mann–Whitney U')
@@ -180,5 +181,6 @@ program
   });
 
 (await import('./parcellate.ts')).registerParcellateCommand(program);
+(await import('./report.ts')).registerReportCommand(program);
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);

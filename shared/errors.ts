@@ -56,3 +56,7 @@ export function errorRecord(err: unknown): { error: string; message: string; inp
 }
 /** A coordinate file (Sleuth text or NiMARE JSON) is malformed; the message names the line or field. */
 export const InvalidCoordinates = named('InvalidCoordinates');
+/** An intermediate (shard output) is missing when required, truncated, or fails its checksum; `input` is its key. */
+export const CorruptIntermediate = named('CorruptIntermediate');
+/** An input file kept changing while its digest was being computed. */
+export const InputChanged = named('InputChanged');

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../shared/runner/local.ts';
 import { FIXTURES } from './helpers/fixture-job.ts';
+import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const ALE = join(FIXTURES, 'ale');
@@ -76,14 +77,7 @@ describe('ale pipeline on the pain dataset (embedded runner, same ASL as AWS)', 
 describe('ale pipeline: bad input gives a named error.json and no result', () => {
   async function expectFailure(jobPath: string, error: string, message?: RegExp) {
     const out = join(tmp(), 'out');
-    const outcome = await run(jobPath, out);
-    expect(outcome.status).toBe('failed');
-    if (outcome.status !== 'failed') return;
-    expect(outcome.error).toBe(error);
-    const rec = JSON.parse(readFileSync(join(out, 'pain-ale', 'error.json'), 'utf8'));
-    expect(rec.error).toBe(error);
-    if (message) expect(rec.message).toMatch(message);
-    expect(existsSync(join(out, 'pain-ale', 'result.json'))).toBe(false);
+    expectFailedJob(await run(jobPath, out), join(out, 'pain-ale'), error, { message });
   }
   it('a malformed Sleuth file names the line', async () => {
     await expectFailure(job(join(tmp(), 'in'), { inputs: { coordinates: join(ALE, 'sleuth', 'test_sleuth_file3.txt') }, params: { iterations: 10 } }), 'InvalidCoordinates', /line 5/);

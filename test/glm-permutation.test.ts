@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../shared/runner/local.ts';
 import { readNifti } from '../shared/nifti/index.ts';
 import { vbmJob } from './helpers/fixture-job.ts';
+import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const tmp = () => tmpDir('nb-perm-');
@@ -116,10 +117,6 @@ describe('glm pipeline with inference.permutation on the VBM fixture', () => {
     [{ exchangeabilityBlocks: 'site' }, 'InvalidParticipants', /site/],
   ])('refuses %j with a named error and no result', async (permutation, error, message) => {
     const { outcome, dir } = await runJob({ inference: { permutation } });
-    expect(outcome.status).toBe('failed');
-    const err = JSON.parse(readFileSync(join(dir, 'error.json'), 'utf8'));
-    expect(err.error).toBe(error);
-    expect(err.message).toMatch(message);
-    expect(existsSync(join(dir, 'result.json'))).toBe(false);
+    expectFailedJob(outcome, dir, error, { message });
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import { runLocal } from '../shared/runner/local.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { VBM, vbmJob } from './helpers/fixture-job.ts';
+import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const tmp = () => tmpDir('nb-glm-');
@@ -126,16 +127,10 @@ describe('glm pipeline: bad input gives a named error.json and no result', () =>
   async function expectFailure(jobPath: string, error: string, inputPattern?: RegExp) {
     const out = join(tmp(), 'out');
     const outcome = await run(jobPath, out);
-    expect(outcome.status).toBe('failed');
-    if (outcome.status !== 'failed') return;
-    expect(outcome.error).toBe(error);
     const job = JSON.parse(readFileSync(jobPath, 'utf8'));
     const id = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/.test(job.jobId) ? job.jobId : 'invalid-job';
-    const rec = JSON.parse(readFileSync(join(out, id, 'error.json'), 'utf8'));
-    expect(rec.error).toBe(error);
+    const rec = expectFailedJob(outcome, join(out, id), error, { input: inputPattern });
     expect(rec.message.length).toBeGreaterThan(10);
-    if (inputPattern) expect(rec.input).toMatch(inputPattern);
-    expect(existsSync(join(out, id, 'result.json'))).toBe(false);
     return rec;
   }
 

@@ -25,12 +25,13 @@ const endpoint = process.env.LOCALSTACK_ENDPOINT;
 if (!endpoint) console.log('test/localstack.test.ts skipped: set LOCALSTACK_ENDPOINT (e.g. http://localhost:4566) after `npx cdklocal deploy` to run it');
 
 describe.skipIf(!endpoint)('deployed stack on LocalStack', () => {
-  const root = tmpDir('neuroburst-localstack-');
+  let root = '';
   const saved = new Map<string, string | undefined>();
   let input = '';
   let results = '';
 
   beforeAll(async () => {
+    root = tmpDir('neuroburst-localstack-');
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: endpoint!,
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
@@ -54,7 +55,7 @@ describe.skipIf(!endpoint)('deployed stack on LocalStack', () => {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    rmSync(root, { recursive: true, force: true });
+    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it('runs an uploaded job through the trigger to results/', async () => {

@@ -3,27 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
 import { voxelToMm } from '../shared/nifti/affine.ts';
 import { stream } from '../shared/random.ts';
-import {
-  atlasLabelStats,
-  atlasMaskExact,
-  atlasMaskMean,
-  atlasMaskTest,
-  atlasNullValues,
-  binaryMask,
-  eegElectrodeValues,
-  findPeak,
-  localMaxima,
-  parsePointTable,
-  spatialCorrelation,
-  sphereRoiWelch,
-  welchTTest,
-} from '../shared/netmap/compare.ts';
+import { atlasLabelStats, atlasMaskExact, atlasMaskMean, atlasMaskTest, atlasNullValues } from '../shared/netmap/atlas-mask-null.ts';
+import { EEG_SPHERE_DIAMETER_MM, eegElectrodeValues } from '../shared/netmap/eeg-spheres.ts';
+import { binaryMask } from '../shared/netmap/map-grid.ts';
+import { findPeak, localMaxima } from '../shared/netmap/peaks.ts';
+import { parsePointTable } from '../shared/netmap/point-table.ts';
+import { spatialCorrelation } from '../shared/netmap/spatial-correlation.ts';
+import { sphereRoiWelch } from '../shared/netmap/sphere-means.ts';
+import { welchTTest } from '../shared/netmap/welch-t-test.ts';
 
+import { expectNamed } from './helpers/errors.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 
 const FIX = `${FIXTURES}/network`;
 const load = (f: string) => readNifti(new Uint8Array(readFileSync(`${FIX}/${f}`)), f);
-const named = (name: string) => expect.objectContaining({ name });
 const gridOf = (h: { dims: number[]; affine: Float64Array }) => ({ dims: [h.dims[0]!, h.dims[1]!, h.dims[2]!] as [number, number, number], affine: h.affine });
 
 /** Plain two-pass Pearson (means first, then centred sums). */
@@ -98,10 +91,10 @@ describe('spatial correlation', () => {
   });
 
   it('named errors', () => {
-    expect(() => spatialCorrelation(new Float32Array(3), new Float32Array(4))).toThrow(named('SpaceMismatch'));
-    expect(() => spatialCorrelation(new Float32Array(3), new Float32Array(3), { mask: new Uint8Array(3) })).toThrow(named('EmptyData'));
-    expect(() => spatialCorrelation(new Float32Array(3), new Float32Array(3), { mask: new Uint8Array(2) })).toThrow(named('SpaceMismatch'));
-    expect(() => spatialCorrelation(new Float32Array(3), new Float32Array(3), { method: 'kendall' as never })).toThrow(named('InvalidParameter'));
+    expectNamed(() => spatialCorrelation(new Float32Array(3), new Float32Array(4)), 'SpaceMismatch');
+    expectNamed(() => spatialCorrelation(new Float32Array(3), new Float32Array(3), { mask: new Uint8Array(3) }), 'EmptyData');
+    expectNamed(() => spatialCorrelation(new Float32Array(3), new Float32Array(3), { mask: new Uint8Array(2) }), 'SpaceMismatch');
+    expectNamed(() => spatialCorrelation(new Float32Array(3), new Float32Array(3), { method: 'kendall' as never }), 'InvalidParameter');
   });
 });
 
@@ -125,8 +118,8 @@ describe('peaks', () => {
     const m = findPeak(map, grid, { mode: 'min' });
     expect(m.value).toBe(-7);
     expect(m.voxels.map((v) => v.index)).toEqual([20]);
-    expect(() => findPeak(map, grid, { mask: new Uint8Array(24) })).toThrow(named('EmptyData'));
-    expect(() => findPeak(new Float32Array(5), grid)).toThrow(named('SpaceMismatch'));
+    expectNamed(() => findPeak(map, grid, { mask: new Uint8Array(24) }), 'EmptyData');
+    expectNamed(() => findPeak(new Float32Array(5), grid), 'SpaceMismatch');
   });
 
   it('local maxima: two blobs, minimum distance suppresses the neighbour of the top peak', () => {
@@ -146,8 +139,8 @@ describe('peaks', () => {
     const far = localMaxima(m, g, { k: 5, minValue: 1, minDistanceMm: 8 });
     expect(far.map((p) => p.ijk)).toEqual([[5, 5, 5], [14, 12, 10]]);
     expect(localMaxima(m, g, { k: 1 }).length).toBe(1);
-    expect(() => localMaxima(m, g, { k: 0 })).toThrow(named('InvalidParameter'));
-    expect(() => localMaxima(m, g, { minDistanceMm: -1 })).toThrow(named('InvalidParameter'));
+    expectNamed(() => localMaxima(m, g, { k: 0 }), 'InvalidParameter');
+    expectNamed(() => localMaxima(m, g, { minDistanceMm: -1 }), 'InvalidParameter');
   });
 
   it('IGE fixture: peak inside the brain mask matches a brute-force scan', () => {
@@ -235,13 +228,13 @@ describe('atlas-mask statistic and its null', () => {
   });
 
   it('named errors', () => {
-    expect(() => atlasMaskMean(stats, [])).toThrow(named('EmptyData'));
-    expect(() => atlasMaskMean(stats, [4])).toThrow(named('InvalidParameter'));
-    expect(() => atlasMaskMean(stats, [2, 2])).toThrow(named('InvalidParameter'));
-    expect(() => atlasNullValues(stats, 6, 1, 0, 10)).toThrow(named('InvalidParameter'));
-    expect(() => atlasMaskTest(stats, [2], { nNull: 0, seed: 1 })).toThrow(named('InvalidParameter'));
-    expect(() => atlasLabelStats(map, new Float32Array(3))).toThrow(named('SpaceMismatch'));
-    expect(() => atlasLabelStats(map, new Float32Array(V).fill(1.5))).toThrow(named('InvalidParameter'));
+    expectNamed(() => atlasMaskMean(stats, []), 'EmptyData');
+    expectNamed(() => atlasMaskMean(stats, [4]), 'InvalidParameter');
+    expectNamed(() => atlasMaskMean(stats, [2, 2]), 'InvalidParameter');
+    expectNamed(() => atlasNullValues(stats, 6, 1, 0, 10), 'InvalidParameter');
+    expectNamed(() => atlasMaskTest(stats, [2], { nNull: 0, seed: 1 }), 'InvalidParameter');
+    expectNamed(() => atlasLabelStats(map, new Float32Array(3)), 'SpaceMismatch');
+    expectNamed(() => atlasLabelStats(map, new Float32Array(V).fill(1.5)), 'InvalidParameter');
   });
 
   it('IGE × AAL: thalamus (77, 78) against 1000 random pairs of AAL labels', () => {
@@ -315,54 +308,62 @@ describe('Welch t-test', () => {
     expect(r.test.df).toBeCloseTo(2, 12);
     expect(r.test.t).toBeLessThan(0);
     const off = [pt('far', 500, 0, 0)];
-    expect(() => sphereRoiWelch(map, grid, A, off, 3)).toThrow(named('InvalidParameter'));
+    expectNamed(() => sphereRoiWelch(map, grid, A, off, 3), 'InvalidParameter');
   });
   it('constant groups give NaN; too few or non-finite values are refused', () => {
     expect(welchTTest([1, 1], [2, 2]).t).toBeNaN();
     expect(welchTTest([1, 1, 1], [2, 3]).df).toBeCloseTo(1, 12); // all variance from B: df = nB − 1
-    expect(() => welchTTest([1], [2, 3])).toThrow(named('InvalidParameter'));
-    expect(() => welchTTest([1, NaN], [2, 3])).toThrow(named('InvalidParameter'));
+    expectNamed(() => welchTTest([1], [2, 3]), 'InvalidParameter');
+    expectNamed(() => welchTTest([1, NaN], [2, 3]), 'InvalidParameter');
   });
 });
 
 describe('EEG 10–20 electrode spheres', () => {
-  it('IGE fixture: 19 electrodes, 25 mm spheres in the brain mask, finite means equal to a brute-force sphere', () => {
-    const ige = load('IGEnetwork.nii');
-    const brain = binaryMask(load('BrainMask618361_BH.nii').data);
-    const csv = readFileSync(`${FIX}/eeg_1020_mni.csv`, 'utf8');
-    const grid = gridOf(ige.header);
-    const rows = eegElectrodeValues(ige.data, grid, csv, brain);
-    expect(rows.length).toBe(19);
-    expect(rows.map((r) => r.label).slice(0, 3)).toEqual(['Fp1', 'Fp2', 'Fz']);
-    for (const r of rows) {
-      expect(Number.isFinite(r.mean)).toBe(true);
-      expect(r.nVoxels).toBeGreaterThan(50);
-    }
-    // brute force for Cz and O1: every voxel within 25 mm of the electrode and inside the brain
-    for (const label of ['Cz', 'O1']) {
-      const row = rows.find((r) => r.label === label)!;
-      let s = 0;
-      let n = 0;
-      for (let k = 0; k < 61; k++) for (let j = 0; j < 83; j++) for (let i = 0; i < 61; i++) {
-        const v = i + 61 * (j + 83 * k);
-        if (!brain[v]) continue;
-        const [x, y, z] = voxelToMm(ige.header.affine, i, j, k);
-        if ((x - row.mm[0]) ** 2 + (y - row.mm[1]) ** 2 + (z - row.mm[2]) ** 2 <= 625) {
-          s += ige.data[v]!;
-          n++;
+  it('the study\'s spheres are 25 mm across: default diameter 25 mm = radius 12.5 mm', () => {
+    expect(EEG_SPHERE_DIAMETER_MM).toBe(25);
+  });
+  for (const diameter of [undefined, 25, 50]) {
+    it(`IGE fixture: 19 electrodes, ${diameter ?? 'default (25)'} mm-diameter spheres in the brain mask equal a brute-force sphere of radius ${(diameter ?? 25) / 2} mm`, () => {
+      const ige = load('IGEnetwork.nii');
+      const brain = binaryMask(load('BrainMask618361_BH.nii').data);
+      const csv = readFileSync(`${FIX}/eeg_1020_mni.csv`, 'utf8');
+      const grid = gridOf(ige.header);
+      const rows = diameter === undefined ? eegElectrodeValues(ige.data, grid, csv, brain) : eegElectrodeValues(ige.data, grid, csv, brain, diameter);
+      expect(rows.length).toBe(19);
+      expect(rows.map((r) => r.label).slice(0, 3)).toEqual(['Fp1', 'Fp2', 'Fz']);
+      const r2 = ((diameter ?? 25) / 2) ** 2;
+      // brute force for every electrode: each voxel whose centre is within the radius and inside the brain
+      for (const row of rows) {
+        let s = 0;
+        let n = 0;
+        for (let k = 0; k < 61; k++) for (let j = 0; j < 83; j++) for (let i = 0; i < 61; i++) {
+          const v = i + 61 * (j + 83 * k);
+          if (!brain[v]) continue;
+          const [x, y, z] = voxelToMm(ige.header.affine, i, j, k);
+          if ((x - row.mm[0]) ** 2 + (y - row.mm[1]) ** 2 + (z - row.mm[2]) ** 2 <= r2) {
+            s += ige.data[v]!;
+            n++;
+          }
         }
+        expect(n).toBeGreaterThan(20);
+        expect(row.nVoxels).toBe(n);
+        expect(Math.abs(row.mean - s / n)).toBeLessThan(1e-12);
       }
-      expect(row.nVoxels).toBe(n);
-      expect(Math.abs(row.mean - s / n)).toBeLessThan(1e-12);
-    }
-    console.log('EEG 10–20 electrode values (IGE map, 25 mm spheres ∩ brain mask):\n' +
-      rows.map((r) => `${r.label.padEnd(4)} (${r.mm.join(', ')})  n=${r.nVoxels}  mean=${r.mean.toFixed(4)}  (${(r.mean * 21).toFixed(2)}/21)`).join('\n'));
+      if (diameter === undefined) {
+        console.log('EEG 10–20 electrode values (IGE map, 25 mm-diameter spheres ∩ brain mask):\n' +
+          rows.map((r) => `${r.label.padEnd(4)} (${r.mm.join(', ')})  n=${r.nVoxels}  mean=${r.mean.toFixed(4)}  (${(r.mean * 21).toFixed(2)}/21)`).join('\n'));
+      }
+    });
+  }
+  it('refuses a non-positive diameter', () => {
+    const g = { dims: [2, 2, 2] as [number, number, number], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] };
+    expectNamed(() => eegElectrodeValues(new Float32Array(8), g, 'label,x,y,z\nA,0,0,0', new Uint8Array(8).fill(1), 0), 'InvalidParameter');
   });
   it('bad tables give InvalidCoordinates', () => {
-    expect(() => parsePointTable('label,x,y\nA,1,2', 'e.csv')).toThrow(named('InvalidCoordinates'));
-    expect(() => parsePointTable('label,x,y,z\nA,1,2,abc', 'e.csv')).toThrow(named('InvalidCoordinates'));
-    expect(() => parsePointTable('label,x,y,z\nA,1,2,3\nA,1,2,3', 'e.csv')).toThrow(named('InvalidCoordinates'));
-    expect(() => parsePointTable('', 'e.csv')).toThrow(named('InvalidCoordinates'));
+    expectNamed(() => parsePointTable('label,x,y\nA,1,2', 'e.csv'), 'InvalidCoordinates');
+    expectNamed(() => parsePointTable('label,x,y,z\nA,1,2,abc', 'e.csv'), 'InvalidCoordinates');
+    expectNamed(() => parsePointTable('label,x,y,z\nA,1,2,3\nA,1,2,3', 'e.csv'), 'InvalidCoordinates');
+    expectNamed(() => parsePointTable('', 'e.csv'), 'InvalidCoordinates');
     expect(parsePointTable('# comment\nz,y,x,label\n3,2,1,A\n')).toEqual([{ label: 'A', mm: [1, 2, 3] }]);
   });
 });

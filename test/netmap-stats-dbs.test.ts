@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { convergentMap, weightedMeanMap, zScoreMap } from '../shared/netmap/dbs.ts';
 
-const named = (name: string) => expect.objectContaining({ name });
+import { expectNamed } from './helpers/errors.ts';
+
 const f32 = (a: number[]) => Array.from(Float32Array.from(a));
 
 describe('DBS weighted mean map', () => {
@@ -17,13 +18,13 @@ describe('DBS weighted mean map', () => {
     expect(Array.from(weightedMeanMap([m2, Float32Array.from([1, 1, 0])], [80, 80]))).toEqual(f32([2, 0, 2]));
   });
   it('named errors', () => {
-    expect(() => weightedMeanMap([m1, m2], [10, -10])).toThrow(named('InvalidParameter')); // Σw = 0
-    expect(() => weightedMeanMap([m1, m2], [10])).toThrow(named('InvalidParameter'));
-    expect(() => weightedMeanMap([m1, m2], [10, NaN])).toThrow(named('InvalidParameter'));
-    expect(() => weightedMeanMap([m1, new Float32Array(2)], [1, 1])).toThrow(named('SpaceMismatch'));
-    expect(() => weightedMeanMap([], [])).toThrow(named('InvalidParameter'));
-    expect(() => weightedMeanMap([m1, m2], [0, 0], { normalise: 'abs' })).toThrow(named('InvalidParameter'));
-    expect(() => weightedMeanMap([m1], [1], { normalise: 'bogus' as never })).toThrow(named('InvalidParameter'));
+    expectNamed(() => weightedMeanMap([m1, m2], [10, -10]), 'InvalidParameter'); // Σw = 0
+    expectNamed(() => weightedMeanMap([m1, m2], [10]), 'InvalidParameter');
+    expectNamed(() => weightedMeanMap([m1, m2], [10, NaN]), 'InvalidParameter');
+    expectNamed(() => weightedMeanMap([m1, new Float32Array(2)], [1, 1]), 'SpaceMismatch');
+    expectNamed(() => weightedMeanMap([], []), 'InvalidParameter');
+    expectNamed(() => weightedMeanMap([m1, m2], [0, 0], { normalise: 'abs' }), 'InvalidParameter');
+    expectNamed(() => weightedMeanMap([m1], [1], { normalise: 'bogus' as never }), 'InvalidParameter');
   });
 });
 
@@ -54,10 +55,10 @@ describe('z-scores and convergent map', () => {
     expect(three.sds[1]).toBeCloseTo(10 * s1, 12);
   });
   it('named errors', () => {
-    expect(() => zScoreMap(Float32Array.from([1, 1, 1, 1, 5]), mask)).toThrow(named('InvalidParameter')); // constant in mask
-    expect(() => zScoreMap(Float32Array.from([1, 2, 3, 4, 5]), new Uint8Array(5))).toThrow(named('EmptyData'));
-    expect(() => zScoreMap(Float32Array.from([1, 2]), mask)).toThrow(named('SpaceMismatch'));
-    expect(() => convergentMap([Float32Array.from([1, 2, 3, 4, 5]), new Float32Array(4)], mask)).toThrow(named('SpaceMismatch'));
-    expect(() => convergentMap([], mask)).toThrow(named('InvalidParameter'));
+    expectNamed(() => zScoreMap(Float32Array.from([1, 1, 1, 1, 5]), mask), 'InvalidParameter'); // constant in mask
+    expectNamed(() => zScoreMap(Float32Array.from([1, 2, 3, 4, 5]), new Uint8Array(5)), 'EmptyData');
+    expectNamed(() => zScoreMap(Float32Array.from([1, 2]), mask), 'SpaceMismatch');
+    expectNamed(() => convergentMap([Float32Array.from([1, 2, 3, 4, 5]), new Float32Array(4)], mask), 'SpaceMismatch');
+    expectNamed(() => convergentMap([], mask), 'InvalidParameter');
   });
 });

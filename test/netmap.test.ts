@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rng } from './helpers/rng.ts';
+import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
 import { addSubject, correlateRun, emptySums, mergeSums, seedMaps, type Seed } from '../shared/netmap/correlate.ts';
 import { packRun, writeConnectome } from '../shared/netmap/connectome.ts';
@@ -279,10 +280,7 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
   it('refuses params.dbs without outcomes', async () => {
     const dir = tmpDir('nb-netmap-dbs-');
     const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { params: { dbs: {} } })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 1 });
-    expect(outcome.status).toBe('failed');
-    const err = JSON.parse(readFileSync(join(dir, 'out', 'netmap-test', 'error.json'), 'utf8'));
-    expect(err.error).toBe('InvalidParticipants');
-    expect(err.message).toMatch(/params\.dbs needs an outcome for every study/);
+    expectFailedJob(outcome, join(dir, 'out', 'netmap-test'), 'InvalidParticipants', { message: /params\.dbs needs an outcome for every study/ });
   }, 60_000);
 
   it.each([
@@ -293,10 +291,6 @@ describe('netmap pipeline on a synthetic connectome (embedded runner, Distribute
   ])('refuses bad seeds %#: named error, no result', async (seeds, error, message) => {
     const dir = tmpDir('nb-netmap-bad-');
     const outcome = await runLocal({ jobUri: pathToFileURL(job(join(dir, 'in'), { seeds })).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 1 });
-    expect(outcome.status).toBe('failed');
-    const err = JSON.parse(readFileSync(join(dir, 'out', 'netmap-test', 'error.json'), 'utf8'));
-    expect(err.error).toBe(error);
-    expect(err.message).toMatch(message);
-    expect(existsSync(join(dir, 'out', 'netmap-test', 'result.json'))).toBe(false);
+    expectFailedJob(outcome, join(dir, 'out', 'netmap-test'), error, { message });
   }, 60_000);
 });

@@ -10,6 +10,7 @@ import { IdealBandpass } from '../shared/reho/filter.ts';
 import { friston24, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
 import { VBM } from './helpers/fixture-job.ts';
+import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const tmp = () => tmpDir('nb-reho-');
@@ -383,14 +384,7 @@ describe('reho pipeline: WM/CSF regressors from masks (6-column motion files onl
 describe('reho pipeline: bad input gives a named error.json and no result', () => {
   async function expectFailure(jobPath: string, error: string, inputPattern?: RegExp) {
     const out = join(tmp(), 'out');
-    const outcome = await run(jobPath, out);
-    expect(outcome.status).toBe('failed');
-    if (outcome.status !== 'failed') return;
-    expect(outcome.error).toBe(error);
-    const rec = JSON.parse(readFileSync(join(out, 'reho-cohort', 'error.json'), 'utf8'));
-    expect(rec.error).toBe(error);
-    if (inputPattern) expect(rec.input).toMatch(inputPattern);
-    expect(existsSync(join(out, 'reho-cohort', 'result.json'))).toBe(false);
+    expectFailedJob(await run(jobPath, out), join(out, 'reho-cohort'), error, { input: inputPattern });
   }
 
   it('no confounds column while preprocessing is on', async () => {

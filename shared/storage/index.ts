@@ -1,4 +1,4 @@
-export type { ByteRange, PutOptions, Store } from './store.ts';
+export type { ByteRange, ObjectInfo, PutOptions, Store } from './store.ts';
 export { LocalStore } from './local.ts';
 export { S3Store, MULTIPART_THRESHOLD, PART_SIZE, type S3StoreOptions } from './s3.ts';
 export { assertSafeKey, assertSafePrefix, joinKey } from './keys.ts';
@@ -28,3 +28,18 @@ export {
   type MapRunResultEntry,
   type ResultWriterOutput,
 } from './items.ts';
+export {
+  ENVELOPE_HEADER_BYTES,
+  sealEnvelope,
+  openEnvelope,
+  putVerified,
+  getVerified,
+  requireVerified,
+  putVerifiedJson,
+  getVerifiedJson,
+  requireVerifiedJson,
+  verifiedStatus,
+  type EnvelopeKind,
+  type VerifiedStatus,
+} from './verified.ts';
+export { fingerprint, digestBytes, digestParts, DIGEST_CHUNK_BYTES, type InputFingerprint, type DigestCache, type FingerprintOptions } from './digest.ts';

@@ -14,6 +14,7 @@ import {
   decodeText,
   toBytes,
   type ByteRange,
+  type ObjectInfo,
   type PutOptions,
   type Store,
 } from './store.ts';
@@ -124,6 +125,19 @@ export class LocalStore implements Store {
     }
     if (!st.isFile()) throw this.missing(key);
     return st.size;
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const file = this.pathOf(key);
+    let st;
+    try {
+      st = await fs.stat(file);
+    } catch (err) {
+      if (isAbsent(err)) throw this.missing(key);
+      throw err;
+    }
+    if (!st.isFile()) throw this.missing(key);
+    return { size: st.size, modifiedMs: st.mtimeMs, changedMs: st.ctimeMs };
   }
 
   async *list(prefix: string): AsyncIterable<string> {

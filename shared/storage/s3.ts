@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { MissingInput, UnsafeInputKey } from '../errors.ts';
 import { s3Client } from './aws-clients.ts';
 import { assertSafeKey, assertSafePrefix } from './keys.ts';
-import { checkRange, compareKeys, decodeText, toBytes, type ByteRange, type PutOptions, type Store } from './store.ts';
+import { checkRange, compareKeys, decodeText, toBytes, type ByteRange, type ObjectInfo, type PutOptions, type Store } from './store.ts';
 
 /** Bodies larger than this are uploaded in parts of this size. */
 export const MULTIPART_THRESHOLD = 8 * 1024 * 1024;
@@ -157,10 +157,16 @@ export class S3Store implements Store {
     await upload.done();
   }
 
-  private async head(key: string): Promise<number | undefined> {
+  private async headObject(key: string): Promise<ObjectInfo | undefined> {
     try {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
-      return res.ContentLength ?? 0;
+      const etag = res.ETag?.replace(/^"|"$/g, '');
+      return {
+        size: res.ContentLength ?? 0,
+        modifiedMs: res.LastModified?.getTime() ?? 0,
+        ...(etag ? { etag } : {}),
+        ...(res.VersionId && res.VersionId !== 'null' ? { versionId: res.VersionId } : {}),
+      };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -168,13 +174,17 @@ export class S3Store implements Store {
   }
 
   async exists(key: string): Promise<boolean> {
-    return (await this.head(key)) !== undefined;
+    return (await this.headObject(key)) !== undefined;
   }
 
   async size(key: string): Promise<number> {
-    const n = await this.head(key);
-    if (n === undefined) throw this.missing(key);
-    return n;
+    return (await this.head(key)).size;
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const info = await this.headObject(key);
+    if (info === undefined) throw this.missing(key);
+    return info;
   }
 
   /**

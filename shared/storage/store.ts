@@ -14,6 +14,19 @@ export interface PutOptions {
   contentType?: string;
 }
 
+/** What `head` reports about an object, without reading it. */
+export interface ObjectInfo {
+  size: number;
+  /** Last modification in ms since the epoch (local: mtime; S3: LastModified, 1 s resolution). */
+  modifiedMs: number;
+  /** Local only: inode change time in ms, which (unlike mtime) cannot be set back by hand. */
+  changedMs?: number;
+  /** S3 only: the ETag without its quotes (MD5 of the bytes for single-part uploads). */
+  etag?: string;
+  /** S3 only, versioned buckets: the object's version id. */
+  versionId?: string;
+}
+
 export interface Store {
   /** Where the store is rooted, e.g. 'file:///abs/dir/' or 's3://bucket/prefix/' (always ends in '/'). */
   readonly uri: string;
@@ -26,6 +39,8 @@ export interface Store {
   exists(key: string): Promise<boolean>;
   /** Size in bytes. `MissingInput` if absent. */
   size(key: string): Promise<number>;
+  /** Size, modification time and (S3) ETag / version id. `MissingInput` if absent. */
+  head(key: string): Promise<ObjectInfo>;
   /** Every key starting with `prefix` (a plain string prefix, '' for all), sorted by UTF-8 bytes. */
   list(prefix: string): AsyncIterable<string>;
   /** Remove an object; no error if it is absent. */

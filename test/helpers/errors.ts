@@ -1,4 +1,6 @@
-/** Expectations that code fails with a named neuroburst error. */
+/** Expectations that code, or a whole job, fails with a named neuroburst error. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { NeuroburstError } from '../../shared/errors.ts';
 
@@ -43,4 +45,33 @@ export async function expectRejectsNamed(promise: Promise<unknown>, named: strin
     (e: unknown) => e,
   );
   return check(caught, named, opts);
+}
+
+/** What error.json holds. */
+export interface ErrorRecord {
+  error: string;
+  message: string;
+  input: string;
+}
+
+/**
+ * A local run that failed with `error`: the outcome says so, `<jobDir>/error.json` names the
+ * error (its input and message matching the patterns given) and there is no
+ * `<jobDir>/result.json`. Returns the error record.
+ */
+export function expectFailedJob(
+  outcome: { status: string; error?: string },
+  jobDir: string,
+  error: string,
+  opts: { input?: RegExp | string; message?: RegExp } = {},
+): ErrorRecord {
+  expect(outcome.status, JSON.stringify(outcome)).toBe('failed');
+  expect(outcome.error).toBe(error);
+  const rec = JSON.parse(readFileSync(join(jobDir, 'error.json'), 'utf8')) as ErrorRecord;
+  expect(rec.error).toBe(error);
+  if (typeof opts.input === 'string') expect(rec.input).toBe(opts.input);
+  else if (opts.input) expect(rec.input).toMatch(opts.input);
+  if (opts.message) expect(rec.message).toMatch(opts.message);
+  expect(existsSync(join(jobDir, 'result.json')), `${jobDir}/result.json exists`).toBe(false);
+  return rec;
 }
