@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { runLocal } from '../shared/runner/local.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
+import { stream } from '../shared/random.ts';
+import { hypergeomUpperTail } from '../shared/enrichment/index.ts';
 
 const TX = join(FIXTURES, 'transcriptomics');
 const fx = (...p: string[]) => join(TX, ...p);
@@ -101,6 +103,7 @@ describe('transcriptomics pipeline (fixture: scz thickness × AHBA, 34 left DK r
     const regions = readFileSync(join(out, 'tables', 'regions.csv'), 'utf8').trim().split('\n');
     expect(regions.length).toBe(35);
     expect(result.notIncluded).toEqual(['enrichment', 'deg', 'mcode']);
+    expect(result.enrichment).toBeNull();
     const report = readFileSync(join(out, 'report.html'), 'utf8');
     expect(report).toContain('0.449585');
   });
@@ -113,6 +116,58 @@ describe('transcriptomics pipeline (fixture: scz thickness × AHBA, 34 left DK r
     }
     expect(b.result.pls).toEqual(a.result.pls);
   });
+});
+
+describe('transcriptomics pipeline: enrichment, DEGs and MCODE', () => {
+  it('runs every stage: ORA of both tails in a small GMT, DEGs on synthetic counts with overlaps, MCODE on a synthetic edge list', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nb-tx-omics-'));
+    dirs.push(dir);
+    mkdirSync(dir, { recursive: true });
+    const genes = readFileSync(fx('ahba', 'enigma-extra_allgenes_stable_r0.6.csv'), 'utf8').split('\n', 1)[0]!.split(',').slice(1);
+    const rng = stream(77, 0);
+    const sets = Array.from({ length: 6 }, (_, s) => [`SET${s}`, 'synthetic', ...genes.filter((_, g) => (g * 7 + s * 13) % 11 === 0)].join('\t'));
+    writeFileSync(join(dir, 'lib.gmt'), sets.join('\n') + '\n');
+    const edges: string[] = [];
+    for (let a = 0; a < 400; a++) for (let b = a + 1; b < 400; b++) if (rng.next() < 0.15) edges.push(`${genes[a]}\t${genes[b]}`);
+    writeFileSync(join(dir, 'ppi.tsv'), edges.join('\n') + '\n');
+    const samples = ['c1', 'c2', 'c3', 'c4', 'p1', 'p2', 'p3', 'p4'];
+    const rows = genes.slice(0, 300).map((g, i) => {
+      const base = 20 + ((i * 37) % 200);
+      return [g, ...samples.map((s) => {
+        const mu = base * (s.startsWith('p') && i % 10 === 0 ? 4 : 1);
+        // Poisson-like by the normal approximation (means ≥ 20), rounded and non-negative
+        return Math.max(0, Math.round(mu + Math.sqrt(mu) * rng.normal()));
+      })].join(',');
+    });
+    writeFileSync(join(dir, 'counts.csv'), ['gene,' + samples.join(','), ...rows].join('\n') + '\n');
+    writeFileSync(join(dir, 'samples.csv'), ['sample,group', ...samples.map((s) => `${s},${s.startsWith('p') ? 'patient' : 'control'}`)].join('\n') + '\n');
+    const job = baseJob(dir, {
+      jobId: 'tx-omics',
+      inputs: { geneSets: join(dir, 'lib.gmt'), ppi: join(dir, 'ppi.tsv'), counts: join(dir, 'counts.csv'), samples: join(dir, 'samples.csv'), correlate: undefined },
+      params: { nulls: { permutations: 50, bootstraps: 100, spins: 20 }, geneSpin: false, enrichment: { top: 150 } },
+    });
+    const { outcome, out } = await run(JSON.parse(JSON.stringify(job)), dir);
+    expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.notIncluded).toEqual([]);
+    expect(result.enrichment.lists).toMatchObject({ positive: 150, negative: 150 });
+    expect(result.deg.nUp).toBeGreaterThan(10);
+    expect(result.mcode.genes).toBe(300);
+    // one enrichment row against the hypergeometric tail computed here from the lists
+    const lists = JSON.parse(readFileSync(join(out, 'tables', 'pls_gene_lists.json'), 'utf8'));
+    const byZ = readFileSync(join(out, 'tables', 'pls_genes.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const pos = byZ.filter((r) => Number(r[2]) > 0).slice(0, 150).map((r) => r[0]!);
+    expect(lists.positive).toEqual(pos);
+    const enr = readFileSync(join(out, 'tables', 'enrichment.csv'), 'utf8').trim().split('\n');
+    const header = enr[0]!.split(',');
+    const row = enr.slice(1).map((l) => l.split(',')).find((r) => r[0] === 'positive' && r[2] === 'SET0')!;
+    const set0 = new Set(sets[0]!.split('\t').slice(2));
+    const k = pos.filter((g) => set0.has(g)).length;
+    expect(Number(row[header.indexOf('overlap')])).toBe(k);
+    expect(Number(row[header.indexOf('p')])).toBeCloseTo(hypergeomUpperTail(k, genes.length, set0.size, 150).p, 12);
+    expect(readFileSync(join(out, 'tables', 'deg.csv'), 'utf8').split('\n')[0]).toContain('log2FoldChange');
+    expect(readFileSync(join(out, 'tables', 'mcode.csv'), 'utf8').split('\n')[0]).toBe('cluster,score,size,edges,density,seed,members');
+  }, 120_000);
 });
 
 describe('transcriptomics pipeline: NIfTI response and bad input', () => {
@@ -173,7 +228,23 @@ describe('transcriptomics pipeline: NIfTI response and bad input', () => {
       writeFileSync(join(d, 'const.csv'), ['Structure,d_icv', 'L_bankssts,1', 'L_cuneus,1', 'L_insula,1', 'L_fusiform,1'].join('\n') + '\n');
       return baseJob(d, { inputs: { regionValues: join(d, 'const.csv'), correlate: undefined } });
     }, 'InvalidPlsInput', 'constant'],
-    ['a stage that is not in this build', (d) => baseJob(d, { inputs: { geneSets: 'go.gmt' } }), 'StageUnavailable', 'inputs.geneSets'],
+    ['a GMT with a malformed line', (d) => {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'bad.gmt'), 'SET1\tdesc\tA1BG\tABCA6\nSET2\n');
+      return baseJob(d, { inputs: { geneSets: join(d, 'bad.gmt') } });
+    }, 'InvalidGeneSets', 'line 2'],
+    ['counts with a negative value', (d) => {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'counts.csv'), 'gene,s1,s2,s3,s4\nA1BG,1,2,3,4\nABCA6,5,-1,2,2\n');
+      writeFileSync(join(d, 'samples.csv'), 'sample,group\ns1,a\ns2,a\ns3,b\ns4,b\n');
+      return baseJob(d, { inputs: { counts: join(d, 'counts.csv'), samples: join(d, 'samples.csv') } });
+    }, 'InvalidCounts', ''],
+    ['a group with fewer than 2 samples', (d) => {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'counts.csv'), 'gene,s1,s2,s3\nA1BG,1,2,3\nABCA6,5,1,2\n');
+      writeFileSync(join(d, 'samples.csv'), 'sample,group\ns1,a\ns2,a\ns3,b\n');
+      return baseJob(d, { inputs: { counts: join(d, 'counts.csv'), samples: join(d, 'samples.csv') } });
+    }, 'InvalidSampleGroups', ''],
     ['a map whose grid shares no space with the atlas', (d) => {
       mkdirSync(join(d, 'in'), { recursive: true });
       const dims = [5, 5, 5];

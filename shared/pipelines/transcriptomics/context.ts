@@ -41,6 +41,8 @@ export interface TxContext {
   nPermutations: number;
   /** stages requested by inputs but not available in this build */
   unavailable: string[];
+  /** resolved URIs of the enrichment, PPI and RNA-seq inputs (re-read by the reducer) */
+  omics: { geneSets: string[]; ppi?: string; counts?: string; samples?: string };
 }
 
 export const keys = {

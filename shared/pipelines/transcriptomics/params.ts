@@ -26,10 +26,10 @@ export const txInputsSchema = z
     expression: z.string().min(1).describe('region × gene CSV as abagen writes it: first column label, one column per gene'),
     centroids: z.string().min(1).optional().describe('CSV: label, hemi (0/1 or L/R) and sphere coordinates (params.centroidColumns); needed for spins'),
     correlate: z.array(correlateEntry).max(100).optional().describe('maps correlated with the response, each with a two-sided spin p'),
-    geneSets: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().describe('GMT file(s) for enrichment (needs the enrichment module)'),
-    ppi: z.string().min(1).optional().describe('protein–protein interaction edge list (MCODE; needs the module)'),
-    counts: z.string().min(1).optional().describe('RNA-seq counts (DEGs; needs the module)'),
-    samples: z.string().min(1).optional().describe('RNA-seq sample groups'),
+    geneSets: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().describe('GMT file(s): over-representation of the positive and negative PLS genes (and the DEGs) per library'),
+    ppi: z.string().min(1).optional().describe('protein–protein interaction edge list: MCODE clusters of the PLS genes (params.mcode.list)'),
+    counts: z.string().min(1).optional().describe('RNA-seq counts (genes × samples; first column the gene) for differential expression'),
+    samples: z.string().min(1).optional().describe('RNA-seq sample table (sample and group columns)'),
   })
   .strict();
 
@@ -60,6 +60,34 @@ export const txParamsSchema = z
     geneSpin: z.boolean().default(true).describe('per-gene spin test (every gene\'s r with the map against the spun maps)'),
     fdrAlpha: z.number().gt(0).lt(1).default(0.05),
     correlation: z.enum(['pearson', 'spearman']).default('pearson').describe('which coefficient result.json reports first (both are in the table)'),
+    enrichment: z
+      .object({
+        top: z.number().int().min(1).max(100_000).optional().describe('lists = the top N of each tail by |Z| (the study: 1500) instead of q < fdrAlpha'),
+        minSetSize: z.number().int().min(1).default(1),
+        maxSetSize: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .default({ minSetSize: 1 }),
+    deg: z
+      .object({
+        lfcThreshold: z.number().min(0).default(1).describe('|log2FC| ≥ this for a DEG'),
+        pThreshold: z.number().gt(0).max(1).default(0.05).describe('p < this for a DEG (uncorrected, as the study)'),
+        test: z.string().min(1).optional(),
+        reference: z.string().min(1).optional(),
+        sampleColumn: z.string().min(1).optional(),
+        groupColumn: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ lfcThreshold: 1, pThreshold: 0.05 }),
+    mcode: z
+      .object({
+        list: z.enum(['positive', 'negative', 'both', 'deg']).default('both').describe('genes whose interactions are clustered'),
+        nodeScoreCutoff: z.number().min(0).max(1).default(0.2),
+        kCore: z.number().int().min(1).default(2),
+        haircut: z.boolean().default(true),
+      })
+      .strict()
+      .default({ list: 'both', nodeScoreCutoff: 0.2, kCore: 2, haircut: true }),
     resamplesPerBatch: z.number().int().min(50).max(1_000_000).multipleOf(50).optional().describe('resamples per shard (a multiple of 50; never changes a result)'),
   })
   .strict();

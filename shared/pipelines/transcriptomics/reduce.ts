@@ -13,6 +13,8 @@ import { keys, loadContext, loadX, nullItems } from './context.ts';
 import type { TxContext } from './context.ts';
 import { decodePartials } from './nulls.ts';
 import { renderReport } from './report.ts';
+import { runOmics } from './omics.ts';
+import type { OmicsResult } from './omics.ts';
 
 export interface TxResult {
   pipeline: 'transcriptomics';
@@ -37,9 +39,9 @@ export interface TxResult {
   nGenesFdr05: { positive: number; negative: number };
   geneSpin?: { nSpin: number; nFdr05: number };
   correlations: { name: string; n: number; r: number; rho: number; pSpin: number | null; pSpinRho: number | null; nSpin: number }[];
-  enrichment: null;
-  deg: null;
-  mcode: null;
+  enrichment: OmicsResult['enrichment'];
+  deg: OmicsResult['deg'];
+  mcode: OmicsResult['mcode'];
   notIncluded: string[];
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
   outputs: string[];
@@ -116,7 +118,7 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
 
   // hook for the enrichment / DEG-overlap stages: both tails and the background
   if (boot) {
-    const lists = plsGeneLists(genes, z, q, { alpha: params.fdrAlpha });
+    const lists = plsGeneLists(genes, z, q, { alpha: params.fdrAlpha, top: params.enrichment.top });
     await put('tables/pls_gene_lists.json', JSON.stringify(lists) + '\n');
   }
 
@@ -181,6 +183,11 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
   for (const c of correlations) corrRows.push([csvField(c.name), c.n, num(c.r), num(c.rho), c.pSpin ?? '', c.pSpinRho ?? '', c.nSpin].join(','));
   await put('tables/correlations.csv', corrRows.join('\n') + '\n');
 
+  // enrichment, DEGs and MCODE (each only when its inputs are given)
+  const omics = await runOmics(ctx, z, q, !!boot);
+  for (const [rel, body] of Object.entries(omics.tables)) await put(rel, body);
+  const notIncluded = [!omics.enrichment && 'enrichment', !omics.deg && 'deg', !omics.mcode && 'mcode'].filter((x): x is string => !!x);
+
   const estimate = JSON.parse(await env.store.getText(keys.estimate(workDir))) as CostEstimate;
   const metrics: { task: TaskType; billedMs: number }[] = await readMetrics(env.store, `${workDir}/metrics/`);
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
@@ -198,6 +205,9 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
     `Gene weights got bootstrap Z scores from ${boot?.nBoot ?? 0} regional resamples with replacement (X and y z-scored once over all regions, re-centred within each resample and PLS1 refitted, as pyls and PLS_bootstrap; weights sign-aligned to the original), two-sided p = 2Φ(−|Z|), Benjamini–Hochberg FDR. ` +
     (geneSpin ? `Each gene's Pearson r with the map was tested against the same ${geneSpin.nSpin} spins (two-sided, BH FDR across genes). ` : '') +
     (correlations.length ? `Map–map correlations: Pearson r and Spearman ρ with a two-sided spin p (the response spun; neuromaps convention). ` : '') +
+    (omics.enrichment ? `Over-representation (hypergeometric upper tail, background = the ${p} genes tested, BH FDR per library) of the PLS gene lists (${omics.enrichment.rule}) in ${omics.enrichment.libraries.join(', ')}. ` : '') +
+    (omics.deg ? `RNA-seq: ${omics.deg.method} DEGs: |log2FC| ≥ ${params.deg.lfcThreshold} and p < ${params.deg.pThreshold} (${omics.deg.test} vs ${omics.deg.reference}). ` : '') +
+    (omics.mcode ? `MCODE (Bader & Hogue 2003; node score cutoff ${params.mcode.nodeScoreCutoff}, k-core ${params.mcode.kCore}, haircut ${params.mcode.haircut}) on the interactions among the ${omics.mcode.list} genes. ` : '') +
     `Resample k of each null draws from stream(seed, k) of that null's seed.`;
   const result: TxResult = {
     pipeline: 'transcriptomics',
@@ -224,10 +234,10 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
     nGenesFdr05: { positive: pos, negative: neg },
     ...(geneSpin ? { geneSpin } : {}),
     correlations,
-    enrichment: null,
-    deg: null,
-    mcode: null,
-    notIncluded: ['enrichment', 'deg', 'mcode'],
+    enrichment: omics.enrichment,
+    deg: omics.deg,
+    mcode: omics.mcode,
+    notIncluded,
     cost: { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions: transitions, invocations: actual.invocations },
     outputs: [],
     methods,

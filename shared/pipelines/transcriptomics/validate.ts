@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvalidParameter, MissingInput, NeuroburstError } from '../../errors.ts';
+import { InvalidParameter, MissingInput } from '../../errors.ts';
 import { readNifti } from '../../nifti/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
@@ -9,18 +9,13 @@ import { assemblePlsInputs, selects, UnknownRegions } from '../../transcriptomic
 import { parseCentroids, parseExpression, parseRegionValues } from '../../transcriptomics/tables.ts';
 import type { Centroid } from '../../transcriptomics/tables.ts';
 import { parseLabelTable } from '../../volume/atlas-labels.ts';
+import { parseEdgeList, parseGmt } from '../../enrichment/index.ts';
+import { deseqFromTables } from '../../rnaseq/index.ts';
 import { parcellate } from '../../volume/parcellate.ts';
 import type { ParcellationResult } from '../../volume/parcellate.ts';
 import type { CorrelationInput, TxContext } from './context.ts';
 import { keys } from './context.ts';
 import type { TranscriptomicsJob } from './job.ts';
-
-/** A stage the job asks for is not part of this build. */
-export class StageUnavailable extends NeuroburstError {
-  constructor(message: string, input = '') {
-    super('StageUnavailable', message, input);
-  }
-}
 
 async function readText(ref: string, baseUri: string, field: string): Promise<{ uri: string; text: string }> {
   const uri = resolveRef(ref, baseUri);
@@ -65,13 +60,22 @@ function centroidsFor(regions: readonly string[], cents: Map<string, Centroid>, 
 export async function validateTranscriptomics(env: TaskEnv, job: TranscriptomicsJob, jobUri: string): Promise<TxContext> {
   const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
   const { inputs, params } = job;
-  const unavailable: [string | undefined, string, string][] = [
-    [inputs.geneSets as string | undefined, 'inputs.geneSets', 'enrichment'],
-    [inputs.ppi, 'inputs.ppi', 'MCODE clustering'],
-    [inputs.counts ?? inputs.samples, inputs.counts ? 'inputs.counts' : 'inputs.samples', 'RNA-seq differential expression'],
-  ];
-  for (const [given, field, what] of unavailable) {
-    if (given !== undefined) throw new StageUnavailable(`${field}: the ${what} stage is not part of this build of the transcriptomics pipeline; remove ${field} to run PLS, nulls and correlations`, field);
+  // enrichment, PPI and RNA-seq inputs: parsed here so that malformed files fail before any fan-out
+  const geneSetRefs = inputs.geneSets === undefined ? [] : Array.isArray(inputs.geneSets) ? inputs.geneSets : [inputs.geneSets];
+  for (const [i, ref] of geneSetRefs.entries()) parseGmt((await readText(ref, baseUri, `inputs.geneSets[${i}]`)).text, ref);
+  if (inputs.ppi) parseEdgeList((await readText(inputs.ppi, baseUri, 'inputs.ppi')).text, inputs.ppi);
+  if (!!inputs.counts !== !!inputs.samples) throw new InvalidParameter('RNA-seq differential expression needs both inputs.counts and inputs.samples', inputs.counts ? 'inputs.samples' : 'inputs.counts');
+  if (inputs.counts && inputs.samples) {
+    const d = params.deg;
+    deseqFromTables((await readText(inputs.counts, baseUri, 'inputs.counts')).text, (await readText(inputs.samples, baseUri, 'inputs.samples')).text, {
+      ...d,
+      countsSource: 'inputs.counts',
+      samplesSource: 'inputs.samples',
+    });
+  }
+  if (inputs.ppi && params.mcode.list === 'deg' && !inputs.counts) throw new InvalidParameter('params.mcode.list "deg" needs inputs.counts and inputs.samples', 'params.mcode.list');
+  if ((inputs.geneSets || inputs.ppi) && params.nulls.bootstraps === 0 && params.enrichment.top === undefined) {
+    throw new InvalidParameter('gene lists by q need bootstraps (params.nulls.bootstraps > 0) or params.enrichment.top', 'params.enrichment');
   }
   if (!!inputs.map === !!inputs.regionValues) throw new InvalidParameter('give the response as inputs.map (with inputs.atlas and inputs.atlasLabels) or as inputs.regionValues, not both or neither', inputs.map ? 'inputs.regionValues' : 'inputs.map');
 
@@ -152,6 +156,11 @@ export async function validateTranscriptomics(env: TaskEnv, job: Transcriptomics
     exhaustive,
     nPermutations: exhaustive ? factorial(n) : nPerm,
     unavailable: [],
+    omics: {
+      geneSets: geneSetRefs.map((r) => resolveRef(r, baseUri)),
+      ...(inputs.ppi ? { ppi: resolveRef(inputs.ppi, baseUri) } : {}),
+      ...(inputs.counts && inputs.samples ? { counts: resolveRef(inputs.counts, baseUri), samples: resolveRef(inputs.samples, baseUri) } : {}),
+    },
   };
   await env.store.put(keys.X(workDir), new Uint8Array(pls.X.buffer, pls.X.byteOffset, pls.X.byteLength));
   await env.store.put(keys.context(workDir), JSON.stringify(ctx));
