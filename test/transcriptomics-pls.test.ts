@@ -4,7 +4,6 @@ import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { InvalidPlsInput, fitPls1, pls1, simpls, zscore, zscoreColumns } from '../shared/transcriptomics/pls.ts';
 import { parseExpression, parseRegionValues } from '../shared/transcriptomics/tables.ts';
-import { plsGeneLists } from '../shared/transcriptomics/gene-lists.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
 
 const TX = join(FIXTURES, 'transcriptomics');
@@ -113,16 +112,5 @@ describe('PLS', () => {
     expect(z[0]).toBeCloseTo(-1.5 / Math.sqrt(5 / 3), 14);
     expect(() => zscore([2, 2, 2])).toThrow(InvalidPlsInput);
     expect(() => fitPls1([1, 2], [1, 2], 2, 1)).toThrow(/at least 3 regions/);
-  });
-});
-
-describe('PLS gene lists', () => {
-  it('each tail by q, or the top k by |Z| on each side (hand-checked)', () => {
-    const genes = ['A', 'B', 'C', 'D', 'E', 'F'];
-    const z = [3, -4, 1, -0.5, 5, Number.NaN];
-    const q = [0.01, 0.001, 0.2, 0.6, 0.0001, 1];
-    expect(plsGeneLists(genes, z, q)).toMatchObject({ positive: ['E', 'A'], negative: ['B'], background: genes });
-    expect(plsGeneLists(genes, z, q, { top: 1 })).toMatchObject({ positive: ['E'], negative: ['B'] });
-    expect(plsGeneLists(genes, z, q, { top: 5 })).toMatchObject({ positive: ['E', 'A', 'C'], negative: ['B', 'D'] });
   });
 });

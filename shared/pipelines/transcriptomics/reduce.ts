@@ -8,7 +8,7 @@ import { normalTail } from '../../stats/distributions.ts';
 import { geneSpinTable, spinCorrelation } from '../../transcriptomics/correlate.ts';
 import { bootstrapZ, TIE_TOL, upperTailP } from '../../transcriptomics/nulls.ts';
 import { fitPls1, simpls } from '../../transcriptomics/pls.ts';
-import { plsGeneLists } from '../../transcriptomics/gene-lists.ts';
+import { tailLists } from '../../enrichment/index.ts';
 import { keys, loadContext, loadX, nullItems } from './context.ts';
 import type { TxContext } from './context.ts';
 import { decodePartials } from './nulls.ts';
@@ -118,7 +118,7 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
 
   // hook for the enrichment / DEG-overlap stages: both tails and the background
   if (boot) {
-    const lists = plsGeneLists(genes, z, q, { alpha: params.fdrAlpha, top: params.enrichment.top });
+    const lists = { ...tailLists(genes, z, q, { qThreshold: params.fdrAlpha, top: params.enrichment.top }), background: genes };
     await put('tables/pls_gene_lists.json', JSON.stringify(lists) + '\n');
   }
 
