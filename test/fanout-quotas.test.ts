@@ -5,6 +5,7 @@ import { mapConcurrency, mapStates, QUOTAS, workflowCounts, type AslGraph } from
 import { planSlabs } from '../shared/pipelines/common/shards.ts';
 import { permutationBatches } from '../shared/pipelines/common/permutation.ts';
 import { planBatches, planJackknife } from '../shared/pipelines/ale/context.ts';
+import { nullItems, type TxContext } from '../shared/pipelines/transcriptomics/context.ts';
 
 const asl = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'statemachines', `${name}.asl.json`), 'utf8')) as AslGraph;
 
@@ -39,7 +40,7 @@ describe('graph counts', () => {
 
 describe('fan-out stays within Step Functions quotas', () => {
   it('every Map of every pipeline whose items grow with the data is a Distributed Map', () => {
-    for (const name of ['glm', 'ale', 'reho', 'netmap']) {
+    for (const name of ['glm', 'ale', 'reho', 'netmap', 'transcriptomics']) {
       const inline = mapStates(asl(name)).filter((m) => m.mode === 'INLINE');
       expect(inline, name).toEqual([]);
     }
@@ -88,6 +89,24 @@ describe('fan-out stays within Step Functions quotas', () => {
       GroupPermute: { items: 0 },
     });
     expect(c.parentEvents).toBeLessThan(QUOTAS.historyEvents / 100);
+  });
+  it('a transcriptomics plan with 5,000 each of permutations, bootstraps and spins (and per-gene spins): one Distributed Map, parent history far under 25,000 events', () => {
+    const def = asl('transcriptomics');
+    const modes = Object.fromEntries(mapStates(def).map((m) => [m.name, m.mode]));
+    expect(modes).toEqual({ Nulls: 'DISTRIBUTED' });
+    const ctx = (per?: number) =>
+      ({ coords: [0], nPermutations: 5000, job: { params: { nulls: { permutations: 5000, bootstraps: 5000, spins: 5000 }, geneSpin: true, ...(per ? { resamplesPerBatch: per } : {}) } } }) as unknown as TxContext;
+    // the smallest batch the schema allows (50 resamples): the most items
+    const items = nullItems(ctx(50));
+    expect(items.length).toBe(4 * 100);
+    expect(items.filter((i) => i.kind === 'boot').reduce((a, i) => a + i.count, 0)).toBe(5000);
+    const c = workflowCounts(def, { Nulls: { items: items.length } });
+    expect(c.parentEvents).toBeLessThan(QUOTAS.historyEvents / 100);
+    expect(c.maxChildEvents).toBeLessThan(QUOTAS.historyEvents / 100);
+    // the parent history does not grow with the batches; each batch is one child transition
+    const dflt = workflowCounts(def, { Nulls: { items: nullItems(ctx()).length } });
+    expect(dflt.parentEvents).toBe(c.parentEvents);
+    expect(c.stateTransitions - dflt.stateTransitions).toBe(items.length - nullItems(ctx()).length);
   });
 });
 

@@ -36,6 +36,9 @@ export const TASKS = {
   netmapChunk: { memoryMb: 3008, timeoutSeconds: 900 },
   netmapMaps: { memoryMb: 3008, timeoutSeconds: 900 },
   netmapSpecificity: { memoryMb: 3008, timeoutSeconds: 900 },
+  txNulls: { memoryMb: 3008, timeoutSeconds: 900 },
+  /** the transcriptomics plan draws every spin (one vCPU, up to 15 min) */
+  txPlan: { memoryMb: 1769, timeoutSeconds: 900 },
   aleObserve: { memoryMb: 2048, timeoutSeconds: 300 },
   aleMonteCarlo: { memoryMb: 1769, timeoutSeconds: 900 },
   aleThreshold: { memoryMb: 2048, timeoutSeconds: 300 },
