@@ -116,6 +116,13 @@ describe('transcriptomics pipeline (fixture: scz thickness × AHBA, 34 left DK r
     }
     expect(b.result.pls).toEqual(a.result.pls);
   });
+
+  it('bills the state transitions of the workflow graph: 10 states on the success path plus one per Map child', () => {
+    // per 50: 2 region sets × 4 candidate-spin batches; nulls 6 perm + 4 spin + 6 boot + 4 gene-spin batches
+    expect(results[50]!.result.cost.stateTransitions).toBe(10 + 8 + 20);
+    // per 150: 2 × 2 candidate-spin batches; nulls 2 + 2 + 2 + 2
+    expect(results[150]!.result.cost.stateTransitions).toBe(10 + 4 + 8);
+  });
 });
 
 describe('transcriptomics pipeline: enrichment, DEGs and MCODE', () => {

@@ -50,6 +50,7 @@ export const keys = {
   X: (workDir: string) => `${workDir}/X.f64`,
   spins: (workDir: string, set: string) => `${workDir}/spins/${set}.i32`,
   spinInfo: (workDir: string) => `${workDir}/spins/info.json`,
+  spinCandidates: (workDir: string, set: string, index: number) => `${workDir}/spins/candidates/${set}-${String(index).padStart(5, '0')}.i32`,
   nulls: (workDir: string, kind: string, index: number) => `${workDir}/nulls/${kind}-${String(index).padStart(5, '0')}.bin`,
 };
 

@@ -14,6 +14,7 @@ import { renderReport } from './report.ts';
 import { runOmics } from './omics.ts';
 import type { TxResult } from './result.ts';
 import { txCounts } from './workflow.ts';
+import { spinItems } from './spins.ts';
 
 
 const num = (x: number) => (Number.isFinite(x) ? String(x) : 'NaN');
@@ -197,7 +198,7 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
     deg: omics.deg,
     mcode: omics.mcode,
     notIncluded,
-    cost: await jobCost(env, workDir, startedMs, txCounts(items.length).stateTransitions),
+    cost: await jobCost(env, workDir, startedMs, txCounts(items.length, spinItems(ctx).length).stateTransitions),
     outputs: [],
     methods,
   };

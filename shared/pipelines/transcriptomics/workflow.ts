@@ -4,7 +4,7 @@ import { workflowCounts, type AslGraph, type WorkflowCounts } from '../../jobs/a
 
 export const TX_WORKFLOW = definition as unknown as AslGraph;
 
-/** Parent events and billed state transitions of one successful run with this many null batches. */
-export function txCounts(nullBatches: number): WorkflowCounts {
-  return workflowCounts(TX_WORKFLOW, { Nulls: { items: nullBatches } });
+/** Parent events and billed state transitions of one successful run with this many null and candidate-spin batches. */
+export function txCounts(nullBatches: number, spinBatches: number): WorkflowCounts {
+  return workflowCounts(TX_WORKFLOW, { Spins: { items: spinBatches }, Nulls: { items: nullBatches } });
 }
