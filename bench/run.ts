@@ -124,7 +124,7 @@ async function main() {
 
   await txBenchReport(line); // 6b. imaging transcriptomics at the study's scale (123 regions × 10,000 genes × 5,000 resamples each)
 
-  // 7. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
+  // 7. The whole local glm job (demo cohort: 45 subjects, 61×73×61, 3 contrasts)
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));
   try {
     const jobPath = writeDemoJob(join(dir, 'in'));
