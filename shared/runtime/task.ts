@@ -1,9 +1,11 @@
 import { errorRecord } from '../errors.ts';
 import { storeFromEnv } from '../storage/index.ts';
 import type { Store } from '../storage/index.ts';
-import { layoutFromEnv } from '../jobs/layout.ts';
+import { layoutFromEnv, workPrefixFromEnv } from '../jobs/layout.ts';
+import { verifiedWorkStore } from '../storage/work-store.ts';
 import type { Layout } from '../jobs/layout.ts';
 import type { TaskType } from '../jobs/cost.ts';
+import { newLedger, withLedger } from './ledger.ts';
 
 /** What every task body gets: the work/results store and the key layout. */
 export interface TaskEnv {
@@ -15,8 +17,13 @@ export interface TaskEnv {
 export interface TaskMetrics {
   task: TaskType;
   shard: string;
+  /** this invocation's duration; for an invocation that skipped all its work, the earlier attempt's (below) */
   billedMs: number;
   startedAt: string;
+  /** intermediates an earlier attempt left that verified (work skipped) */
+  skipped?: number;
+  /** intermediates that failed verification (their work recomputed) */
+  recomputed?: number;
 }
 
 export function metricsKey(contextKey: string, task: TaskType, shard: string): string {
@@ -32,7 +39,8 @@ export function shardErrorKey(contextKey: string, task: TaskType, shard: string)
 
 let cachedEnv: TaskEnv | undefined;
 export function taskEnv(): TaskEnv {
-  cachedEnv ??= { store: storeFromEnv(), layout: layoutFromEnv() };
+  // intermediates under the work prefix are sealed and verified (storage/work-store.ts)
+  cachedEnv ??= { store: verifiedWorkStore(storeFromEnv(), workPrefixFromEnv()), layout: layoutFromEnv() };
   return cachedEnv;
 }
 
@@ -57,8 +65,9 @@ export function task<E, R>(
     const startedAt = new Date().toISOString();
     const env = taskEnv();
     let result: R | undefined;
+    const ledger = newLedger();
     try {
-      result = await body(event, env);
+      result = await withLedger(ledger, () => body(event, env));
     } catch (err) {
       const rec = errorRecord(err);
       // a Distributed Map child's error does not reach the parent's Catch (it sees
@@ -78,9 +87,17 @@ export function task<E, R>(
     }
     const where = locate(event, result);
     if (where.context) {
-      const billedMs = Math.ceil(performance.now() - t0);
+      const key = metricsKey(where.context, type, where.shard);
+      let billedMs = Math.ceil(performance.now() - t0);
+      // an invocation that only found verified outputs of an earlier attempt keeps that attempt's
+      // billed time: the work was done (and paid for) then, so a resumed job costs what an uninterrupted one does
+      if (ledger.skipped > 0 && ledger.written === 0) {
+        const earlier = await env.store.getText(key).then((t) => JSON.parse(t) as TaskMetrics, () => undefined);
+        if (earlier && Number.isFinite(earlier.billedMs)) billedMs = Math.max(billedMs, earlier.billedMs);
+      }
       const m: TaskMetrics = { task: type, shard: where.shard, billedMs, startedAt };
-      await env.store.put(metricsKey(where.context, type, where.shard), JSON.stringify(m));
+      if (ledger.skipped || ledger.recomputed) Object.assign(m, { skipped: ledger.skipped, recomputed: ledger.recomputed });
+      await env.store.put(key, JSON.stringify(m));
     }
     return result;
   };

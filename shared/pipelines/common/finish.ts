@@ -26,6 +26,8 @@ export interface JobCost {
   lambdaGbSeconds: number;
   stateTransitions: number;
   invocations: number;
+  /** intermediates this run found from earlier attempts and reused (verified) or recomputed (failed verification); reused work is billed at its earlier cost */
+  resume: { skipped: number; recomputed: number };
 }
 
 /**
@@ -35,10 +37,15 @@ export interface JobCost {
  */
 export async function jobCost(env: TaskEnv, workDir: string, startedMs: number, stateTransitions: number, extra: TaskMetrics[] = []): Promise<JobCost> {
   const estimate = JSON.parse(await env.store.getText(jobKeys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = [...(await readMetrics(env.store, jobKeys.metrics(workDir))), ...extra];
+  const metrics: { task: TaskType; billedMs: number; skipped?: number; recomputed?: number }[] = [...(await readMetrics(env.store, jobKeys.metrics(workDir))), ...extra];
+  const resume = { skipped: 0, recomputed: 0 };
+  for (const m of metrics) {
+    resume.skipped += m.skipped ?? 0;
+    resume.recomputed += m.recomputed ?? 0;
+  }
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const actual = actualCost(metrics, stateTransitions);
-  return { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions, invocations: actual.invocations };
+  return { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions, invocations: actual.invocations, resume };
 }
 
 /** Writes result files under resultsDir and lists each one (relative path) in `outputs`, in order. */
