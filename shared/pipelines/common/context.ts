@@ -18,7 +18,10 @@
 import pkg from '../../../package.json' with { type: 'json' };
 import type { TaskEnv } from '../../runtime/task.ts';
 import { MissingInput } from '../../errors.ts';
-import { digestParts, fingerprint, storeForUri, type InputFingerprint } from '../../storage/index.ts';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LocalStore, digestParts, fingerprint, storeForUri, type InputFingerprint } from '../../storage/index.ts';
+import { baseStore } from '../../storage/work-store.ts';
 
 /**
  * Version of the intermediates' formats and of the stages' computations: bump it whenever a
@@ -99,4 +102,40 @@ export async function jobLocation(env: TaskEnv, jobId: string, hashed: unknown):
   const workDir = env.layout.work(jobId, specHash);
   await env.store.put(inputsKey(workDir), JSON.stringify({ codeVersion: CODE_VERSION, inputs }, null, 2));
   return { specHash, workDir, resultsDir: env.layout.results(jobId), inputs };
+}
+
+/**
+ * After a job succeeded on a local store: remove the work folders of the job's earlier specs
+ * (`<work>/<jobId>/<other hash>/` whose inputs.json is older than this run's), so changed
+ * inputs or parameters do not pile up intermediates. The current spec's folder stays (an
+ * unchanged re-run resumes from it), and so does every folder this run wrote (an embedded
+ * step's). An embedded step's own finish (its job.json under the work prefix) removes
+ * nothing. On S3 the bucket's lifecycle rule expires work folders. Returns the folders removed.
+ */
+export async function removeStaleWork(env: TaskEnv, jobId: string, specHash: string): Promise<string[]> {
+  const local = baseStore(env.store);
+  if (!(local instanceof LocalStore)) return [];
+  const jobWork = env.layout.work(jobId);
+  const current = env.layout.work(jobId, specHash);
+  let mine: number;
+  try {
+    const ctx = JSON.parse(await env.store.getText(`${current}/context.json`)) as { jobUri?: string };
+    if (typeof ctx.jobUri !== 'string' || ctx.jobUri.startsWith(`${env.store.uri}${jobWork}/`)) return [];
+    mine = (await env.store.head(inputsKey(current))).modifiedMs;
+  } catch {
+    return [];
+  }
+  const folders = new Set<string>();
+  for await (const key of env.store.list(`${jobWork}/`)) {
+    const spec = key.slice(jobWork.length + 1).split('/')[0]!;
+    if (spec !== specHash && /^[0-9a-f]{12}$/.test(spec)) folders.add(spec);
+  }
+  const removed: string[] = [];
+  for (const spec of folders) {
+    const t = await env.store.head(inputsKey(`${jobWork}/${spec}`)).then((i) => i.modifiedMs, () => -Infinity);
+    if (t >= mine) continue;
+    await rm(join(local.root, ...`${jobWork}/${spec}`.split('/')), { recursive: true, force: true });
+    removed.push(spec);
+  }
+  return removed;
 }

@@ -5,6 +5,7 @@
  */
 import { actualCost, enforceBudget, type CostEstimate, type TaskType } from '../../jobs/cost.ts';
 import { readMetrics, type TaskEnv, type TaskMetrics } from '../../runtime/task.ts';
+import { removeStaleWork } from './context.ts';
 
 /** Where every pipeline keeps its estimate and its workers' metrics, under its work folder. */
 export const jobKeys = {
@@ -60,9 +61,11 @@ export function outputWriter(env: TaskEnv, resultsDir: string): { outputs: strin
   };
 }
 
-/** Write result.json last, with its outputs list; returns its key. */
+/** Write result.json last, with its outputs list; then (locally) remove the job's stale work folders; returns its key. */
 export async function finishJob<R extends { outputs: string[] }>(env: TaskEnv, resultsDir: string, result: R, outputs: string[]): Promise<{ result: string }> {
   result.outputs = outputs;
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
+  const { jobId, specHash } = result as { jobId?: unknown; specHash?: unknown };
+  if (typeof jobId === 'string' && typeof specHash === 'string') await removeStaleWork(env, jobId, specHash);
   return { result: `${resultsDir}/result.json` };
 }
