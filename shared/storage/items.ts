@@ -58,9 +58,10 @@ export function bucketKeyOf(outer: Store, key: string): BucketKey {
  */
 export function locateBucketKey(runStore: Store, loc: BucketKey): { store: Store; key: string } {
   const base = baseStore(runStore);
-  if (base instanceof LocalStore) return { store: runStore, key: loc.key };
+  // item lists and map-run exports are Step Functions' objects: plain, never in the verified envelope
+  if (base instanceof LocalStore) return { store: base, key: loc.key };
   if (base instanceof S3Store && loc.bucket === base.bucket && loc.key.startsWith(base.prefix)) {
-    return { store: runStore, key: loc.key.slice(base.prefix.length) };
+    return { store: base, key: loc.key.slice(base.prefix.length) };
   }
   if (typeof loc.bucket !== 'string' || loc.bucket === '') throw new UnsafeInputKey('ItemReader/ResultWriter without a bucket', String(loc.key));
   return { store: new S3Store({ bucket: loc.bucket }), key: loc.key };
@@ -68,7 +69,7 @@ export function locateBucketKey(runStore: Store, loc: BucketKey): { store: Store
 
 /** Write a Distributed Map item list (a JSON array) and return its `{ bucket, key }` for ItemReader Parameters. */
 export async function writeItemList(store: Store, key: string, items: readonly unknown[]): Promise<BucketKey> {
-  await store.put(key, JSON.stringify(items), { contentType: 'application/json' });
+  await baseStore(store).put(key, JSON.stringify(items), { contentType: 'application/json' });
   return bucketKeyOf(store, key);
 }
 
