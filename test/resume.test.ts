@@ -6,7 +6,7 @@
  * changed input (a subject map replaced in place, edited TIV values) never reuses old
  * intermediates while an unchanged one always does; a run owns its results folder.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -229,5 +229,21 @@ describe('ale: kill and resume, corrupt Monte-Carlo shards', () => {
     const dir = join(out, 'resume-ale');
     expect(outputsOf(dir)).toEqual(reference);
     expect(resultOf(dir).cost.resume.recomputed).toBe(3);
+  }, 240_000);
+
+  it('a reducer that finds a Monte-Carlo shard missing fails by name, with no result.json', async () => {
+    const work = workDirOf(out, 'resume-ale', 'observed.json');
+    const gone = join(work, 'montecarlo', '000002.f64');
+    const outcome = await run(out, {
+      AleThreshold: async (e) => {
+        rmSync(gone);
+        return (handlers.AleThreshold as Handler)(e);
+      },
+    });
+    expect(outcome).toMatchObject({ status: 'failed', error: 'CorruptIntermediate' });
+    const err = JSON.parse(readFileSync(join(out, 'resume-ale', 'error.json'), 'utf8'));
+    expect(err).toMatchObject({ error: 'CorruptIntermediate' });
+    expect(err.input).toMatch(/montecarlo\/000002\.f64$/);
+    expect(walk(join(out, 'resume-ale'))).toEqual(['error.json']);
   }, 240_000);
 });
