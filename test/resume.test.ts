@@ -247,3 +247,31 @@ describe('ale: kill and resume, corrupt Monte-Carlo shards', () => {
     expect(walk(join(out, 'resume-ale'))).toEqual(['error.json']);
   }, 240_000);
 });
+
+describe('reho: kill and resume, unchanged re-run', () => {
+  const root = tmpDir('nb-resume-reho-');
+  const jobPath = join(root, 'job.json');
+  const run = (out: string, localHandlers?: Record<string, Handler>) => runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'reho', outDir: out, threads: 2, localHandlers });
+  const out = join(root, 'out');
+  let reference: Record<string, string> = {};
+
+  beforeAll(async () => {
+    writeFileSync(join(root, 'participants.tsv'), `participant_id\tfunc\na\t${join(VBM, 'reho_func4d.nii.gz')}\nb\t${join(VBM, 'reho_func4d.nii.gz')}\n`);
+    writeFileSync(jobPath, JSON.stringify({ jobId: 'resume-reho', pipeline: 'reho', inputs: { participants: 'participants.tsv', mask: join(VBM, 'reho_mask.nii.gz') }, params: { preprocess: false, slabs: 4 } }));
+    succeeded(await run(join(root, 'clean')));
+    reference = outputsOf(join(root, 'clean', 'resume-reho'));
+  }, 240_000);
+
+  it('killed after three of eight slab shards, resumes to byte-identical maps; an unchanged re-run keeps them', async () => {
+    expect(Object.keys(reference).filter((f) => f.startsWith('maps/sub-')).length).toBe(8);
+    const killed = await run(out, killAfter('RehoSlab', 3));
+    expect(killed.status).toBe('failed');
+    succeeded(await run(out));
+    const dir = join(out, 'resume-reho');
+    expect(outputsOf(dir)).toEqual(reference);
+    expect(resultOf(dir).cost.resume.skipped).toBeGreaterThanOrEqual(3);
+    succeeded(await run(out));
+    expect(outputsOf(dir)).toEqual(reference);
+    expect(resultOf(dir).cost.resume.recomputed).toBe(0);
+  }, 240_000);
+});
