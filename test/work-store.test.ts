@@ -65,7 +65,7 @@ describe('verified work store', () => {
       expect(await store.exists('.work/j/h/bad.f64')).toBe(false);
       expect(await store.exists('.work/j/h/none.f64')).toBe(false);
     });
-    expect(ledger).toEqual({ skipped: 1, recomputed: 1, written: 2 });
+    expect(ledger).toEqual({ skipped: 1, recomputed: 1, written: 2, earlierMs: 0 });
     await expectRejectsNamed(store.get('.work/j/h/bad.f64'), 'CorruptIntermediate', { input: '.work/j/h/bad.f64' });
     await expectRejectsNamed(store.get('.work/j/h/none.f64'), 'CorruptIntermediate', { input: '.work/j/h/none.f64' });
     // a ranged read past a truncated payload
@@ -123,5 +123,48 @@ describe('upload key and results folder', () => {
     expect(readFileSync(join(k, 'job.json'), 'utf8')).toBe('x');
     expect(() => readFileSync(join(k, 'maps/a_t.nii.gz'))).toThrow();
     expect(() => readFileSync(join(k, 'result.json'))).toThrow();
+  });
+});
+
+describe('billing reused batch items', () => {
+  it('a batch resumed after a kill mid-batch bills the reused item’s recorded compute time', async () => {
+    const { batchTask, resetTaskEnv, itemTimeKey, metricsKey } = await import('../shared/runtime/task.ts');
+    const dir = tmpDir('nb-bill-');
+    const saved = { s: process.env.NEUROBURST_STORE, w: process.env.NEUROBURST_WORK_PREFIX, r: process.env.NEUROBURST_RESULTS_PREFIX };
+    process.env.NEUROBURST_STORE = pathToFileURL(dir).href;
+    process.env.NEUROBURST_WORK_PREFIX = '.work/';
+    process.env.NEUROBURST_RESULTS_PREFIX = '';
+    resetTaskEnv();
+    try {
+      const context = '.work/j/h/context.json';
+      let failOn = 'b';
+      const handler = batchTask<string, boolean>(
+        'aleMonteCarlo',
+        async (e, env) => {
+          const key = `.work/j/h/out/${e.shard}.bin`;
+          if (await env.store.exists(key)) return false;
+          if (e.shard === failOn) throw new Error('killed');
+          let x = 0;
+          for (let i = 0; i < 2e6; i++) x += Math.sqrt(i);
+          await env.store.put(key, new Uint8Array(new Float64Array([x]).buffer));
+          return true;
+        },
+        (s) => s,
+      );
+      await expect(handler({ BatchInput: { context }, Items: ['a', 'b'] })).rejects.toThrow();
+      failOn = '';
+      expect(await handler({ BatchInput: { context }, Items: ['a', 'b'] })).toEqual([false, true]);
+      const store = verifiedWorkStore(new LocalStore(dir), '.work/');
+      const ms = async (item: string) => (JSON.parse(await store.getText(itemTimeKey(context, 'aleMonteCarlo', item))) as { ms: number }).ms;
+      const m = JSON.parse(await store.getText(metricsKey(context, 'aleMonteCarlo', 'a+b')));
+      expect(m.skipped).toBeGreaterThanOrEqual(1);
+      expect(m.billedMs).toBeGreaterThanOrEqual((await ms('a')) + (await ms('b')));
+    } finally {
+      for (const [k, v] of [['NEUROBURST_STORE', saved.s], ['NEUROBURST_WORK_PREFIX', saved.w], ['NEUROBURST_RESULTS_PREFIX', saved.r]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      resetTaskEnv();
+    }
   });
 });
