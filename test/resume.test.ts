@@ -13,7 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal, type LocalRunOutcome } from '../runner/local.ts';
 import { handlers } from '../functions/index.ts';
-import { ENVELOPE_HEADER_BYTES } from '../shared/storage/index.ts';
+import { ENVELOPE_HEADER_BYTES, LocalStore } from '../shared/storage/index.ts';
+import { writeConnectome } from '../shared/netmap/connectome.ts';
+import { demoConnectome } from '../shared/demo/connectome.ts';
+import { writeNifti } from '../shared/nifti/index.ts';
 import { FIXTURES, VBM, vbmJob } from './helpers/fixture-job.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
@@ -273,5 +276,39 @@ describe('reho: kill and resume, unchanged re-run', () => {
     succeeded(await run(out));
     expect(outputsOf(dir)).toEqual(reference);
     expect(resultOf(dir).cost.resume.recomputed).toBe(0);
+  }, 240_000);
+});
+
+describe('netmap: kill and resume', () => {
+  const root = tmpDir('nb-resume-netmap-');
+  const jobPath = join(root, 'job.json');
+  const run = (out: string, localHandlers?: Record<string, Handler>) => runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'netmap', outDir: out, threads: 2, localHandlers });
+  let reference: Record<string, string> = {};
+  let cleanResult: Record<string, any> = {};
+
+  beforeAll(async () => {
+    const demo = demoConnectome(3, 16, 50);
+    const g = demo.manifest.grid;
+    const maskNifti = writeNifti({ dims: g.dims, affine: Float64Array.from(g.affine), pixdim: g.pixdim, data: Float32Array.from(demo.mask) }, { datatype: 'uint8' });
+    await writeConnectome(new LocalStore(join(root, 'connectome')), '', demo.manifest, maskNifti, (s) => demo.runs[s]!);
+    writeFileSync(join(root, 'seeds.csv'), ['study,x,y,z', 'thal,-12,-18,6', 'thal,-10,-20,4', 'cereb,30,-66,-30'].join('\n') + '\n');
+    writeFileSync(jobPath, JSON.stringify({ jobId: 'resume-netmap', pipeline: 'netmap', inputs: { connectome: join(root, 'connectome', 'connectome.json'), seeds: 'seeds.csv' }, params: { threshold: 4, sphereDiameterMm: 12, subjectsPerShard: 3 } }));
+    succeeded(await run(join(root, 'clean')));
+    reference = outputsOf(join(root, 'clean', 'resume-netmap'));
+    cleanResult = resultOf(join(root, 'clean', 'resume-netmap'));
+  }, 240_000);
+
+  it('killed after two of six connectome chunks, resumes to byte-identical maps', async () => {
+    expect(Object.keys(reference).length).toBeGreaterThan(0);
+    const out = join(root, 'out');
+    const killed = await run(out, killAfter('NetmapChunk', 2));
+    expect(killed.status).toBe('failed');
+    succeeded(await run(out));
+    const dir = join(out, 'resume-netmap');
+    expect(outputsOf(dir)).toEqual(reference);
+    const r = resultOf(dir);
+    expect(r.cost.resume.skipped).toBeGreaterThanOrEqual(2);
+    expect(r.cost.resume.recomputed).toBe(0);
+    expect(r.cost.invocations).toBe(cleanResult.cost.invocations);
   }, 240_000);
 });
