@@ -18,7 +18,7 @@ export async function loadSeeds(env: TaskEnv, workDir: string): Promise<{ study:
 /** One shard: connectome subjects s0 … s1−1, every study's seed; writes exact per-voxel sums. */
 export async function correlateChunk(env: TaskEnv, contextKey: string, shard: ChunkShard): Promise<{ index: number; subjects: number; skipped: boolean }> {
   const ctx = await loadContext(env.store, contextKey);
-  const out = keys.chunk(ctx.workDir, shard.index);
+  const out = keys.chunk(ctx.passDir, shard.index);
   if (await env.store.exists(out)) return { index: shard.index, subjects: shard.s1 - shard.s0, skipped: true };
   const seeds = (await loadSeeds(env, ctx.workDir)).map((s) => s.seed);
   const sums = emptySums(seeds.length, ctx.voxels);

@@ -1,6 +1,7 @@
 import type { Store } from '../../storage/index.ts';
 import type { NetmapJob } from './job.ts';
 import type { Grid } from '../common/grid.ts';
+import type { SweepVariant } from '../../netmap/sweep-variants.ts';
 
 export interface StudySeed {
   study: string;
@@ -36,6 +37,19 @@ export interface NetmapContext {
   referenceUri?: string;
   workDir: string;
   resultsDir: string;
+  /**
+   * Where the connectome pass (chunk sums, per-seed maps) lives: `<work>/<jobId>/pass-<hash>`, the hash over the
+   * connectome manifest and the seed slots only — a job that changes only thresholds, subsets or reduce-stage
+   * settings reuses the pass instead of recomputing every seed map.
+   */
+  passDir: string;
+  /** seed slots of the pass (seeds.json; the studies' main seeds first, in `studies` order, then extra sweep geometries) */
+  slots: number;
+  /** the main network's settings: params.sweep's first threshold/diameter, else params.threshold/sphereDiameterMm */
+  threshold: number;
+  diameterMm: number;
+  /** with params.sweep: geometry id → seed slot, and the variants (planSweep) */
+  sweep?: { geometries: Record<string, number>; variants: SweepVariant[] };
 }
 
 export const keys = {
@@ -43,7 +57,8 @@ export const keys = {
   estimate: (workDir: string) => `${workDir}/estimate.json`,
   seeds: (workDir: string) => `${workDir}/seeds.json`,
   connectomeMask: (workDir: string) => `${workDir}/connectome-mask.u8`,
-  chunk: (workDir: string, i: number) => `${workDir}/chunks/${String(i).padStart(5, '0')}.sums`,
+  /** under ctx.passDir */
+  chunk: (passDir: string, i: number) => `${passDir}/chunks/${String(i).padStart(5, '0')}.sums`,
   metrics: (workDir: string) => `${workDir}/metrics/`,
 };
 

@@ -20,12 +20,13 @@ export interface MapsResult {
 export async function poolSeedMaps(env: TaskEnv, contextKey: string): Promise<MapsResult> {
   const ctx = await loadContext(env.store, contextKey);
   const { workDir } = ctx;
-  const S = ctx.studies.length;
+  const pass = ctx.passDir;
+  const S = ctx.slots;
   const V = ctx.voxels;
-  if (!(await env.store.exists(mapKeys.dof(workDir)))) {
+  if (!(await env.store.exists(mapKeys.dof(pass)))) {
     const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
     const sums = emptySums(S, V);
-    for (const c of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(workDir, c.index)), S, V));
+    for (const c of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(pass, c.index)), S, V));
     const t = new Float32Array(S * V);
     const meanZ = new Float32Array(S * V);
     const meanR = new Float32Array(S * V);
@@ -37,10 +38,10 @@ export async function poolSeedMaps(env: TaskEnv, contextKey: string): Promise<Ma
       meanR.set(m.meanR, k * V);
       for (let q = 0; q < V; q++) dof = Math.max(dof, m.n[q]! - 1);
     }
-    await env.store.put(mapKeys.t(workDir), asBytes(t));
-    await env.store.put(mapKeys.meanZ(workDir), asBytes(meanZ));
-    await env.store.put(mapKeys.meanR(workDir), asBytes(meanR));
-    await env.store.put(mapKeys.dof(workDir), JSON.stringify({ dof }));
+    await env.store.put(mapKeys.t(pass), asBytes(t));
+    await env.store.put(mapKeys.meanZ(pass), asBytes(meanZ));
+    await env.store.put(mapKeys.meanR(pass), asBytes(meanR));
+    await env.store.put(mapKeys.dof(pass), JSON.stringify({ dof }));
   }
   const batches = planSpecificity(ctx)?.batches ?? [];
   return {

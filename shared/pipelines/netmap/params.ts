@@ -26,6 +26,17 @@ export const netmapParamsSchema = z
       .strict()
       .default({ meanZ: true, meanR: false })
       .describe('per-study maps written besides t'),
+    sweep: z
+      .object({
+        thresholds: z.array(z.number().gt(0).max(1000)).min(1).optional().describe('t thresholds of the variants; the first is the main network (default [params.threshold])'),
+        sphereDiameterMm: z.array(z.number().gt(0).max(100)).min(1).optional().describe('sphere diameters of the variants; the first is the main network (default [params.sphereDiameterMm]); every study at every diameter is mapped in the one connectome pass'),
+        subsets: z.array(z.string().min(1)).optional().describe('seeds-table columns (e.g. modality): one network per level, `t<T>_d<D>mm_<column>-<level>`'),
+        leaveOneOut: z.array(z.string().min(1)).optional().describe('seeds-table columns (e.g. diagnosis): one network per level left out, `t<T>_d<D>mm_no-<column>-<level>`'),
+        perCoordinate: z.boolean().default(false).describe('every coordinate its own seed at the main diameter: `t<T>_d<D>mm_per-coordinate`'),
+      })
+      .strict()
+      .optional()
+      .describe('sensitivity sweep in one job and ONE connectome pass: every variant is an overlap of per-seed t maps of that pass (maps/sweep/<variant>_overlap.nii.gz, tables/sweep.csv); when given, its first threshold and diameter replace params.threshold and params.sphereDiameterMm for the main network'),
     subjectsPerShard: z.number().int().min(1).max(10000).optional().describe('connectome subjects per shard (never changes a result)'),
     validation: z
       .object({

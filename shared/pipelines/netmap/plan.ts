@@ -10,7 +10,7 @@ import { planSpecificity } from './specificity.ts';
 
 export function estimateNetmap(ctx: NetmapContext): CostEstimate {
   const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
-  const S = ctx.studies.length;
+  const S = ctx.slots;
   const V = ctx.voxels;
   const samples = ctx.subjects.reduce((a, s) => a + s.runs.reduce((b, T) => b + T, 0), 0);
   const perChunkSamples = samples / chunks.length;

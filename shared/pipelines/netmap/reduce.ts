@@ -22,6 +22,8 @@ import { spatialCorrelation } from '../../netmap/spatial-correlation.ts';
 import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
 import { assetPath } from '../../assets.ts';
 import { readFileSync } from 'node:fs';
+import { InvalidParameter } from '../../errors.ts';
+import { sweepRows, variantOverlap, type SweepRow } from '../../netmap/sweep-variants.ts';
 
 export interface StudyResult {
   study: string;
@@ -60,6 +62,7 @@ export interface NetmapResult {
   dof: number;
   studies: StudyResult[];
   specificity?: SpecificityResult;
+  sweep?: SweepResult;
   validation: ValidationResult;
   dbs?: DbsResult;
   overlap: { studies: number; maxPositive: number; maxNegative: number; voxelsAllPositive: number; voxelsAllNegative: number };
@@ -78,7 +81,8 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   const [nx, ny, nz] = grid.dims;
   const nVox = nx * ny * nz;
   const affine = Float64Array.from(grid.affine);
-  const seeds = await loadSeeds(env, workDir);
+  // the studies' main seeds are the first slots, in ctx.studies order (sweep geometries follow)
+  const seeds = (await loadSeeds(env, workDir)).slice(0, ctx.studies.length);
   const S = seeds.length;
   const V = ctx.voxels;
   const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
@@ -100,7 +104,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     for (let q = 0; q < V; q++) out[index[q]!] = values[q]!;
     return out;
   };
-  const T = ctx.job.params.threshold;
+  const T = ctx.threshold;
   const studies: StudyResult[] = [];
   const dof = seedMapSet.dof;
   const studyCount = ctx.studies.filter((x) => x.set === 'study').length;
@@ -148,6 +152,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   await writeMap('maps/overlap_positive.nii.gz', ov.pos, `fraction of ${studyCount} studies with t > ${T}`);
   await writeMap('maps/overlap_negative.nii.gz', ov.neg, `fraction of ${studyCount} studies with t < -${T}`);
   await writeMap('maps/overlap.nii.gz', ov.signed, `(positive - negative) / ${studyCount} studies`);
+  const sweep = ctx.sweep ? await reduceSweep(ctx, seedMapSet.t, toGrid, restrict, cmask, writeMap, (rel, body) => put(rel, body)) : undefined;
   const validation = await validateOverlap(ctx, ov.signed, cmask, async (rel, body) => put(rel, body), seeds.map((x, k) => ({ study: x.study, t: toGrid(seedMapSet.t.subarray(k * V, (k + 1) * V)) })));
   let dbs: DbsResult | undefined;
   if (ctx.job.params.dbs) {
@@ -210,12 +215,13 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     jobId: ctx.jobId,
     specHash: ctx.specHash,
     connectome: { name: ctx.connectomeName, subjects: ctx.subjects.length, voxels: V },
-    sphereDiameterMm: ctx.job.params.sphereDiameterMm,
+    sphereDiameterMm: ctx.diameterMm,
     threshold: T,
     dof,
     studies,
     overlap: { studies: studyCount, maxPositive: maxPositive / studyCount, maxNegative: maxNegative / studyCount, voxelsAllPositive: allPos, voxelsAllNegative: allNeg },
     ...(specificity ? { specificity } : {}),
+    ...(sweep ? { sweep } : {}),
     validation,
     ...(dbs ? { dbs } : {}),
     shards: { chunks: chunks.length },
@@ -225,14 +231,69 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   };
   result.methods =
     `Seed-based network mapping on the normative connectome "${ctx.connectomeName}" (${ctx.subjects.length} subjects). ` +
-    `Each study's seed was the union of ${ctx.job.params.sphereDiameterMm} mm-diameter spheres around its coordinates (voxel centres within the radius, inclusive) or its mask (values as weights), restricted to the connectome mask. ` +
+    `Each study's seed was the union of ${ctx.diameterMm} mm-diameter spheres around its coordinates (voxel centres within the radius, inclusive) or its mask (values as weights), restricted to the connectome mask. ` +
     `Per subject and run the seed time course (weighted mean of seed voxels) was correlated with every voxel; r was averaged over runs and Fisher z-transformed (|r| clamped to 1 − 1e-7). ` +
     `A one-sample t-test of z across subjects (df ${dof}) gave each study's network; networks were binarised at t > ${T} and t < −${T}${ctx.maskUri ? ' within inputs.mask' : ''} and their overlap is the fraction of the ${studyCount} studies.` +
     (specificity
       ? ` Specificity: the ${studyCount} studies' ${specificity.map} maps were compared with the ${specificity.controls} control studies' voxelwise by a two-sample permutation test (label exchange, ${specificity.permutations} permutations${specificity.exhaustive ? ', exhaustive' : ''}; ${specificity.statistics.join(', ')}; FDR by Benjamini–Hochberg).`
+      : '') +
+    (sweep
+      ? ` Sensitivity sweep: ${sweep.variants.length} variants (thresholds ${sweep.thresholds.join(', ')}; diameters ${sweep.diametersMm.join(', ')} mm${sweep.variants.some((v) => v.subset !== 'all' && v.subset !== 'per coordinate') ? '; study subsets and leave-one-level-out sets' : ''}${sweep.variants.some((v) => v.subset === 'per coordinate') ? '; every coordinate its own seed' : ''}) from the ${sweep.seeds} seed maps of the same single connectome pass; each variant's overlap was correlated (Pearson, connectome voxels) with the main network's (${sweep.variants[0]!.variant}).`
       : '');
   await put('report.html', renderReport(ctx, result));
   return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
+}
+
+export interface SweepResult {
+  thresholds: number[];
+  diametersMm: number[];
+  /** distinct seed maps of the pass (studies × diameters, coordinates; identical seeds share one) */
+  seeds: number;
+  variants: { variant: string; threshold: number; diameterMm: number; subset: string; studies: number; peak: number; peakMni: [number, number, number]; rWithMain: number }[];
+}
+
+/**
+ * Every sweep variant from the per-seed t maps of the one pass: its overlap (the same overlap
+ * and mask restriction as the main network, so a variant equals the configuration run as its
+ * own job), maps/sweep/<variant>_overlap.nii.gz and a row of tables/sweep.csv.
+ */
+async function reduceSweep(
+  ctx: NetmapContext,
+  tAll: Float32Array,
+  toGrid: (values: ArrayLike<number>) => Float32Array,
+  restrict: Uint8Array | undefined,
+  cmask: Uint8Array,
+  writeMap: (rel: string, data: Float32Array, description: string) => Promise<void>,
+  put: (rel: string, body: string) => Promise<void>,
+): Promise<SweepResult> {
+  const { geometries, variants } = ctx.sweep!;
+  const V = ctx.voxels;
+  const grid = { dims: ctx.grid.dims, affine: ctx.grid.affine };
+  const tMapOf = (id: string) => {
+    const k = geometries[id];
+    if (k === undefined) throw new InvalidParameter(`sweep geometry ${id} has no seed map`, 'params.sweep');
+    const t = toGrid(tAll.subarray(k * V, (k + 1) * V));
+    if (restrict) for (let g = 0; g < t.length; g++) if (!restrict[g]) t[g] = 0;
+    return t;
+  };
+  const nVox = cmask.length;
+  const main = variantOverlap(variants[0]!, tMapOf, nVox);
+  const rows: SweepRow[] = [];
+  for (const v of variants) {
+    const o = v === variants[0] ? main : variantOverlap(v, tMapOf, nVox);
+    await writeMap(`maps/sweep/${v.name}_overlap.nii.gz`, o.signed, `${v.name}: (positive - negative) / ${o.n} seeds at t > ${v.threshold}`);
+    rows.push(sweepRows([variants[0]!, v], new Map([[variants[0]!.name, main], [v.name, o]]), grid, cmask).at(-1)!);
+  }
+  const r6 = (x: number) => Number(x.toFixed(6));
+  const header = 'variant,threshold,diameter_mm,subset,studies,peak,peak_x,peak_y,peak_z,r_with_main';
+  await put('tables/sweep.csv', [header, ...rows.map((r) => [r.variant, r.threshold, r.diameterMm, r.subset, r.studies, r6(r.peakValue), ...r.peakMm.map((x) => r6(x)), r6(r.rWithMain)].map(csvField).join(','))].join('\n') + '\n');
+  const uniq = (xs: number[]) => [...new Set(xs)];
+  return {
+    thresholds: uniq(variants.map((v) => v.threshold)),
+    diametersMm: uniq(variants.map((v) => v.diameterMm)),
+    seeds: new Set(Object.values(geometries)).size,
+    variants: rows.map((r) => ({ variant: r.variant, threshold: r.threshold, diameterMm: r.diameterMm, subset: r.subset, studies: r.studies, peak: r6(r.peakValue), peakMni: r.peakMm.map((x) => r6(x)) as [number, number, number], rWithMain: r6(r.rWithMain) })),
+  };
 }
 
 export interface DbsResult {

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { jobLocation } from '../common/context.ts';
+import { planSweep } from '../../netmap/sweep-variants.ts';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
@@ -19,22 +21,37 @@ interface SeedRecord {
   weight: number[];
 }
 
-type SeedEntries = Map<string, { coords: [number, number, number][]; masks: string[]; outcome?: number }>;
+type SeedEntry = { coords: [number, number, number][]; masks: string[]; outcome?: number; columns: Record<string, string> };
+type SeedEntries = Map<string, SeedEntry>;
 
-/** Rows of a seeds table grouped by study: coordinates (x, y, z) or masks. */
-function readSeedTable(text: string, src: string): SeedEntries {
+const SEED_COLUMNS = new Set(['study', 'x', 'y', 'z', 'mask', 'outcome']);
+
+/**
+ * Rows of a seeds table grouped by study: coordinates (x, y, z) or masks, and the study's value of every other
+ * column (the first non-empty one; `grouping` columns, used by params.sweep, must exist and agree on every row of a study).
+ */
+function readSeedTable(text: string, src: string, grouping: readonly string[] = []): SeedEntries {
   const table = parseTable(text, src);
   if (!table.columns.includes('study')) throw new InvalidParticipants(`${src} has no column "study" (columns: ${table.columns.join(', ')})`, src);
   const byCoords = ['x', 'y', 'z'].every((c) => table.columns.includes(c));
   const byMask = table.columns.includes('mask');
   if (!byCoords && !byMask) throw new InvalidParticipants(`${src} needs columns x, y, z (MNI mm) or a column "mask"`, src);
+  for (const c of grouping) if (!table.columns.includes(c)) throw new InvalidParticipants(`${src} has no column "${c}" named in params.sweep (columns: ${table.columns.join(', ')})`, src);
+  const extra = table.columns.filter((c) => !SEED_COLUMNS.has(c));
   const studies: SeedEntries = new Map();
   table.rows.forEach((row, i) => {
     const where = `${src} row ${i + 1}`;
     const study = row.study ?? '';
     if (!STUDY.test(study)) throw new InvalidParticipants(`${where}: study "${study}" must be letters, digits, ".", "_", "+" or "-" (it names output files)`, src);
-    const entry = studies.get(study) ?? { coords: [], masks: [] };
+    const entry: SeedEntry = studies.get(study) ?? { coords: [], masks: [], columns: {} };
     studies.set(study, entry);
+    for (const c of extra) {
+      const v = (row[c] ?? '').trim();
+      if (v === '') continue;
+      const had = entry.columns[c];
+      if (had === undefined) entry.columns[c] = v;
+      else if (had !== v && grouping.includes(c)) throw new InvalidParticipants(`${where} (${study}): ${c} "${v}" differs from "${had}" on an earlier row of the same study (params.sweep groups studies by it)`, src);
+    }
     if (table.columns.includes('outcome') && (row.outcome ?? '').trim() !== '') {
       const o = Number(row.outcome);
       if (!Number.isFinite(o)) throw new InvalidParticipants(`${where} (${study}): outcome "${row.outcome}" is not a number`, src);
@@ -66,11 +83,11 @@ interface SeedGeometry {
 }
 
 /** One study's seed on the connectome: sphere voxels (weight 1) plus mask weights, inside the connectome mask. */
-async function seedOf(study: string, entry: { coords: [number, number, number][]; masks: string[]; outcome?: number }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
+async function seedOf(study: string, entry: { coords: readonly (readonly [number, number, number])[]; masks: string[]; outcome?: number }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
   const { nVox, cmask, compact } = geo;
   const weight = new Float64Array(nVox);
   if (entry.coords.length) {
-    const m = sphereMask(geo.grid, entry.coords, geo.radius, cmask, `${src} (${study})`);
+    const m = sphereMask(geo.grid, entry.coords as [number, number, number][], geo.radius, cmask, `${src} (${study})`);
     for (let g = 0; g < nVox; g++) if (m[g]) weight[g] = 1;
   }
   let maskUri: string | undefined;
@@ -98,7 +115,7 @@ async function seedOf(study: string, entry: { coords: [number, number, number][]
     );
   }
   if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${src}: study ${study}'s seed weights sum to 0`, src);
-  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords, maskUri, voxels: index.length, ...(entry.outcome !== undefined ? { outcome: entry.outcome } : {}) } };
+  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords.map((c) => [c[0], c[1], c[2]]), maskUri, voxels: index.length, ...(entry.outcome !== undefined ? { outcome: entry.outcome } : {}) } };
 }
 
 /** Check a netmap job against the connectome and the seeds; write the context and the seeds' connectome voxels. */
@@ -138,22 +155,52 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   await Promise.all(subjects.map(async (s) => (!(await existsUri(s.uri)) ? missing.push(s.id) : undefined)));
   if (missing.length) throw new MissingInput(`connectome: ${missing.length} subject file(s) missing (${missing.sort().slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, 'inputs.connectome');
 
+  const sweepSpec = job.params.sweep;
+  const threshold = sweepSpec?.thresholds?.[0] ?? job.params.threshold;
+  const diameterMm = sweepSpec?.sphereDiameterMm?.[0] ?? job.params.sphereDiameterMm;
+  const grouping = [...(sweepSpec?.subsets ?? []), ...(sweepSpec?.leaveOneOut ?? [])];
   const grid = { dims, affine: Array.from(h.affine), pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)] as [number, number, number] };
   const seedRecords: SeedRecord[] = [];
   const studySeeds: StudySeed[] = [];
   const sets: [string, string, 'study' | 'control'][] = [[job.inputs.seeds, 'inputs.seeds', 'study']];
   if (job.inputs.controls) sets.push([job.inputs.controls, 'inputs.controls', 'control']);
   else if (job.params.specificity) throw new InvalidParameter('params.specificity needs inputs.controls (the control studies\' seeds)', 'params.specificity');
+  const geoAt = (D: number): SeedGeometry => ({ grid, header: h, cmask, compact, nVox, radius: D / 2, diameter: D });
+  const studyEntries: [string, SeedEntry][] = [];
   for (const [ref, field, set] of sets) {
     const uri = resolveRef(ref, baseUri);
     if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
-    const studies = readSeedTable(new TextDecoder().decode(await readUri(uri)), ref);
+    const studies = readSeedTable(new TextDecoder().decode(await readUri(uri)), ref, set === 'study' ? grouping : []);
     for (const [study, entry] of [...studies.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       if (seedRecords.some((r) => r.study === study)) throw new InvalidParticipants(`${ref}: study "${study}" also appears in ${job.inputs.seeds}; study names must be unique across seeds and controls`, field);
-      const rec = await seedOf(study, entry, ref, baseUri, { grid, header: h, cmask, compact, nVox, radius: job.params.sphereDiameterMm / 2, diameter: job.params.sphereDiameterMm });
+      const rec = await seedOf(study, entry, ref, baseUri, geoAt(diameterMm));
       seedRecords.push(rec.record);
       studySeeds.push({ ...rec.info, set });
+      if (set === 'study') studyEntries.push([study, entry]);
     }
+  }
+  let sweep: NetmapContext['sweep'];
+  if (sweepSpec) {
+    // one seed slot per distinct seed: a mask study is the same seed at every diameter, a one-coordinate
+    // study's per-coordinate seed is its main seed
+    const slotOf = new Map<string, number>(seedRecords.map((r, k) => [`${r.index.join(',')}|${r.weight.join(',')}`, k]));
+    const plan = planSweep(sweepSpec, studyEntries.map(([study, e]) => ({ study, coords: e.coords, columns: e.columns })), { threshold, diameterMm });
+    const geometries: Record<string, number> = {};
+    const entryOf = new Map(studyEntries);
+    for (const g of plan.geometries) {
+      const entry = entryOf.get(g.study)!;
+      const perCoordinate = g.id.includes('#');
+      const rec = (await seedOf(g.study, { coords: g.coords, masks: perCoordinate ? [] : entry.masks }, job.inputs.seeds, baseUri, geoAt(g.diameterMm))).record;
+      const key = `${rec.index.join(',')}|${rec.weight.join(',')}`;
+      let k = slotOf.get(key);
+      if (k === undefined) {
+        k = seedRecords.length;
+        seedRecords.push({ ...rec, study: g.id });
+        slotOf.set(key, k);
+      }
+      geometries[g.id] = k;
+    }
+    sweep = { geometries, variants: plan.variants };
   }
   if (job.params.dbs) {
     const missing = studySeeds.filter((x) => x.set === 'study' && x.outcome === undefined).map((x) => x.study);
@@ -198,6 +245,9 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   }
 
   const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, manifest, seedRecords });
+  // the connectome pass depends on the connectome and the seeds alone (not on thresholds or reduce settings)
+  const passHash = createHash('sha256').update(JSON.stringify({ manifest, seedRecords })).digest('hex').slice(0, 12);
+  const passDir = env.layout.work(job.jobId, `pass-${passHash}`);
   const ctx: NetmapContext = {
     jobId: job.jobId,
     specHash,
@@ -216,6 +266,11 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     referenceUri: reference?.uri,
     workDir,
     resultsDir,
+    passDir,
+    slots: seedRecords.length,
+    threshold,
+    diameterMm,
+    ...(sweep ? { sweep } : {}),
   };
   await env.store.put(keys.seeds(workDir), JSON.stringify(seedRecords));
   await env.store.put(keys.connectomeMask(workDir), cmask);
