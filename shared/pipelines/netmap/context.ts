@@ -12,6 +12,8 @@ export interface StudySeed {
   voxels: number;
   /** inputs.seeds ('study') or inputs.controls ('control') */
   set: 'study' | 'control';
+  /** the control set (inputs.controls name, `random` for params.randomControls; absent for a single unnamed controls table) */
+  controlSet?: string;
   /** the seeds table's `outcome` (DBS: e.g. % seizure reduction) */
   outcome?: number;
 }
@@ -35,6 +37,8 @@ export interface NetmapContext {
   atlasUri?: string;
   atlasLabelsUri?: string;
   referenceUri?: string;
+  /** params.randomControls: the generated seeds table (in the work folder), copied to tables/random_controls.csv */
+  randomControlsKey?: string;
   workDir: string;
   resultsDir: string;
   /**

@@ -13,7 +13,13 @@ export const netmapInputsSchema = z
     atlas: z.string().min(1).optional().describe('label atlas on the connectome grid: peak labels and the atlas-mask test (params.validation.atlasLabels)'),
     atlasLabels: z.string().min(1).optional().describe('label table of the atlas (CSV/TSV index,name; AAL txt; LUT)'),
     reference: z.string().min(1).optional().describe('a reference map on the connectome grid (e.g. a published network): spatial correlation with the overlap and each study'),
-    controls: z.string().min(1).optional().describe('seeds of control studies (same format as seeds): their networks are mapped too and, with params.specificity, compared voxelwise with the studies\''),
+    controls: z
+      .union([
+        z.string().min(1),
+        z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'a control set name is letters, digits, "_" or "-"'), z.string().min(1)),
+      ])
+      .optional()
+      .describe('seeds of control studies (same format as seeds), one table or named sets { name: table } (e.g. { neurodegenerative: "nd.csv" }): all are mapped in the same connectome pass and, with params.specificity, each set is compared voxelwise with the studies'),
   })
   .strict();
 
@@ -56,6 +62,14 @@ export const netmapParamsSchema = z
       .strict()
       .optional()
       .describe('DBS network: the studies are patients (VAT masks or contact spheres) with an `outcome` column; their maps are averaged weighted by outcome'),
+    randomControls: z
+      .object({
+        repetitions: z.number().int().min(1).max(10_000).default(4).describe('random control studies per study (4 in Ji et al. 2025: 21 studies → 84 controls)'),
+        mask: z.string().min(1).optional().describe('NIfTI on the connectome grid whose voxels the coordinates are redistributed among (default: the connectome mask; always intersected with it)'),
+      })
+      .strict()
+      .optional()
+      .describe('random-coordinate controls generated in the job: each study\'s coordinates redistributed uniformly among the mask\'s voxels, seeded by the job seed (control `<study>_rand<r>`), mapped in the same pass as the control set `random` and written as tables/random_controls.csv (a seeds table a later job can read as inputs.controls)'),
     specificity: z
       .object({
         map: z.enum(['t', 'meanZ']).default('t').describe('which per-study map enters the two-sample test'),

@@ -8,7 +8,8 @@ import { readUri } from '../../storage/index.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { loadSeedMaps } from './seed-maps.ts';
-import { specificityOutcome, planSpecificity } from './specificity.ts';
+import { specificityOutcomes, planSpecificity } from './specificity.ts';
+import { bhAdjust } from '../../stats/fdr.ts';
 import type { Statistic } from '../../permutation/engine.ts';
 import { keys, loadContext, planChunks } from './context.ts';
 import type { NetmapContext } from './context.ts';
@@ -39,6 +40,8 @@ export interface StudyResult {
 }
 
 export interface SpecificityResult {
+  /** the control set (named sets only) */
+  set?: string;
   map: 't' | 'meanZ';
   studies: number;
   controls: number;
@@ -49,6 +52,8 @@ export interface SpecificityResult {
   minFweP: Partial<Record<Statistic, number>>;
   voxelsFwe05: Partial<Record<Statistic, number>>;
   voxelsFdr05: number;
+  /** voxels with FDR q ≤ 0.05 of the uncorrected TFCE p */
+  voxelsTfceFdr05?: number;
 }
 
 export interface NetmapResult {
@@ -61,7 +66,10 @@ export interface NetmapResult {
   threshold: number;
   dof: number;
   studies: StudyResult[];
+  /** the first control set's test (the only one with a single inputs.controls table) */
   specificity?: SpecificityResult;
+  /** every control set's test, by name (named inputs.controls and params.randomControls) */
+  specificitySets?: Record<string, SpecificityResult>;
   sweep?: SweepResult;
   validation: ValidationResult;
   dbs?: DbsResult;
@@ -175,15 +183,26 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     }
   }
   let specificity: SpecificityResult | undefined;
-  const spec = await specificityOutcome(env, ctx);
-  if (spec) {
+  const specificitySets: Record<string, SpecificityResult> = {};
+  for (const { name, outcome: spec } of await specificityOutcomes(env, ctx)) {
     const { setup, observed, summary } = spec;
+    // a single unnamed controls table keeps maps/specificity_*; named sets (and `random`) go to maps/specificity/<set>_*
+    const named = ctx.studies.some((x) => x.controlSet !== undefined);
+    const pre = named ? `maps/specificity/${name}_` : 'maps/specificity_';
+    const nControls = ctx.studies.filter((x) => x.set === 'control' && (x.controlSet ?? 'controls') === name).length;
     const oneMinus = (p: Float64Array) => toGrid(Float64Array.from(p, (x) => 1 - x));
-    await writeMap('maps/specificity_t.nii.gz', toGrid(observed.t), `two-sample t, studies - controls (${ctx.job.params.specificity!.map} maps)`);
-    for (const stat of setup.options.statistics) await writeMap(`maps/specificity_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), `1-p FWE ${stat}, ${summary.permutations} permutations`);
-    await writeMap('maps/specificity_uncp.nii.gz', oneMinus(summary.uncorrectedP), '1-p uncorrected (permutation)');
-    await writeMap('maps/specificity_fdrp.nii.gz', oneMinus(summary.fdrQ), '1-q Benjamini-Hochberg FDR');
-    if (observed.tfce) await writeMap('maps/specificity_tfce.nii.gz', toGrid(observed.tfce), 'TFCE of |z|');
+    await writeMap(`${pre}t.nii.gz`, toGrid(observed.t), `two-sample t, studies - ${name} (${ctx.job.params.specificity!.map} maps)`);
+    for (const stat of setup.options.statistics) await writeMap(`${pre}${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), `1-p FWE ${stat}, ${summary.permutations} permutations`);
+    await writeMap(`${pre}uncp.nii.gz`, oneMinus(summary.uncorrectedP), '1-p uncorrected (permutation)');
+    await writeMap(`${pre}fdrp.nii.gz`, oneMinus(summary.fdrQ), '1-q Benjamini-Hochberg FDR of the uncorrected p');
+    if (observed.tfce) await writeMap(`${pre}tfce.nii.gz`, toGrid(observed.tfce), 'TFCE of |z|');
+    let tfceFdr: Float64Array | undefined;
+    if (summary.tfceUncorrectedP) {
+      // FDR on every voxelwise p written, as PALM's -fdr: the uncorrected TFCE p too
+      tfceFdr = bhAdjust(summary.tfceUncorrectedP);
+      await writeMap(`${pre}tfce_uncp.nii.gz`, oneMinus(summary.tfceUncorrectedP), '1-p uncorrected TFCE (permutation)');
+      await writeMap(`${pre}tfce_fdrp.nii.gz`, oneMinus(tfceFdr), '1-q Benjamini-Hochberg FDR of the uncorrected TFCE p');
+    }
     const minFweP: Partial<Record<Statistic, number>> = {};
     const voxelsFwe05: Partial<Record<Statistic, number>> = {};
     for (const stat of setup.options.statistics) {
@@ -191,10 +210,11 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
       minFweP[stat] = p.reduce((a, x) => Math.min(a, x), 1);
       voxelsFwe05[stat] = p.reduce((a, x) => a + (x <= 0.05 ? 1 : 0), 0);
     }
-    specificity = {
+    const r: SpecificityResult = {
+      ...(named ? { set: name } : {}),
       map: ctx.job.params.specificity!.map,
       studies: studyCount,
-      controls: S - studyCount,
+      controls: nControls,
       permutations: summary.permutations,
       exhaustive: summary.exhaustive,
       statistics: setup.options.statistics,
@@ -202,8 +222,12 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
       minFweP,
       voxelsFwe05,
       voxelsFdr05: summary.fdrQ.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0),
+      ...(tfceFdr ? { voxelsTfceFdr05: tfceFdr.reduce((a, q) => a + (q <= 0.05 ? 1 : 0), 0) } : {}),
     };
+    specificity ??= r;
+    specificitySets[name] = r;
   }
+  if (ctx.randomControlsKey) await put('tables/random_controls.csv', await env.store.getText(ctx.randomControlsKey));
   const header = 'study,set,coordinates,seed_voxels,max_t,peak_x,peak_y,peak_z,min_t,trough_x,trough_y,trough_z,positive_voxels,negative_voxels';
   const rows = studies.map((s) => [s.study, s.set, s.coordinates, s.seedVoxels, s.maxT, ...s.peakMni, s.minT, ...s.troughMni, s.positiveVoxels, s.negativeVoxels].map(csvField).join(','));
   await put('tables/studies.csv', [header, ...rows].join('\n') + '\n');
@@ -221,6 +245,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     studies,
     overlap: { studies: studyCount, maxPositive: maxPositive / studyCount, maxNegative: maxNegative / studyCount, voxelsAllPositive: allPos, voxelsAllNegative: allNeg },
     ...(specificity ? { specificity } : {}),
+    ...(Object.keys(specificitySets).length > 1 || specificity?.set ? { specificitySets } : {}),
     ...(sweep ? { sweep } : {}),
     validation,
     ...(dbs ? { dbs } : {}),
@@ -235,7 +260,10 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     `Per subject and run the seed time course (weighted mean of seed voxels) was correlated with every voxel; r was averaged over runs and Fisher z-transformed (|r| clamped to 1 − 1e-7). ` +
     `A one-sample t-test of z across subjects (df ${dof}) gave each study's network; networks were binarised at t > ${T} and t < −${T}${ctx.maskUri ? ' within inputs.mask' : ''} and their overlap is the fraction of the ${studyCount} studies.` +
     (specificity
-      ? ` Specificity: the ${studyCount} studies' ${specificity.map} maps were compared with the ${specificity.controls} control studies' voxelwise by a two-sample permutation test (label exchange, ${specificity.permutations} permutations${specificity.exhaustive ? ', exhaustive' : ''}; ${specificity.statistics.join(', ')}; FDR by Benjamini–Hochberg).`
+      ? ` Specificity: the ${studyCount} studies' ${specificity.map} maps were compared with the ${specificity.controls} control studies'${specificity.set ? ` of each control set (${Object.values(specificitySets).map((x) => `${x.set}: ${x.controls}`).join(', ')})` : ''} voxelwise by a two-sample permutation test (label exchange, ${specificity.permutations} permutations${specificity.exhaustive ? ', exhaustive' : ''}; ${specificity.statistics.join(', ')}; FDR by Benjamini–Hochberg on the uncorrected voxelwise and TFCE p, as PALM's -fdr).`
+      : '') +
+    (ctx.randomControlsKey
+      ? ` Random-coordinate controls: each study's coordinates were redistributed uniformly among the voxels of ${ctx.job.params.randomControls!.mask ? 'params.randomControls.mask' : 'the connectome mask'} (inside the connectome mask; distinct voxels per control), ${ctx.job.params.randomControls!.repetitions} times, from job seed ${ctx.job.seed} (tables/random_controls.csv).`
       : '') +
     (sweep
       ? ` Sensitivity sweep: ${sweep.variants.length} variants (thresholds ${sweep.thresholds.join(', ')}; diameters ${sweep.diametersMm.join(', ')} mm${sweep.variants.some((v) => v.subset !== 'all' && v.subset !== 'per coordinate') ? '; study subsets and leave-one-level-out sets' : ''}${sweep.variants.some((v) => v.subset === 'per coordinate') ? '; every coordinate its own seed' : ''}) from the ${sweep.seeds} seed maps of the same single connectome pass; each variant's overlap was correlated (Pearson, connectome voxels) with the main network's (${sweep.variants[0]!.variant}).`

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { jobLocation } from '../common/context.ts';
 import { planSweep } from '../../netmap/sweep-variants.ts';
+import { controlsTable, randomCoordinateControls } from '../../netmap/random-controls.ts';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
@@ -162,22 +163,47 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   const grid = { dims, affine: Array.from(h.affine), pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)] as [number, number, number] };
   const seedRecords: SeedRecord[] = [];
   const studySeeds: StudySeed[] = [];
-  const sets: [string, string, 'study' | 'control'][] = [[job.inputs.seeds, 'inputs.seeds', 'study']];
-  if (job.inputs.controls) sets.push([job.inputs.controls, 'inputs.controls', 'control']);
-  else if (job.params.specificity) throw new InvalidParameter('params.specificity needs inputs.controls (the control studies\' seeds)', 'params.specificity');
+  const controls = job.inputs.controls;
+  if (!controls && !job.params.randomControls && job.params.specificity) throw new InvalidParameter('params.specificity needs inputs.controls or params.randomControls (the control studies\' seeds)', 'params.specificity');
+  const named = typeof controls === 'object' || job.params.randomControls !== undefined;
+  if (typeof controls === 'object' && 'random' in controls && job.params.randomControls) throw new InvalidParameter('inputs.controls names a set "random", the name of params.randomControls\' set', 'inputs.controls');
+  if (typeof controls === 'object' && Object.keys(controls).length === 0) throw new InvalidParameter('inputs.controls names no control set', 'inputs.controls');
   const geoAt = (D: number): SeedGeometry => ({ grid, header: h, cmask, compact, nVox, radius: D / 2, diameter: D });
   const studyEntries: [string, SeedEntry][] = [];
-  for (const [ref, field, set] of sets) {
-    const uri = resolveRef(ref, baseUri);
-    if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
-    const studies = readSeedTable(new TextDecoder().decode(await readUri(uri)), ref, set === 'study' ? grouping : []);
+  const addTable = async (text: string, ref: string, field: string, set: 'study' | 'control', controlSet?: string) => {
+    const studies = readSeedTable(text, ref, set === 'study' ? grouping : []);
     for (const [study, entry] of [...studies.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      if (seedRecords.some((r) => r.study === study)) throw new InvalidParticipants(`${ref}: study "${study}" also appears in ${job.inputs.seeds}; study names must be unique across seeds and controls`, field);
+      if (seedRecords.some((r) => r.study === study)) throw new InvalidParticipants(`${ref}: study "${study}" also appears in ${job.inputs.seeds} or another control set; study names must be unique across seeds and controls`, field);
       const rec = await seedOf(study, entry, ref, baseUri, geoAt(diameterMm));
       seedRecords.push(rec.record);
-      studySeeds.push({ ...rec.info, set });
+      studySeeds.push({ ...rec.info, set, ...(controlSet !== undefined ? { controlSet } : {}) });
       if (set === 'study') studyEntries.push([study, entry]);
     }
+  };
+  const readTable = async (ref: string, field: string) => {
+    const uri = resolveRef(ref, baseUri);
+    if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+    return new TextDecoder().decode(await readUri(uri));
+  };
+  await addTable(await readTable(job.inputs.seeds, 'inputs.seeds'), job.inputs.seeds, 'inputs.seeds', 'study');
+  if (typeof controls === 'string') await addTable(await readTable(controls, 'inputs.controls'), controls, 'inputs.controls', 'control', named ? 'controls' : undefined);
+  else if (controls) for (const [name, ref] of Object.entries(controls)) await addTable(await readTable(ref, `inputs.controls.${name}`), ref, `inputs.controls.${name}`, 'control', name);
+  let randomTable: string | undefined;
+  if (job.params.randomControls) {
+    const rc = job.params.randomControls;
+    const within = Uint8Array.from(cmask);
+    if (rc.mask) {
+      const field = 'params.randomControls.mask';
+      const uri = resolveRef(rc.mask, baseUri);
+      if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+      const vol = readNifti(await readUri(uri), field);
+      assertSameSpace(h, vol.header, field);
+      for (let g = 0; g < nVox; g++) if (!(vol.data[g] !== 0 && Number.isFinite(vol.data[g]!))) within[g] = 0;
+    }
+    const withCoords = studyEntries.filter(([, e]) => e.coords.length > 0).map(([study, e]) => ({ study, coords: e.coords }));
+    if (withCoords.length === 0) throw new EmptyData('params.randomControls redistributes coordinates, and no study of inputs.seeds has any', 'params.randomControls');
+    randomTable = controlsTable(randomCoordinateControls(withCoords, { dims, affine: grid.affine }, within, { seed: job.seed, repetitions: rc.repetitions }, 'params.randomControls'));
+    await addTable(randomTable, 'params.randomControls', 'params.randomControls', 'control', 'random');
   }
   let sweep: NetmapContext['sweep'];
   if (sweepSpec) {
@@ -208,8 +234,9 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   }
   if (job.params.specificity) {
     const nS = studySeeds.filter((s) => s.set === 'study').length;
-    const nC = studySeeds.length - nS;
-    if (nS < 2 || nC < 2) throw new EmptyData(`specificity needs at least 2 studies and 2 controls (got ${nS} and ${nC})`, 'params.specificity');
+    const bySet = new Map<string, number>();
+    for (const x of studySeeds) if (x.set === 'control') bySet.set(x.controlSet ?? 'controls', (bySet.get(x.controlSet ?? 'controls') ?? 0) + 1);
+    for (const [set, nC] of bySet) if (nS < 2 || nC < 2) throw new EmptyData(`specificity needs at least 2 studies and 2 controls per set (got ${nS} studies and ${nC} in ${named ? `control set ${set}` : 'inputs.controls'})`, 'params.specificity');
   }
 
   let maskUri: string | undefined;
@@ -266,12 +293,14 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     referenceUri: reference?.uri,
     workDir,
     resultsDir,
+    ...(randomTable ? { randomControlsKey: `${workDir}/random-controls.csv` } : {}),
     passDir,
     slots: seedRecords.length,
     threshold,
     diameterMm,
     ...(sweep ? { sweep } : {}),
   };
+  if (randomTable) await env.store.put(ctx.randomControlsKey!, randomTable);
   await env.store.put(keys.seeds(workDir), JSON.stringify(seedRecords));
   await env.store.put(keys.connectomeMask(workDir), cmask);
   await env.store.put(keys.context(workDir), JSON.stringify(ctx));
