@@ -37,6 +37,10 @@ export interface NetmapContext {
   atlasUri?: string;
   atlasLabelsUri?: string;
   referenceUri?: string;
+  /** params.roiTests: the two groups' studies and coordinates */
+  roiGroups?: { group: string; studies: { study: string; coords: [number, number, number][] }[] }[];
+  /** params.lesionTests: the two groups' mask URIs */
+  lesionGroups?: { group: string; masks: { name: string; uri: string }[] }[];
   /** params.randomControls: the generated seeds table (in the work folder), copied to tables/random_controls.csv */
   randomControlsKey?: string;
   workDir: string;

@@ -47,12 +47,31 @@ export const netmapParamsSchema = z
     validation: z
       .object({
         peaks: z.number().int().min(0).max(200).default(10).describe('local maxima of the overlap map listed (10 mm apart)'),
-        eeg: z.boolean().default(false).describe('mean overlap in 25 mm spheres at the 19 10–20 EEG positions (bundled Okamoto 2004 coordinates)'),
+        eeg: z.boolean().default(false).describe('mean overlap in spheres at the 19 10–20 EEG positions (bundled Okamoto 2004 coordinates)'),
+        eegDiameterMm: z.number().gt(0).max(200).default(25).describe('DIAMETER of the 10–20 electrode spheres (25 mm in Ji et al. 2025, i.e. a 12.5 mm radius)'),
+        labelValues: z.boolean().default(false).describe('mean overlap per label of inputs.atlas, ranked (tables/overlap_label_values.csv; e.g. thalamic nuclei)'),
         atlasLabels: z.array(z.number().int()).min(1).optional().describe('atlas labels forming a region (e.g. [77, 78] thalami in AAL): mean overlap × 100 against random label sets'),
         nullMasks: z.number().int().min(1).max(1_000_000).default(1000).describe('random label sets of the atlas-mask test'),
       })
       .strict()
-      .default({ peaks: 10, eeg: false, nullMasks: 1000 }),
+      .default({ peaks: 10, eeg: false, eegDiameterMm: 25, labelValues: false, nullMasks: 1000 }),
+    roiTests: z
+      .object({
+        groups: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/), z.string().min(1)).describe('exactly two named seeds tables (study,x,y,z), e.g. { generalized: "ige_eegfmri.csv", focal: "focal_eegfmri.csv" }: each study\'s ROI is the union of its spheres'),
+        sphereDiameterMm: z.number().gt(0).max(200).optional().describe('ROI sphere diameter (default: the main network\'s)'),
+        permutations: z.number().int().min(1).max(10_000_000).default(10_000).describe('label exchanges of the permutation p (exact enumeration when there are fewer splits)'),
+      })
+      .strict()
+      .optional()
+      .describe('study-level ROI test: mean overlap per study ROI, first group vs second by Welch t and a permutation p (tables/roi_tests.csv)'),
+    lesionTests: z
+      .object({
+        groups: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/), z.array(z.string().min(1)).min(2)).describe('exactly two named lists of lesion mask NIfTIs on the connectome grid, e.g. { epilepsy: [...], other: [...] }'),
+        permutations: z.number().int().min(1).max(10_000_000).default(10_000),
+      })
+      .strict()
+      .optional()
+      .describe('lesion-mask group test: mean overlap within each mask, first group vs second by Welch t and a permutation p (tables/lesion_tests.csv)'),
     dbs: z
       .object({
         map: z.enum(['t', 'meanZ']).default('t').describe('per-patient map that is weighted'),

@@ -18,6 +18,8 @@ import { OverlapAccumulator } from '../../netmap/overlap.ts';
 import { weightedMeanMap, convergentMap } from '../../netmap/dbs.ts';
 import { atlasLabelStats, atlasMaskTest } from '../../netmap/atlas-mask-null.ts';
 import { eegElectrodeValues } from '../../netmap/eeg-spheres.ts';
+import { labelValues } from '../../netmap/label-values.ts';
+import { maskValues, studyRoiValues, twoGroupTest, type RoiValue } from '../../netmap/roi-group-tests.ts';
 import { localMaxima } from '../../netmap/peaks.ts';
 import { spatialCorrelation } from '../../netmap/spatial-correlation.ts';
 import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
@@ -268,6 +270,12 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     (sweep
       ? ` Sensitivity sweep: ${sweep.variants.length} variants (thresholds ${sweep.thresholds.join(', ')}; diameters ${sweep.diametersMm.join(', ')} mm${sweep.variants.some((v) => v.subset !== 'all' && v.subset !== 'per coordinate') ? '; study subsets and leave-one-level-out sets' : ''}${sweep.variants.some((v) => v.subset === 'per coordinate') ? '; every coordinate its own seed' : ''}) from the ${sweep.seeds} seed maps of the same single connectome pass; each variant's overlap was correlated (Pearson, connectome voxels) with the main network's (${sweep.variants[0]!.variant}).`
       : '');
+  const vr = result.validation;
+  result.methods +=
+    (vr.eeg ? ` Validation: mean overlap in ${ctx.job.params.validation.eegDiameterMm} mm-diameter spheres at the 19 10–20 electrode positions (Okamoto et al. 2004).` : '') +
+    (vr.roiTests ? ` Study-level ROI test: mean overlap in each study's ROI (union of ${vr.roiTests.sphereDiameterMm} mm-diameter spheres), ${vr.roiTests.groups[0]} (n = ${vr.roiTests.n[0]}) vs ${vr.roiTests.groups[1]} (n = ${vr.roiTests.n[1]}) by Welch's t-test and a label-exchange permutation p (${vr.roiTests.permutation.exact ? 'all splits enumerated' : `${vr.roiTests.permutation.permutations} permutations`}).` : '') +
+    (vr.lesionTests ? ` Lesion-mask test: mean overlap within each lesion mask, ${vr.lesionTests.groups[0]} (n = ${vr.lesionTests.n[0]}) vs ${vr.lesionTests.groups[1]} (n = ${vr.lesionTests.n[1]}) by Welch's t-test and a label-exchange permutation p.` : '') +
+    (vr.labelValues ? ` Mean overlap per atlas label, ranked (tables/overlap_label_values.csv).` : '');
   await put('report.html', renderReport(ctx, result));
   return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
 }
@@ -338,6 +346,17 @@ export interface ValidationResult {
   eeg?: { label: string; mni: [number, number, number]; voxels: number; mean: number }[];
   atlas?: { labels: number[]; meanX100: number; nullMasks: number; p: number };
   reference?: { overlap: number; studies: Record<string, number>; voxels: number };
+  labelValues?: { label: number; name: string; voxels: number; mean: number; rank: number }[];
+  roiTests?: GroupTestResult & { sphereDiameterMm: number };
+  lesionTests?: GroupTestResult;
+}
+
+export interface GroupTestResult {
+  groups: [string, string];
+  n: [number, number];
+  means: [number, number];
+  welch: { t: number; df: number; p: number };
+  permutation: { p: number; permutations: number; exact: boolean };
 }
 
 /**
@@ -367,10 +386,46 @@ async function validateOverlap(
     await put('tables/overlap_peaks.csv', ['rank,overlap,x,y,z,label', ...rows].join('\n') + '\n');
   }
   if (v.eeg) {
-    const values = eegElectrodeValues(overlap, grid, readFileSync(assetPath('netmap/eeg_1020_mni.csv'), 'utf8'), cmask);
+    const values = eegElectrodeValues(overlap, grid, readFileSync(assetPath('netmap/eeg_1020_mni.csv'), 'utf8'), cmask, v.eegDiameterMm, 'params.validation.eeg');
     out.eeg = values.map((e) => ({ label: e.label, mni: e.mm, voxels: e.nVoxels, mean: round(e.mean, 6) }));
     const rows = out.eeg.map((e) => [e.label, ...e.mni, e.voxels, e.mean].map(csvField).join(','));
     await put('tables/overlap_eeg_1020.csv', ['electrode,x,y,z,voxels,mean_overlap', ...rows].join('\n') + '\n');
+  }
+  if (v.labelValues && atlas) {
+    const rows = labelValues(overlap, atlas, { mask: cmask, ...(labels ? { names: labels } : {}) }, 'inputs.atlas');
+    out.labelValues = rows.map((r) => ({ label: r.label, name: r.name, voxels: r.voxels, mean: round(r.mean, 6), rank: r.rank }));
+    await put('tables/overlap_label_values.csv', ['rank,label,name,voxels,mean_overlap', ...out.labelValues.map((r) => [r.rank, r.label, r.name, r.voxels, r.mean].map(csvField).join(','))].join('\n') + '\n');
+  }
+  const groupTest = async (kind: 'roi' | 'lesion', groups: { group: string; values: RoiValue[] }[], permutations: number) => {
+    const [a, b] = groups as [(typeof groups)[0], (typeof groups)[0]];
+    const va = a.values.map((x) => x.mean);
+    const vb = b.values.map((x) => x.mean);
+    let splits = 1;
+    for (let i = 1; i <= va.length; i++) splits = (splits * (vb.length + i)) / i;
+    // every split enumerated when there are no more of them than the permutations asked for
+    const test = twoGroupTest(va, vb, Math.round(splits) <= permutations ? { exact: true } : { permutations, seed: ctx.job.seed }, `params.${kind}Tests`);
+    await put(`tables/${kind}_tests.csv`, ['group,name,voxels,mean_overlap', ...groups.flatMap((g) => g.values.map((x) => [g.group, x.name, x.voxels, round(x.mean, 6)].map(csvField).join(',')))].join('\n') + '\n');
+    return {
+      groups: [a.group, b.group] as [string, string],
+      n: [va.length, vb.length] as [number, number],
+      means: [round(test.welch.meanA, 6), round(test.welch.meanB, 6)] as [number, number],
+      welch: { t: round(test.welch.t, 6), df: round(test.welch.df, 4), p: round(test.welch.p, 6) },
+      permutation: { p: round(test.permutation.p, 6), permutations: test.permutation.permutations, exact: test.permutation.exact },
+    };
+  };
+  if (ctx.roiGroups) {
+    const D = ctx.job.params.roiTests!.sphereDiameterMm ?? ctx.diameterMm;
+    const groups = ctx.roiGroups.map((g) => ({ group: g.group, values: studyRoiValues(overlap, grid, g.studies, D, cmask, `params.roiTests.groups.${g.group}`) }));
+    out.roiTests = { sphereDiameterMm: D, ...(await groupTest('roi', groups, ctx.job.params.roiTests!.permutations)) };
+  }
+  if (ctx.lesionGroups) {
+    const groups: { group: string; values: RoiValue[] }[] = [];
+    for (const g of ctx.lesionGroups) {
+      const masks = [];
+      for (const m of g.masks) masks.push({ name: m.name, data: readNifti(await readUri(m.uri), `params.lesionTests.groups.${g.group}`).data });
+      groups.push({ group: g.group, values: maskValues(overlap, masks, `params.lesionTests.groups.${g.group}`) });
+    }
+    out.lesionTests = await groupTest('lesion', groups, ctx.job.params.lesionTests!.permutations);
   }
   if (v.atlasLabels && atlas) {
     const test = atlasMaskTest(atlasLabelStats(overlap, atlas, cmask), v.atlasLabels, { nNull: v.nullMasks, seed: ctx.job.seed });

@@ -271,6 +271,41 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     if (wanted.length >= present.size) throw new InvalidParameter(`params.validation.atlasLabels names ${wanted.length} of the atlas's ${present.size} labels; random label sets of that size cannot form a null`, 'params.validation.atlasLabels');
   }
 
+  let roiGroups: NetmapContext['roiGroups'];
+  if (job.params.roiTests) {
+    const groups = Object.entries(job.params.roiTests.groups);
+    if (groups.length !== 2) throw new InvalidParameter(`params.roiTests.groups names ${groups.length} group(s); the test compares exactly two`, 'params.roiTests.groups');
+    roiGroups = [];
+    for (const [group, ref] of groups) {
+      const field = `params.roiTests.groups.${group}`;
+      const entries = readSeedTable(await readTable(ref, field), ref);
+      const studies = [...entries.entries()].map(([study, e]) => {
+        if (e.coords.length === 0) throw new InvalidParticipants(`${ref}: study ${study} has no coordinates (an ROI test needs x, y, z)`, ref);
+        return { study, coords: e.coords };
+      });
+      if (studies.length < 2) throw new EmptyData(`${field}: ${ref} lists ${studies.length} study; a group needs at least 2`, field);
+      roiGroups.push({ group, studies });
+    }
+  }
+  let lesionGroups: NetmapContext['lesionGroups'];
+  if (job.params.lesionTests) {
+    const groups = Object.entries(job.params.lesionTests.groups);
+    if (groups.length !== 2) throw new InvalidParameter(`params.lesionTests.groups names ${groups.length} group(s); the test compares exactly two`, 'params.lesionTests.groups');
+    lesionGroups = [];
+    for (const [group, refs] of groups) {
+      const masks: { name: string; uri: string }[] = [];
+      for (const [i, ref] of refs.entries()) {
+        const field = `params.lesionTests.groups.${group}[${i}]`;
+        const uri = resolveRef(ref, baseUri);
+        if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+        assertSameSpace(h, readNifti(await readUri(uri), field).header, field);
+        masks.push({ name: ref.slice(ref.lastIndexOf('/') + 1), uri });
+      }
+      lesionGroups.push({ group, masks });
+    }
+  }
+  if (job.params.validation.labelValues && !atlas) throw new InvalidParameter('params.validation.labelValues needs inputs.atlas', 'params.validation.labelValues');
+
   const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, manifest, seedRecords });
   // the connectome pass depends on the connectome and the seeds alone (not on thresholds or reduce settings)
   const passHash = createHash('sha256').update(JSON.stringify({ manifest, seedRecords })).digest('hex').slice(0, 12);
@@ -293,6 +328,8 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     referenceUri: reference?.uri,
     workDir,
     resultsDir,
+    ...(roiGroups ? { roiGroups } : {}),
+    ...(lesionGroups ? { lesionGroups } : {}),
     ...(randomTable ? { randomControlsKey: `${workDir}/random-controls.csv` } : {}),
     passDir,
     slots: seedRecords.length,
