@@ -2,6 +2,7 @@ import { readUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { addSubject, emptySums, encodeSums, type Seed } from '../../netmap/correlate.ts';
 import { subjectRuns } from '../../netmap/connectome.ts';
+import { roiToRoiSubject } from '../../netmap/roi-connectivity.ts';
 import { keys, loadContext } from './context.ts';
 
 export interface ChunkShard {
@@ -9,6 +10,10 @@ export interface ChunkShard {
   s0: number;
   s1: number;
 }
+
+type SeedJson = { study: string; index: number[]; weight: number[] };
+const toSeed = (r: SeedJson): Seed => ({ index: Int32Array.from(r.index), weight: Float64Array.from(r.weight) });
+const toSeeds = (r: { source: SeedJson; targets: SeedJson[] }) => ({ source: toSeed(r.source), targets: r.targets.map(toSeed) });
 
 export async function loadSeeds(env: TaskEnv, workDir: string): Promise<{ study: string; seed: Seed }[]> {
   const records = JSON.parse(await env.store.getText(keys.seeds(workDir))) as { study: string; index: number[]; weight: number[] }[];
@@ -22,11 +27,17 @@ export async function correlateChunk(env: TaskEnv, contextKey: string, shard: Ch
   if (await env.store.exists(out)) return { index: shard.index, subjects: shard.s1 - shard.s0, skipped: true };
   const seeds = (await loadSeeds(env, ctx.workDir)).map((s) => s.seed);
   const sums = emptySums(seeds.length, ctx.voxels);
+  const roi = ctx.roiTargets ? toSeeds(JSON.parse(await env.store.getText(keys.roiSeeds(ctx.workDir))) as { source: SeedJson; targets: SeedJson[] }) : undefined;
+  const roiRows: { subject: string; z: (number | null)[] }[] = [];
   for (let s = shard.s0; s < shard.s1; s++) {
     const subj = ctx.subjects[s]!;
     const runs = subjectRuns(await readUri(subj.uri), subj.runs, ctx.voxels, `connectome subject ${subj.id}`);
     addSubject(runs, ctx.voxels, seeds, sums);
+    // the same decoded runs give the subject's ROI-to-ROI values (NaN stored as null)
+    if (roi) roiRows.push({ subject: subj.id, z: Array.from(roiToRoiSubject(runs, ctx.voxels, roi.source, roi.targets), (x) => (Number.isFinite(x) ? x : null)) });
   }
+  // the ROI table first: the sums are the chunk's completion marker
+  if (roi) await env.store.put(keys.roiChunk(ctx.passDir, shard.index), JSON.stringify(roiRows));
   await env.store.put(out, encodeSums(sums));
   return { index: shard.index, subjects: shard.s1 - shard.s0, skipped: false };
 }

@@ -41,6 +41,8 @@ export interface NetmapContext {
   roiGroups?: { group: string; studies: { study: string; coords: [number, number, number][] }[] }[];
   /** params.lesionTests: the two groups' mask URIs */
   lesionGroups?: { group: string; masks: { name: string; uri: string }[] }[];
+  /** params.roiConnectivity: target ROIs (the seeds themselves are in roi-seeds.json of the work folder) */
+  roiTargets?: { name: string; group: string }[];
   /** params.randomControls: the generated seeds table (in the work folder), copied to tables/random_controls.csv */
   randomControlsKey?: string;
   workDir: string;
@@ -64,6 +66,10 @@ export const keys = {
   context: (workDir: string) => `${workDir}/context.json`,
   estimate: (workDir: string) => `${workDir}/estimate.json`,
   seeds: (workDir: string) => `${workDir}/seeds.json`,
+  /** params.roiConnectivity: { source, targets } seeds */
+  roiSeeds: (workDir: string) => `${workDir}/roi-seeds.json`,
+  /** under ctx.passDir: per-chunk subject × target Fisher z table */
+  roiChunk: (passDir: string, i: number) => `${passDir}/roi/${String(i).padStart(5, '0')}.json`,
   connectomeMask: (workDir: string) => `${workDir}/connectome-mask.u8`,
   /** under ctx.passDir */
   chunk: (passDir: string, i: number) => `${passDir}/chunks/${String(i).padStart(5, '0')}.sums`,

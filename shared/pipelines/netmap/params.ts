@@ -81,6 +81,20 @@ export const netmapParamsSchema = z
       .strict()
       .optional()
       .describe('DBS network: the studies are patients (VAT masks or contact spheres) with an `outcome` column; their maps are averaged weighted by outcome'),
+    roiConnectivity: z
+      .object({
+        source: z
+          .union([
+            z.object({ x: z.number(), y: z.number(), z: z.number(), diameterMm: z.number().gt(0).max(200).default(6) }).strict(),
+            z.object({ mask: z.string().min(1) }).strict(),
+          ])
+          .describe('source ROI: a sphere (MNI mm, diameter) or a mask NIfTI on the connectome grid (values are weights), e.g. the IGE network thresholded'),
+        targets: z.string().min(1).describe('CSV/TSV of target ROIs: `name,group` plus `x,y,z` (spheres) or `mask`; e.g. SCAN nodes and 12 canonical networks, one group each'),
+        diameterMm: z.number().gt(0).max(200).default(6).describe('diameter of the target spheres'),
+      })
+      .strict()
+      .optional()
+      .describe('ROI-to-ROI connectivity in every connectome subject from the same pass: Fisher z of the source with each target, mean per target group, one-way repeated-measures ANOVA across groups (the same subjects in every group) with Holm/Bonferroni paired post-hoc tests'),
     randomControls: z
       .object({
         repetitions: z.number().int().min(1).max(10_000).default(4).describe('random control studies per study (4 in Ji et al. 2025: 21 studies → 84 controls)'),

@@ -19,6 +19,7 @@ import { weightedMeanMap, convergentMap } from '../../netmap/dbs.ts';
 import { atlasLabelStats, atlasMaskTest } from '../../netmap/atlas-mask-null.ts';
 import { eegElectrodeValues } from '../../netmap/eeg-spheres.ts';
 import { labelValues } from '../../netmap/label-values.ts';
+import { roiConnectivityAnova } from '../../netmap/roi-connectivity.ts';
 import { maskValues, studyRoiValues, twoGroupTest, type RoiValue } from '../../netmap/roi-group-tests.ts';
 import { localMaxima } from '../../netmap/peaks.ts';
 import { spatialCorrelation } from '../../netmap/spatial-correlation.ts';
@@ -73,6 +74,7 @@ export interface NetmapResult {
   /** every control set's test, by name (named inputs.controls and params.randomControls) */
   specificitySets?: Record<string, SpecificityResult>;
   sweep?: SweepResult;
+  roiConnectivity?: RoiConnectivityResult;
   validation: ValidationResult;
   dbs?: DbsResult;
   overlap: { studies: number; maxPositive: number; maxNegative: number; voxelsAllPositive: number; voxelsAllNegative: number };
@@ -270,6 +272,11 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     (sweep
       ? ` Sensitivity sweep: ${sweep.variants.length} variants (thresholds ${sweep.thresholds.join(', ')}; diameters ${sweep.diametersMm.join(', ')} mm${sweep.variants.some((v) => v.subset !== 'all' && v.subset !== 'per coordinate') ? '; study subsets and leave-one-level-out sets' : ''}${sweep.variants.some((v) => v.subset === 'per coordinate') ? '; every coordinate its own seed' : ''}) from the ${sweep.seeds} seed maps of the same single connectome pass; each variant's overlap was correlated (Pearson, connectome voxels) with the main network's (${sweep.variants[0]!.variant}).`
       : '');
+  if (ctx.roiTargets) {
+    result.roiConnectivity = await reduceRoiConnectivity(env, ctx, chunks.map((c) => c.index), (rel, body) => put(rel, body));
+    const rc = result.roiConnectivity;
+    result.methods += ` ROI-to-ROI connectivity: in each of the ${ctx.subjects.length} connectome subjects, the source ROI's time course (weighted mean of its voxels) was correlated with each of the ${ctx.roiTargets.length} target ROIs' (r averaged over runs, Fisher z); a target group's value is the mean z of its targets; the groups were compared by a one-way repeated-measures ANOVA (the same subjects contribute to every group, so subjects are a random factor; Greenhouse–Geisser epsilon reported) with paired post-hoc t-tests (Holm and Bonferroni): F(${rc.anova.dfConditions}, ${rc.anova.dfError}) = ${rc.anova.F}, p = ${rc.anova.p}${rc.excluded.length ? `; ${rc.excluded.length} subject(s) without a defined r left out` : ''}.`;
+  }
   const vr = result.validation;
   result.methods +=
     (vr.eeg ? ` Validation: mean overlap in ${ctx.job.params.validation.eegDiameterMm} mm-diameter spheres at the 19 10–20 electrode positions (Okamoto et al. 2004).` : '') +
@@ -278,6 +285,46 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     (vr.labelValues ? ` Mean overlap per atlas label, ranked (tables/overlap_label_values.csv).` : '');
   await put('report.html', renderReport(ctx, result));
   return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
+}
+
+export interface RoiConnectivityResult {
+  design: 'repeated-measures';
+  groups: string[];
+  subjects: number;
+  excluded: string[];
+  groupMeans: number[];
+  anova: { F: number; dfConditions: number; dfError: number; p: number; partialEtaSquared: number; greenhouseGeisser: { epsilon: number; p: number } };
+  posthoc: { a: string; b: string; meanDiff: number; t: number; df: number; p: number; pHolm: number; pBonferroni: number }[];
+}
+
+/** The per-chunk subject × target tables of the pass → tables and the repeated-measures ANOVA across target groups. */
+async function reduceRoiConnectivity(env: TaskEnv, ctx: NetmapContext, chunkIndices: number[], put: (rel: string, body: string) => Promise<void>): Promise<RoiConnectivityResult> {
+  const targets = ctx.roiTargets!;
+  const subjects: string[] = [];
+  const z: Float64Array[] = [];
+  for (const i of chunkIndices) {
+    for (const row of JSON.parse(await env.store.getText(keys.roiChunk(ctx.passDir, i))) as { subject: string; z: (number | null)[] }[]) {
+      subjects.push(row.subject);
+      z.push(Float64Array.from(row.z, (x) => (x === null ? NaN : x)));
+    }
+  }
+  const r = roiConnectivityAnova(subjects, z, targets, 'params.roiConnectivity');
+  const f = (x: number, d = 6) => (Number.isFinite(x) ? Number(x.toFixed(d)) : NaN);
+  await put('tables/roi_connectivity_subjects.csv', [['subject', ...targets.map((t) => t.name)].map(csvField).join(','), ...subjects.map((s, i) => [s, ...Array.from(z[i]!, (x) => f(x, 8))].map(csvField).join(','))].join('\n') + '\n');
+  const G = r.groups.length;
+  await put('tables/roi_connectivity_groups.csv', [['subject', ...r.groups].map(csvField).join(','), ...r.subjects.map((s, i) => [s, ...Array.from(r.values.subarray(i * G, (i + 1) * G), (x) => f(x, 8))].map(csvField).join(','))].join('\n') + '\n');
+  const a = r.anova;
+  const posthoc = a.posthoc.map((p) => ({ a: r.groups[p.a]!, b: r.groups[p.b]!, meanDiff: f(p.meanDiff), t: f(p.t), df: p.df, p: f(p.p, 8), pHolm: f(p.pHolm, 8), pBonferroni: f(p.pBonferroni, 8) }));
+  await put('tables/roi_connectivity_posthoc.csv', ['group_a,group_b,mean_diff,t,df,p,p_holm,p_bonferroni', ...posthoc.map((p) => [p.a, p.b, p.meanDiff, p.t, p.df, p.p, p.pHolm, p.pBonferroni].map(csvField).join(','))].join('\n') + '\n');
+  return {
+    design: 'repeated-measures',
+    groups: r.groups,
+    subjects: r.subjects.length,
+    excluded: r.excluded,
+    groupMeans: a.conditionMeans.map((x) => f(x)),
+    anova: { F: f(a.F), dfConditions: a.dfConditions, dfError: a.dfError, p: f(a.p, 10), partialEtaSquared: f(a.partialEtaSquared), greenhouseGeisser: { epsilon: f(a.greenhouseGeisser.epsilon), p: f(a.greenhouseGeisser.p, 10) } },
+    posthoc,
+  };
 }
 
 export interface SweepResult {

@@ -304,11 +304,58 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
       lesionGroups.push({ group, masks });
     }
   }
+  let roi: { source: SeedRecord; targets: SeedRecord[]; names: { name: string; group: string }[] } | undefined;
+  if (job.params.roiConnectivity) {
+    const rc = job.params.roiConnectivity;
+    const toRecord = (name: string, weight: Float64Array, field: string): SeedRecord => {
+      const index: number[] = [];
+      const w: number[] = [];
+      for (let g = 0; g < nVox; g++) if (cmask[g] && weight[g] !== 0 && Number.isFinite(weight[g]!) && Math.abs(weight[g]!) >= 1e-4) (index.push(compact[g]!), w.push(weight[g]!));
+      if (index.length === 0) throw new EmptyData(`${field}: ROI ${name} holds no voxel of the connectome mask`, field);
+      if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${field}: ROI ${name}'s weights sum to 0`, field);
+      return { study: name, index, weight: w };
+    };
+    const sphereW = (c: [number, number, number], D: number, field: string) => Float64Array.from(sphereMask(grid, [c], D / 2, cmask, field));
+    const maskW = async (ref: string, field: string) => {
+      const uri = resolveRef(ref, baseUri);
+      if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+      const vol = readNifti(await readUri(uri), field);
+      assertSameSpace(h, vol.header, field);
+      return Float64Array.from(vol.data);
+    };
+    const src = rc.source;
+    const source = toRecord('source', 'mask' in src ? await maskW(src.mask, 'params.roiConnectivity.source.mask') : sphereW([src.x, src.y, src.z], src.diameterMm, 'params.roiConnectivity.source'), 'params.roiConnectivity.source');
+    const ref = rc.targets;
+    const table = parseTable(await readTable(ref, 'params.roiConnectivity.targets'), ref);
+    for (const c of ['name', 'group']) if (!table.columns.includes(c)) throw new InvalidParticipants(`${ref} has no column "${c}" (columns: ${table.columns.join(', ')})`, ref);
+    const byMask = table.columns.includes('mask');
+    if (!byMask && !['x', 'y', 'z'].every((c) => table.columns.includes(c))) throw new InvalidParticipants(`${ref} needs columns x, y, z (MNI mm) or a column "mask"`, ref);
+    const targets: SeedRecord[] = [];
+    const names: { name: string; group: string }[] = [];
+    for (const [i, row] of table.rows.entries()) {
+      const where = `${ref} row ${i + 1}`;
+      const name = (row.name ?? '').trim();
+      const group = (row.group ?? '').trim();
+      if (!name || !group) throw new InvalidParticipants(`${where}: name and group must not be empty`, ref);
+      if (names.some((n) => n.name === name)) throw new InvalidParticipants(`${where}: target ${name} is listed twice`, ref);
+      let weight: Float64Array;
+      if (byMask && row.mask) weight = await maskW(row.mask, `${where} mask`);
+      else {
+        const c = ['x', 'y', 'z'].map((k) => Number(row[k]));
+        if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => (row[k] ?? '').trim() === '')) throw new InvalidParticipants(`${where} (${name}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers`, ref);
+        weight = sphereW(c as [number, number, number], rc.diameterMm, where);
+      }
+      targets.push(toRecord(name, weight, where));
+      names.push({ name, group });
+    }
+    if (new Set(names.map((n) => n.group)).size < 2) throw new InvalidParameter(`${ref}: the targets form ${new Set(names.map((n) => n.group)).size} group; the ANOVA compares at least 2`, 'params.roiConnectivity.targets');
+    roi = { source, targets, names };
+  }
   if (job.params.validation.labelValues && !atlas) throw new InvalidParameter('params.validation.labelValues needs inputs.atlas', 'params.validation.labelValues');
 
   const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, manifest, seedRecords });
   // the connectome pass depends on the connectome and the seeds alone (not on thresholds or reduce settings)
-  const passHash = createHash('sha256').update(JSON.stringify({ manifest, seedRecords })).digest('hex').slice(0, 12);
+  const passHash = createHash('sha256').update(JSON.stringify({ manifest, seedRecords, ...(roi ? { roi: { source: roi.source, targets: roi.targets } } : {}) })).digest('hex').slice(0, 12);
   const passDir = env.layout.work(job.jobId, `pass-${passHash}`);
   const ctx: NetmapContext = {
     jobId: job.jobId,
@@ -329,6 +376,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     workDir,
     resultsDir,
     ...(roiGroups ? { roiGroups } : {}),
+    ...(roi ? { roiTargets: roi.names } : {}),
     ...(lesionGroups ? { lesionGroups } : {}),
     ...(randomTable ? { randomControlsKey: `${workDir}/random-controls.csv` } : {}),
     passDir,
@@ -338,6 +386,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     ...(sweep ? { sweep } : {}),
   };
   if (randomTable) await env.store.put(ctx.randomControlsKey!, randomTable);
+  if (roi) await env.store.put(keys.roiSeeds(workDir), JSON.stringify({ source: roi.source, targets: roi.targets }));
   await env.store.put(keys.seeds(workDir), JSON.stringify(seedRecords));
   await env.store.put(keys.connectomeMask(workDir), cmask);
   await env.store.put(keys.context(workDir), JSON.stringify(ctx));
