@@ -16,6 +16,8 @@ export interface StudySeed {
   controlSet?: string;
   /** the seeds table's `outcome` (DBS: e.g. % seizure reduction) */
   outcome?: number;
+  /** DBS from stimulation settings: the VAT radius of each contact (Mädler & Coenen 2012) */
+  vatRadiiMm?: number[];
 }
 
 /** Everything the later stages need, written once by Validate as context.json. */
@@ -37,6 +39,8 @@ export interface NetmapContext {
   atlasUri?: string;
   atlasLabelsUri?: string;
   referenceUri?: string;
+  /** params.dbs.external */
+  dbsExternalUri?: string;
   /** params.roiTests: the two groups' studies and coordinates */
   roiGroups?: { group: string; studies: { study: string; coords: [number, number, number][] }[] }[];
   /** params.lesionTests: the two groups' mask URIs */

@@ -77,10 +77,18 @@ export const netmapParamsSchema = z
         map: z.enum(['t', 'meanZ']).default('t').describe('per-patient map that is weighted'),
         normalise: z.enum(['sum', 'abs', 'none']).default('sum').describe('Σwᵢmᵢ/Σwᵢ (sum), /Σ|wᵢ| (abs) or the plain Σwᵢmᵢ (none, as Lead-DBS\'s weighted average)'),
         convergent: z.boolean().default(true).describe('also the convergent network: mean of the z-scored overlap and DBS maps'),
+        responderThreshold: z.number().default(50).describe('outcome summaries: responders have outcome > this (e.g. > 50 % seizure reduction)'),
+        external: z.string().min(1).optional().describe('an external network map on the connectome grid (e.g. the published IGE network): Pearson and Spearman r with the DBS network and their convergent map (maps/convergent_external.nii.gz)'),
+        peakLabels: z.array(z.number().int()).min(1).optional().describe('inputs.atlas labels of the region (e.g. [77, 78] AAL thalami) whose convergent-map peak is compared with params.dbs.sweetSpots'),
+        sweetSpots: z
+          .array(z.object({ label: z.string().min(1), x: z.number(), y: z.number(), z: z.number() }).strict())
+          .min(1)
+          .optional()
+          .describe('published sweet spots (MNI mm): distance from the convergent map\'s peak in peakLabels (with external, the DBS × external convergent map; else DBS × overlap)'),
       })
       .strict()
       .optional()
-      .describe('DBS network: the studies are patients (VAT masks or contact spheres) with an `outcome` column; their maps are averaged weighted by outcome'),
+      .describe('DBS network: the studies are patients with an `outcome` column and either VAT masks, contact spheres, or stimulation settings per contact (columns `amplitude`, `mode` = voltage|current, optional `pulseWidth` µs, `impedance` Ω: a VAT sphere of the Mädler & Coenen 2012 radius); their maps are averaged weighted by outcome'),
     roiConnectivity: z
       .object({
         source: z

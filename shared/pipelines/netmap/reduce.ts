@@ -19,6 +19,9 @@ import { weightedMeanMap, convergentMap } from '../../netmap/dbs.ts';
 import { atlasLabelStats, atlasMaskTest } from '../../netmap/atlas-mask-null.ts';
 import { eegElectrodeValues } from '../../netmap/eeg-spheres.ts';
 import { labelValues } from '../../netmap/label-values.ts';
+import { summariseOutcomes, type OutcomeSummary } from '../../netmap/dbs-outcomes.ts';
+import { compareDbsWithExternal } from '../../netmap/dbs-external.ts';
+import { peakToSweetSpots } from '../../netmap/sweet-spot.ts';
 import { roiConnectivityAnova } from '../../netmap/roi-connectivity.ts';
 import { maskValues, studyRoiValues, twoGroupTest, type RoiValue } from '../../netmap/roi-group-tests.ts';
 import { localMaxima } from '../../netmap/peaks.ts';
@@ -182,8 +185,35 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
       outcomes: { min: Math.min(...weights), max: Math.max(...weights), mean: round(weights.reduce((a, b) => a + b, 0) / weights.length, 4) },
       correlationWithOverlap: round(spatialCorrelation(network, ov.signed, { mask: cmask }, 'dbs').r, 6),
     };
+    let convergentOwn: Float32Array | undefined;
     if (p.convergent) {
-      await writeMap('maps/convergent.nii.gz', convergentMap([ov.signed, network], cmask).map, 'mean of z-scored overlap and DBS network');
+      convergentOwn = convergentMap([ov.signed, network], cmask).map;
+      await writeMap('maps/convergent.nii.gz', convergentOwn, 'mean of z-scored overlap and DBS network');
+    }
+    const summary = summariseOutcomes(weights, { responderThreshold: p.responderThreshold }, 'inputs.seeds outcome');
+    dbs.outcomeSummary = Object.fromEntries(Object.entries(summary).map(([k, x]) => [k, round(x as number, 6)])) as unknown as OutcomeSummary;
+    const vatRows = patients.filter(({ info }) => info.vatRadiiMm).map(({ info }) => [info.study, info.outcome ?? '', info.voxels, info.vatRadiiMm!.map((r) => round(r, 4)).join(' ')].map(csvField).join(','));
+    if (vatRows.length) await put('tables/dbs_vat.csv', ['patient,outcome,vat_voxels,vat_radii_mm', ...vatRows].join('\n') + '\n');
+    const grid3 = { dims: grid.dims, affine: grid.affine };
+    let region: Uint8Array | undefined;
+    if (p.peakLabels) {
+      const atlas = readNifti(await readUri(ctx.atlasUri!), 'inputs.atlas').data;
+      region = Uint8Array.from(atlas, (x, g) => (cmask[g] && p.peakLabels!.includes(Math.round(x)) ? 1 : 0));
+    }
+    const spots = p.sweetSpots?.map((s) => ({ label: s.label, mm: [s.x, s.y, s.z] as [number, number, number] }));
+    const peakOut = (r: { peak: { value: number; voxels: { mm: [number, number, number] }[] }; distances?: { label: string; mm: [number, number, number]; distanceMm: number; minDistanceMm: number }[] }) => ({
+      value: round(r.peak.value, 6),
+      mni: r.peak.voxels[0]!.mm.map((x) => round(x, 2)) as [number, number, number],
+      ties: r.peak.voxels.length - 1,
+      sweetSpots: (r.distances ?? []).map((d) => ({ label: d.label, mni: d.mm, distanceMm: round(d.distanceMm, 3), minDistanceMm: round(d.minDistanceMm, 3) })),
+    });
+    if (ctx.dbsExternalUri) {
+      const external = readNifti(await readUri(ctx.dbsExternalUri), 'params.dbs.external').data;
+      const cmp = compareDbsWithExternal(network, external, grid3, cmask, { ...(region ? { region } : {}), ...(spots ? { sweetSpots: spots } : {}) }, 'params.dbs.external');
+      await writeMap('maps/convergent_external.nii.gz', cmp.convergent, 'mean of z-scored DBS network and external network');
+      dbs.external = { voxels: cmp.n, pearson: round(cmp.pearson, 6), spearman: round(cmp.spearman, 6), ...(cmp.regionPeak ? { regionPeak: peakOut({ peak: cmp.regionPeak, distances: cmp.sweetSpots }) } : {}) };
+    } else if (region && convergentOwn) {
+      dbs.regionPeak = peakOut(peakToSweetSpots(convergentOwn, grid3, region, spots ?? [], {}, 'maps/convergent.nii.gz'));
     }
   }
   let specificity: SpecificityResult | undefined;
@@ -386,6 +416,19 @@ export interface DbsResult {
   outcomes: { min: number; max: number; mean: number };
   /** spatial correlation (Pearson, connectome voxels) of the DBS network with the overlap map */
   correlationWithOverlap: number;
+  /** median, IQR, mean ± SE, responders (> params.dbs.responderThreshold) of the outcomes */
+  outcomeSummary?: OutcomeSummary;
+  /** params.dbs.external: correlation with the external network; the convergent map's peak in params.dbs.peakLabels and its sweet-spot distances */
+  external?: { voxels: number; pearson: number; spearman: number; regionPeak?: DbsRegionPeak };
+  /** without external: the peak of the DBS × overlap convergent map in params.dbs.peakLabels */
+  regionPeak?: DbsRegionPeak;
+}
+
+export interface DbsRegionPeak {
+  value: number;
+  mni: [number, number, number];
+  ties: number;
+  sweetSpots: { label: string; mni: [number, number, number]; distanceMm: number; minDistanceMm: number }[];
 }
 
 export interface ValidationResult {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { jobLocation } from '../common/context.ts';
 import { planSweep } from '../../netmap/sweep-variants.ts';
 import { controlsTable, randomCoordinateControls } from '../../netmap/random-controls.ts';
+import { vatMask, vatRadiusMm, type StimulationSetting } from '../../netmap/vat.ts';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
@@ -22,10 +23,10 @@ interface SeedRecord {
   weight: number[];
 }
 
-type SeedEntry = { coords: [number, number, number][]; masks: string[]; outcome?: number; columns: Record<string, string> };
+type SeedEntry = { coords: [number, number, number][]; masks: string[]; outcome?: number; columns: Record<string, string>; settings?: StimulationSetting[] };
 type SeedEntries = Map<string, SeedEntry>;
 
-const SEED_COLUMNS = new Set(['study', 'x', 'y', 'z', 'mask', 'outcome']);
+const SEED_COLUMNS = new Set(['study', 'x', 'y', 'z', 'mask', 'outcome', 'amplitude', 'mode', 'pulseWidth', 'impedance']);
 
 /**
  * Rows of a seeds table grouped by study: coordinates (x, y, z) or masks, and the study's value of every other
@@ -67,6 +68,19 @@ function readSeedTable(text: string, src: string, grouping: readonly string[] = 
       }
       if (c.some((x) => Math.abs(x) > 200)) throw new InvalidParticipants(`${where} (${study}): (${c.join(', ')}) is outside any MNI brain (|coordinate| > 200 mm)`, src);
       entry.coords.push(c as [number, number, number]);
+      if (table.columns.includes('amplitude')) {
+        // stimulation settings of this contact: the seed is its VAT sphere (Mädler & Coenen 2012 radius)
+        const mode = (row.mode ?? 'voltage').trim() || 'voltage';
+        if (mode !== 'voltage' && mode !== 'current') throw new InvalidParticipants(`${where} (${study}): mode "${row.mode}" must be voltage or current`, src);
+        const num = (k: string) => ((row[k] ?? '').trim() === '' ? undefined : Number(row[k]));
+        const setting: StimulationSetting = { amplitude: num('amplitude') ?? NaN, mode, ...(num('pulseWidth') !== undefined ? { pulseWidthUs: num('pulseWidth')! } : {}), ...(num('impedance') !== undefined ? { impedanceOhm: num('impedance')! } : {}) };
+        try {
+          vatRadiusMm(setting, where);
+        } catch (e) {
+          throw new InvalidParticipants(`${where} (${study}): ${(e as Error).message}`, src);
+        }
+        (entry.settings ??= []).push(setting);
+      }
     } else throw new InvalidParticipants(`${where} (${study}): neither coordinates nor a mask`, src);
   });
   if (studies.size === 0) throw new EmptyData(`${src} lists no seed`, src);
@@ -84,10 +98,15 @@ interface SeedGeometry {
 }
 
 /** One study's seed on the connectome: sphere voxels (weight 1) plus mask weights, inside the connectome mask. */
-async function seedOf(study: string, entry: { coords: readonly (readonly [number, number, number])[]; masks: string[]; outcome?: number }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
+async function seedOf(study: string, entry: { coords: readonly (readonly [number, number, number])[]; masks: string[]; outcome?: number; settings?: StimulationSetting[] }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
   const { nVox, cmask, compact } = geo;
   const weight = new Float64Array(nVox);
-  if (entry.coords.length) {
+  let vatRadiiMm: number[] | undefined;
+  if (entry.coords.length && entry.settings) {
+    const vat = vatMask(geo.grid, entry.coords.map((c, i) => ({ mm: c, setting: entry.settings![i]! })), cmask, `${src} (${study})`);
+    vatRadiiMm = vat.radiiMm;
+    for (let g = 0; g < nVox; g++) if (vat.mask[g]) weight[g] = 1;
+  } else if (entry.coords.length) {
     const m = sphereMask(geo.grid, entry.coords as [number, number, number][], geo.radius, cmask, `${src} (${study})`);
     for (let g = 0; g < nVox; g++) if (m[g]) weight[g] = 1;
   }
@@ -109,14 +128,16 @@ async function seedOf(study: string, entry: { coords: readonly (readonly [number
   for (let g = 0; g < nVox; g++) if (weight[g] !== 0) (index.push(compact[g]!), w.push(weight[g]!));
   if (index.length === 0) {
     throw new EmptyData(
-      entry.coords.length
+      vatRadiiMm
+        ? `${src}: study ${study}'s VAT sphere(s) of radius ${vatRadiiMm.map((r) => r.toFixed(2)).join(', ')} mm hold no voxel of the connectome mask`
+        : entry.coords.length
         ? `${src}: study ${study}'s ${entry.coords.length} sphere(s) of ${geo.diameter} mm hold no voxel of the connectome mask`
         : `${src}: study ${study}'s mask has no non-zero voxel inside the connectome mask`,
       src,
     );
   }
   if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${src}: study ${study}'s seed weights sum to 0`, src);
-  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords.map((c) => [c[0], c[1], c[2]]), maskUri, voxels: index.length, ...(entry.outcome !== undefined ? { outcome: entry.outcome } : {}) } };
+  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords.map((c) => [c[0], c[1], c[2]]), maskUri, voxels: index.length, ...(entry.outcome !== undefined ? { outcome: entry.outcome } : {}), ...(vatRadiiMm ? { vatRadiiMm } : {}) } };
 }
 
 /** Check a netmap job against the connectome and the seeds; write the context and the seeds' connectome voxels. */
@@ -351,6 +372,10 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     if (new Set(names.map((n) => n.group)).size < 2) throw new InvalidParameter(`${ref}: the targets form ${new Set(names.map((n) => n.group)).size} group; the ANOVA compares at least 2`, 'params.roiConnectivity.targets');
     roi = { source, targets, names };
   }
+  let dbsExternalUri: string | undefined;
+  if (job.params.dbs?.external) dbsExternalUri = (await onGrid(job.params.dbs.external, 'params.dbs.external'))!.uri;
+  if (job.params.dbs?.peakLabels && !atlas) throw new InvalidParameter('params.dbs.peakLabels needs inputs.atlas', 'params.dbs.peakLabels');
+  if (job.params.dbs?.sweetSpots && !job.params.dbs.peakLabels) throw new InvalidParameter('params.dbs.sweetSpots needs params.dbs.peakLabels (the region whose peak is compared)', 'params.dbs.sweetSpots');
   if (job.params.validation.labelValues && !atlas) throw new InvalidParameter('params.validation.labelValues needs inputs.atlas', 'params.validation.labelValues');
 
   const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, manifest, seedRecords });
@@ -376,6 +401,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     workDir,
     resultsDir,
     ...(roiGroups ? { roiGroups } : {}),
+    ...(dbsExternalUri ? { dbsExternalUri } : {}),
     ...(roi ? { roiTargets: roi.names } : {}),
     ...(lesionGroups ? { lesionGroups } : {}),
     ...(randomTable ? { randomControlsKey: `${workDir}/random-controls.csv` } : {}),
