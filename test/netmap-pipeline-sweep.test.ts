@@ -15,6 +15,7 @@ import { demoConnectome } from '../shared/demo/connectome.ts';
 import { LocalStore } from '../shared/storage/index.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { runLocal } from '../runner/local.ts';
+import { writeDemoNetmap } from '../bin/connectome.ts';
 
 const demo = demoConnectome(3, 12, 40);
 
@@ -123,6 +124,20 @@ describe('netmap sweep: all variants in one job and one connectome pass', () => 
     expect(statSync(chunk).mtimeMs).toBe(before);
     expect(second.result.specHash).not.toBe(first.result.specHash);
     expect(second.result.threshold).toBe(3);
+  }, 120_000);
+
+  it('the connectome demo as a sweep job (`neuroburst connectome demo --sweep`): every variant from one pass, the main one equal to the plain overlap', async () => {
+    const dir = tmpDir('nb-netmap-demo-sweep-');
+    const jobPath = await writeDemoNetmap(join(dir, 'in'), 1, 8, true);
+    const outcome = await runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'netmap', outDir: join(dir, 'out'), threads: 2 });
+    expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
+    const out = join(dir, 'out', 'demo-netmap-sweep');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    const names = result.sweep.variants.map((v: any) => v.variant);
+    expect(names).toEqual(['t5.1_d12mm', 't4_d12mm', 't7_d12mm', 't5.1_d9mm', 't4_d9mm', 't7_d9mm', 't5.1_d12mm_modality-functional', 't5.1_d12mm_modality-structural', 't5.1_d12mm_no-diagnosis-GTCS', 't5.1_d12mm_no-diagnosis-JME', 't5.1_d12mm_no-diagnosis-absence', 't5.1_d12mm_per-coordinate']);
+    expect(Array.from(map(out, 'maps/sweep/t5.1_d12mm_overlap.nii.gz'))).toEqual(Array.from(map(out, 'maps/overlap.nii.gz')));
+    expect(readFileSync(join(out, 'tables/sweep.csv'), 'utf8').trim().split('\n')).toHaveLength(13);
+    expect(result.shards.chunks).toBeGreaterThan(0);
   }, 120_000);
 
   it('refuses a sweep column the seeds table lacks: named error naming the table', async () => {
