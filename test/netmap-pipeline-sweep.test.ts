@@ -124,6 +124,12 @@ describe('netmap sweep: all variants in one job and one connectome pass', () => 
     expect(statSync(chunk).mtimeMs).toBe(before);
     expect(second.result.specHash).not.toBe(first.result.specHash);
     expect(second.result.threshold).toBe(3);
+    // another shard size partitions the subjects differently: a new pass, the same maps
+    const third = await run('reuse', table(STUDIES), { threshold: 3, subjectsPerShard: 12 }, 'sweep-reuse', dir);
+    expect(third.outcome.status).toBe('succeeded');
+    expect(passes()).toHaveLength(2);
+    expect(third.result.shards.chunks).toBe(1);
+    expect(readFileSync(join(third.out, 'maps/overlap.nii.gz')).equals(readFileSync(join(second.out, 'maps/overlap.nii.gz')))).toBe(true);
   }, 120_000);
 
   it('the connectome demo as a sweep job (`neuroburst connectome demo --sweep`): every variant from one pass, the main one equal to the plain overlap', async () => {

@@ -12,7 +12,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { connectomeManifestSchema } from '../../netmap/connectome.ts';
 import { sphereMask } from '../../volume/spheres.ts';
 import type { NetmapJob } from './job.ts';
-import { keys } from './context.ts';
+import { keys, planChunks } from './context.ts';
 import type { NetmapContext, StudySeed } from './context.ts';
 
 const STUDY = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,79}$/;
@@ -379,8 +379,10 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   if (job.params.validation.labelValues && !atlas) throw new InvalidParameter('params.validation.labelValues needs inputs.atlas', 'params.validation.labelValues');
 
   const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, manifest, seedRecords });
-  // the connectome pass depends on the connectome and the seeds alone (not on thresholds or reduce settings)
-  const passHash = createHash('sha256').update(JSON.stringify({ manifest, seedRecords, ...(roi ? { roi: { source: roi.source, targets: roi.targets } } : {}) })).digest('hex').slice(0, 12);
+  // the connectome pass depends on the connectome, the seeds and the chunk partition alone (not on thresholds or reduce
+  // settings); the partition is in the hash because chunk files are keyed by index, so another shard size starts a new pass
+  const chunks = planChunks(subjects.length, job.budget.maxConcurrency, job.params.subjectsPerShard);
+  const passHash = createHash('sha256').update(JSON.stringify({ manifest, seedRecords, chunks, ...(roi ? { roi: { source: roi.source, targets: roi.targets } } : {}) })).digest('hex').slice(0, 12);
   const passDir = env.layout.work(job.jobId, `pass-${passHash}`);
   const ctx: NetmapContext = {
     jobId: job.jobId,
