@@ -62,6 +62,8 @@ export interface NetmapContext {
   /** the main network's settings: params.sweep's first threshold/diameter, else params.threshold/sphereDiameterMm */
   threshold: number;
   diameterMm: number;
+  /** inputs.connectomes: further connectomes on the primary's grid and mask, one pass each (their own passDir) */
+  connectomes?: { name: string; connectomeUri: string; subjects: { id: string; uri: string; runs: number[] }[]; passDir: string }[];
   /** with params.sweep: geometry id → seed slot, and the variants (planSweep) */
   sweep?: { geometries: Record<string, number>; variants: SweepVariant[] };
 }
@@ -89,5 +91,33 @@ export function planChunks(nSubjects: number, maxConcurrency: number, forced?: n
   const per = forced ?? Math.max(1, Math.ceil(nSubjects / Math.max(1, Math.min(maxConcurrency, 64))));
   const out: { index: number; s0: number; s1: number }[] = [];
   for (let s0 = 0, i = 0; s0 < nSubjects; s0 += per, i++) out.push({ index: i, s0, s1: Math.min(nSubjects, s0 + per) });
+  return out;
+}
+
+export interface ChunkItem {
+  /** item index in the Distributed Map (chunk index within the primary connectome) */
+  index: number;
+  s0: number;
+  s1: number;
+  /** 1-based index into ctx.connectomes; absent for the primary connectome */
+  connectome?: number;
+  /** chunk index within its connectome (its file key) */
+  chunk?: number;
+}
+
+/** The connectome a chunk item belongs to: its subjects and pass folder. */
+export function connectomeOf(ctx: NetmapContext, c?: number): { name: string; subjects: NetmapContext['subjects']; passDir: string } {
+  if (!c) return { name: ctx.connectomeName, subjects: ctx.subjects, passDir: ctx.passDir };
+  const x = ctx.connectomes![c - 1]!;
+  return { name: x.name, subjects: x.subjects, passDir: x.passDir };
+}
+
+/** Every chunk of the job: the primary connectome's, then each further connectome's. */
+export function allChunks(ctx: NetmapContext): ChunkItem[] {
+  const per = (n: number) => planChunks(n, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
+  const out: ChunkItem[] = per(ctx.subjects.length);
+  (ctx.connectomes ?? []).forEach((x, i) => {
+    for (const c of per(x.subjects.length)) out.push({ index: out.length, s0: c.s0, s1: c.s1, connectome: i + 1, chunk: c.index });
+  });
   return out;
 }

@@ -7,7 +7,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { decodeSums, emptySums, mergeSums, seedMaps } from '../../netmap/correlate.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
 import { asBytes, f32 } from '../common/bytes.ts';
-import { keys, loadContext, planChunks } from './context.ts';
+import { allChunks, connectomeOf, keys, loadContext } from './context.ts';
 import type { NetmapContext } from './context.ts';
 import { planSpecificity } from './specificity.ts';
 import { mapKeys } from './seed-maps.ts';
@@ -20,13 +20,15 @@ export interface MapsResult {
 export async function poolSeedMaps(env: TaskEnv, contextKey: string): Promise<MapsResult> {
   const ctx = await loadContext(env.store, contextKey);
   const { workDir } = ctx;
-  const pass = ctx.passDir;
   const S = ctx.slots;
   const V = ctx.voxels;
-  if (!(await env.store.exists(mapKeys.dof(pass)))) {
-    const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
+  const all = allChunks(ctx);
+  for (const c of [undefined, ...(ctx.connectomes ?? []).map((_, i) => i + 1)]) {
+    const pass = connectomeOf(ctx, c).passDir;
+    if (await env.store.exists(mapKeys.dof(pass))) continue;
+    const chunks = all.filter((x) => x.connectome === c);
     const sums = emptySums(S, V);
-    for (const c of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(pass, c.index)), S, V));
+    for (const ch of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(pass, ch.chunk ?? ch.index)), S, V));
     const t = new Float32Array(S * V);
     const meanZ = new Float32Array(S * V);
     const meanR = new Float32Array(S * V);

@@ -5,6 +5,10 @@ import { permutationSchema } from '../common/permutation.ts';
 export const netmapInputsSchema = z
   .object({
     connectome: z.string().min(1).describe('connectome.json of a normative connectome in neuroburst format (`neuroburst connectome pack`)'),
+    connectomes: z
+      .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'a connectome name is letters, digits, "_" or "-"'), z.string().min(1))
+      .optional()
+      .describe('further connectomes by name (connectome.json each, on the grid and mask of inputs.connectome): the same seeds mapped in one pass each, their overlap networks compared with the primary\'s (maps/connectomes/<name>_overlap.nii.gz, tables/connectomes.csv)'),
     seeds: z
       .string()
       .min(1)

@@ -11,7 +11,9 @@ import { loadSeedMaps } from './seed-maps.ts';
 import { specificityOutcomes, planSpecificity } from './specificity.ts';
 import { bhAdjust } from '../../stats/fdr.ts';
 import type { Statistic } from '../../permutation/engine.ts';
-import { keys, loadContext, planChunks } from './context.ts';
+import { allChunks, connectomeOf, keys, loadContext, planChunks } from './context.ts';
+import { mapKeys } from './seed-maps.ts';
+import { f32 } from '../common/bytes.ts';
 import type { NetmapContext } from './context.ts';
 import { loadSeeds } from './chunk.ts';
 import { OverlapAccumulator } from '../../netmap/overlap.ts';
@@ -77,6 +79,8 @@ export interface NetmapResult {
   /** every control set's test, by name (named inputs.controls and params.randomControls) */
   specificitySets?: Record<string, SpecificityResult>;
   sweep?: SweepResult;
+  /** inputs.connectomes: the overlap networks of every connectome compared (Pearson r over the connectome voxels) */
+  connectomes?: ConnectomeComparison;
   roiConnectivity?: RoiConnectivityResult;
   validation: ValidationResult;
   dbs?: DbsResult;
@@ -167,6 +171,35 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   await writeMap('maps/overlap_positive.nii.gz', ov.pos, `fraction of ${studyCount} studies with t > ${T}`);
   await writeMap('maps/overlap_negative.nii.gz', ov.neg, `fraction of ${studyCount} studies with t < -${T}`);
   await writeMap('maps/overlap.nii.gz', ov.signed, `(positive - negative) / ${studyCount} studies`);
+  let connectomes: ConnectomeComparison | undefined;
+  if (ctx.connectomes) {
+    // each further connectome: the studies' overlap from its own pass, at the main threshold and mask
+    const studyK = seeds.map((x, k) => ({ k, info: ctx.studies.find((y) => y.study === x.study)! })).filter((x) => x.info.set === 'study');
+    const nets: { name: string; overlap: Float32Array; t: Float32Array }[] = [{ name: ctx.connectomeName, overlap: ov.signed, t: seedMapSet.t }];
+    for (const [i, c] of ctx.connectomes.entries()) {
+      const t = f32(await env.store.get(mapKeys.t(connectomeOf(ctx, i + 1).passDir)));
+      const acc = new OverlapAccumulator(nVox, T);
+      for (const { k, info } of studyK) {
+        const m = toGrid(t.subarray(k * V, (k + 1) * V));
+        if (restrict) for (let g = 0; g < nVox; g++) if (!restrict[g]) m[g] = 0;
+        acc.add(m, info.study);
+      }
+      const o = acc.result();
+      await writeMap(`maps/connectomes/${c.name}_overlap.nii.gz`, o.signed, `(positive - negative) / ${studyCount} studies, connectome ${c.name}`);
+      nets.push({ name: c.name, overlap: o.signed, t });
+    }
+    const pairs: ConnectomeComparison['pairs'] = [];
+    for (let a = 0; a < nets.length; a++) {
+      for (let b = a + 1; b < nets.length; b++) {
+        const perStudy = studyK.map(({ k }) => spatialCorrelation(nets[a]!.t.subarray(k * V, (k + 1) * V), nets[b]!.t.subarray(k * V, (k + 1) * V), {}, 'connectomes').r).sort((x, y) => x - y);
+        const mid = perStudy.length / 2;
+        const median = perStudy.length % 2 ? perStudy[Math.floor(mid)]! : (perStudy[mid - 1]! + perStudy[mid]!) / 2;
+        pairs.push({ a: nets[a]!.name, b: nets[b]!.name, rOverlap: round(spatialCorrelation(nets[a]!.overlap, nets[b]!.overlap, { mask: cmask }, 'connectomes').r, 6), medianStudyR: round(median, 6) });
+      }
+    }
+    await put('tables/connectomes.csv', ['connectome_a,connectome_b,r_overlap,median_study_r', ...pairs.map((p) => [p.a, p.b, p.rOverlap, p.medianStudyR].map(csvField).join(','))].join('\n') + '\n');
+    connectomes = { names: nets.map((n) => n.name), subjects: [ctx.subjects.length, ...ctx.connectomes.map((c) => c.subjects.length)], pairs };
+  }
   const sweep = ctx.sweep ? await reduceSweep(ctx, seedMapSet.t, toGrid, restrict, cmask, writeMap, (rel, body) => put(rel, body)) : undefined;
   const validation = await validateOverlap(ctx, ov.signed, cmask, async (rel, body) => put(rel, body), seeds.map((x, k) => ({ study: x.study, t: toGrid(seedMapSet.t.subarray(k * V, (k + 1) * V)) })));
   let dbs: DbsResult | undefined;
@@ -266,7 +299,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   const rows = studies.map((s) => [s.study, s.set, s.coordinates, s.seedVoxels, s.maxT, ...s.peakMni, s.minT, ...s.troughMni, s.positiveVoxels, s.negativeVoxels].map(csvField).join(','));
   await put('tables/studies.csv', [header, ...rows].join('\n') + '\n');
 
-  const transitions = netmapCounts({ Chunks: { items: chunks.length }, Specificity: { items: planSpecificity(ctx)?.batches.length ?? 0 } }).stateTransitions;
+  const transitions = netmapCounts({ Chunks: { items: allChunks(ctx).length }, Specificity: { items: planSpecificity(ctx)?.batches.length ?? 0 } }).stateTransitions;
   const result: NetmapResult = {
     pipeline: 'netmap',
     status: 'succeeded',
@@ -281,6 +314,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     ...(specificity ? { specificity } : {}),
     ...(Object.keys(specificitySets).length > 1 || specificity?.set ? { specificitySets } : {}),
     ...(sweep ? { sweep } : {}),
+    ...(connectomes ? { connectomes } : {}),
     validation,
     ...(dbs ? { dbs } : {}),
     shards: { chunks: chunks.length },
@@ -307,6 +341,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     const rc = result.roiConnectivity;
     result.methods += ` ROI-to-ROI connectivity: in each of the ${ctx.subjects.length} connectome subjects, the source ROI's time course (weighted mean of its voxels) was correlated with each of the ${ctx.roiTargets.length} target ROIs' (r averaged over runs, Fisher z); a target group's value is the mean z of its targets; the groups were compared by a one-way repeated-measures ANOVA (the same subjects contribute to every group, so subjects are a random factor; Greenhouse–Geisser epsilon reported) with paired post-hoc t-tests (Holm and Bonferroni): F(${rc.anova.dfConditions}, ${rc.anova.dfError}) = ${rc.anova.F}, p = ${rc.anova.p}${rc.excluded.length ? `; ${rc.excluded.length} subject(s) without a defined r left out` : ''}.`;
   }
+  if (connectomes) result.methods += ` The same seeds were mapped on ${connectomes.names.length - 1} further connectome(s) (${connectomes.names.slice(1).join(', ')}; one pass each, same threshold and mask), and the overlap networks compared by spatial correlation (Pearson r over the connectome voxels; tables/connectomes.csv).`;
   const vr = result.validation;
   result.methods +=
     (vr.eeg ? ` Validation: mean overlap in ${ctx.job.params.validation.eegDiameterMm} mm-diameter spheres at the 19 10–20 electrode positions (Okamoto et al. 2004).` : '') +
@@ -355,6 +390,13 @@ async function reduceRoiConnectivity(env: TaskEnv, ctx: NetmapContext, chunkIndi
     anova: { F: f(a.F), dfConditions: a.dfConditions, dfError: a.dfError, p: f(a.p, 10), partialEtaSquared: f(a.partialEtaSquared), greenhouseGeisser: { epsilon: f(a.greenhouseGeisser.epsilon), p: f(a.greenhouseGeisser.p, 10) } },
     posthoc,
   };
+}
+
+export interface ConnectomeComparison {
+  names: string[];
+  subjects: number[];
+  /** r of the overlap maps and the median over studies of r of their t maps, per pair of connectomes */
+  pairs: { a: string; b: string; rOverlap: number; medianStudyR: number }[];
 }
 
 export interface SweepResult {

@@ -143,21 +143,26 @@ async function seedOf(study: string, entry: { coords: readonly (readonly [number
 /** Check a netmap job against the connectome and the seeds; write the context and the seeds' connectome voxels. */
 export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: string): Promise<NetmapContext> {
   const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
-  const connectomeUri = resolveRef(job.inputs.connectome, baseUri);
-  if (!(await existsUri(connectomeUri))) throw new MissingInput(`inputs.connectome: ${connectomeUri} does not exist`, 'inputs.connectome');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(await readUri(connectomeUri)));
-  } catch (e) {
-    throw new InvalidParameter(`inputs.connectome: ${connectomeUri} is not JSON (${(e as Error).message})`, 'inputs.connectome');
-  }
-  const parsed = connectomeManifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InvalidParameter(`inputs.connectome: ${issue.path.join('.') || 'manifest'}: ${issue.message}`, 'inputs.connectome');
-  }
-  const manifest = parsed.data;
-  const connectomeBase = connectomeUri.slice(0, connectomeUri.lastIndexOf('/') + 1);
+  const readManifest = async (ref: string, field: string) => {
+    const uri = resolveRef(ref, baseUri);
+    if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder().decode(await readUri(uri)));
+    } catch (e) {
+      throw new InvalidParameter(`${field}: ${uri} is not JSON (${(e as Error).message})`, field);
+    }
+    const parsed = connectomeManifestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidParameter(`${field}: ${issue.path.join('.') || 'manifest'}: ${issue.message}`, field);
+    }
+    return { uri, manifest: parsed.data, base: uri.slice(0, uri.lastIndexOf('/') + 1) };
+  };
+  const primary = await readManifest(job.inputs.connectome, 'inputs.connectome');
+  const connectomeUri = primary.uri;
+  const manifest = primary.manifest;
+  const connectomeBase = primary.base;
   const maskVol = readNifti(await readUri(resolveRef(manifest.mask, connectomeBase)), 'connectome mask');
   const h = maskVol.header;
   const dims: [number, number, number] = [h.dims[0]!, h.dims[1]!, h.dims[2]!];
@@ -177,6 +182,22 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   await Promise.all(subjects.map(async (s) => (!(await existsUri(s.uri)) ? missing.push(s.id) : undefined)));
   if (missing.length) throw new MissingInput(`connectome: ${missing.length} subject file(s) missing (${missing.sort().slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, 'inputs.connectome');
 
+  const extras: { name: string; uri: string; manifest: typeof manifest; subjects: typeof subjects }[] = [];
+  for (const [name, ref] of Object.entries(job.inputs.connectomes ?? {})) {
+    const field = `inputs.connectomes.${name}`;
+    const x = await readManifest(ref, field);
+    const mv = readNifti(await readUri(resolveRef(x.manifest.mask, x.base)), `${field} mask`);
+    assertSameSpace(h, mv.header, `${field} mask`);
+    for (let g = 0; g < nVox; g++) {
+      const inside = mv.data[g] !== 0 && Number.isFinite(mv.data[g]!);
+      if (inside !== (cmask[g] === 1)) throw new InvalidParameter(`${field}: its mask differs from inputs.connectome's (voxel ${g}); further connectomes must share the primary's grid and mask`, field);
+    }
+    const xs = x.manifest.subjects.map((s) => ({ id: s.id, uri: resolveRef(s.file, x.base), runs: s.runs }));
+    const gone: string[] = [];
+    await Promise.all(xs.map(async (s) => (!(await existsUri(s.uri)) ? gone.push(s.id) : undefined)));
+    if (gone.length) throw new MissingInput(`${field}: ${gone.length} subject file(s) missing (${gone.sort().slice(0, 5).join(', ')})`, field);
+    extras.push({ name, uri: x.uri, manifest: x.manifest, subjects: xs });
+  }
   const sweepSpec = job.params.sweep;
   const threshold = sweepSpec?.thresholds?.[0] ?? job.params.threshold;
   const diameterMm = sweepSpec?.sphereDiameterMm?.[0] ?? job.params.sphereDiameterMm;
@@ -384,6 +405,11 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   const chunks = planChunks(subjects.length, job.budget.maxConcurrency, job.params.subjectsPerShard);
   const passHash = createHash('sha256').update(JSON.stringify({ manifest, seedRecords, chunks, ...(roi ? { roi: { source: roi.source, targets: roi.targets } } : {}) })).digest('hex').slice(0, 12);
   const passDir = env.layout.work(job.jobId, `pass-${passHash}`);
+  const connectomes = extras.map((x) => {
+    const xChunks = planChunks(x.subjects.length, job.budget.maxConcurrency, job.params.subjectsPerShard);
+    const hash = createHash('sha256').update(JSON.stringify({ manifest: x.manifest, seedRecords, chunks: xChunks })).digest('hex').slice(0, 12);
+    return { name: x.name, connectomeUri: x.uri, subjects: x.subjects, passDir: env.layout.work(job.jobId, `pass-${hash}`) };
+  });
   const ctx: NetmapContext = {
     jobId: job.jobId,
     specHash,
@@ -403,6 +429,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     workDir,
     resultsDir,
     ...(roiGroups ? { roiGroups } : {}),
+    ...(connectomes.length ? { connectomes } : {}),
     ...(dbsExternalUri ? { dbsExternalUri } : {}),
     ...(roi ? { roiTargets: roi.names } : {}),
     ...(lesionGroups ? { lesionGroups } : {}),
