@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { TaskEnv } from '../runtime/task.ts';
 import type { JobCommon } from '../jobs/spec.ts';
+import type { Embedding } from './common/embed.ts';
 import { glmJobSchema } from './glm/job.ts';
 import { validateGlm } from './glm/validate.ts';
 import { planGlm } from './glm/plan.ts';
@@ -19,6 +20,8 @@ export interface PipelineEntry {
   jobSchema: z.ZodType;
   /** check inputs against the spec, write the context; return its key */
   validate(env: TaskEnv, job: never, jobUri: string): Promise<{ workDir: string }>;
+  /** the same, for a job another workflow starts as one of its steps (its outputs go where `embed` says); only pipelines that can be embedded */
+  validateEmbedded?(env: TaskEnv, job: never, jobUri: string, embed: Embedding): Promise<{ workDir: string }>;
   /** the plan step: writes `<workDir>/estimate.json`, then refuses a job over budget (BudgetExceeded) */
   plan(env: TaskEnv, contextKey: string): Promise<unknown>;
 }
@@ -28,7 +31,7 @@ export interface PipelineEntry {
  * Adding a pipeline = one entry here and its handlers in functions/index.ts.
  */
 export const PIPELINES: Record<string, PipelineEntry> = {
-  glm: { jobSchema: glmJobSchema, validate: validateGlm as PipelineEntry['validate'], plan: planGlm },
+  glm: { jobSchema: glmJobSchema, validate: validateGlm as PipelineEntry['validate'], validateEmbedded: validateGlm as PipelineEntry['validateEmbedded'], plan: planGlm },
   ale: { jobSchema: aleJobSchema, validate: validateAle as PipelineEntry['validate'], plan: planAle },
   reho: { jobSchema: rehoJobSchema, validate: validateReho as PipelineEntry['validate'], plan: planReho },
   netmap: { jobSchema: netmapJobSchema, validate: validateNetmap as PipelineEntry['validate'], plan: planNetmap },

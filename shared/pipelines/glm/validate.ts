@@ -13,6 +13,7 @@ import type { GlmContext } from './context.ts';
 import { gridOf } from '../common/grid.ts';
 import { readHeaderAt } from '../common/header.ts';
 import { blockLabels } from './permute.ts';
+import type { Embedding } from '../common/embed.ts';
 
 function require3d(h: NiftiHeader, input: string): void {
   const extra = h.dims.slice(3).reduce((a, b) => a * b, 1);
@@ -21,8 +22,12 @@ function require3d(h: NiftiHeader, input: string): void {
   }
 }
 
-/** Check a glm job against its inputs and write the context every later stage reads. */
-export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Promise<GlmContext> {
+/**
+ * Check a glm job against its inputs and write the context every later stage reads. With
+ * `embed` (the job is another workflow's group step) the outputs go to embed.resultsDir and the
+ * reducer writes its report as embed.report and its result record to embed.resultKey.
+ */
+export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string, embed?: Embedding): Promise<GlmContext> {
   const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
   const ref = (r: string, field: string) => {
     const uri = resolveRef(r, baseUri);
@@ -84,6 +89,7 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
     workDir,
     resultsDir,
   };
+  if (embed) Object.assign(ctx, { resultsDir: embed.resultsDir, embedded: { resultKey: embed.resultKey, report: embed.report } });
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;
 }
