@@ -3,12 +3,13 @@ import type { TaskEnv } from '../runtime/task.ts';
 import type { JobCommon } from '../jobs/spec.ts';
 import type { Embedding } from './common/embed.ts';
 import { glmJobSchema } from './glm/job.ts';
-import { validateGlm } from './glm/validate.ts';
+import { checkGlmDesign, validateGlm } from './glm/validate.ts';
+import { glmParamsSchema, type GlmParams } from './glm/params.ts';
 import { planGlm } from './glm/plan.ts';
 import { aleJobSchema } from './ale/job.ts';
 import { validateAle } from './ale/validate.ts';
 import { planAle } from './ale/plan.ts';
-import { rehoJobSchema } from './reho/job.ts';
+import { rehoJobSchemaWith, type RehoJob } from './reho/job.ts';
 import { validateReho } from './reho/validate.ts';
 import { planReho } from './reho/plan.ts';
 import { netmapJobSchema } from './netmap/job.ts';
@@ -33,7 +34,13 @@ export interface PipelineEntry {
 export const PIPELINES: Record<string, PipelineEntry> = {
   glm: { jobSchema: glmJobSchema, validate: validateGlm as PipelineEntry['validate'], validateEmbedded: validateGlm as PipelineEntry['validateEmbedded'], plan: planGlm },
   ale: { jobSchema: aleJobSchema, validate: validateAle as PipelineEntry['validate'], plan: planAle },
-  reho: { jobSchema: rehoJobSchema, validate: validateReho as PipelineEntry['validate'], plan: planReho },
+  // reho's params.group is the params of the glm job its group step starts: glm's schema and design check
+  reho: {
+    jobSchema: rehoJobSchemaWith(glmParamsSchema),
+    validate: ((env: TaskEnv, job: RehoJob, jobUri: string) =>
+      validateReho(env, job, jobUri, (table, mapColumn, group, source) => checkGlmDesign(table, mapColumn, group as GlmParams, source, 'params.group'))) as PipelineEntry['validate'],
+    plan: planReho,
+  },
   netmap: { jobSchema: netmapJobSchema, validate: validateNetmap as PipelineEntry['validate'], plan: planNetmap },
 };
 

@@ -1,7 +1,8 @@
 import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, MissingInput } from '../../errors.ts';
 import type { GlmJob } from './job.ts';
-import { parseTable } from '../../jobs/table.ts';
+import type { GlmParams } from './params.ts';
+import { parseTable, type Table } from '../../jobs/table.ts';
 import { assertSameSpace } from '../../nifti/index.ts';
 import type { NiftiHeader } from '../../nifti/index.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
@@ -20,6 +21,16 @@ function require3d(h: NiftiHeader, input: string): void {
   if (extra !== 1) {
     throw new InvalidParameter(`${input} is ${h.dims.length}-D (dims ${h.dims.join('×')}); the glm pipeline needs one 3-D map per subject`, input);
   }
+}
+
+/**
+ * Check a glm params block against a participants table before the job that carries it runs
+ * (reho's params.group, checked by reho's Validate): every model's design can be fitted.
+ * `field` names the block in errors.
+ */
+export function checkGlmDesign(table: Table, mapColumn: string, params: GlmParams, source: string, field: string): void {
+  const design = buildDesign(readParticipants(table, mapColumn, source), params, source);
+  for (const m of design.models) glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `${field}.contrasts (${m.name})`);
 }
 
 /**
