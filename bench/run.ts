@@ -121,7 +121,7 @@ async function main() {
     calib.push(`netmapMsPerSampleVoxelSeed ≈ ${((nm.fastCpu * 1000) / macs).toExponential(2)}`);
   }
 
-  // 7. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
+  // 7. The whole local glm job (demo cohort: 45 subjects, 61×73×61, 3 contrasts)
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));
   try {
     const jobPath = writeDemoJob(join(dir, 'in'));
