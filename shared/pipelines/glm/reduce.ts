@@ -23,6 +23,10 @@ import type { ClusterRecord, ContrastResult, GlmResult, PermClusterRecord, Permu
 import { permutationOutcome, planPermutations } from './permute.ts';
 import { toGrid } from '../../permutation/lattice.ts';
 import type { Statistic } from '../../permutation/engine.ts';
+import { cohortOutputs, fModelOf, regionAndValueTables } from './cohort-reduce.ts';
+import { outputPrefix } from './design.ts';
+import { fToZArray, fTail } from '../../stats/fdist.ts';
+import { applyMinClusterVoxels } from '../../volume/cluster-regions.ts';
 
 const round = (x: number, d = 4) => Number(x.toFixed(d));
 
@@ -60,15 +64,18 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     put(rel, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
 
   const contrasts: Record<string, ContrastResult> = {};
+  const cohort = await cohortOutputs(env, ctx, mask, atlas, labels);
   for (const [m, spec] of ctx.models.entries()) {
+    const isF = spec.kind === 'F';
+    const fm = isF ? fModelOf(spec) : undefined;
     const t = new Float32Array(nVox);
     const planeSums: Float64Array[] = [];
     for (const [s, slab] of slabs.entries()) {
       t.set(f32(await env.store.get(keys.slabT(workDir, s, m))), slab.z0 * plane);
       planeSums.push(f64(await env.store.get(keys.slabSmooth(workDir, s, m))));
     }
-    const dof = spec.n - spec.p;
-    const z = tToZArray(t, dof, new Float32Array(nVox));
+    const dof = fm ? fm.dof : spec.n - spec.p;
+    const z = fm ? fToZArray(t, fm.rank, fm.dof, new Float32Array(nVox)) : tToZArray(t, dof, new Float32Array(nVox));
     const p = new Float32Array(nVox);
     let maxT = -Infinity;
     let minT = Infinity;
@@ -81,16 +88,22 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       const tv = t[v]!;
       if (tv > maxT) maxT = tv;
       if (tv < minT) minT = tv;
-      p[v] = twoTailedTP(tv, dof);
+      p[v] = fm ? (tv > 0 ? fTail(tv, fm.rank, fm.dof) : 1) : twoTailedTP(tv, dof);
     }
     const sm = estimateSmoothness(combinePlaneSums(planeSums), grid.pixdim, dof, ctx.job.params.smoothnessDof);
-    const thr = grfThreshold({ dLh: sm.dLh, nVoxels: maskInfo.voxels, voxelP: grf.voxelP, clusterP: grf.clusterP, twoTailed: grf.twoTailed });
-    const tails: ('+' | '-')[] = grf.twoTailed ? ['+', '-'] : ['+'];
-    const clusters: { c: Cluster; tail: '+' | '-' }[] = [];
+    // F is one-sided (PALM/randomise): GRF one-tailed on the z of F
+    const twoTailed = grf.twoTailed && !fm;
+    const thr = grfThreshold({ dLh: sm.dLh, nVoxels: maskInfo.voxels, voxelP: grf.voxelP, clusterP: grf.clusterP, twoTailed });
+    const tails: ('+' | '-')[] = twoTailed ? ['+', '-'] : ['+'];
+    let clusters: { c: Cluster; tail: '+' | '-' }[] = [];
     for (const tail of tails) {
       for (const c of findClusters(z, grid.dims, thr.zThreshold, tail, grf.connectivity, thr.clusterSizeThreshold, mask, true)) clusters.push({ c, tail });
     }
     clusters.sort((a, b) => b.c.voxels - a.c.voxels || Math.abs(b.c.peakValue) - Math.abs(a.c.peakValue) || a.c.peakIndex - b.c.peakIndex);
+    // the study's minimum cluster size, after correction (0 keeps all)
+    const minVox = ctx.job.params.minClusterVoxels;
+    const kept = new Set(applyMinClusterVoxels(clusters.map((x) => x.c), minVox));
+    clusters = clusters.filter((x) => kept.has(x.c));
     const survived = clusterMap(z, clusters.map((x) => x.c), nVox);
     const records: ClusterRecord[] = clusters.map(({ c, tail }) => {
       const [i, j, k] = c.peakIjk;
@@ -106,15 +119,25 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       };
     });
     const name = spec.name;
-    await writeMap(`maps/${name}_t.nii.gz`, t, `t dof=${dof}`);
-    await writeMap(`maps/${name}_z.nii.gz`, z, `z from t dof=${dof}`);
-    await writeMap(`maps/${name}_p.nii.gz`, p, 'two-tailed uncorrected p');
-    await writeMap(`maps/${name}_grf.nii.gz`, survived, `GRF z>=${thr.zThreshold.toFixed(3)} k>=${thr.clusterSizeThreshold}`);
+    const pre = outputPrefix(spec);
+    if (fm) {
+      await writeMap(`${pre}maps/${name}_F.nii.gz`, t, `F df=${fm.rank},${fm.dof}`);
+      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, `z from F df=${fm.rank},${fm.dof}`);
+      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, 'one-sided uncorrected p of F');
+    } else {
+      await writeMap(`${pre}maps/${name}_t.nii.gz`, t, `t dof=${dof}`);
+      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, `z from t dof=${dof}`);
+      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, 'two-tailed uncorrected p');
+    }
+    await writeMap(`${pre}maps/${name}_grf.nii.gz`, survived, `GRF z>=${thr.zThreshold.toFixed(3)} k>=${Math.max(thr.clusterSizeThreshold, minVox)}`);
     const header = 'cluster,tail,voxels,volume_mm3,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label';
     const rows = records.map((r, ci) =>
       [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label].map(csvField).join(','),
     );
-    await put(`tables/${name}_clusters.csv`, [header, ...rows].join('\n') + '\n');
+    await put(`${pre}tables/${name}_clusters.csv`, [header, ...rows].join('\n') + '\n');
+    const tables = await regionAndValueTables(cohort, spec, t, grid.dims, affine, clusters, fm ? 'F' : 't');
+    await put(`${pre}tables/${name}_cluster_regions.csv`, tables.regions);
+    await put(`${pre}tables/${name}_cluster_values.csv`, tables.values);
     let permutation: PermutationResult | undefined;
     const outcome = await permutationOutcome(env, ctx, m);
     if (outcome) {
@@ -128,7 +151,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       await writeMap(`maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), `1-p uncorrected (permutation)`);
       await writeMap(`maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), `1-q Benjamini-Hochberg FDR`);
       if (observed.tfce) await writeMap(`maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`);
-      const permClusters: PermClusterRecord[] = summary.clusters.map((c) => {
+      const permClusters: PermClusterRecord[] = summary.clusters.filter((c) => c.size >= minVox).map((c) => {
         const g = lat.index[c.peak]!;
         const [i, j, k] = [g % nx, Math.floor(g / nx) % ny, Math.floor(g / plane)];
         return {
@@ -187,7 +210,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
         clusters: permClusters,
       };
     }
-    contrasts[name] = {
+    const target = spec.analysis ? (cohort.analyses[spec.analysis]!.contrasts as Record<string, ContrastResult>) : contrasts;
+    target[name] = {
+      ...(fm ? { kind: 'F' as const, df: [fm.rank, fm.dof] as [number, number], rows: spec.rows } : {}),
+      minClusterVoxels: minVox,
+      regionRows: tables.rows,
+      ...(spec.analysis ? { nSubjects: spec.n } : {}),
       dof,
       nSubjects: spec.n,
       columns: spec.columns,
@@ -217,8 +245,9 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     cost: await jobCost(env, workDir, startedMs, transitions),
     outputs: [],
     methods: '',
+    ...(await cohort.finish(put, writeMap)),
   };
-  result.methods = describeGlm(ctx, result);
+  result.methods = describeGlm(ctx, result) + cohort.methods(result);
   await put(embedded ? embedded.report : 'report.html', renderReport(ctx, result));
   if (embedded) {
     result.outputs = outputs;
