@@ -324,7 +324,10 @@ describe('reho pipeline on a synthetic cohort: preprocessing, exclusion, group G
     expect(groupTable.trim().split('\n')).toHaveLength(9);
     expect(groupTable).toMatch(/sub-s01_szreho\.nii\.gz/);
     expect(result.cost.actualUsd).toBeGreaterThan(0);
-    // permutation inference runs through the same glm stages inside the reho workflow
+    // the group step is a glm job of its own (started by GroupRun), embedded in this job's results
+    const groupJob = JSON.parse(readFileSync(join(workOf(out), 'group', 'job.json'), 'utf8'));
+    expect(groupJob).toMatchObject({ pipeline: 'glm', jobId: result.jobId, inputs: { participants: 'participants.tsv', mapColumn: 'szreho_map' } });
+    // permutation inference runs in that glm execution
     expect(c.permutation.permutations).toBe(100);
     for (const f of ['maps/A-B_maxT_fwep.nii.gz', 'maps/A-B_tfce_fwep.nii.gz', 'maps/A-B_tfce.nii.gz']) expect(result.outputs, f).toContain(f);
     expect(c.permutation.minFweP.maxT).toBeGreaterThanOrEqual(0.01);
