@@ -10,6 +10,10 @@
  *   cluster-forming threshold (inclusive, on the lattice's connectivity) and the
  *   maximum TFCE are recorded; per voxel the number of permutations whose
  *   statistic (and TFCE) reaches the observed one;
+ * - F-contrasts (a model from `permutationModelF`) are one-sided, as in PALM and
+ *   randomise: F is converted to z through the F CDF with df (r, n − p) (`fToZ`) and
+ *   the maximum, clusters and TFCE work on that z; `twoTailed` is ignored (forced
+ *   false by `permutationSetup`) and exceedance is F ≥ F_obs;
  * - permutation 0 is the identity and belongs to the null: p = #(null ≥ obs)/N.
  *
  * "≥" allows a relative 1e-9 so that relabellings that are mathematical mirror
@@ -17,7 +21,8 @@
  * they should, instead of missing it by one rounding unit.
  */
 import type { Lattice } from './lattice.ts';
-import { permuteScratch, permutedT, type PermutationModel, type PermuteScratch } from './model.ts';
+import { fToZ } from '../stats/fdist.ts';
+import { permuteScratch, permutedF, permutedT, type PermutationModel, type PermuteScratch } from './model.ts';
 import { shuffle, type ShufflePlan } from './shuffles.ts';
 import { clusterWork, labelClusters, type ClusterWork } from './clusters.ts';
 import { tfce, tfceWork, type TfceParams, type TfceWork } from './tfce.ts';
@@ -82,14 +87,24 @@ interface PermStats {
 function evaluate(setup: PermutationSetup, k: number, w: Work): PermStats {
   const { model, lattice, plan, options } = setup;
   shuffle(plan, k, w.perm, w.sign);
-  permutedT(model, w.perm, plan.set.kind === 'flip' ? w.sign : undefined, w.t, w.scratch);
   const V = lattice.V;
   let maxStat = -Infinity;
-  for (let v = 0; v < V; v++) {
-    const z = w.tz.z(w.t[v]!);
-    const s = options.twoTailed ? Math.abs(z) : z;
-    w.stat[v] = s;
-    if (s > maxStat) maxStat = s;
+  if (model.f) {
+    permutedF(model, w.perm, plan.set.kind === 'flip' ? w.sign : undefined, w.t, w.scratch);
+    const r = model.f.rank;
+    for (let v = 0; v < V; v++) {
+      const z = fToZ(w.t[v]!, r, model.dof);
+      w.stat[v] = z;
+      if (z > maxStat) maxStat = z;
+    }
+  } else {
+    permutedT(model, w.perm, plan.set.kind === 'flip' ? w.sign : undefined, w.t, w.scratch);
+    for (let v = 0; v < V; v++) {
+      const z = w.tz.z(w.t[v]!);
+      const s = options.twoTailed ? Math.abs(z) : z;
+      w.stat[v] = s;
+      if (s > maxStat) maxStat = s;
+    }
   }
   const wantClusters = options.statistics.includes('clusterExtent') || options.statistics.includes('clusterMass');
   const cl = wantClusters ? labelClusters(w.stat, options.clusterFormingZ, lattice, w.clusters) : { maxExtent: 0, maxMass: 0 };
@@ -98,7 +113,7 @@ function evaluate(setup: PermutationSetup, k: number, w: Work): PermStats {
 }
 
 export interface Observed {
-  /** t, z and the test statistic (|z| two-tailed) per in-mask voxel */
+  /** t (F for an F-contrast) and the test statistic (|z| two-tailed; z from F) per in-mask voxel */
   t: Float64Array;
   stat: Float64Array;
   tfce?: Float64Array;
