@@ -11,7 +11,8 @@
  *   maximum TFCE are recorded; per voxel the number of permutations whose
  *   statistic (and TFCE) reaches the observed one;
  * - F-contrasts (a model from `permutationModelF`) are one-sided, as in PALM and
- *   randomise: F is converted to z through the F CDF with df (r, n − p) (`fToZ`) and
+ *   randomise: F is converted to z through the F CDF with df (r, n − p) (`fToZ`, tabulated in
+ *   `fast-fz.ts`) and
  *   the maximum, clusters and TFCE work on that z; `twoTailed` is ignored (forced
  *   false by `permutationSetup`) and exceedance is F ≥ F_obs;
  * - permutation 0 is the identity and belongs to the null: p = #(null ≥ obs)/N.
@@ -21,12 +22,12 @@
  * they should, instead of missing it by one rounding unit.
  */
 import type { Lattice } from './lattice.ts';
-import { fToZ } from '../stats/fdist.ts';
 import { permuteScratch, permutedF, permutedT, type PermutationModel, type PermuteScratch } from './model.ts';
 import { shuffle, type ShufflePlan } from './shuffles.ts';
 import { clusterWork, labelClusters, type ClusterWork } from './clusters.ts';
 import { tfce, tfceWork, type TfceParams, type TfceWork } from './tfce.ts';
 import { makeTToZ, type TToZ } from './fast-tz.ts';
+import { makeFToZ, type FToZ } from './fast-fz.ts';
 
 export const STATISTICS = ['maxT', 'clusterExtent', 'clusterMass', 'tfce'] as const;
 export type Statistic = (typeof STATISTICS)[number];
@@ -51,6 +52,8 @@ export const atLeast = (x: number, ref: number): boolean => x >= ref - TIE * Mat
 
 interface Work {
   tz: TToZ;
+  /** F → z with df (r, n − p), F-contrasts only */
+  fz?: FToZ;
   scratch: PermuteScratch;
   perm: Int32Array;
   sign: Float64Array;
@@ -66,6 +69,7 @@ function work(setup: PermutationSetup): Work {
   const V = lattice.V;
   return {
     tz: makeTToZ(model.dof),
+    fz: model.f ? makeFToZ(model.f.rank, model.dof) : undefined,
     scratch: permuteScratch(model),
     perm: new Int32Array(model.n),
     sign: new Float64Array(model.n),
@@ -91,9 +95,9 @@ function evaluate(setup: PermutationSetup, k: number, w: Work): PermStats {
   let maxStat = -Infinity;
   if (model.f) {
     permutedF(model, w.perm, plan.set.kind === 'flip' ? w.sign : undefined, w.t, w.scratch);
-    const r = model.f.rank;
+    const fz = w.fz!;
     for (let v = 0; v < V; v++) {
-      const z = fToZ(w.t[v]!, r, model.dof);
+      const z = fz.z(w.t[v]!);
       w.stat[v] = z;
       if (z > maxStat) maxStat = z;
     }
