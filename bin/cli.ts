@@ -135,6 +135,7 @@ program
     }
   });
 
+(await import('./parcellate.ts')).registerParcellateCommand(program);
 (await import('./report.ts')).registerReportCommand(program);
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 try {
