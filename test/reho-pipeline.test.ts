@@ -12,6 +12,7 @@ import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisan
 import { VBM } from './helpers/fixture-job.ts';
 import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { openEnvelope } from '../shared/storage/index.ts';
 
 const tmp = () => tmpDir('nb-reho-');
 
@@ -347,7 +348,9 @@ describe('reho pipeline: WM/CSF regressors from masks (6-column motion files onl
     for (const k of [0, 1]) {
       const s = synthSubject(k, k % 2 === 0, false);
       const level = k % 3 === 0 ? 'subject' : 'job';
-      const rec = JSON.parse(readFileSync(join(work, 'signals', `${String(k).padStart(5, '0')}.json`), 'utf8'));
+      // intermediates are stored in the verified envelope (length + SHA-256)
+      const key = join(work, 'signals', `${String(k).padStart(5, '0')}.json`);
+      const rec = JSON.parse(new TextDecoder().decode(openEnvelope(readFileSync(key), key)));
       for (const kind of ['wm', 'csf'] as const) {
         const ref = plainMaskMean(s.data, tissueMask(kind, level), 0.99, 5);
         expect(rec[kind]).toHaveLength(NT - 5);

@@ -75,7 +75,16 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
 
   const blocks = blockLabels(participants.map((p) => p.row), job.params.inference.permutation?.exchangeabilityBlocks, job.inputs.participants);
 
-  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, subjects });
+  const { specHash, workDir, resultsDir } = await jobLocation(env, job.jobId, {
+    job,
+    participants: participantsRef.uri,
+    subjects,
+    models: design.models,
+    blocks,
+    maskUri,
+    atlasUri,
+    atlasLabelsUri,
+  });
   const ctx: GlmContext = {
     jobId: job.jobId,
     specHash,

@@ -197,7 +197,18 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     if (wanted.length >= present.size) throw new InvalidParameter(`params.validation.atlasLabels names ${wanted.length} of the atlas's ${present.size} labels; random label sets of that size cannot form a null`, 'params.validation.atlasLabels');
   }
 
-  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, manifest, seedRecords });
+  const { specHash, workDir, resultsDir } = await jobLocation(env, job.jobId, {
+    job,
+    manifest,
+    seedRecords,
+    connectomeUri,
+    connectomeMask: resolveRef(manifest.mask, connectomeBase),
+    subjects,
+    maskUri,
+    atlasUri: atlas?.uri,
+    atlasLabelsUri,
+    referenceUri: reference?.uri,
+  });
   const ctx: NetmapContext = {
     jobId: job.jobId,
     specHash,

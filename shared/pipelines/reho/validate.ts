@@ -125,7 +125,7 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
     const mh = await readHeaderAt(maskUri, 'inputs.mask');
     assertSameSpace(ref0, mh, 'inputs.mask');
   }
-  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, subjects });
+  const { specHash, workDir, resultsDir } = await jobLocation(env, job.jobId, { job, tableUri, subjects, jobMasks, maskUri });
   const ctx: RehoContext = {
     jobId: job.jobId,
     specHash,
