@@ -330,7 +330,8 @@ export function rewriteDistributedMaps(machine: AslMachine, env: DistributedMapE
       const mapState = state as Record<string, unknown>;
       if (env.handlers[name]) throw new Error(`state name '${name}' is used twice; the local runner binds handlers by state name`);
       env.handlers[name] = (input) => runMap(name, mapState, child, input, env);
-      const task: AslState = { Type: 'Task', Resource: LOCAL_MAP_RESOURCE };
+      // a Map has no timeout of its own; without one the local engine would apply its 60 s task default
+      const task: AslState = { Type: 'Task', Resource: LOCAL_MAP_RESOURCE, TimeoutSeconds: 7 * 86400 };
       for (const k of KEEP) if (k in state) task[k] = state[k];
       state = task;
     }

@@ -5,6 +5,7 @@
  */
 import { actualCost, enforceBudget, type CostEstimate, type TaskType } from '../../jobs/cost.ts';
 import { readMetrics, type TaskEnv, type TaskMetrics } from '../../runtime/task.ts';
+import { removeStaleWork } from './context.ts';
 
 /** Where every pipeline keeps its estimate and its workers' metrics, under its work folder. */
 export const jobKeys = {
@@ -26,6 +27,8 @@ export interface JobCost {
   lambdaGbSeconds: number;
   stateTransitions: number;
   invocations: number;
+  /** intermediates this run found from earlier attempts and reused (verified) or recomputed (failed verification); reused work is billed at its earlier cost */
+  resume: { skipped: number; recomputed: number };
 }
 
 /**
@@ -35,10 +38,15 @@ export interface JobCost {
  */
 export async function jobCost(env: TaskEnv, workDir: string, startedMs: number, stateTransitions: number, extra: TaskMetrics[] = []): Promise<JobCost> {
   const estimate = JSON.parse(await env.store.getText(jobKeys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = [...(await readMetrics(env.store, jobKeys.metrics(workDir))), ...extra];
+  const metrics: { task: TaskType; billedMs: number; skipped?: number; recomputed?: number }[] = [...(await readMetrics(env.store, jobKeys.metrics(workDir))), ...extra];
+  const resume = { skipped: 0, recomputed: 0 };
+  for (const m of metrics) {
+    resume.skipped += m.skipped ?? 0;
+    resume.recomputed += m.recomputed ?? 0;
+  }
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const actual = actualCost(metrics, stateTransitions);
-  return { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions, invocations: actual.invocations };
+  return { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions, invocations: actual.invocations, resume };
 }
 
 /** Writes result files under resultsDir and lists each one (relative path) in `outputs`, in order. */
@@ -53,9 +61,11 @@ export function outputWriter(env: TaskEnv, resultsDir: string): { outputs: strin
   };
 }
 
-/** Write result.json last, with its outputs list; returns its key. */
+/** Write result.json last, with its outputs list; then (locally) remove the job's stale work folders; returns its key. */
 export async function finishJob<R extends { outputs: string[] }>(env: TaskEnv, resultsDir: string, result: R, outputs: string[]): Promise<{ result: string }> {
   result.outputs = outputs;
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
+  const { jobId, specHash } = result as { jobId?: unknown; specHash?: unknown };
+  if (typeof jobId === 'string' && typeof specHash === 'string') await removeStaleWork(env, jobId, specHash);
   return { result: `${resultsDir}/result.json` };
 }
