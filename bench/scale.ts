@@ -88,6 +88,10 @@ export function netmapScale(subjects = 1000, seeds = 21, runs: number[] = [124, 
     studies: Array.from({ length: seeds }, (_, i) => ({ study: `study-${i}`, coordinates: [[0, -20 + i, 10]], voxels: 33, set: 'study' as const })),
     workDir: 'work/scale',
     resultsDir: 'results/scale',
+    passDir: 'work/scale/pass',
+    slots: seeds,
+    threshold: job.params.threshold,
+    diameterMm: job.params.sphereDiameterMm,
   };
   const chunks = planChunks(subjects, job.budget.maxConcurrency, job.params.subjectsPerShard);
   return { subjects, ...summary(estimateNetmap(ctx)), detail: `${seeds} seeds × ${voxels} voxels × ${runs.length} runs of ${runs[0]} volumes, ${chunks.length} connectome chunks` };
