@@ -387,7 +387,8 @@ export function rehoVolume(data: Float32Array | Float64Array, dims: readonly [nu
   const index = new Int32Array(nVox).fill(-1);
   let count = 0;
   for (let v = 0; v < nVox; v++) if (mask[v]) index[v] = count++;
-  const series = new Float64Array(count * nt);
+  // float32 input stays float32 (the same values, half the bytes to move)
+  const series = data instanceof Float32Array ? new Float32Array(count * nt) : new Float64Array(count * nt);
   // volume-major to series-major in blocks of grid voxels: reads run along each volume
   const GATHER = 1024;
   for (let v0 = 0; v0 < nVox; v0 += GATHER) {
