@@ -135,6 +135,7 @@ connectome
     process.exitCode = await runJob(jobPath, opts);
   });
 
+(await import('./maptools.ts')).registerMapTools(program);
 program
   .command('demographics')
   .description('demographics and clinical table of a participants table: per-group summaries, ANOVA/Kruskal–Wallis, χ²/Fisher, pairwise Mann–Whitney U')
@@ -183,5 +184,6 @@ program
     }
   });
 
+(await import('./report.ts')).registerReportCommand(program);
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
 await program.parseAsync(process.argv);

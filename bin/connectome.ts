@@ -10,15 +10,23 @@ import { InvalidParameter, InvalidParticipants } from '../shared/errors.ts';
 import { parseTable } from '../shared/jobs/table.ts';
 import { assertSameSpace, readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { LocalStore, readUri, resolveRef } from '../shared/storage/index.ts';
-import { CONNECTOME_FORMAT, packRun, writeConnectome, type ConnectomeManifest } from '../shared/netmap/connectome.ts';
+import { CONNECTOME_FORMAT, ConnectomeWriter, packRun, writeConnectome, type ConnectomeManifest } from '../shared/netmap/connectome.ts';
 import { demoConnectome } from '../shared/demo/connectome.ts';
 
 /**
  * Pack runs listed in a table (columns `subject`, `run`: a 4-D NIfTI per row, several rows
  * per subject for several runs) inside `maskPath` (non-zero voxels) into `outDir`.
- * Every run must share the mask's grid; runs are read one at a time.
+ * Every run must share the mask's grid. Subjects are streamed: each subject's runs are
+ * read, packed and written before the next subject is read, so memory does not grow with
+ * the cohort. `onSubject` (optional) is called after each subject is written.
  */
-export async function packConnectome(tablePath: string, maskPath: string, outDir: string, name = basename(resolve(outDir))): Promise<ConnectomeManifest> {
+export async function packConnectome(
+  tablePath: string,
+  maskPath: string,
+  outDir: string,
+  name = basename(resolve(outDir)),
+  opts: { onSubject?: (index: number, id: string) => void | Promise<void> } = {},
+): Promise<ConnectomeManifest> {
   const tableUri = pathToFileURL(resolve(tablePath)).href;
   const base = tableUri.slice(0, tableUri.lastIndexOf('/') + 1);
   const table = parseTable(readFileSync(tablePath, 'utf8'), tablePath);
@@ -38,12 +46,11 @@ export async function packConnectome(tablePath: string, maskPath: string, outDir
   });
   if (bySubject.size < 2) throw new InvalidParticipants(`${tablePath} lists ${bySubject.size} subject(s); a connectome needs at least 2`, tablePath);
   mkdirSync(outDir, { recursive: true });
-  const store = new LocalStore(outDir);
-  const subjects: ConnectomeManifest['subjects'] = [];
-  const packed: Float32Array[][] = [];
+  const pixdim: [number, number, number] = [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)];
+  const writer = new ConnectomeWriter(new LocalStore(outDir), '', V);
+  await writer.writeMask('mask.nii.gz', writeNifti({ dims, affine: h.affine, pixdim, data: Float32Array.from(mask) }, { datatype: 'uint8' }));
   for (const [id, runRefs] of bySubject) {
     const runs: Float32Array[] = [];
-    const lengths: number[] = [];
     for (const ref of runRefs) {
       const field = `${tablePath} (${id}) ${ref}`;
       const vol = readNifti(await readUri(resolveRef(ref, base)), field);
@@ -51,22 +58,11 @@ export async function packConnectome(tablePath: string, maskPath: string, outDir
       const T = vol.header.dims[3] ?? 1;
       if (T < 3) throw new InvalidParameter(`${field} has ${T} volume(s); a run needs at least 3`, field);
       runs.push(packRun(vol.data, nVox, T, mask));
-      lengths.push(T);
     }
-    subjects.push({ id, file: `subjects/${id}.f32`, runs: lengths });
-    packed.push(runs);
+    await writer.addSubject(id, runs);
+    await opts.onSubject?.(writer.count - 1, id);
   }
-  const manifest: ConnectomeManifest = {
-    format: CONNECTOME_FORMAT,
-    name,
-    grid: { dims, affine: Array.from(h.affine), pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)] },
-    mask: 'mask.nii.gz',
-    voxels: V,
-    subjects,
-  };
-  const maskOut = writeNifti({ dims, affine: h.affine, pixdim: manifest.grid.pixdim, data: Float32Array.from(mask) }, { datatype: 'uint8' });
-  await writeConnectome(store, '', manifest, maskOut, (s) => packed[s]!);
-  return manifest;
+  return writer.finish({ format: CONNECTOME_FORMAT, name, grid: { dims, affine: Array.from(h.affine), pixdim }, mask: 'mask.nii.gz' });
 }
 
 /** The synthetic connectome and an example netmap job beside it; returns the job path. */

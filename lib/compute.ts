@@ -26,7 +26,7 @@ export interface ComputeProps {
 }
 
 /** Data files the compute package reads at run time (e.g. the ALE default mask), copied into every bundle. */
-export const BUNDLED_ASSET_DIRS = ['assets/ale', 'assets/netmap', 'assets/atlases'] as const;
+export const BUNDLED_ASSET_DIRS = ['assets/ale', 'assets/netmap', 'assets/atlases', 'assets/viewer', 'assets/templates'] as const;
 /** Where they are inside a deployed function (the bundle is unpacked at LAMBDA_TASK_ROOT, /var/task). */
 export const LAMBDA_ASSETS_DIR = '/var/task/assets';
 

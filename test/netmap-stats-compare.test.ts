@@ -3,21 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
 import { voxelToMm } from '../shared/nifti/affine.ts';
 import { stream } from '../shared/random.ts';
-import {
-  atlasLabelStats,
-  atlasMaskExact,
-  atlasMaskMean,
-  atlasMaskTest,
-  atlasNullValues,
-  binaryMask,
-  eegElectrodeValues,
-  findPeak,
-  localMaxima,
-  parsePointTable,
-  spatialCorrelation,
-  sphereRoiWelch,
-  welchTTest,
-} from '../shared/netmap/compare.ts';
+import { atlasLabelStats, atlasMaskExact, atlasMaskMean, atlasMaskTest, atlasNullValues } from '../shared/netmap/atlas-mask-null.ts';
+import { EEG_SPHERE_DIAMETER_MM, eegElectrodeValues } from '../shared/netmap/eeg-spheres.ts';
+import { binaryMask } from '../shared/netmap/map-grid.ts';
+import { findPeak, localMaxima } from '../shared/netmap/peaks.ts';
+import { parsePointTable } from '../shared/netmap/point-table.ts';
+import { spatialCorrelation } from '../shared/netmap/spatial-correlation.ts';
+import { sphereRoiWelch } from '../shared/netmap/sphere-means.ts';
+import { welchTTest } from '../shared/netmap/welch-t-test.ts';
 
 import { expectNamed } from './helpers/errors.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
@@ -326,37 +319,45 @@ describe('Welch t-test', () => {
 });
 
 describe('EEG 10–20 electrode spheres', () => {
-  it('IGE fixture: 19 electrodes, 25 mm spheres in the brain mask, finite means equal to a brute-force sphere', () => {
-    const ige = load('IGEnetwork.nii');
-    const brain = binaryMask(load('BrainMask618361_BH.nii').data);
-    const csv = readFileSync(`${FIX}/eeg_1020_mni.csv`, 'utf8');
-    const grid = gridOf(ige.header);
-    const rows = eegElectrodeValues(ige.data, grid, csv, brain);
-    expect(rows.length).toBe(19);
-    expect(rows.map((r) => r.label).slice(0, 3)).toEqual(['Fp1', 'Fp2', 'Fz']);
-    for (const r of rows) {
-      expect(Number.isFinite(r.mean)).toBe(true);
-      expect(r.nVoxels).toBeGreaterThan(50);
-    }
-    // brute force for Cz and O1: every voxel within 25 mm of the electrode and inside the brain
-    for (const label of ['Cz', 'O1']) {
-      const row = rows.find((r) => r.label === label)!;
-      let s = 0;
-      let n = 0;
-      for (let k = 0; k < 61; k++) for (let j = 0; j < 83; j++) for (let i = 0; i < 61; i++) {
-        const v = i + 61 * (j + 83 * k);
-        if (!brain[v]) continue;
-        const [x, y, z] = voxelToMm(ige.header.affine, i, j, k);
-        if ((x - row.mm[0]) ** 2 + (y - row.mm[1]) ** 2 + (z - row.mm[2]) ** 2 <= 625) {
-          s += ige.data[v]!;
-          n++;
+  it('the study\'s spheres are 25 mm across: default diameter 25 mm = radius 12.5 mm', () => {
+    expect(EEG_SPHERE_DIAMETER_MM).toBe(25);
+  });
+  for (const diameter of [undefined, 25, 50]) {
+    it(`IGE fixture: 19 electrodes, ${diameter ?? 'default (25)'} mm-diameter spheres in the brain mask equal a brute-force sphere of radius ${(diameter ?? 25) / 2} mm`, () => {
+      const ige = load('IGEnetwork.nii');
+      const brain = binaryMask(load('BrainMask618361_BH.nii').data);
+      const csv = readFileSync(`${FIX}/eeg_1020_mni.csv`, 'utf8');
+      const grid = gridOf(ige.header);
+      const rows = diameter === undefined ? eegElectrodeValues(ige.data, grid, csv, brain) : eegElectrodeValues(ige.data, grid, csv, brain, diameter);
+      expect(rows.length).toBe(19);
+      expect(rows.map((r) => r.label).slice(0, 3)).toEqual(['Fp1', 'Fp2', 'Fz']);
+      const r2 = ((diameter ?? 25) / 2) ** 2;
+      // brute force for every electrode: each voxel whose centre is within the radius and inside the brain
+      for (const row of rows) {
+        let s = 0;
+        let n = 0;
+        for (let k = 0; k < 61; k++) for (let j = 0; j < 83; j++) for (let i = 0; i < 61; i++) {
+          const v = i + 61 * (j + 83 * k);
+          if (!brain[v]) continue;
+          const [x, y, z] = voxelToMm(ige.header.affine, i, j, k);
+          if ((x - row.mm[0]) ** 2 + (y - row.mm[1]) ** 2 + (z - row.mm[2]) ** 2 <= r2) {
+            s += ige.data[v]!;
+            n++;
+          }
         }
+        expect(n).toBeGreaterThan(20);
+        expect(row.nVoxels).toBe(n);
+        expect(Math.abs(row.mean - s / n)).toBeLessThan(1e-12);
       }
-      expect(row.nVoxels).toBe(n);
-      expect(Math.abs(row.mean - s / n)).toBeLessThan(1e-12);
-    }
-    console.log('EEG 10–20 electrode values (IGE map, 25 mm spheres ∩ brain mask):\n' +
-      rows.map((r) => `${r.label.padEnd(4)} (${r.mm.join(', ')})  n=${r.nVoxels}  mean=${r.mean.toFixed(4)}  (${(r.mean * 21).toFixed(2)}/21)`).join('\n'));
+      if (diameter === undefined) {
+        console.log('EEG 10–20 electrode values (IGE map, 25 mm-diameter spheres ∩ brain mask):\n' +
+          rows.map((r) => `${r.label.padEnd(4)} (${r.mm.join(', ')})  n=${r.nVoxels}  mean=${r.mean.toFixed(4)}  (${(r.mean * 21).toFixed(2)}/21)`).join('\n'));
+      }
+    });
+  }
+  it('refuses a non-positive diameter', () => {
+    const g = { dims: [2, 2, 2] as [number, number, number], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] };
+    expectNamed(() => eegElectrodeValues(new Float32Array(8), g, 'label,x,y,z\nA,0,0,0', new Uint8Array(8).fill(1), 0), 'InvalidParameter');
   });
   it('bad tables give InvalidCoordinates', () => {
     expectNamed(() => parsePointTable('label,x,y\nA,1,2', 'e.csv'), 'InvalidCoordinates');

@@ -9,7 +9,8 @@
  * A subject file holds its runs one after another, each T × V little-endian float32,
  * time-major (voxel fastest) over the V voxels of the mask in NIfTI order, each voxel's
  * series demeaned. `packRun` turns a 4-D series into that layout; `neuroburst connectome
- * pack` does it for a whole cohort of preprocessed resting-state runs.
+ * pack` does it for a whole cohort of preprocessed resting-state runs, streaming subject by
+ * subject through {@link ConnectomeWriter}.
  */
 import { z } from 'zod';
 import { InvalidParameter } from '../errors.ts';
@@ -88,12 +89,81 @@ export function subjectRuns(bytes: Uint8Array, runs: readonly number[], V: numbe
   return out;
 }
 
+type PutStore = { put(key: string, body: Uint8Array | string): Promise<void> };
+
+/**
+ * Write one subject's file (runs concatenated, each T × V float32) through a store. Only
+ * this subject's runs are held, so writing a cohort subject by subject keeps memory flat.
+ */
+export async function writeSubject(store: PutStore, prefix: string, subj: ConnectomeManifest['subjects'][number], runs: readonly Float32Array[], V: number): Promise<void> {
+  if (runs.length !== subj.runs.length) throw new InvalidParameter(`subject ${subj.id}: ${runs.length} runs given, the manifest lists ${subj.runs.length}`);
+  const total = runs.reduce((a, r) => a + r.length, 0);
+  const all = new Float32Array(total);
+  let off = 0;
+  runs.forEach((r, i) => {
+    if (r.length !== subj.runs[i]! * V) throw new InvalidParameter(`subject ${subj.id} run ${i + 1}: ${r.length} values; expected ${subj.runs[i]} × ${V}`);
+    all.set(r, off);
+    off += r.length;
+  });
+  await store.put(prefix ? `${prefix}/${subj.file}` : subj.file, new Uint8Array(all.buffer));
+}
+
+/**
+ * Streaming writer: the mask first, then each subject as it is packed, connectome.json last
+ * (so a reader never sees a manifest whose subject files are missing). Memory does not
+ * grow with the number of subjects: only the manifest entries are kept.
+ */
+export class ConnectomeWriter {
+  private readonly subjects: ConnectomeManifest['subjects'] = [];
+  private readonly ids = new Set<string>();
+  constructor(
+    private readonly store: PutStore,
+    private readonly prefix: string,
+    private readonly V: number,
+  ) {}
+
+  async writeMask(maskName: string, maskNifti: Uint8Array): Promise<void> {
+    await this.store.put(this.prefix ? `${this.prefix}/${maskName}` : maskName, maskNifti);
+  }
+
+  /** Write subject `id`'s runs (each T × V, as packRun returns) to `subjects/<id>.f32`. */
+  async addSubject(id: string, runs: readonly Float32Array[]): Promise<void> {
+    if (this.ids.has(id)) throw new InvalidParameter(`subject ${id} is written twice`, id);
+    const lengths = runs.map((r, i) => {
+      const T = r.length / this.V;
+      if (!Number.isInteger(T) || T < 3) throw new InvalidParameter(`subject ${id} run ${i + 1}: ${r.length} values is not T × ${this.V} with T ≥ 3`, id);
+      return T;
+    });
+    const entry = { id, file: `subjects/${id}.f32`, runs: lengths };
+    await writeSubject(this.store, this.prefix, entry, runs, this.V);
+    this.ids.add(id);
+    this.subjects.push(entry);
+  }
+
+  get count(): number {
+    return this.subjects.length;
+  }
+
+  /** Write connectome.json with the subjects added so far (validated by the manifest schema). */
+  async finish(manifest: Omit<ConnectomeManifest, 'subjects' | 'voxels'>): Promise<ConnectomeManifest> {
+    const parsed = connectomeManifestSchema.safeParse({ ...manifest, voxels: this.V, subjects: this.subjects });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidParameter(`connectome manifest: ${issue.path.join('.') || 'manifest'}: ${issue.message}`, 'connectome.json');
+    }
+    const full = parsed.data;
+    await this.store.put(this.prefix ? `${this.prefix}/connectome.json` : 'connectome.json', JSON.stringify(full, null, 2) + '\n');
+    return full;
+  }
+}
+
 /**
  * Write a connectome in this format through a store (local folder or S3 prefix):
- * the mask NIfTI, one file per subject (runs concatenated), connectome.json last.
+ * the mask NIfTI, one file per subject (runs concatenated, `runsOf(s)` called for one
+ * subject at a time), connectome.json last.
  */
 export async function writeConnectome(
-  store: { put(key: string, body: Uint8Array | string): Promise<void> },
+  store: PutStore,
   prefix: string,
   manifest: ConnectomeManifest,
   maskNifti: Uint8Array,
@@ -101,18 +171,6 @@ export async function writeConnectome(
 ): Promise<void> {
   const at = (rel: string) => (prefix ? `${prefix}/${rel}` : rel);
   await store.put(at(manifest.mask), maskNifti);
-  for (const [s, subj] of manifest.subjects.entries()) {
-    const runs = runsOf(s);
-    if (runs.length !== subj.runs.length) throw new InvalidParameter(`subject ${subj.id}: ${runs.length} runs given, the manifest lists ${subj.runs.length}`);
-    const total = runs.reduce((a, r) => a + r.length, 0);
-    const all = new Float32Array(total);
-    let off = 0;
-    runs.forEach((r, i) => {
-      if (r.length !== subj.runs[i]! * manifest.voxels) throw new InvalidParameter(`subject ${subj.id} run ${i + 1}: ${r.length} values; expected ${subj.runs[i]} × ${manifest.voxels}`);
-      all.set(r, off);
-      off += r.length;
-    });
-    await store.put(at(subj.file), new Uint8Array(all.buffer));
-  }
+  for (const [s, subj] of manifest.subjects.entries()) await writeSubject(store, prefix, subj, runsOf(s), manifest.voxels);
   await store.put(at('connectome.json'), JSON.stringify(manifest, null, 2) + '\n');
 }

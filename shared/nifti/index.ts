@@ -21,7 +21,7 @@ export {
   readNiftiHeader,
   slabByteRange,
 } from './read.ts';
-export { type WritableVolume, type WriteDatatype, type WriteOptions, writeNifti } from './write.ts';
+export { type WritableVolume, type WriteDatatype, type WriteOptions, NIFTI_INTENT, statIntent, writeNifti } from './write.ts';
 export {
   type Quatern,
   affineToQuatern,

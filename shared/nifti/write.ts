@@ -5,6 +5,7 @@
 import { gzipSync } from 'fflate';
 import { affineToQuatern } from './affine.ts';
 import { datatypeCode } from './header.ts';
+import type { NiftiHeader } from './header.ts';
 import { swapBytes } from './read.ts';
 
 export interface WritableVolume {
@@ -36,6 +37,37 @@ export interface WriteOptions {
   intent?: { code: number; p1?: number; p2?: number; p3?: number; name?: string };
   /** sform_code and qform_code written (default 4 = MNI152; 2 = aligned to another image). */
   xformCode?: number;
+  /**
+   * Copy sform_code and qform_code from an input's header (e.g. the first subject's map) instead
+   * of `xformCode`, so a result keeps the space its inputs declared. `sformCode`/`qformCode`
+   * override either.
+   */
+  xformFrom?: Pick<NiftiHeader, 'sformCode' | 'qformCode'>;
+  sformCode?: number;
+  qformCode?: number;
+}
+
+/** NIfTI-1 intent codes of statistic maps (nifti1.h). */
+export const NIFTI_INTENT = { TTEST: 3, ZSCORE: 5, PVAL: 22 } as const;
+
+/**
+ * The `intent` of a statistic map: a t map with its degrees of freedom (NIFTI_INTENT_TTEST,
+ * p1 = DOF), a z map (NIFTI_INTENT_ZSCORE) or a p map (NIFTI_INTENT_PVAL). `name` goes to
+ * intent_name (15 characters at most).
+ */
+export function statIntent(kind: 't', dof: number, name?: string): NonNullable<WriteOptions['intent']>;
+export function statIntent(kind: 'z' | 'p', dof?: undefined, name?: string): NonNullable<WriteOptions['intent']>;
+export function statIntent(kind: 't' | 'z' | 'p', dof?: number, name?: string): NonNullable<WriteOptions['intent']> {
+  if (kind === 't') {
+    if (dof === undefined || !(dof > 0) || !Number.isFinite(dof)) throw new RangeError(`statIntent: a t map needs a positive finite DOF, got ${dof}`);
+    return { code: NIFTI_INTENT.TTEST, p1: dof, name: name ?? 't' };
+  }
+  return { code: kind === 'z' ? NIFTI_INTENT.ZSCORE : NIFTI_INTENT.PVAL, name: name ?? kind };
+}
+
+function checkXformCode(field: string, code: number): number {
+  if (!Number.isInteger(code) || code < 0 || code > 5) throw new RangeError(`writeNifti: ${field} must be an integer NIfTI xform code 0..5, got ${code}`);
+  return code;
 }
 
 const HEADER_SIZE = 348;
@@ -72,7 +104,8 @@ function encode(data: ArrayLike<number>, datatype: WriteDatatype): Uint8Array {
 /** Encode an image as NIfTI-1 bytes (gzipped unless opts.gzip === false). */
 export function writeNifti(img: WritableVolume, opts: WriteOptions = {}): Uint8Array {
   const datatype = opts.datatype ?? 'float32';
-  const xformCode = opts.xformCode ?? 4;
+  const sformCode = checkXformCode('sformCode', opts.sformCode ?? opts.xformFrom?.sformCode ?? opts.xformCode ?? 4);
+  const qformCode = checkXformCode('qformCode', opts.qformCode ?? opts.xformFrom?.qformCode ?? opts.xformCode ?? 4);
   const dims = img.dims.slice();
   if (dims.length < 1 || dims.length > 4) throw new RangeError(`writeNifti: dims must have 3 or 4 entries, got [${dims.join(', ')}]`);
   while (dims.length < 3) dims.push(1);
@@ -119,8 +152,8 @@ export function writeNifti(img: WritableVolume, opts: WriteOptions = {}): Uint8A
   f32(116, 0); // scl_inter
   bytes[123] = UNITS_MM_SEC;
   if (opts.description) writeAscii(bytes, 148, 80, opts.description);
-  i16(252, xformCode);
-  i16(254, xformCode);
+  i16(252, qformCode);
+  i16(254, sformCode);
   f32(256, q.b);
   f32(260, q.c);
   f32(264, q.d);

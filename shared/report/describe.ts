@@ -1,0 +1,121 @@
+/**
+ * From a pipeline's result (its result.json object) and where its files are, the plain report
+ * description. One entry point for every pipeline: glm, reho, ale, netmap by their own
+ * describers, any other pipeline generically (maps by file name, CSV tables as they are).
+ */
+import pkg from '../../package.json' with { type: 'json' };
+import { describeAleParts } from './ale.ts';
+import type { AleExtras, AleResultLike } from './ale.ts';
+import { describeGlmParts } from './glm.ts';
+import type { GlmExtras, GlmResultLike } from './glm.ts';
+import { describeNetmapParts } from './netmap.ts';
+import type { NetmapExtras, NetmapResultLike } from './netmap.ts';
+import { describeRehoParts } from './reho.ts';
+import type { RehoExtras, RehoResultLike } from './reho.ts';
+import { describeInputs, flattenParams, genericTable, readText, text } from './source.ts';
+import type { ResultSource } from './source.ts';
+import type { MapKind, ReportDescription, ReportMap, ReportPlot, ReportTable, StageCost } from './types.ts';
+
+export const VERSION: string = pkg.version;
+
+export interface DescribeOptions {
+  /** the normalised job spec (job.json of the result folder); read from the source when absent */
+  job?: Record<string, unknown>;
+  /** the job as the user wrote it, to mark parameters left at their defaults */
+  givenJob?: Record<string, unknown>;
+  /** what a reducer has in memory beyond result.json: full null distributions, FD traces, design rows */
+  extras?: { glm?: GlmExtras; ale?: AleExtras; reho?: RehoExtras; netmap?: NetmapExtras };
+  runSeconds?: number;
+  stages?: StageCost[];
+  /** ISO time written in the header; omitted when absent (reports stay byte-identical across runs) */
+  generatedAt?: string;
+}
+
+/** Kind of a map from its file name (for pipelines without a describer). */
+export function kindFromName(rel: string): MapKind {
+  const n = rel.replace(/^.*\//, '').replace(/\.nii(\.gz)?$/, '').toLowerCase();
+  if (/(_fwep|_uncp|_fdrp)$/.test(n)) return 'oneMinusP';
+  if (/logp$/.test(n)) return 'logp';
+  if (/(^|_)p$/.test(n)) return 'p';
+  if (/(^|_)t$/.test(n)) return 't';
+  if (/(^|_)(grf|cfwe.*)$/.test(n) || /^cfwe_/.test(n)) return 'cluster';
+  if (/(^|_)z$/.test(n)) return 'z';
+  if (/(^|_)ale$/.test(n)) return 'ale';
+  if (/overlap/.test(n)) return 'overlap';
+  if (/tfce$/.test(n)) return 'tfce';
+  if (/reho$/.test(n)) return 'reho';
+  if (/mask$/.test(n)) return 'mask';
+  return 'value';
+}
+
+const safeId = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+async function genericParts(src: ResultSource, r: Record<string, unknown>): Promise<{ maps: ReportMap[]; tables: ReportTable[]; plots: ReportPlot[]; summary: string[] }> {
+  const maps: ReportMap[] = [];
+  for (const rel of src.files.filter((f) => /^maps\/.*\.nii(\.gz)?$/.test(f)).slice(0, 24)) {
+    const b = await src.read(rel);
+    if (b) maps.push({ id: safeId(rel.replace(/^maps\//, '').replace(/\.nii(\.gz)?$/, '')), label: rel.replace(/^maps\//, ''), kind: kindFromName(rel), file: rel, nifti: b, mosaic: maps.length === 0 });
+  }
+  const tables: ReportTable[] = [];
+  for (const rel of src.files.filter((f) => /^tables\/.*\.(csv|tsv)$/.test(f))) {
+    const s = await readText(src, rel);
+    if (s) tables.push(genericTable(safeId(rel), rel.replace(/^tables\//, ''), rel, s, maps[0]?.id));
+  }
+  const summary = typeof r.summary === 'string' ? [r.summary] : [];
+  return { maps, tables, plots: [], summary };
+}
+
+function stagesOf(r: Record<string, unknown>): StageCost[] {
+  const shards = (r.shards ?? {}) as Record<string, number>;
+  return Object.entries(shards).map(([stage, n]) => ({ stage, shards: n }));
+}
+
+/** The report description of one result. */
+export async function describeResult(result: Record<string, unknown>, src: ResultSource, opts: DescribeOptions = {}): Promise<ReportDescription> {
+  let job = opts.job;
+  if (!job) {
+    const s = await readText(src, 'job.json');
+    if (s) job = JSON.parse(s) as Record<string, unknown>;
+  }
+  const pipeline = String(result.pipeline ?? job?.pipeline ?? 'unknown');
+  const inputs = await describeInputs(job, src);
+  const participantsRef = (job?.inputs as Record<string, unknown> | undefined)?.participants;
+  let participants: string | undefined;
+  if (typeof participantsRef === 'string' && src.readInput) {
+    const b = await src.readInput(participantsRef).catch(() => undefined);
+    if (b) participants = text(b);
+  }
+  const x = opts.extras ?? {};
+  const parts =
+    pipeline === 'glm'
+      ? await describeGlmParts(result as unknown as GlmResultLike, src, x.glm, participants)
+      : pipeline === 'ale'
+        ? await describeAleParts(result as unknown as AleResultLike, src, x.ale, job)
+        : pipeline === 'reho'
+          ? await describeRehoParts(result as unknown as RehoResultLike, src, x.reho, job, participants)
+          : pipeline === 'netmap'
+            ? await describeNetmapParts(result as unknown as NetmapResultLike, src, x.netmap)
+            : await genericParts(src, result);
+  const cost = (result.cost ?? undefined) as { estimatedUsd?: number; actualUsd?: number; lambdaGbSeconds?: number } | undefined;
+  const warnings = Array.isArray(result.warnings) ? (result.warnings as unknown[]).map(String) : [];
+  if (!parts.maps.length) warnings.push('This result holds no map to show.');
+  return {
+    pipeline,
+    jobId: String(result.jobId ?? job?.jobId ?? ''),
+    ...(typeof job?.description === 'string' ? { title: `${job.description} (${String(result.jobId ?? job.jobId)}, ${pipeline})` } : {}),
+    summary: parts.summary,
+    inputs,
+    parameters: flattenParams(job, opts.givenJob),
+    ...(typeof job?.seed === 'number' ? { seed: job.seed } : {}),
+    version: VERSION,
+    ...(opts.generatedAt ? { generatedAt: opts.generatedAt } : {}),
+    ...(opts.runSeconds !== undefined ? { runSeconds: opts.runSeconds } : {}),
+    ...(cost ? { cost: { estimatedUsd: cost.estimatedUsd, actualUsd: cost.actualUsd, lambdaGbSeconds: cost.lambdaGbSeconds, stages: opts.stages ?? stagesOf(result) } } : {}),
+    maps: parts.maps,
+    tables: parts.tables,
+    plots: parts.plots,
+    methods: typeof result.methods === 'string' ? result.methods : '',
+    warnings,
+    files: [...new Set([...src.files, 'report.html'])].sort(),
+  };
+}

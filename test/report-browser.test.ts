@@ -1,0 +1,283 @@
+/**
+ * Reports of real results of every pipeline (small glm, ale, reho and netmap jobs run by the
+ * embedded runner), checked twice: their descriptions against result.json (rows, survivors,
+ * maps), and in headless Chromium (Debian's package, driven by playwright-core): the viewer's
+ * canvas draws, a cluster-row click moves the crosshair to the peak, tables and plots are there
+ * and the page makes no network request. Screenshots go to out/test-screenshots/. Without a
+ * Chromium binary the browser part is skipped with the reason printed.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { decode } from 'fast-png';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLocal } from '../shared/runner/local.ts';
+import { writeNifti } from '../shared/nifti/index.ts';
+import { demoConnectome } from '../shared/demo/connectome.ts';
+import { writeConnectome } from '../shared/netmap/connectome.ts';
+import { LocalStore } from '../shared/storage/index.ts';
+import { buildReport, describeResult, describeResultFolder, NotAResultFolder, renderReportHtml, storeSource } from '../shared/report/index.ts';
+import { execFileSync } from 'node:child_process';
+import type { ReportDescription } from '../shared/report/index.ts';
+import { FIXTURES, VBM, vbmJob } from './helpers/fixture-job.ts';
+
+/** Debian's binary; CHROMIUM_PATH names another (an empty value turns the browser checks off). */
+const CHROMIUM = (process.env.CHROMIUM_PATH !== undefined ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => !!p && existsSync(p));
+const SHOTS = join(import.meta.dirname, '..', 'out', 'test-screenshots');
+
+type Pipeline = 'glm' | 'ale' | 'reho' | 'netmap';
+interface Run {
+  jobPath: string;
+  dir: string;
+  inputs: string;
+  result: any;
+  desc: ReportDescription;
+  html: string;
+}
+
+let base = '';
+const runs = {} as Record<Pipeline, Run>;
+
+function writeJob(dir: string, job: object): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'job.json'), JSON.stringify(job, null, 2));
+  return join(dir, 'job.json');
+}
+
+async function run(p: Pipeline, jobPath: string, jobId: string): Promise<void> {
+  const out = join(base, 'out');
+  const outcome = await runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: p, outDir: out, threads: 2 });
+  if (outcome.status !== 'succeeded') throw new Error(`${p}: ${outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : 'did not succeed'}`);
+  const dir = join(out, jobId);
+  const inputs = join(jobPath, '..');
+  const desc = await describeResultFolder(dir, { inputsDir: inputs });
+  const html = await renderReportHtml(desc);
+  writeFileSync(join(dir, 'report.html'), html);
+  runs[p] = { jobPath, dir, inputs, result: JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')), desc, html };
+}
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'nb-report-'));
+  // glm: the VBM fixture with GRF and 100 permutations
+  await run('glm', vbmJob(join(base, 'glm'), { jobId: 'glm-report', params: { inference: { grf: { voxelP: 0.01 }, permutation: { n: 100, statistics: ['maxT', 'clusterExtent', 'tfce'] } } } }), 'glm-report');
+  // ale: the pain dataset, 30 Monte-Carlo iterations
+  await run('ale', writeJob(join(base, 'ale'), { jobId: 'ale-report', pipeline: 'ale', seed: 3, inputs: { coordinates: join(FIXTURES, 'ale', 'nidm_pain_dset.json') }, params: { iterations: 30 } }), 'ale-report');
+  // reho: the fixture run three times with different motion (the third scaled ×120: excluded)
+  const rd = join(base, 'reho');
+  mkdirSync(rd, { recursive: true });
+  const rp = readFileSync(join(VBM, 'motion_rp.txt'), 'utf8').trim().split('\n');
+  const scaled = (f: number) => rp.map((l) => l.trim().split(/\s+/).map((x) => (Number(x) * f).toExponential(6)).join(' ')).join('\n') + '\n';
+  writeFileSync(join(rd, 'mid_rp.txt'), scaled(1.5));
+  writeFileSync(join(rd, 'big_rp.txt'), scaled(120));
+  const func = join(VBM, 'reho_func4d.nii.gz');
+  writeFileSync(join(rd, 'participants.tsv'), `participant_id\tfunc\tconfounds\ns01\t${func}\t${join(VBM, 'motion_rp.txt')}\ns02\t${func}\tmid_rp.txt\ns03\t${func}\tbig_rp.txt\n`);
+  await run('reho', writeJob(rd, { jobId: 'reho-report', pipeline: 'reho', inputs: { participants: 'participants.tsv', mask: join(VBM, 'reho_mask.nii.gz') }, params: { preprocess: { wmCsf: false, spikes: false }, fdThreshold: 0.5 } }), 'reho-report');
+  // netmap: the synthetic connectome with planted networks, three studies
+  const demo = demoConnectome(3, 16, 50);
+  const cb = join(base, 'connectome');
+  const g = demo.manifest.grid;
+  await writeConnectome(new LocalStore(cb), '', demo.manifest, writeNifti({ dims: g.dims, affine: Float64Array.from(g.affine), pixdim: g.pixdim, data: Float32Array.from(demo.mask) }, { datatype: 'uint8' }), (s) => demo.runs[s]!);
+  const nd = join(base, 'netmap');
+  mkdirSync(nd, { recursive: true });
+  writeFileSync(join(nd, 'seeds.csv'), ['study,x,y,z', 'thal,-12,-18,6', 'thal,-10,-20,4', 'cereb,30,-66,-30', 'occip,-24,-90,6'].join('\n') + '\n');
+  await run('netmap', writeJob(nd, { jobId: 'netmap-report', pipeline: 'netmap', inputs: { connectome: join(cb, 'connectome.json'), seeds: 'seeds.csv' }, params: { threshold: 4, sphereDiameterMm: 12 } }), 'netmap-report');
+}, 300_000);
+
+afterAll(() => {
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+/** Pixels of a PNG that are coloured (not grey): overlay drawn over the grey template. */
+function colouredPixels(png: Uint8Array): number {
+  const im = decode(png);
+  const c = im.channels;
+  let k = 0;
+  for (let q = 0; q < im.data.length; q += c) if (Math.abs(im.data[q]! - im.data[q + 1]!) > 30 || Math.abs(im.data[q + 1]! - im.data[q + 2]!) > 30) k++;
+  return k;
+}
+
+describe('report descriptions of real results', () => {
+  it('glm: one GRF table row per cluster, all marked, clicks go to the GRF map; permutation survivors as in result.json', () => {
+    const { desc, result } = runs.glm;
+    const c = result.contrasts['G1-G2'];
+    expect(c.clusters.length).toBeGreaterThan(0);
+    const grf = desc.tables.find((t) => t.id === 'G1-G2_clusters')!;
+    expect(grf.rows).toHaveLength(c.clusters.length);
+    expect(grf.rows.every((r) => r.survives && r.map === 'G1-G2_grf')).toBe(true);
+    expect(grf.rows.map((r) => r.peakMm)).toEqual(c.clusters.map((k: any) => k.peakMni));
+    const perm = desc.tables.find((t) => t.id === 'G1-G2_perm_clusters')!;
+    expect(perm.rows.filter((r) => r.survives)).toHaveLength(c.permutation.clusters.filter((k: any) => Math.min(k.pFweExtent, k.pFweMass) <= 0.05).length);
+    expect(desc.maps.map((m) => m.id)).toEqual(['G1-G2_grf', 'G1-G2_z', 'G1-G2_maxT_fwep', 'G1-G2_clusterExtent_fwep', 'G1-G2_tfce_fwep', 'G1-G2_fdrp']);
+    // every map file is linked
+    expect(desc.files).toEqual(expect.arrayContaining(['maps/G1-G2_t.nii.gz', 'maps/G1-G2_p.nii.gz', 'maps/G1-G2_tfce.nii.gz']));
+    // the design matrix read from the participants table: 24 subjects × [G1, G2, TIV]
+    const design = desc.plots.find((p) => p.type === 'matrix')!;
+    expect(design.type === 'matrix' && design.values.length).toBe(24);
+    expect(desc.plots.filter((p) => p.type === 'null')).toHaveLength(3);
+    const participants = desc.inputs.find((i) => i.name === 'participants')!;
+    expect(participants.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('ale: every supra-threshold cluster listed, exactly those with size FWE p < 0.05 marked', () => {
+    const { desc, result } = runs.ale;
+    const t = desc.tables.find((x) => x.id === 'clusters')!;
+    expect(t.rows).toHaveLength(result.clusters.length);
+    const want = result.clusters.filter((k: any) => k.pFweSize < 0.05).length;
+    expect(want).toBeGreaterThan(0);
+    expect(want).toBeLessThan(result.clusters.length);
+    expect(t.rows.filter((r) => r.survives)).toHaveLength(want);
+    expect(desc.summary[0]).toContain(`${want} of ${result.clusters.length} cluster(s)`);
+    const foci = desc.plots.find((p) => p.id === 'foci')!;
+    expect(foci.type === 'bars' && foci.bars.reduce((a, b) => a + b.value, 0)).toBe(result.nFoci);
+  });
+
+  it('reho: QC rows per subject with the excluded one unmarked, FD traces from the confounds files', () => {
+    const { desc, result } = runs.reho;
+    const qc = desc.tables.find((t) => t.id === 'qc')!;
+    expect(qc.rows).toHaveLength(3);
+    expect(qc.rows.map((r) => r.survives)).toEqual(result.subjects.map((s: any) => !s.excluded));
+    expect(result.excluded.map((e: any) => e.id)).toEqual(['s03']);
+    const fd = desc.plots.find((p) => p.type === 'traces')!;
+    expect(fd.type === 'traces' && fd.series.map((s) => [s.label, s.values.length, !!s.excluded])).toEqual([['s01', 120, false], ['s02', 120, false], ['s03', 120, true]]);
+    // FD of the scaled file is 1.5 × that of the original (Power FD is linear in the parameters)
+    if (fd.type === 'traces') fd.series[0]!.values.forEach((v, i) => expect(fd.series[1]!.values[i]).toBeCloseTo(1.5 * v, 5));
+    expect(desc.maps.some((m) => m.mosaic && m.kind === 'reho')).toBe(true);
+  });
+
+  it('netmap: one study row per study with its peak, the overlap mosaic', () => {
+    const { desc, result } = runs.netmap;
+    const t = desc.tables.find((x) => x.id === 'studies')!;
+    expect(t.rows.map((r) => r.peakMm)).toEqual(result.studies.map((s: any) => s.peakMni));
+    expect(desc.maps.find((m) => m.id === 'overlap')!.mosaic).toBe(true);
+  });
+
+  it('a reducer\'s one call (buildReport over its store) describes the same maps, tables and plots as the folder', async () => {
+    for (const p of ['glm', 'netmap'] as const) {
+      const r = runs[p];
+      const store = new LocalStore(join(base, 'out'));
+      const files = r.result.outputs.filter((f: string) => f !== 'report.html' && f !== 'result.json');
+      const src = storeSource(store, r.result.jobId, files, pathToFileURL(r.jobPath).href);
+      const desc = await describeResult(r.result, src);
+      const strip = (d: ReportDescription) => ({ maps: d.maps.map((m) => [m.id, m.kind, m.file, m.nifti.length]), tables: d.tables, plots: d.plots, inputs: d.inputs, summary: d.summary });
+      expect(strip(desc)).toEqual(strip(r.desc));
+      const html = await buildReport(r.result, src);
+      expect(html.length).toBeGreaterThan(1e6);
+      expect(html).toContain('id="nb-viewer-config"');
+    }
+  });
+
+  it('`neuroburst report DIR` regenerates report.html from the folder; a folder without result.json is refused by name', async () => {
+    const { dir, inputs } = runs.ale;
+    rmSync(join(dir, 'report.html'));
+    const out = execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'neuroburst.mjs'), 'report', dir, '--inputs', inputs], { encoding: 'utf8' });
+    expect(out).toContain(join(dir, 'report.html'));
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('id="nb-viewer-config"');
+    expect(html.match(/<table data-table="clusters">[\s\S]*?<\/table>/)![0].match(/<tr class="survivor"/g)).toHaveLength(runs.ale.result.clusters.filter((k: any) => k.pFweSize < 0.05).length);
+    const empty = mkdtempSync(join(base, 'empty-'));
+    await expect(describeResultFolder(empty)).rejects.toBeInstanceOf(NotAResultFolder);
+    await expect(describeResultFolder(empty)).rejects.toMatchObject({ name: 'NotAResultFolder', input: join(empty, 'result.json') });
+  });
+
+  it('every report holds a slice mosaic with the map drawn in colour over the template', () => {
+    for (const p of ['glm', 'ale', 'reho', 'netmap'] as const) {
+      const imgs = [...runs[p].html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)];
+      expect(imgs.length, p).toBeGreaterThan(0);
+      expect(colouredPixels(Buffer.from(imgs[0]![1]!, 'base64')), p).toBeGreaterThan(5);
+    }
+  });
+});
+
+if (!CHROMIUM) console.log(`report-browser: skipping the Chromium checks — ${process.env.CHROMIUM_PATH !== undefined ? `CHROMIUM_PATH="${process.env.CHROMIUM_PATH}" is not a file` : 'no /usr/bin/chromium (install Debian\'s "chromium" package or set CHROMIUM_PATH)'}`);
+
+describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
+  let browser: import('playwright-core').Browser;
+  beforeAll(async () => {
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+    mkdirSync(SHOTS, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  const cases: { p: Pipeline; table: string }[] = [
+    { p: 'glm', table: 'G1-G2_clusters' },
+    { p: 'ale', table: 'clusters' },
+    { p: 'reho', table: 'qc' },
+    { p: 'netmap', table: 'studies' },
+  ];
+  for (const { p, table } of cases) {
+    it(`${p}: viewer draws, a row click moves the crosshair, tables and plots present, no network request`, async () => {
+      const r = runs[p];
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const external: string[] = [];
+      await context.route('**/*', (route) => {
+        const url = route.request().url();
+        if (/^(data|file|blob):/.test(url)) return route.continue();
+        external.push(url);
+        return route.abort();
+      });
+      const page = await context.newPage();
+      page.on('request', (req) => {
+        if (!/^(data|file|blob):/.test(req.url())) external.push(req.url());
+      });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const t0 = performance.now();
+      await page.goto(pathToFileURL(join(r.dir, 'report.html')).href);
+      await page.waitForFunction(() => (globalThis as any).document.getElementById('nb-viewer')?.dataset.ready !== '0', null, { timeout: 60_000 });
+      expect(await page.locator('#nb-viewer').getAttribute('data-ready'), await page.locator('#nb-viewer-status').textContent() ?? '').toBe('1');
+      console.log(`report-browser: ${p} viewer ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      await page.waitForTimeout(300);
+
+      // the canvas draws: template grey and coloured overlay pixels
+      const canvasPng = await page.locator('#nb-viewer').screenshot();
+      const im = decode(canvasPng);
+      let lit = 0;
+      for (let q = 0; q < im.data.length; q += im.channels) if (im.data[q]! + im.data[q + 1]! + im.data[q + 2]! > 60) lit++;
+      expect(lit / (im.width * im.height)).toBeGreaterThan(0.05);
+      expect(colouredPixels(canvasPng)).toBeGreaterThan(20);
+
+      // table rows as described; survivors marked
+      const t = r.desc.tables.find((x) => x.id === table)!;
+      const rows = page.locator(`table[data-table="${table}"] tbody tr`);
+      expect(await rows.count()).toBe(Math.max(1, t.rows.length));
+      expect(await page.locator(`table[data-table="${table}"] tbody tr.survivor`).count()).toBe(t.rows.filter((x) => x.survives).length);
+
+      // clicking the table's last row with a peak moves the crosshair there
+      const clickable = page.locator(`table[data-table="${table}"] tr[data-peak-mm]`);
+      if (await clickable.count()) {
+        const row = clickable.last();
+        const target = (await row.getAttribute('data-peak-mm'))!.split(',').map(Number);
+        await row.click();
+        await page.waitForFunction((want) => {
+          const got: number[] = ((globalThis as any).document.getElementById('nb-viewer')?.dataset.mni ?? '').split(',').map(Number);
+          return got.length === 3 && got.every((g, i) => Math.abs(g - want[i]!) < 2);
+        }, target, { timeout: 10_000 });
+        const got = (await page.locator('#nb-viewer').getAttribute('data-mni'))!.split(',').map(Number);
+        got.forEach((g, i) => expect(Math.abs(g - target[i]!)).toBeLessThan(2));
+        expect(await page.locator('#nb-crosshair').textContent()).toContain(`MNI (${got.map((x) => x.toFixed(1)).join(', ')}) mm`);
+        if (p === 'glm') {
+          // at a GRF cluster's peak the readout shows the cluster map's value there: the peak z
+          const last = r.result.contrasts['G1-G2'].clusters.at(-1);
+          const shown = Number((await page.locator('#nb-crosshair').textContent())!.split(':').at(-1));
+          expect(shown).toBeCloseTo(last.peakZ, 1);
+        }
+      } else expect(p).toBe('reho');
+
+      // plots are drawn
+      expect(await page.locator('svg.plot').count()).toBe(r.desc.plots.length);
+      expect(r.desc.plots.length).toBeGreaterThan(0);
+      const box = await page.locator('svg.plot').first().boundingBox();
+      expect(box!.width).toBeGreaterThan(100);
+
+      await page.locator('#nb-viewer-section').screenshot({ path: join(SHOTS, `${p}-viewer.png`) });
+      await page.screenshot({ path: join(SHOTS, `${p}-report.png`), fullPage: true });
+      expect(errors).toEqual([]);
+      expect(external).toEqual([]);
+      await context.close();
+    }, 120_000);
+  }
+});
