@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLocal } from '../shared/runner/local.ts';
+import { runLocal } from '../runner/local.ts';
 import { writeNifti } from '../shared/nifti/index.ts';
 import { demoConnectome } from '../shared/demo/connectome.ts';
 import { writeConnectome } from '../shared/netmap/connectome.ts';

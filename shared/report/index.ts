@@ -30,6 +30,10 @@ export { loadReportAssets } from './assets.ts';
 export { storeSource, type ResultSource } from './source.ts';
 export { stagesFromMetrics } from './stages.ts';
 export type * from './types.ts';
+export type { GlmExtras } from './glm.ts';
+export type { AleExtras } from './ale.ts';
+export type { RehoExtras } from './reho.ts';
+export type { NetmapExtras } from './netmap.ts';
 
 /** The HTML of a description, with the bundled viewer and template. */
 export async function renderReportHtml(desc: ReportDescription): Promise<string> {

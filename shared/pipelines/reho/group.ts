@@ -10,6 +10,8 @@ import type { RehoPlan } from './plan.ts';
 /** The group step's glm report, beside the job's report.html. */
 export const GROUP_REPORT = 'group_report.html';
 export const GROUP_MAP_COLUMN = 'szreho_map';
+/** Where the group step leaves its report extras (permutation nulls, design rows) for the job's report. */
+export const groupExtrasKey = (workDir: string): string => `${keys.groupDir(workDir)}/report-extras.json`;
 
 function tsvField(s: string): string {
   return /[\t"\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -51,7 +53,7 @@ export async function setupGroup(env: TaskEnv, contextKey: string): Promise<{ co
   });
   await env.store.put(`${dir}/job.json`, JSON.stringify(job, null, 2) + '\n');
   const glmCtx = await validateGlm(env, job, `${base}${dir}/job.json`);
-  const embedded: GlmEmbedding = { resultKey: keys.groupResult(ctx.workDir), report: GROUP_REPORT };
+  const embedded: GlmEmbedding = { resultKey: keys.groupResult(ctx.workDir), report: GROUP_REPORT, extrasKey: groupExtrasKey(ctx.workDir) };
   await env.store.put(glmKeys.context(glmCtx.workDir), JSON.stringify({ ...glmCtx, resultsDir: ctx.resultsDir, embedded }));
   await env.store.put(keys.group(ctx.workDir), JSON.stringify({ context: glmKeys.context(glmCtx.workDir), workDir: glmCtx.workDir }));
   return { context: glmKeys.context(glmCtx.workDir), subjects: plan.included.length };
