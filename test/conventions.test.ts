@@ -53,7 +53,7 @@ beforeAll(async () => {
   const f = readNifti(readFileSync(join(VBM, 'reho_func4d.nii.gz')), 'func');
   writeFileSync(join(rd, 'func.nii.gz'), writeNifti({ dims: f.header.dims, affine: f.header.affine, pixdim: f.header.pixdim, tr: f.header.tr, data: f.data }, { sformCode: 2, qformCode: 1 }));
   writeFileSync(join(rd, 'participants.tsv'), `participant_id\tfunc\tconfounds\nsub-01\tfunc.nii.gz\t${join(VBM, 'motion_rp.txt')}\n02\tfunc.nii.gz\t${join(VBM, 'motion_rp.txt')}\n`);
-  await run('reho', writeJob(rd, { jobId: 'reho-conv', pipeline: 'reho', inputs: { participants: 'participants.tsv', mask: join(VBM, 'reho_mask.nii.gz') }, params: { preprocess: { wmCsf: false, spikes: false } } }), 'reho-conv');
+  await run('reho', writeJob(rd, { jobId: 'reho-conv', pipeline: 'reho', inputs: { participants: 'participants.tsv', mask: join(VBM, 'reho_mask.nii.gz') }, params: { preprocess: { wmCsf: false, spikes: false }, fdThreshold: 0.5 } }), 'reho-conv');
   const demo = demoConnectome(3, 16, 50);
   const cb = join(base, 'connectome');
   const g = demo.manifest.grid;
@@ -75,7 +75,10 @@ describe('every result folder', () => {
       const page = html(p);
       expect(page).toContain('id="nb-viewer-config"');
       expect(page.length).toBeGreaterThan(1e5);
-      expect(page).toContain(r.methods.slice(0, 60).replace(/&/g, '&amp;'));
+      // the stage's methods text, as the report escapes it
+      const esc = (x: string) => x.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+      expect(r.methods.length).toBeGreaterThan(100);
+      expect(page).toContain(`<p class="methods">${esc(r.methods)}</p>`);
       const dd = JSON.parse(readFileSync(join(dirs[p], 'dataset_description.json'), 'utf8'));
       expect(dd).toMatchObject({ DatasetType: 'derivative', BIDSVersion: expect.any(String), GeneratedBy: [expect.objectContaining({ Name: 'neuroburst' })] });
       expect(dd.Name).toContain(r.jobId);
