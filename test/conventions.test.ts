@@ -16,6 +16,8 @@ import { readNifti, readNiftiHeader, writeNifti } from '../shared/nifti/index.ts
 import { demoConnectome } from '../shared/demo/connectome.ts';
 import { writeConnectome } from '../shared/netmap/connectome.ts';
 import { LocalStore } from '../shared/storage/index.ts';
+import { finishJob, outputWriter } from '../shared/pipelines/common/finish.ts';
+import { sidecar } from '../shared/pipelines/common/outputs.ts';
 import { FIXTURES, VBM, vbmJob } from './helpers/fixture-job.ts';
 
 type Pipeline = 'glm' | 'ale' | 'reho' | 'netmap';
@@ -179,5 +181,46 @@ describe('netmap', () => {
     expect(r.dof).toBe(r.connectome.subjects - 1);
     expect(header('netmap', 'maps/overlap.nii.gz').intent?.code ?? 0).toBe(0);
     expect(JSON.parse(readFileSync(join(dirs.netmap, 'maps/overlap.json'), 'utf8')).MapType).toBe('overlap');
+  });
+});
+
+describe('finishJob for a pipeline without a describer (e.g. a new one)', () => {
+  it('writes a generic library report from maps/ and tables/ (a TSV twin shown once), sidecars for maps written elsewhere, intents from the declared kind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nb-finish-'));
+    try {
+      const store = new LocalStore(dir);
+      const env = { store, layout: { work: (id: string, ...p: (string | number)[]) => ['.work/' + id, ...p].join('/'), results: (id: string, ...p: (string | number)[]) => [id, ...p].join('/') } };
+      await store.put('tx1/job.json', JSON.stringify({ jobId: 'tx1', pipeline: 'tx', seed: 1, inputs: { genes: 'genes.csv' }, params: { k: 3 } }));
+      const grid = { dims: [6, 5, 4], affine: [2, 0, 0, -6, 0, 2, 0, -5, 0, 0, 2, -4, 0, 0, 0, 1], pixdim: [2, 2, 2] };
+      const data = Float32Array.from({ length: 120 }, (_, i) => (i % 7) - 3);
+      const w = outputWriter(env, 'tx1', { grid, space: { sformCode: 2, qformCode: 0 } });
+      await w.putMap('maps/effect_t.nii.gz', data, { kind: 't', dof: 17, description: 'effect t', contrast: { name: 'effect' } });
+      await w.putMap('maps/effect_z.nii.gz', data, { kind: 'z', description: 'effect z' });
+      // written by another stage, without a sidecar
+      await store.put('tx1/maps/extra_p.nii.gz', writeNifti({ dims: grid.dims, affine: Float64Array.from(grid.affine), data }, { description: 'extra p' }));
+      await w.putTable('tables/peaks', [['rank', 'rank'], ['x', 'peak_x_mm'], ['y', 'peak_y_mm'], ['z', 'peak_z_mm'], ['note', 'note']], [[1, -4, 3, 2, ''], [2, 0, -1, 0, 'b']]);
+      const result = { pipeline: 'tx', jobId: 'tx1', specHash: 'abc', methods: 'Generic methods text.', outputs: [] as string[] };
+      await finishJob(env, 'tx1', result, ['job.json', ...w.outputs, 'maps/extra_p.nii.gz', 'result.json']);
+      const read = (f: string) => readFileSync(join(dir, 'tx1', f));
+      expect(result.outputs[0]).toBe('job.json');
+      expect(result.outputs.slice(-2)).toEqual(['report.html', 'result.json']);
+      expect(result.outputs).toEqual(expect.arrayContaining(['dataset_description.json', 'maps/effect_t.json', 'maps/effect_z.json', 'maps/extra_p.json', 'tables/peaks.csv', 'tables/peaks.tsv']));
+      const t = readNiftiHeader(read('maps/effect_t.nii.gz'), 't');
+      expect(t.intent).toMatchObject({ code: 3, p1: 17 });
+      expect([t.sformCode, t.qformCode]).toEqual([2, 0]);
+      expect(readNiftiHeader(read('maps/effect_z.nii.gz'), 'z').intent?.code).toBe(5);
+      expect(JSON.parse(read('maps/effect_t.json').toString())).toEqual(sidecar({ kind: 't', dof: 17, description: 'effect t', contrast: { name: 'effect' } }));
+      expect(JSON.parse(read('maps/extra_p.json').toString())).toMatchObject({ Description: 'extra p', MapType: 'p', Units: 'p value' });
+      expect(read('tables/peaks.tsv').toString()).toBe('rank\tpeak_x_mm\tpeak_y_mm\tpeak_z_mm\tnote\n1\t-4\t3\t2\tn/a\n2\t0\t-1\t0\tb\n');
+      expect(read('tables/peaks.csv').toString()).toBe('rank,x,y,z,note\n1,-4,3,2,\n2,0,-1,0,b\n');
+      const page = read('report.html').toString();
+      expect(page).toContain('id="nb-viewer-config"');
+      expect(page).toContain('<p class="methods">Generic methods text.</p>');
+      expect(page.match(/<table data-table="/g)).toHaveLength(1);
+      expect(JSON.parse(read('result.json').toString()).outputs).toEqual(result.outputs);
+      expect(JSON.parse(read('dataset_description.json').toString())).toMatchObject({ DatasetType: 'derivative', SourceDatasets: [{ URL: 'genes.csv' }] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,3 @@
-import { csvField } from '../../jobs/csv.ts';
 import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
 import type { MapInfo } from '../common/finish.ts';
 import { readHeaderAt } from '../common/header.ts';

@@ -173,11 +173,14 @@ export async function writeReport(env: TaskEnv, resultsDir: string, result: Reco
   const job = o.job ?? (JSON.parse(await env.store.getText(`${resultsDir}/job.json`)) as Record<string, unknown>);
   const workDir = o.workDir ?? (typeof result.jobId === 'string' && typeof result.specHash === 'string' ? env.layout.work(result.jobId, result.specHash) : undefined);
   const metrics = [...(workDir ? await readMetrics(env.store, `${workDir}/metrics/`).catch(() => []) : []), ...(o.extraMetrics ?? [])];
+  // run time: from the first worker's start (its metrics record) to now
+  const starts = metrics.map((m) => Date.parse(m.startedAt)).filter(Number.isFinite);
+  const runSeconds = o.runSeconds ?? (starts.length ? Math.max(0, Math.round((Date.now() - Math.min(...starts)) / 100) / 10) : undefined);
   const html = await buildReport(result, storeSource(env.store, resultsDir, files, o.jobUri), {
     job,
     ...(metrics.length ? { stages: stagesFromMetrics(metrics) } : {}),
     ...(o.extras ? { extras: o.extras } : {}),
-    ...(o.runSeconds !== undefined ? { runSeconds: o.runSeconds } : {}),
+    ...(runSeconds !== undefined ? { runSeconds } : {}),
   });
   await env.store.put(`${resultsDir}/${rel}`, html);
 }

@@ -1,4 +1,3 @@
-import { csvField } from '../../jobs/csv.ts';
 import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
 import type { MapInfo } from '../common/finish.ts';
 import { writeReport } from '../common/outputs.ts';
@@ -62,7 +61,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
 
   // maps keep the space codes of the first subject's map
   const space = await readHeaderAt(ctx.subjects[0]!.map, 'subject map');
-  const { outputs, put, putMap, putTable } = outputWriter(env, resultsDir, { grid, space });
+  const { outputs, putMap, putTable } = outputWriter(env, resultsDir, { grid, space });
   const writeMap = (rel: string, data: Float32Array, info: MapInfo) => putMap(rel, data, info);
   const nulls: Record<string, Record<string, Float64Array>> = {};
   const design: Record<string, { rows: number[][]; subjects: string[] }> = {};

@@ -1,4 +1,3 @@
-import { csvField } from '../../jobs/csv.ts';
 import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
 import { rehoCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
