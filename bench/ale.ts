@@ -19,7 +19,19 @@ import { AleMonteCarlo, naiveIteration } from '../shared/ale/montecarlo.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-export function benchAle(iterations = 100, naiveIterations = 5): { fast: number; naive: number } {
+export interface AleKernelBench {
+  /** wall seconds per iteration, fast kernel / plain twin */
+  fast: number;
+  naive: number;
+  /** CPU seconds per iteration, fast kernel / plain twin (the machine may be shared) */
+  fastCpu: number;
+  naiveCpu: number;
+  /** kernel-box voxels per iteration (Σ foci × side³) and grid voxels */
+  boxVoxels: number;
+  gridVoxels: number;
+}
+
+export function benchAle(iterations = 200, naiveIterations = 3): AleKernelBench {
   const m = readNifti(readFileSync(here('../assets/ale/MNI152_2x2x2_brainmask.nii.gz')), 'mask');
   const grid = makeGrid([m.header.dims[0]!, m.header.dims[1]!, m.header.dims[2]!], m.header.affine, m.data);
   const set = parseCoordinates(readFileSync(here('../data/fixtures/ale/nidm_pain_dset.json')), 'pain');
@@ -28,12 +40,19 @@ export function benchAle(iterations = 100, naiveIterations = 5): { fast: number;
   const mc = new AleMonteCarlo(grid, obs.kernels, counts, obs.clusterFormingAle);
   mc.run(1, 0, 10); // warm-up
   let t0 = performance.now();
+  let c0 = process.cpuUsage();
   mc.run(1, 10, 10 + iterations);
+  let c = process.cpuUsage(c0);
   const fast = (performance.now() - t0) / 1000 / iterations;
+  const fastCpu = (c.user + c.system) / 1e6 / iterations;
   t0 = performance.now();
+  c0 = process.cpuUsage();
   for (let k = 0; k < naiveIterations; k++) naiveIteration(grid, obs.kernels, counts, obs.clusterFormingAle, 1, k);
+  c = process.cpuUsage(c0);
   const naive = (performance.now() - t0) / 1000 / naiveIterations;
-  return { fast, naive };
+  const naiveCpu = (c.user + c.system) / 1e6 / naiveIterations;
+  const boxVoxels = obs.kernels.reduce((a, k, e) => a + counts[e]! * k.side ** 3, 0);
+  return { fast, naive, fastCpu, naiveCpu, boxVoxels, gridVoxels: grid.mask.length };
 }
 
 export interface AleJobBench {

@@ -34,7 +34,7 @@ export function naiveGlmT(X: number[][], c: number[], Y: Float32Array, n: number
   }
 }
 
-export function glmBench(nVox: number, n: number): { fast: number; naive: number; maxDiff: number } {
+export function glmBench(nVox: number, n: number): { fast: number; fastCpu: number; naive: number; maxDiff: number } {
   const rng = stream(11, 0);
   const X: number[][] = Array.from({ length: n }, (_, i) => [i < n / 2 ? 1 : 0, i < n / 2 ? 0 : 1, 20 + 40 * rng.next(), rng.next() < 0.5 ? 0 : 1, 1400 + 150 * rng.normal()]);
   const c = [1, -1, 0, 0, 0];
@@ -45,8 +45,11 @@ export function glmBench(nVox: number, n: number): { fast: number; naive: number
   const resid = new Float32Array(n * nVox);
   fitGlm(model, Y, nVox, undefined, [t], resid);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   fitGlm(model, Y, nVox, undefined, [t], resid);
   const fast = (performance.now() - t0) / 1000;
+  const c1 = process.cpuUsage(c0);
+  const fastCpu = (c1.user + c1.system) / 1e6;
   const sub = Math.min(nVox, 20000);
   const tn = new Float32Array(sub);
   const Ysub = new Float32Array(n * sub);
@@ -56,5 +59,5 @@ export function glmBench(nVox: number, n: number): { fast: number; naive: number
   const naive = ((performance.now() - t1) / 1000) * (nVox / sub);
   let maxDiff = 0;
   for (let v = 0; v < sub; v++) maxDiff = Math.max(maxDiff, Math.abs(tn[v]! - t[v]!));
-  return { fast, naive, maxDiff };
+  return { fast, fastCpu, naive, maxDiff };
 }

@@ -10,6 +10,8 @@
 import { stream } from '../shared/random.ts';
 import { permutationSetup } from '../shared/permutation/inference.ts';
 import { observe, runBatch } from '../shared/permutation/engine.ts';
+import { permuteScratch, permutedT } from '../shared/permutation/model.ts';
+import { shuffle } from '../shared/permutation/shuffles.ts';
 import { estimateCost, SPEED } from '../shared/jobs/cost.ts';
 import { labelComponents } from '../shared/volume/components.ts';
 import { tToZ } from '../shared/stats/distributions.ts';
@@ -20,6 +22,11 @@ export interface PermutationBench {
   subjects: number;
   /** seconds per permutation, tuned engine (all four statistics) */
   fast: number;
+  /** CPU seconds per permutation, tuned engine; of which the Freedman–Lane refit (permutedT) */
+  fastCpu: number;
+  refitCpu: number;
+  /** refit CPU seconds with the scalar JavaScript accumulation (the SIMD kernel's twin) */
+  refitScalarCpu: number;
   /** seconds per permutation, straightforward loop (projected) */
   naive: number;
   lambda10k: { wallSeconds: number; usd: number; gbSeconds: number; shards: number };
@@ -59,8 +66,27 @@ export function permutationBench(perms = 10): PermutationBench {
   const observed = observe(setup);
   runBatch(setup, 1, 2, observed); // warm-up
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   runBatch(setup, 1, 1 + perms, observed);
+  const c1 = process.cpuUsage(c0);
   const fast = (performance.now() - t0) / 1000 / perms;
+  const fastCpu = (c1.user + c1.system) / 1e6 / perms;
+  // the refit alone, SIMD kernel and its scalar twin
+  const sc = permuteScratch(setup.model);
+  const permIdx = new Int32Array(n);
+  const sign = new Float64Array(n);
+  const tBuf = new Float64Array(V);
+  const refit = (scalar: boolean) => {
+    const c = process.cpuUsage();
+    for (let k = 1; k <= perms; k++) {
+      shuffle(setup.plan, k, permIdx, sign);
+      permutedT(setup.model, permIdx, undefined, tBuf, sc, scalar);
+    }
+    const d = process.cpuUsage(c);
+    return (d.user + d.system) / 1e6 / perms;
+  };
+  const refitCpu = refit(false);
+  const refitScalarCpu = refit(true);
 
   // straightforward loop, timed on a slice and projected
   const X = Array.from({ length: n }, (_, i) => Array.from({ length: p }, (_, j) => M[i * p + j]!));
@@ -100,5 +126,5 @@ export function permutationBench(perms = 10): PermutationBench {
     { puts: shards * 2, gets: shards * 3 },
     100,
   );
-  return { voxels: V, subjects: n, fast, naive, lambda10k: { wallSeconds: est.wallSeconds, usd: est.totalUsd, gbSeconds: est.lambdaGbSeconds, shards } };
+  return { voxels: V, subjects: n, fast, fastCpu, refitCpu, refitScalarCpu, naive, lambda10k: { wallSeconds: est.wallSeconds, usd: est.totalUsd, gbSeconds: est.lambdaGbSeconds, shards } };
 }

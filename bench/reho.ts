@@ -43,6 +43,9 @@ export interface RehoBenchResult {
   fast: number;
   /** seconds for the same with the straightforward per-voxel version (every 20th in-mask voxel timed, scaled to the mask) */
   naive: number;
+  /** CPU seconds of the kernel and of the cleaning (the machine may be shared) */
+  fastCpu: number;
+  cleanCpu: number;
   /** seconds for nuisance regression (trend, Friston-24, 2 spikes, WM, CSF) + band-pass of every in-mask series */
   clean: number;
   /** fast + clean: what one subject costs in the slab workers, without I/O */
@@ -83,8 +86,11 @@ export function rehoBench(nt = 250): RehoBenchResult {
     for (let t = 0; t < nt; t++) data[v + t * nVox] = 1000 + 5 * w * shared[t]! + 3 * rng.normal();
   }
   const t0 = performance.now();
+  let c0 = process.cpuUsage();
   const fastMap = rehoVolume(data, dims, mask, 27);
+  let c = process.cpuUsage(c0);
   const fast = (performance.now() - t0) / 1000;
+  const fastCpu = (c.user + c.system) / 1e6;
 
   // cleaning: Friston-24 + trend + WM/CSF, band-pass, on every in-mask series
   const rp = Float64Array.from({ length: nt * 6 }, () => 0.01 * rng.normal());
@@ -93,6 +99,7 @@ export function rehoBench(nt = 250): RehoBenchResult {
   const y = new Float64Array(nt);
   const beta = new Float64Array(model.p);
   const t1 = performance.now();
+  c0 = process.cpuUsage();
   for (let v = 0; v < nVox; v++) {
     if (!mask[v]) continue;
     for (let t = 0; t < nt; t++) y[t] = data[v + t * nVox]!;
@@ -100,6 +107,8 @@ export function rehoBench(nt = 250): RehoBenchResult {
     filt.apply(y, y);
   }
   const clean = (performance.now() - t1) / 1000;
+  c = process.cpuUsage(c0);
+  const cleanCpu = (c.user + c.system) / 1e6;
 
   // naive on a subset of in-mask voxels (every 20th), scaled
   let done = 0;
@@ -115,7 +124,7 @@ export function rehoBench(nt = 250): RehoBenchResult {
     done++;
   }
   const naive = ((performance.now() - t2) / 1000) * (voxels / done);
-  return { fast, naive, clean, perSubject: fast + clean, voxels, maxDiff };
+  return { fast, fastCpu, naive, clean, cleanCpu, perSubject: fast + clean, voxels, maxDiff };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -15,6 +15,7 @@ import { permutationBench } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
 import { rehoBench } from './reho.ts';
 import { netmapBench } from './netmap.ts';
+import { ANCHORS, streamBandwidth } from './anchors.ts';
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
@@ -24,6 +25,9 @@ function line(name: string, value: string, baseline: string, ratio: number) {
 
 async function main() {
   console.log(`neuroburst bench — node ${process.version}, one core unless stated\n`);
+  const bw = streamBandwidth();
+  console.log(`memory bandwidth (one core, STREAM-like 64 MB copy, read + write): ${(bw / 1e9).toFixed(1)} GB/s — the physical bounds below divide bytes touched by it\n`);
+  const calib: string[] = [];
 
   // 1. GLM: 1.5 mm MNI-sized slab set (≈ 500k in-mask voxels), 74 subjects, design [2 groups, age, sex, TIV]
   const nVox = Number(process.env.BENCH_GLM_VOXELS ?? 500_000);
@@ -31,7 +35,7 @@ async function main() {
   const g = glmBench(nVox, n);
   const vs = (nVox * n) / g.fast;
   line('GLM fit + residuals (voxel·subjects/s/core)', `${(vs / 1e6).toFixed(1)} M`, `${((nVox * n) / g.naive / 1e6).toFixed(2)} M`, g.naive / g.fast);
-  console.log(`   ${nVox} voxels × ${n} subjects × 5 columns: ${g.fast.toFixed(3)} s (per-voxel Gauss-Jordan baseline projected ${g.naive.toFixed(1)} s; max |Δt| ${g.maxDiff.toExponential(1)})`);
+  console.log(`   ${nVox} voxels × ${n} subjects × 5 columns: ${g.fast.toFixed(3)} s (per-voxel Gauss-Jordan baseline projected ${g.naive.toFixed(1)} s; max |Δt| ${g.maxDiff.toExponential(1)}); CPU ${g.fastCpu.toFixed(3)} s = ${((nVox * n) / g.fastCpu / 1e6).toFixed(1)} M voxel·subjects/s of CPU time`);
 
   // 2. SPM smoothing of one 1.5 mm MNI volume (121×145×121) vs a direct 3-D convolution of a small block
   const dims: [number, number, number] = [121, 145, 121];
@@ -52,10 +56,32 @@ async function main() {
       `10,000 permutations: ${((pb.fast * 10000) / 60).toFixed(1)} min on one core; on Lambda (cost model, ${pb.lambda10k.shards} shards) ` +
       `${pb.lambda10k.wallSeconds.toFixed(0)} s wall, $${pb.lambda10k.usd.toFixed(3)} (${pb.lambda10k.gbSeconds.toFixed(0)} GB-s)`,
   );
+  {
+    const a = ANCHORS.palm;
+    const palmPerVs = a.msPerPermutation / (a.subjects * a.voxels);
+    const eBytes = pb.voxels * pb.subjects * 8;
+    console.log(
+      `   CPU ${(pb.fastCpu * 1000).toFixed(0)} ms/permutation, of which the refit ${(pb.refitCpu * 1000).toFixed(0)} ms (SIMD; scalar twin ${(pb.refitScalarCpu * 1000).toFixed(0)} ms, ×${fmt(pb.refitScalarCpu / pb.refitCpu)}); ` +
+        `anchor: ${a.source}: ${a.msPerPermutation} ms/permutation = ${(palmPerVs * pb.voxels * pb.subjects / 1000).toFixed(1)} s at this size (linear in voxel·subjects), ×${fmt((palmPerVs * pb.voxels * pb.subjects) / 1000 / pb.fastCpu)} slower; ` +
+        `bound: the refit streams E (${(eBytes / 1e6).toFixed(0)} MB) once = ${((eBytes / bw) * 1000).toFixed(0)} ms`,
+    );
+    calib.push(`permMsPerVoxelSubjectColumn ≈ ${((pb.refitCpu * 1000) / (pb.voxels * pb.subjects * 5)).toExponential(2)}`, `permMsPerVoxel ≈ ${(((pb.fastCpu - pb.refitCpu) * 1000) / pb.voxels).toExponential(2)}`);
+  }
 
   // 4. ALE Monte-Carlo on the pain dataset, and a whole 10,000-iteration job
   const ale = benchAle();
   line('ALE Monte-Carlo iterations/s/core (pain set)', `${(1 / ale.fast).toFixed(1)} /s`, `${(1 / ale.naive).toFixed(2)} /s`, ale.naive / ale.fast);
+  {
+    const a = ANCHORS.ale;
+    // the dense formulation touches every kernel-box value (8 B read, q read + write) and two passes over the grid
+    const denseBytes = ale.boxVoxels * 24 + ale.gridVoxels * 16;
+    console.log(
+      `   CPU ${(ale.fastCpu * 1000).toFixed(2)} ms/iteration = ${(1 / ale.fastCpu).toFixed(0)} iterations/s of CPU time (plain twin ${(ale.naiveCpu * 1000).toFixed(0)} ms, ×${fmt(ale.naiveCpu / ale.fastCpu)}); ` +
+        `anchor: ${a.source}: ${a.secondsPerIteration1Core} s/iteration on 1 core (×${fmt(a.secondsPerIteration1Core / ale.fastCpu)} slower), ${a.secondsPerIteration2Cores} s on 2; ` +
+        `bound: a dense pass over the ${(ale.boxVoxels / 1e6).toFixed(2)} M kernel-box values + grid = ${(denseBytes / 1e6).toFixed(0)} MB = ${((denseBytes / bw) * 1000).toFixed(1)} ms (block bounds skip most of it)`,
+    );
+    calib.push(`ALE_MS_PER_BOX_VOXEL ≈ ${((ale.fastCpu * 1000) / ale.boxVoxels).toExponential(2)}`);
+  }
   if (process.env.BENCH_SKIP_JOBS !== '1') {
     const aj = await benchAleJob();
     console.log(
@@ -67,7 +93,16 @@ async function main() {
   // 5. ReHo per subject, 61×73×61 × 250 volumes
   const rh = rehoBench();
   line('ReHo per subject 61×73×61×250 (s/core)', `${rh.fast.toFixed(2)} s`, `${rh.naive.toFixed(1)} s`, rh.naive / rh.fast);
-  console.log(`   ${rh.voxels} voxels; cleaning (nuisance + band-pass) ${rh.clean.toFixed(2)} s more; max |ΔW| ${rh.maxDiff.toExponential(1)}`);
+  console.log(`   ${rh.voxels} voxels; cleaning (nuisance + band-pass) ${rh.clean.toFixed(2)} s more; max |ΔW| ${rh.maxDiff.toExponential(1)}; CPU: kernel ${rh.fastCpu.toFixed(2)} s, cleaning ${rh.cleanCpu.toFixed(2)} s`);
+  {
+    const a = ANCHORS.reho;
+    const bytes = rh.voxels * 250 * 4; // every in-mask series read once (float32)
+    const adds = rh.voxels * 27 * 250; // rank sums of W
+    console.log(
+      `   anchor: ${a.source}: ${a.secondsPerSubject} s (×${fmt(a.secondsPerSubject / (rh.fastCpu + rh.cleanCpu))} slower than our kernel + cleaning in CPU time); ` +
+        `bound: the series read once = ${(bytes / 1e6).toFixed(0)} MB = ${((bytes / bw) * 1000).toFixed(0)} ms; ${(adds / 1e6).toFixed(0)} M rank additions at 1/ns = ${(adds / 1e9).toFixed(2)} s`,
+    );
+  }
 
   // 6. Network mapping: 21 seeds × ~228k voxels × 124 time points (one connectome run)
   const nm = netmapBench();
@@ -76,8 +111,17 @@ async function main() {
     `   ${nm.seeds} seeds × ${nm.voxels} voxels × ${nm.T} time points: ${nm.fast.toFixed(2)} s per run (straightforward ${nm.naive.toFixed(1)} s); ` +
       `1000-subject connectome (2 runs) on Lambda (cost model, ${nm.lambda1000.shards} shards): ${nm.lambda1000.wallSeconds.toFixed(0)} s wall, $${nm.lambda1000.usd.toFixed(3)}`,
   );
+  {
+    const macs = nm.voxels * nm.seeds * nm.T;
+    const bytes = nm.voxels * nm.T * 4;
+    console.log(
+      `   CPU ${(macs / nm.fastCpu / 1e9).toFixed(2)} G multiply-adds/s (WebAssembly SIMD; scalar twin ${(macs / nm.scalarCpu / 1e9).toFixed(2)} G, ×${fmt(nm.scalarCpu / nm.fastCpu)}); ` +
+        `bound: the run (${(bytes / 1e6).toFixed(0)} MB float32) read once = ${((bytes / bw) * 1000).toFixed(0)} ms vs ${(nm.fastCpu * 1000).toFixed(0)} ms`,
+    );
+    calib.push(`netmapMsPerSampleVoxelSeed ≈ ${((nm.fastCpu * 1000) / macs).toExponential(2)}`);
+  }
 
-  // 7. The whole local glm job (demo cohort: 36 subjects, 61×73×61, 3 contrasts)
+  // 7. The whole local glm job (demo cohort: 45 subjects, 61×73×61, 3 contrasts)
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));
   try {
     const jobPath = writeDemoJob(join(dir, 'in'));
@@ -88,6 +132,8 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  console.log(`\ncost-model constants from this run (CPU time; shared/jobs/cost.ts SPEED and the ALE planner): ${calib.join(', ')}`);
+  console.log(`(pyls anchor for a future PLS line: ${ANCHORS.pyls.source}: ${ANCHORS.pyls.seconds} s)`);
 }
 
 /** Direct (non-separable) convolution cost per output voxel, measured on a small block. */

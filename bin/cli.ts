@@ -5,7 +5,7 @@ import { runLocal, storeSettings, useStore } from '../runner/local.ts';
 import { recordFailure } from '../shared/runtime/failure.ts';
 import { taskEnv } from '../shared/runtime/task.ts';
 import type { LocalRunOutcome } from '../runner/local.ts';
-import { writeDemoJob } from './demo.ts';
+import { registerDemo } from './demo.ts';
 import { errorRecord } from '../shared/errors.ts';
 import { parseJobText } from '../shared/jobs/parse.ts';
 import { readUri } from '../shared/storage/index.ts';
@@ -82,26 +82,7 @@ program
     }
   });
 
-program
-  .command('demo')
-  .description('write a synthetic three-group gray-matter cohort and run the glm job on it')
-  .option('-o, --out <dir>', 'output folder', './out')
-  .option('-t, --threads <n>', 'worker threads (default: all cores)')
-  .option('--no-progress', 'no progress bars')
-  .action(async (opts) => {
-    const jobPath = writeDemoJob(join(resolve(opts.out), 'demo-input'));
-    console.log(`neuroburst: demo cohort written to ${jobPath}`);
-    const code = await runJob(jobPath, opts);
-    if (code === 0) {
-      const { readFileSync } = await import('node:fs');
-      const result = JSON.parse(readFileSync(join(resolve(opts.out), 'demo-glm', 'result.json'), 'utf8'));
-      for (const [name, c] of Object.entries(result.contrasts as Record<string, { clusters: { tail: string; voxels: number; peakMni: number[]; peakT: number }[]; fwhmMm: number[]; zThreshold: number; clusterSizeThreshold: number }>)) {
-        console.log(`${name}: FWHM ${c.fwhmMm.map((x) => x.toFixed(1)).join('×')} mm, z* ${c.zThreshold.toFixed(3)}, k ≥ ${c.clusterSizeThreshold}: ${c.clusters.length} cluster(s)`);
-        for (const k of c.clusters) console.log(`   ${k.tail} ${k.voxels} voxels, peak t ${k.peakT} at MNI (${k.peakMni.join(', ')})`);
-      }
-    }
-    process.exitCode = code;
-  });
+registerDemo(program);
 
 const connectome = program.command('connectome').description('prepare a normative connectome for network mapping (pipeline "netmap")');
 connectome

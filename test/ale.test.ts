@@ -8,6 +8,7 @@ import { aleFwhmMm, aleKernel } from '../shared/ale/kernel.ts';
 import { computeAle, computeMaMaps, fociToVoxels, makeGrid } from '../shared/ale/ale.ts';
 import { aleNull, aleP, clusterFormingAle } from '../shared/ale/null.ts';
 import { observeAle } from '../shared/ale/analysis.ts';
+import { aleClusters } from '../shared/ale/clusters.ts';
 import { AleMonteCarlo, naiveIteration } from '../shared/ale/montecarlo.ts';
 import { minClusterSize, nullToP, sortedNull } from '../shared/ale/fwe.ts';
 import { NeuroburstError } from '../shared/errors.ts';
@@ -216,6 +217,20 @@ describe('pain dataset development numbers (NiMARE 0.5.5)', () => {
       expect(all[k * 3 + 2]).toBeCloseTo(ref.maxMass, 12);
     }
   });
+  it('Monte-Carlo kernel: block bounds never drop a voxel — low, high (no cluster) and default thresholds match the plain implementation', () => {
+    const counts = set.experiments.map((e) => e.foci.length);
+    for (const [thr, seed] of [[0.004, 21], [0.03, 22], [0.5, 23], [obs.clusterFormingAle, 24]] as const) {
+      const mc = new AleMonteCarlo(grid, obs.kernels, counts, thr);
+      const got = mc.run(seed, 0, 2);
+      for (let k = 0; k < 2; k++) {
+        const ref = naiveIteration(grid, obs.kernels, counts, thr, seed, k);
+        expect(got[k * 3]).toBe(ref.maxAle);
+        expect(got[k * 3 + 1]).toBe(ref.maxSize);
+        expect(got[k * 3 + 2]).toBeCloseTo(ref.maxMass, 12);
+        if (thr >= 0.03) expect(ref.maxSize).toBe(0);
+      }
+    }
+  });
 });
 
 describe('Monte-Carlo FWE p', () => {
@@ -227,5 +242,36 @@ describe('Monte-Carlo FWE p', () => {
     expect(minClusterSize(s, 0.25)).toBe(8);
     expect(nullToP(s, 9)).toBeCloseTo(0.1, 15);
     expect(nullToP(s, 8)).toBeCloseTo(0.2, 15);
+  });
+});
+
+describe('Monte-Carlo kernel on a small grid (edges, foci outside the grid, overlapping foci)', () => {
+  it('iterate equals computeMaMaps + computeAle + aleClusters for hand-placed foci', () => {
+    const dims: [number, number, number] = [19, 17, 14];
+    const n = dims[0] * dims[1] * dims[2];
+    const mask = new Uint8Array(n);
+    for (let z = 0; z < dims[2]; z++) for (let y = 0; y < dims[1]; y++) for (let x = 0; x < dims[0]; x++) {
+      // an ellipsoid with a hole, touching the grid edge in x
+      const d = ((x - 9) / 10) ** 2 + ((y - 8) / 7) ** 2 + ((z - 7) / 6) ** 2;
+      if (d < 1 && !(x === 9 && y === 8)) mask[x + dims[0] * (y + dims[1] * z)] = 1;
+    }
+    const affine = [2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1];
+    const grid = makeGrid(dims, affine, mask);
+    const kernels = [aleKernel(12, 2), aleKernel(30, 2), aleKernel(12, 2)];
+    const foci = [
+      Int32Array.from([3, 3, 3, 5, 4, 3, 18, 16, 13]),
+      Int32Array.from([9, 8, 7, 10, 9, 7, -4, 8, 7, 9, 8, 20]),
+      Int32Array.from([9, 9, 6, 0, 0, 0]),
+    ];
+    const ale = computeAle(grid, computeMaMaps(grid, foci, kernels));
+    let mx = 0;
+    for (const v of grid.maskIndex) mx = Math.max(mx, ale[v]!);
+    for (const thr of [0.005, 0.01, 0.02, mx * 0.999, mx * 2]) {
+      const { clusters } = aleClusters(grid, ale, thr);
+      const got = new AleMonteCarlo(grid, kernels, foci.map((f) => f.length / 3), thr).iterate(foci);
+      expect(got.maxAle).toBe(mx);
+      expect(got.maxSize).toBe(clusters.length ? Math.max(...clusters.map((c) => c.voxels)) : 0);
+      expect(got.maxMass).toBeCloseTo(clusters.length ? Math.max(...clusters.map((c) => c.mass)) : 0, 13);
+    }
   });
 });

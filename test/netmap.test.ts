@@ -65,6 +65,21 @@ describe('seed-to-voxel correlation kernels', () => {
       }
     }
   });
+  it('WebAssembly SIMD kernel gives r bit-identical to the scalar loop (S not a multiple of 4, odd V, constant voxel and seed)', () => {
+    for (const [S, VV] of [[2, V], [5, 1001], [9, 513]] as const) {
+      const data = randomRun(7 + S, T, VV).slice();
+      for (let t = 0; t < T; t++) data[t * VV + 10] = 0; // constant voxel, also a constant seed below
+      const ss: Seed[] = Array.from({ length: S }, (_, k) => (k === 1 ? { index: Int32Array.of(10), weight: Float64Array.of(1) } : { index: Int32Array.of((k * 37) % VV, (k * 91 + 5) % VV), weight: Float64Array.of(1, 0.5) }));
+      const fast = new Float64Array(S * VV);
+      const plain = new Float64Array(S * VV);
+      const okFast = correlateRun(data, T, VV, ss, fast);
+      const okPlain = correlateRun(data, T, VV, ss, plain, true);
+      expect(okFast).toEqual(okPlain);
+      expect(okFast[1]).toBe(false);
+      expect(Array.from(fast)).toEqual(Array.from(plain));
+      expect(Number.isFinite(fast[VV - 1])).toBe(true);
+    }
+  });
   it('gives NaN (no r) for a constant voxel', () => {
     const c = run.slice();
     for (let t = 0; t < T; t++) c[t * V + 10] = 0;

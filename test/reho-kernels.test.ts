@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
-import { kendallW, maskStats, neighbourOffsets, rankAll, rehoVolume } from '../shared/reho/kcc.ts';
+import { kendallW, maskStats, neighbourOffsets, rankAll, rankSeries, rankSeriesPlain, rehoVolume } from '../shared/reho/kcc.ts';
 import type { Neighbours } from '../shared/reho/kcc.ts';
 import { subjectMaps } from '../shared/reho/maps.ts';
 import { friston24, motionQc, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
@@ -83,6 +83,23 @@ describe('ReHo (Kendall W) kernel', () => {
     const c = new Float32Array(5);
     rankAll(new Float64Array(5).fill(1000), 1, 5, c);
     expect(Array.from(c)).toEqual([3, 3, 3, 3, 3]);
+  });
+
+  it('the index-sort ranking equals its plain twin and the definition (lengths around the run size, many ties, -0)', () => {
+    let seed = 99;
+    const u = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const n of [1, 2, 15, 16, 17, 33, 250, 257]) {
+      for (const levels of [3, 40, 0]) {
+        const x = Float64Array.from({ length: n }, () => (levels ? Math.floor(u() * levels) - 1 : u() - 0.5));
+        if (n > 3) x[2] = -0;
+        const a = new Float64Array(n);
+        const b = new Float64Array(n);
+        rankSeries(x, 0, n, a, 0, new Float64Array(n));
+        rankSeriesPlain(x, 0, n, b, 0, new Float64Array(n));
+        expect(Array.from(a)).toEqual(Array.from(b));
+        expect(Array.from(a)).toEqual(plainRanks(Array.from(x)));
+      }
+    }
   });
 
   it('W is 1 for identical series and 0 for two reversed ones', () => {

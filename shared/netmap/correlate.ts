@@ -14,6 +14,7 @@
  * subjects into shards gives bit-identical totals (the rounding changes z by < 1e-9).
  */
 import { InvalidParameter } from '../errors.ts';
+import { wasmKernels, type WasmKernels } from '../wasm/instance.ts';
 
 export interface Seed {
   /** compact connectome-voxel indices of the seed */
@@ -33,7 +34,7 @@ const BLOCK = 512;
  * NaN where the voxel's series is constant. Returns false when a seed's own time
  * course is constant (its whole row is NaN).
  */
-export function correlateRun(run: Float32Array, T: number, V: number, seeds: readonly Seed[], rOut: Float64Array): boolean[] {
+export function correlateRun(run: Float32Array, T: number, V: number, seeds: readonly Seed[], rOut: Float64Array, scalar = false): boolean[] {
   if (run.length !== T * V) throw new InvalidParameter(`run holds ${run.length} values; expected T × V = ${T} × ${V}`);
   const S = seeds.length;
   if (rOut.length !== S * V) throw new InvalidParameter(`r output has ${rOut.length} values; expected ${S} × ${V}`);
@@ -62,6 +63,7 @@ export function correlateRun(run: Float32Array, T: number, V: number, seeds: rea
     ok.push(norm > 0);
     for (let t = 0; t < T; t++) s[k * T + t] = norm > 0 ? s[k * T + t]! / norm : 0;
   });
+  if (!scalar && S > 0 && correlateSimd(run, T, V, S, s, ok, rOut)) return ok;
   const acc = new Float64Array(S * BLOCK);
   const sq = new Float64Array(BLOCK);
   for (let v0 = 0; v0 < V; v0 += BLOCK) {
@@ -110,6 +112,57 @@ export function correlateRun(run: Float32Array, T: number, V: number, seeds: rea
   }
   return ok;
 }
+
+let simdCache: { bytes: number; kernels: WasmKernels } | null = null;
+
+/**
+ * The accumulation of correlateRun in the WebAssembly SIMD kernel: four seeds and two
+ * voxels at a time, sums over t in order as in the loop above, so r is bit-identical.
+ * The run is copied into the kernel's memory (kept between calls). False when the
+ * kernel is unavailable.
+ */
+function correlateSimd(run: Float32Array, T: number, V: number, S: number, s: Float64Array, ok: boolean[], rOut: Float64Array): boolean {
+  const groups = Math.ceil(S / 4);
+  const xBytes = align16(T * V * 4);
+  const sBytes = groups * T * 4 * 8;
+  const bytes = xBytes + sBytes + groups * 4 * V * 8 + V * 8 + 64;
+  if (!simdCache || simdCache.bytes < bytes) {
+    simdCache = null;
+    const kernels = wasmKernels(bytes);
+    if (!kernels) return false;
+    simdCache = { bytes, kernels };
+  }
+  const { kernels } = simdCache;
+  const buf = kernels.memory.buffer;
+  const xPtr = 0;
+  const sPtr = xBytes;
+  const accPtr = align16(sPtr + sBytes);
+  const sqPtr = accPtr + groups * 4 * V * 8;
+  new Float32Array(buf, xPtr, T * V).set(run);
+  // seeds of group g interleaved by time (missing seeds of the last group are zero)
+  const sv = new Float64Array(buf, sPtr, groups * T * 4);
+  for (let g = 0; g < groups; g++) {
+    for (let t = 0; t < T; t++) for (let c = 0; c < 4; c++) sv[(g * T + t) * 4 + c] = 4 * g + c < S ? s[(4 * g + c) * T + t]! : 0;
+  }
+  // voxel chunks small enough that their T rows stay in cache across the seed groups
+  for (let v0 = 0; v0 < V; v0 += BLOCK) {
+    const v1 = Math.min(V, v0 + BLOCK);
+    for (let g = 0; g < groups; g++) kernels.seedAccumulate(xPtr, V, T, sPtr + g * T * 32, accPtr + g * 4 * V * 8, sqPtr, g === 0 ? 1 : 0, v0, v1);
+  }
+  const acc = new Float64Array(buf, accPtr, groups * 4 * V);
+  const sq = new Float64Array(buf, sqPtr, V);
+  for (let k = 0; k < S; k++) {
+    const ro = k * V;
+    const ao = k * V; // group g's seed c sits at row 4g + c = k
+    for (let v = 0; v < V; v++) {
+      const n = sq[v]!;
+      rOut[ro + v] = ok[k] && n > 0 ? acc[ao + v]! / Math.sqrt(n) : NaN;
+    }
+  }
+  return true;
+}
+
+const align16 = (x: number) => Math.ceil(x / 16) * 16;
 
 /** Per-seed sums over subjects (S × V each, seed-major). */
 export interface SeedSums {

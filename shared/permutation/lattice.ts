@@ -59,3 +59,42 @@ export function toGrid(lat: Lattice, values: ArrayLike<number>, out?: Float32Arr
   for (let v = 0; v < lat.V; v++) grid[lat.index[v]!] = values[v]!;
   return grid;
 }
+
+/** The lattice on a grid padded by one voxel on every side, so neighbours are fixed index offsets. */
+export interface PaddedLattice {
+  /** padded grid size */
+  N: number;
+  /** padded grid index of each compact voxel */
+  index: Int32Array;
+  /** compact index of each padded grid voxel (−1 outside the mask) */
+  compactOf: Int32Array;
+  /** neighbour offsets in the padded grid, ascending (the order of `nbr`) */
+  offsets: Int32Array;
+}
+
+const padded = new WeakMap<Lattice, PaddedLattice>();
+
+/** Padded-grid view of a lattice (built once per lattice). */
+export function paddedLattice(lat: Lattice): PaddedLattice {
+  const hit = padded.get(lat);
+  if (hit) return hit;
+  const [nx, ny, nz] = lat.dims;
+  const px = nx + 2;
+  const py = ny + 2;
+  const N = px * py * (nz + 2);
+  const index = new Int32Array(lat.V);
+  const compactOf = new Int32Array(N).fill(-1);
+  for (let v = 0; v < lat.V; v++) {
+    const g = lat.index[v]!;
+    const x = g % nx;
+    const y = Math.floor(g / nx) % ny;
+    const z = Math.floor(g / (nx * ny));
+    const pg = x + 1 + px * (y + 1 + py * (z + 1));
+    index[v] = pg;
+    compactOf[pg] = v;
+  }
+  const offsets = Int32Array.from(neighbourOffsets(lat.connectivity).map(([dx, dy, dz]) => dx + px * (dy + py * dz))).sort();
+  const out = { N, index, compactOf, offsets };
+  padded.set(lat, out);
+  return out;
+}

@@ -18,7 +18,7 @@
  * the transform costs one sweep over voxels and edges, independent of K.
  * `tfceDirect` in the tests recomputes the definition plainly.
  */
-import type { Lattice } from './lattice.ts';
+import { paddedLattice, type Lattice } from './lattice.ts';
 
 export interface TfceParams {
   H: number;
@@ -29,25 +29,30 @@ export interface TfceParams {
 
 export interface TfceWork {
   parent: Int32Array;
-  size: Float64Array;
+  size: Int32Array;
   acc: Float64Array;
   level: Int32Array;
   order: Int32Array;
   counts: Int32Array;
   top: Int32Array;
   path: Int32Array;
+  /** level on the padded grid (0 outside the mask), so neighbour look-ups need no index lists */
+  levelGrid: Int32Array;
+  levelLattice: Lattice | null;
 }
 
 export function tfceWork(V: number): TfceWork {
   return {
     parent: new Int32Array(V),
-    size: new Float64Array(V),
+    size: new Int32Array(V),
     acc: new Float64Array(V),
     level: new Int32Array(V),
     order: new Int32Array(V),
     counts: new Int32Array(0),
     top: new Int32Array(V),
     path: new Int32Array(V),
+    levelGrid: new Int32Array(0),
+    levelLattice: null,
   };
 }
 
@@ -102,10 +107,18 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
   if (w.counts.length < K + 2) w.counts = new Int32Array(K + 2);
   const counts = w.counts;
   counts.fill(0, 0, K + 2);
+  const pad = paddedLattice(lat);
+  if (w.levelLattice !== lat) {
+    w.levelGrid = new Int32Array(pad.N);
+    w.levelLattice = lat;
+  }
+  const levelGrid = w.levelGrid;
+  const pIndex = pad.index;
   for (let v = 0; v < V; v++) {
     const s = stat[v]!;
     const k = s >= dh ? Math.min(K, tfceLevel(s, dh)) : 0;
     level[v] = k;
+    levelGrid[pIndex[v]!] = k;
     counts[k]++;
   }
   // bucket start positions, levels K..1 in that order
@@ -120,7 +133,8 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
     const k = level[v]!;
     if (k > 0) order[fill[k]++] = v;
   }
-  const { start, nbr } = lat;
+  const { offsets, compactOf } = pad;
+  const nOff = offsets.length;
   const E = params.E;
   const { top } = w;
   // S[k] = Σ_{j=1..k} (j·dh)^H·dh
@@ -147,11 +161,17 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
     }
     for (let q = a; q < b; q++) {
       const v = order[q]!;
-      let rv = find(w, v); // the root of v's cluster, kept current across merges
-      for (let e = start[v]!, end = start[v + 1]!; e < end; e++) {
-        const u = nbr[e]!;
-        if (level[u]! < k) continue; // not yet entered
-        const ru = parent[u] === u ? u : find(w, u);
+      let rv = parent[v] === v ? v : find(w, v); // the root of v's cluster, kept current across merges
+      // neighbours in ascending order (as the lattice lists them) through padded-grid offsets
+      const pg = pIndex[v]!;
+      for (let o = 0; o < nOff; o++) {
+        const gu = pg + offsets[o]!;
+        if (levelGrid[gu]! < k) continue; // outside the mask or not yet entered
+        const u = compactOf[gu]!;
+        // find(u) is a no-op when u is a root or a child of one: skip the call then
+        const pu = parent[u]!;
+        if (pu === rv) continue;
+        const ru = parent[pu] === pu ? pu : find(w, u);
         if (ru === rv) continue;
         let ra = rv;
         let rb = ru;

@@ -26,8 +26,69 @@ export function neighbourOffsets(neighbours: Neighbours): [number, number, numbe
 /**
  * Rank one series ascending, ties getting the average rank: rank(v) = #{< v} + (#{= v} + 1)/2.
  * `sorted` is scratch of length ≥ n. Values must be finite.
+ *
+ * An index sort (insertion sort on runs of 16, then bottom-up merges, all on typed
+ * arrays) followed by one pass over the tie groups: a group at sorted positions i..j
+ * gets (i + j + 2)/2, which is #{< v} + (#{= v} + 1)/2. `rankSeriesPlain` (a typed sort
+ * and two binary searches per value) is the twin it is tested against.
  */
 export function rankSeries(x: ArrayLike<number>, off: number, n: number, out: Float32Array | Float64Array, outOff: number, sorted: Float64Array): void {
+  const s = sorted;
+  for (let t = 0; t < n; t++) s[t] = x[off + t]!;
+  if (idxA.length < n) {
+    idxA = new Int32Array(n);
+    idxB = new Int32Array(n);
+  }
+  let src = idxA;
+  let dst = idxB;
+  const RUN = 16;
+  for (let r0 = 0; r0 < n; r0 += RUN) {
+    const r1 = Math.min(n, r0 + RUN);
+    for (let i = r0; i < r1; i++) {
+      const v = s[i]!;
+      let j = i - 1;
+      while (j >= r0 && s[src[j]!]! > v) {
+        src[j + 1] = src[j]!;
+        j--;
+      }
+      src[j + 1] = i;
+    }
+  }
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(n, lo + width);
+      const hi = Math.min(n, lo + 2 * width);
+      let i = lo;
+      let j = mid;
+      let o = lo;
+      while (i < mid && j < hi) {
+        // stable: take from the left run unless the right value is strictly smaller
+        if (s[src[j]!]! < s[src[i]!]!) dst[o++] = src[j++]!;
+        else dst[o++] = src[i++]!;
+      }
+      while (i < mid) dst[o++] = src[i++]!;
+      while (j < hi) dst[o++] = src[j++]!;
+    }
+    const tmp = src;
+    src = dst;
+    dst = tmp;
+  }
+  let i = 0;
+  while (i < n) {
+    const v = s[src[i]!]!;
+    let j = i;
+    while (j + 1 < n && s[src[j + 1]!] === v) j++;
+    const rank = (i + j + 2) / 2;
+    for (let q = i; q <= j; q++) out[outOff + src[q]!] = rank;
+    i = j + 1;
+  }
+}
+
+let idxA = new Int32Array(0);
+let idxB = new Int32Array(0);
+
+/** rankSeries by a typed sort and two binary searches per value (the plain twin). */
+export function rankSeriesPlain(x: ArrayLike<number>, off: number, n: number, out: Float32Array | Float64Array, outOff: number, sorted: Float64Array): void {
   const s = sorted.subarray(0, n);
   for (let t = 0; t < n; t++) s[t] = x[off + t]!;
   s.sort();
@@ -142,10 +203,17 @@ export function rehoVolume(data: Float32Array | Float64Array, dims: readonly [nu
   let count = 0;
   for (let v = 0; v < nVox; v++) if (mask[v]) index[v] = count++;
   const series = new Float64Array(count * nt);
-  for (let v = 0; v < nVox; v++) {
-    const c = index[v]!;
-    if (c < 0) continue;
-    for (let t = 0; t < nt; t++) series[c * nt + t] = data[v + t * nVox]!;
+  // volume-major to series-major in blocks of grid voxels: reads run along each volume
+  const GATHER = 1024;
+  for (let v0 = 0; v0 < nVox; v0 += GATHER) {
+    const v1 = Math.min(nVox, v0 + GATHER);
+    for (let t = 0; t < nt; t++) {
+      const o = t * nVox;
+      for (let v = v0; v < v1; v++) {
+        const c = index[v]!;
+        if (c >= 0) series[c * nt + t] = data[o + v]!;
+      }
+    }
   }
   const ranks = new Float32Array(count * nt);
   rankAll(series, count, nt, ranks);

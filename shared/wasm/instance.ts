@@ -1,0 +1,63 @@
+/**
+ * The project's WebAssembly SIMD kernels (kernels.wat, embedded as bytes in
+ * kernels.ts), instantiated over a caller-sized memory. Returns null where the
+ * runtime lacks WebAssembly SIMD or the memory cannot be reserved; callers then
+ * use their JavaScript twins, which give identical results.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels.ts';
+
+/** The slice of the WebAssembly JS API used here (the project's TypeScript lib has no DOM types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+export interface WasmKernels {
+  memory: WasmMemory;
+  /** see kernels.wat: pointers are byte offsets into `memory` */
+  permAccumulate(e: number, V: number, n: number, p: number, qp: number, a: number, v0: number, bl: number, block: number): void;
+  seedAccumulate(x: number, V: number, T: number, s: number, acc: number, sq: number, withSq: number, v0: number, v1: number): void;
+}
+
+let module: object | null | undefined;
+
+function compiled(): object | null {
+  if (module !== undefined) return module;
+  if (!WA) return (module = null);
+  try {
+    const bin = atob(KERNELS_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    module = new WA.Module(bytes);
+  } catch {
+    module = null;
+  }
+  return module;
+}
+
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB; keep well inside it */
+const MAX_BYTES = 2 ** 31;
+
+/** Kernels over a fresh memory of at least `bytes` bytes (null: unavailable). */
+export function wasmKernels(bytes: number): WasmKernels | null {
+  const mod = compiled();
+  if (!mod || !WA || !(bytes <= MAX_BYTES)) return null;
+  try {
+    const pages = Math.max(1, Math.ceil(bytes / PAGE));
+    const memory = new WA.Memory({ initial: pages, maximum: pages });
+    const inst = new WA.Instance(mod, { env: { memory } });
+    return {
+      memory,
+      permAccumulate: inst.exports.permAccumulate as WasmKernels['permAccumulate'],
+      seedAccumulate: inst.exports.seedAccumulate as WasmKernels['seedAccumulate'],
+    };
+  } catch {
+    return null;
+  }
+}
