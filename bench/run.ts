@@ -15,6 +15,7 @@ import { permutationBench } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
 import { rehoBench } from './reho.ts';
 import { netmapBench } from './netmap.ts';
+import { txBenchReport } from './transcriptomics.ts';
 import { ANCHORS, streamBandwidth } from './anchors.ts';
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
@@ -120,6 +121,8 @@ async function main() {
     );
     calib.push(`netmapMsPerSampleVoxelSeed ≈ ${((nm.fastCpu * 1000) / macs).toExponential(2)}`);
   }
+
+  await txBenchReport(line); // 6b. imaging transcriptomics at the study's scale (123 regions × 10,000 genes × 5,000 resamples each)
 
   // 7. The whole local glm job (demo cohort: 45 subjects, 61×73×61, 3 contrasts)
   const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));

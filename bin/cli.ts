@@ -1,59 +1,30 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
-import { runLocal, storeSettings, useStore } from '../runner/local.ts';
-import { recordFailure } from '../shared/runtime/failure.ts';
-import { taskEnv } from '../shared/runtime/task.ts';
-import type { LocalRunOutcome } from '../runner/local.ts';
+import { Command, CommanderError } from 'commander';
 import { registerDemo } from './demo.ts';
 import { errorRecord } from '../shared/errors.ts';
-import { parseJobText } from '../shared/jobs/parse.ts';
-import { readUri } from '../shared/storage/index.ts';
+import { EXIT, exitCodeFor, reportError } from './exit-codes.ts';
+import { jobUriOf, runJob } from './run.ts';
+import { explainCloudError } from './cloud/setup-errors.ts';
 
-function jobUriOf(ref: string): string {
-  return /^[a-z0-9]+:\/\//.test(ref) ? ref : pathToFileURL(resolve(ref)).href;
-}
+// the SDK's notice about future Node versions is noise on every command; set it to 'false' to see it
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-function summarise(outcome: LocalRunOutcome, outDir: string, jobId: string): number {
-  const dir = join(resolve(outDir), jobId);
-  if (outcome.status === 'failed') {
-    console.error(`\nneuroburst: job failed: ${outcome.error}: ${outcome.message}`);
-    console.error(`error record: ${join(dir, 'error.json')}`);
-    return 1;
-  }
-  console.log(`\nneuroburst: done in ${outcome.seconds.toFixed(1)} s; results in ${dir}`);
-  return 0;
-}
-
-async function runJob(jobRef: string, opts: { out: string; threads?: string; progress: boolean }): Promise<number> {
-  const jobUri = jobUriOf(jobRef);
-  let pipeline: string;
-  let jobId: string;
-  try {
-    const job = parseJobText(new TextDecoder().decode(await readUri(jobUri)), 'job.json');
-    pipeline = job.pipeline;
-    jobId = job.jobId;
-  } catch (e) {
-    // no workflow for a job that cannot be parsed: report its own error and write error.json
-    // where the failure recorder of every workflow would (invalid-job/ when it names no usable jobId)
-    const r = errorRecord(e);
-    useStore(storeSettings({ outDir: opts.out }));
-    await recordFailure(taskEnv(), jobUri, { Error: r.error, Cause: JSON.stringify(r) });
-    console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-    return 1;
-  }
-  const outcome = await runLocal({
-    jobUri,
-    pipeline,
-    outDir: opts.out,
-    threads: opts.threads ? Number(opts.threads) : undefined,
-    progress: opts.progress && process.stderr.isTTY,
-  });
-  return summarise(outcome, opts.out, jobId);
-}
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const program = new Command();
-program.name('neuroburst').description('group statistics and network mapping of neuroimaging cohorts, locally or on AWS');
+program
+  .name('neuroburst')
+  .description('group statistics and network mapping of neuroimaging cohorts, locally or on AWS')
+  .version(VERSION, '-V, --version', 'print the version')
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 success; 1 internal error (a bug); 2 invalid input (job spec, input files, options);
+3 budget refused (BudgetExceeded); 4 runtime failure (task failed or timed out, corrupt intermediate);
+5 cloud not configured or unreachable (credentials, region, endpoint).`,
+  )
+  .exitOverride();
 
 program
   .command('run')
@@ -61,7 +32,8 @@ program
   .argument('<job>', 'path or URI of job.json')
   .option('-o, --out <dir>', 'output folder (results in <dir>/<jobId>/)', './out')
   .option('-t, --threads <n>', 'worker threads (default: all cores)')
-  .option('--no-progress', 'no progress bars')
+  .option('--no-progress', 'no progress bars or lines')
+  .option('--json', 'print one JSON object (status, summary or error, paths) on stdout')
   .action(async (job: string, opts) => {
     process.exitCode = await runJob(job, opts);
   });
@@ -70,15 +42,19 @@ program
   .command('estimate')
   .description('validate a job and print its cost estimate without running it')
   .argument('<job>', 'path or URI of job.json')
-  .action(async (job: string) => {
-    const { estimateFor } = await import('./estimate.ts');
+  .option('--json', 'print the estimate as JSON')
+  .action(async (job: string, opts: { json?: boolean }) => {
+    const { estimateJob, formatEstimate } = await import('./estimate.ts');
     try {
-      const est = await estimateFor(jobUriOf(job));
-      console.log(est);
+      const r = await estimateJob(jobUriOf(job)).catch((e: unknown) => {
+        throw explainCloudError(e);
+      });
+      console.log(opts.json ? JSON.stringify(r, null, 2) : formatEstimate(r));
+      // a job the run would refuse (over budget, nothing to analyse) exits with that error's code
+      if (r.wouldFail) process.exitCode = exitCodeFor(r.wouldFail.error);
     } catch (e) {
-      const r = errorRecord(e);
-      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-      process.exitCode = 1;
+      process.exitCode = reportError(e);
+      if (opts.json) console.log(JSON.stringify({ status: 'failed', exitCode: process.exitCode, error: errorRecord(e) }, null, 2));
     }
   });
 
@@ -98,9 +74,7 @@ connectome
       const m = await packConnectome(opts.runs, opts.mask, opts.out, opts.name);
       console.log(`neuroburst: packed ${m.subjects.length} subjects (${m.subjects.reduce((a, s) => a + s.runs.length, 0)} runs, ${m.voxels} voxels) into ${join(resolve(opts.out), 'connectome.json')}`);
     } catch (e) {
-      const r = errorRecord(e);
-      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-      process.exitCode = 1;
+      process.exitCode = reportError(e);
     }
   });
 connectome
@@ -135,9 +109,7 @@ program
     try {
       console.log(runDemographics(file, opts));
     } catch (e) {
-      const r = errorRecord(e);
-      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-      process.exitCode = 1;
+      process.exitCode = reportError(e);
     }
   });
 
@@ -159,12 +131,17 @@ program
     try {
       console.log(runConjunction(a, b, opts).text);
     } catch (e) {
-      const r = errorRecord(e);
-      console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-      process.exitCode = 1;
+      process.exitCode = reportError(e);
     }
   });
 
+(await import('./parcellate.ts')).registerParcellateCommand(program);
 (await import('./report.ts')).registerReportCommand(program);
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // commander has printed its message (unknown option, missing argument, --help, --version)
+  if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.input;
+  else process.exitCode = reportError(e);
+}

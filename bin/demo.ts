@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { runLocal } from '../runner/local.ts';
+import { parseThreads, prepareOutDir } from './options.ts';
+import { reportError } from './exit-codes.ts';
 import { errorRecord, InvalidParameter } from '../shared/errors.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { LocalStore } from '../shared/storage/index.ts';
@@ -185,7 +187,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // a fresh run every time: no resumed intermediates or outputs of an earlier demo
     rmSync(resultDir, { recursive: true, force: true });
     rmSync(join(out, '.work', prepared.jobId), { recursive: true, force: true });
-    const outcome = await runLocal({ jobUri: pathToFileURL(prepared.jobPath).href, pipeline, outDir: out, threads: opts.threads, progress: !opts.quiet && (opts.progress ?? true) && process.stderr.isTTY });
+    const outcome = await runLocal({ jobUri: pathToFileURL(prepared.jobPath).href, pipeline, outDir: out, threads: opts.threads, progress: opts.quiet || opts.progress === false ? false : process.stderr.isTTY ? 'bars' : 'lines' });
     const seconds = Math.round((performance.now() - t1) / 100) / 10;
     if (outcome.status === 'failed') {
       const record = join(resultDir, 'error.json');
@@ -231,19 +233,17 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { out: string; only?: string; quick?: boolean; json?: boolean; threads?: string; progress: boolean }) => {
       try {
         const summary = await runDemo({
-          out: opts.out,
+          out: prepareOutDir(opts.out),
           only: opts.only ? opts.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
           size: opts.quick ? 'quick' : 'full',
-          threads: opts.threads ? Number(opts.threads) : undefined,
+          threads: parseThreads(opts.threads),
           progress: opts.progress,
           quiet: opts.json,
         });
         if (opts.json) console.log(JSON.stringify(summary, null, 2));
         process.exitCode = summary.ok ? 0 : 1;
       } catch (e) {
-        const r = errorRecord(e);
-        console.error(`neuroburst demo: ${r.error}: ${r.message}`);
-        process.exitCode = e instanceof InvalidParameter ? 2 : 4;
+        process.exitCode = reportError(e);
       }
     });
 }

@@ -12,6 +12,7 @@
  * the I/O edge.
  */
 import { readFileSync } from 'node:fs';
+import { exitCodeFor } from './exit-codes.ts';
 import type { Command } from 'commander';
 import { errorRecord, InvalidParameter } from '../shared/errors.ts';
 import { assertSameSpace, readNifti, type NiftiVolume } from '../shared/nifti/index.ts';
@@ -184,7 +185,7 @@ function run(json: boolean, fn: () => object, text: (r: never) => string): void 
   } catch (e) {
     const r = errorRecord(e);
     console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeFor(r.error);
   }
 }
 

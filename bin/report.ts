@@ -1,5 +1,6 @@
 /** `neuroburst report DIR`: regenerate DIR/report.html from a result folder of any pipeline. */
 import { writeFileSync } from 'node:fs';
+import { exitCodeFor } from './exit-codes.ts';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { errorRecord } from '../shared/errors.ts';
@@ -25,7 +26,7 @@ export function registerReportCommand(program: Command): void {
       } catch (e) {
         const r = errorRecord(e);
         console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-        process.exitCode = 1;
+        process.exitCode = exitCodeFor(r.error);
       }
     });
 }

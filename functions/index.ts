@@ -24,6 +24,11 @@ import { handler as netmapChunk } from './netmap-chunk.ts';
 import { handler as netmapMaps } from './netmap-maps.ts';
 import { handler as netmapSpecificity } from './netmap-specificity.ts';
 import { handler as netmapReduce } from './netmap-reduce.ts';
+import { handler as txPlan } from './tx-plan.ts';
+import { handler as txSpins } from './tx-spins.ts';
+import { handler as txResolveSpins } from './tx-resolve-spins.ts';
+import { handler as txNulls } from './tx-nulls.ts';
+import { handler as txReduce } from './tx-reduce.ts';
 import { handler as recordFailure } from './record-failure.ts';
 
 type Handler = (event: never) => Promise<unknown>;
@@ -55,6 +60,11 @@ const MODULES: Record<string, Handler> = {
   'functions/netmap-maps.ts': netmapMaps,
   'functions/netmap-specificity.ts': netmapSpecificity,
   'functions/netmap-reduce.ts': netmapReduce,
+  'functions/tx-plan.ts': txPlan,
+  'functions/tx-spins.ts': txSpins,
+  'functions/tx-resolve-spins.ts': txResolveSpins,
+  'functions/tx-nulls.ts': txNulls,
+  'functions/tx-reduce.ts': txReduce,
   'functions/record-failure.ts': recordFailure,
 };
 

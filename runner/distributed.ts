@@ -53,7 +53,8 @@ export interface DistributedMapEnv {
   handlers: Record<string, Handler>;
   /** name used in the local MapRun/execution ARNs */
   machineName: string;
-  progress?: { start(state: string, total: number): void; tick(state: string): void };
+  /** a Map starts `workers` child executions covering `items` items; each child's end ticks with its item count */
+  progress?: { start(state: string, workers: number, items?: number): void; tick(state: string, items?: number, ok?: boolean): void };
 }
 
 const REGION_ACCOUNT = 'us-east-1:000000000000';
@@ -224,7 +225,7 @@ async function runMap(name: string, state: Record<string, unknown>, child: AslMa
   const concurrency = numberField(state, 'MaxConcurrency', input) || Number.POSITIVE_INFINITY;
 
   const machine = new env.StateMachine(child as never, { validationOptions: { checkPaths: true } });
-  env.progress?.start(name, children.length);
+  env.progress?.start(name, children.length, total);
   let failedItems = 0;
   let stop = false;
   let next = 0;
@@ -243,7 +244,7 @@ async function runMap(name: string, state: Record<string, unknown>, child: AslMa
       if (exceeded(failedItems)) stop = true;
     }
     c.stop = new Date().toISOString();
-    env.progress?.tick(name);
+    env.progress?.tick(name, c.items, c.ok);
   };
   const lanes = Array.from({ length: Math.min(children.length, concurrency) }, async () => {
     while (!stop && next < children.length) await runOne(children[next++]!);
@@ -329,7 +330,8 @@ export function rewriteDistributedMaps(machine: AslMachine, env: DistributedMapE
       const mapState = state as Record<string, unknown>;
       if (env.handlers[name]) throw new Error(`state name '${name}' is used twice; the local runner binds handlers by state name`);
       env.handlers[name] = (input) => runMap(name, mapState, child, input, env);
-      const task: AslState = { Type: 'Task', Resource: LOCAL_MAP_RESOURCE };
+      // a Map has no timeout of its own; without one the local engine would apply its 60 s task default
+      const task: AslState = { Type: 'Task', Resource: LOCAL_MAP_RESOURCE, TimeoutSeconds: 7 * 86400 };
       for (const k of KEEP) if (k in state) task[k] = state[k];
       state = task;
     }

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import cliProgress from 'cli-progress';
+import { progressFor } from './progress.ts';
+import type { ProgressMode } from './progress.ts';
 import { polyfillPromiseWithResolvers } from './polyfill.ts';
 import { loadAsl, localSubstitutions, mapStates, substitute, taskStates } from './asl.ts';
 import type { AslMachine } from './asl.ts';
@@ -30,7 +31,8 @@ export interface LocalRunOptions {
   /** key prefix of results in the store (default '': `<jobId>/`; the cloud uses 'results/') */
   resultsPrefix?: string;
   threads?: number;
-  progress?: boolean;
+  /** 'bars' (a terminal), 'lines' (start/finish of each stage on stderr), 'none'; true = 'bars', false = 'none' */
+  progress?: boolean | ProgressMode;
   /** run this definition instead of statemachines/<pipeline>.asl.json (tests, tools) */
   definition?: AslMachine;
   /**
@@ -99,22 +101,25 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   const tsSource = import.meta.url.endsWith('.ts');
   const pool = new Piscina({
     filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
-    execArgv: tsSource ? ['--import', 'tsx'] : [],
+    // tsx resolved from this package, not from the working directory (the CLI runs from anywhere)
+    execArgv: tsSource ? ['--import', import.meta.resolve('tsx')] : [],
     maxThreads: opts.threads ?? availableParallelism(),
     minThreads: 1,
     idleTimeout: 1000,
   });
 
-  const bars = opts.progress ? new cliProgress.MultiBar({ format: ' {stage} |{bar}| {value}/{total} shards | ETA {eta}s', hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic) : undefined;
-  const stageBars = new Map<string, cliProgress.SingleBar>();
+  const mode: ProgressMode = opts.progress === true ? 'bars' : opts.progress === false || opts.progress === undefined ? 'none' : opts.progress;
+  const progress = progressFor(mode);
   const distributed = new Set(distributedMapNames(asl));
   const mapPaths = new Map(mapStates(asl).filter((m) => !distributed.has(m.state)).map((m) => [m.state, m.itemsPath]));
+  // stages are the top-level states; Tasks inside a Map's processor are its shards
+  const topTasks = new Set(Object.entries(asl.States).filter(([, s]) => s.Type === 'Task').map(([name]) => name));
 
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const { state, handler } of taskStates(asl)) {
     handlers[state] = async (input: unknown) => {
-      const single = !bars || stageBars.has(state) ? undefined : bars.create(1, 0, { stage: state.padEnd(16) });
-      if (single) stageBars.set(state, single);
+      const stage = progress && topTasks.has(state);
+      if (stage) progress.taskStart(state);
       const inThread = opts.localHandlers?.[handler];
       const reply: WorkerReply = inThread
         ? await inThread(input).then(
@@ -122,7 +127,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
             (e: Error) => ({ ok: false as const, name: e?.name ?? 'Error', message: e?.message ?? String(e) }),
           )
         : ((await pool.run({ name: handler, event: input } satisfies WorkerCall)) as WorkerReply);
-      single?.increment();
+      if (stage) progress.taskEnd(state, reply.ok);
       if (!reply.ok) {
         const e = new Error(reply.message);
         e.name = reply.name;
@@ -138,22 +143,23 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     StateMachine: StateMachine as unknown as StateMachineCtor,
     handlers,
     machineName: `local-${opts.pipeline}`,
-    progress: bars && {
-      start: (state, total) => void stageBars.set(state, bars.create(total, 0, { stage: state.padEnd(16) })),
-      tick: (state) => stageBars.get(state)?.increment(),
+    progress: progress && {
+      start: (state, workers, items) => progress.mapStart(state, items ?? workers, workers),
+      tick: (state, items, ok) => progress.mapTick(state, items ?? 1, ok ?? true),
     },
   });
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
   const execution = machine.run({ jobUri: opts.jobUri, ...(opts.validated ? { job: opts.validated } : {}) }, { overrides: { taskResourceLocalHandlers: handlers as never } });
   const watch = (async () => {
-    if (!bars) return;
+    if (!progress) return;
     for await (const ev of execution.eventLogs) {
       const e = ev as { type: string; state?: { name: string; input?: unknown }; parentState?: { name: string } };
       if (e.type === 'StateEntered' && e.state && mapPaths.has(e.state.name)) {
         const items = getPath(e.state.input, mapPaths.get(e.state.name)!);
-        stageBars.set(e.state.name, bars.create(Array.isArray(items) ? items.length : 0, 0, { stage: e.state.name.padEnd(16) }));
-      } else if (e.type === 'MapIterationSucceeded' && e.parentState) {
-        stageBars.get(e.parentState.name)?.increment();
+        const n = Array.isArray(items) ? items.length : 0;
+        progress.mapStart(e.state.name, n, n);
+      } else if ((e.type === 'MapIterationSucceeded' || e.type === 'MapIterationFailed') && e.parentState) {
+        progress.mapTick(e.parentState.name, 1, e.type === 'MapIterationSucceeded');
       }
     }
   })();
@@ -166,7 +172,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     return { status: 'failed', error: inner.name || err.name, message: inner.message || err.message, seconds: (performance.now() - t0) / 1000 };
   } finally {
     await watch.catch(() => undefined);
-    bars?.stop();
+    progress?.stop();
     await pool.destroy();
   }
 }

@@ -60,3 +60,5 @@ export const InvalidCoordinates = named('InvalidCoordinates');
 export const CorruptIntermediate = named('CorruptIntermediate');
 /** An input file kept changing while its digest was being computed. */
 export const InputChanged = named('InputChanged');
+/** Cloud commands without credentials, region or a reachable endpoint; the message says what to set. */
+export const CloudNotConfigured = named('CloudNotConfigured');

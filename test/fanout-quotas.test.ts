@@ -5,6 +5,8 @@ import { mapConcurrency, mapStates, QUOTAS, workflowCounts, type AslGraph } from
 import { planSlabs } from '../shared/pipelines/common/shards.ts';
 import { permutationBatches } from '../shared/pipelines/common/permutation.ts';
 import { planBatches, planJackknife } from '../shared/pipelines/ale/context.ts';
+import { nullItems, type TxContext } from '../shared/pipelines/transcriptomics/context.ts';
+import { spinItems } from '../shared/pipelines/transcriptomics/spins.ts';
 
 const asl = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'statemachines', `${name}.asl.json`), 'utf8')) as AslGraph;
 
@@ -39,7 +41,7 @@ describe('graph counts', () => {
 
 describe('fan-out stays within Step Functions quotas', () => {
   it('every Map of every pipeline whose items grow with the data is a Distributed Map', () => {
-    for (const name of ['glm', 'ale', 'reho', 'netmap']) {
+    for (const name of ['glm', 'ale', 'reho', 'netmap', 'transcriptomics']) {
       const inline = mapStates(asl(name)).filter((m) => m.mode === 'INLINE');
       expect(inline, name).toEqual([]);
     }
@@ -88,6 +90,28 @@ describe('fan-out stays within Step Functions quotas', () => {
       GroupPermute: { items: 0 },
     });
     expect(c.parentEvents).toBeLessThan(QUOTAS.historyEvents / 100);
+  });
+  it('a transcriptomics plan with 5,000 each of permutations, bootstraps and spins (and per-gene spins): Distributed Maps only, parent history far under 25,000 events', () => {
+    const def = asl('transcriptomics');
+    const modes = Object.fromEntries(mapStates(def).map((m) => [m.name, m.mode]));
+    expect(modes).toEqual({ Spins: 'DISTRIBUTED', Nulls: 'DISTRIBUTED' });
+    const ctx = (per?: number) =>
+      ({ coords: [0], hemi: [0], correlations: [{}, {}], nPermutations: 5000, job: { params: { nulls: { permutations: 5000, bootstraps: 5000, spins: 5000 }, geneSpin: true, ...(per ? { resamplesPerBatch: per } : {}) } } }) as unknown as TxContext;
+    // the smallest batch the schema allows (50 resamples): the most items
+    const items = nullItems(ctx(50));
+    const spins = spinItems(ctx(50));
+    expect(items.length).toBe(4 * 100);
+    expect(items.filter((i) => i.kind === 'boot').reduce((a, i) => a + i.count, 0)).toBe(5000);
+    // candidate spins of the PLS regions and of two correlated maps
+    expect(spins.length).toBe(3 * 100);
+    expect(spins.filter((i) => i.set === 'corr-1').reduce((a, i) => a + i.count, 0)).toBe(5000);
+    const c = workflowCounts(def, { Spins: { items: spins.length }, Nulls: { items: items.length } });
+    expect(c.parentEvents).toBeLessThan(QUOTAS.historyEvents / 100);
+    expect(c.maxChildEvents).toBeLessThan(QUOTAS.historyEvents / 100);
+    // the parent history does not grow with the batches; each batch is one child transition
+    const dflt = workflowCounts(def, { Spins: { items: spinItems(ctx()).length }, Nulls: { items: nullItems(ctx()).length } });
+    expect(dflt.parentEvents).toBe(c.parentEvents);
+    expect(c.stateTransitions - dflt.stateTransitions).toBe(items.length + spins.length - nullItems(ctx()).length - spinItems(ctx()).length);
   });
 });
 

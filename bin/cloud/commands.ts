@@ -1,14 +1,19 @@
 /** The cloud subcommands of the CLI: submit, status, fetch (registered by bin/cli.ts). */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { errorRecord } from '../../shared/errors.ts';
+import { join } from 'node:path';
+import { EXIT, errorLine, exitCodeFor, reportError } from '../exit-codes.ts';
+import { explainCloudError } from './setup-errors.ts';
 
-async function guarded(body: () => Promise<void>): Promise<void> {
+/** Run a cloud command; a failure is printed by name (setup failures of the SDK say what to set) with its exit code. */
+async function guarded(body: () => Promise<void>, what: string, json = false): Promise<void> {
   try {
     await body();
   } catch (e) {
-    const r = errorRecord(e);
-    console.error(`neuroburst: ${r.error}: ${r.message}${r.input ? ` (input: ${r.input})` : ''}`);
-    process.exitCode = 1;
+    const err = explainCloudError(e, what);
+    process.exitCode = reportError(err);
+    if (json) console.log(JSON.stringify({ status: 'failed', exitCode: process.exitCode, error: errorRecord(err) }, null, 2));
   }
 }
 
@@ -23,7 +28,7 @@ export function registerCloudCommands(program: Command): void {
         const { submitJob } = await import('./submit.ts');
         const r = await submitJob(job, { bucket: opts.bucket, onUpload: (k, n) => console.log(`  uploaded s3://${opts.bucket}/${k} (${n} bytes)`) });
         console.log(`neuroburst: submitted ${r.jobId} (${r.pipeline}): ${r.keys.length} objects, ${r.bytes} bytes; watch with: neuroburst status ${r.jobId} --bucket ${opts.bucket}`);
-      }),
+      }, `s3://${opts.bucket}`),
     );
 
   program
@@ -39,7 +44,7 @@ export function registerCloudCommands(program: Command): void {
         const { jobStatus, formatStatus } = await import('./status.ts');
         const s = await jobStatus(jobId, opts);
         console.log(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s));
-      }),
+      }, `the stack ${opts.stack} (S3 s3://${opts.bucket}, Step Functions)`, opts.json),
     );
 
   program
@@ -53,7 +58,12 @@ export function registerCloudCommands(program: Command): void {
         const { fetchResults } = await import('./fetch.ts');
         const r = await fetchResults(jobId, { bucket: opts.resultsBucket, out: opts.out });
         console.log(`neuroburst: ${r.files.length} files (${r.bytes} bytes) in ${r.dir}; job ${r.status}`);
-        if (r.status !== 'succeeded') process.exitCode = 1;
-      }),
+        // a failed job exits with the class of its own error (error.json is in the folder); an incomplete one as a runtime failure
+        if (r.status === 'failed') {
+          const rec = JSON.parse(readFileSync(join(r.dir, 'error.json'), 'utf8')) as { error: string; message: string; input?: string };
+          console.error(errorLine(rec));
+          process.exitCode = exitCodeFor(rec.error);
+        } else if (r.status !== 'succeeded') process.exitCode = EXIT.runtime;
+      }, `s3://${opts.resultsBucket}`),
     );
 }

@@ -36,6 +36,9 @@ export const TASKS = {
   netmapChunk: { memoryMb: 3008, timeoutSeconds: 900 },
   netmapMaps: { memoryMb: 3008, timeoutSeconds: 900 },
   netmapSpecificity: { memoryMb: 3008, timeoutSeconds: 900 },
+  txNulls: { memoryMb: 3008, timeoutSeconds: 900 },
+  /** candidate spins of one batch, and resolving them in order (single-threaded: one vCPU) */
+  txSpins: { memoryMb: 1769, timeoutSeconds: 900 },
   aleObserve: { memoryMb: 2048, timeoutSeconds: 300 },
   aleMonteCarlo: { memoryMb: 1769, timeoutSeconds: 900 },
   aleThreshold: { memoryMb: 2048, timeoutSeconds: 300 },

@@ -6,7 +6,7 @@ import type { AnyJob } from '../pipelines/registry.ts';
 export function parseJob(raw: unknown): AnyJob {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidJobSpec('job.json must be a JSON object', 'job.json');
   const p = (raw as { pipeline?: unknown }).pipeline;
-  const entry = typeof p === 'string' ? PIPELINES[p] : undefined;
+  const entry = typeof p === 'string' && Object.hasOwn(PIPELINES, p) ? PIPELINES[p] : undefined;
   if (!entry) {
     throw new InvalidJobSpec(`pipeline "${String(p)}" is not available; choose one of: ${Object.keys(PIPELINES).join(', ')}`, 'pipeline');
   }

@@ -8,8 +8,9 @@ import { glmManifest } from './glm/manifest.ts';
 import { aleManifest } from './ale/manifest.ts';
 import { rehoManifest } from './reho/manifest.ts';
 import { netmapManifest } from './netmap/manifest.ts';
+import { transcriptomicsManifest } from './transcriptomics/manifest.ts';
 
-export const MANIFESTS: PipelineManifest[] = [glmManifest, aleManifest, rehoManifest, netmapManifest];
+export const MANIFESTS: PipelineManifest[] = [glmManifest, aleManifest, rehoManifest, netmapManifest, transcriptomicsManifest];
 
 /** Every stage of every pipeline plus the common ones, each handler once. */
 export function allStages(): StageManifest[] {

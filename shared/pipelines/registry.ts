@@ -13,6 +13,9 @@ import { planReho } from './reho/plan.ts';
 import { netmapJobSchema } from './netmap/job.ts';
 import { validateNetmap } from './netmap/validate.ts';
 import { planNetmap } from './netmap/plan.ts';
+import { transcriptomicsJobSchema } from './transcriptomics/job.ts';
+import { validateTranscriptomics } from './transcriptomics/validate.ts';
+import { planTranscriptomics } from './transcriptomics/plan.ts';
 
 /** What the generic Validate task needs of a pipeline. */
 export interface PipelineEntry {
@@ -32,6 +35,7 @@ export const PIPELINES: Record<string, PipelineEntry> = {
   ale: { jobSchema: aleJobSchema, validate: validateAle as PipelineEntry['validate'], plan: planAle },
   reho: { jobSchema: rehoJobSchema, validate: validateReho as PipelineEntry['validate'], plan: planReho },
   netmap: { jobSchema: netmapJobSchema, validate: validateNetmap as PipelineEntry['validate'], plan: planNetmap },
+  transcriptomics: { jobSchema: transcriptomicsJobSchema, validate: validateTranscriptomics as PipelineEntry['validate'], plan: planTranscriptomics },
 };
 
 export type AnyJob = JobCommon & { inputs: unknown; params: unknown };

@@ -6,7 +6,7 @@
  * and report.html built by the report library.
  */
 import { csvField } from '../../jobs/csv.ts';
-import { readNiftiHeader, statIntent, writeNifti } from '../../nifti/index.ts';
+import { NIFTI_INTENT, readNiftiHeader, statIntent, writeNifti } from '../../nifti/index.ts';
 import type { NiftiHeader, WriteDatatype } from '../../nifti/index.ts';
 import { buildReport, kindFromName, stagesFromMetrics, storeSource, VERSION } from '../../report/index.ts';
 import type { DescribeOptions, MapKind } from '../../report/index.ts';
@@ -22,8 +22,10 @@ export interface MapInfo {
   units?: string;
   /** degrees of freedom: required for a t map (intent p1) */
   dof?: number;
-  /** the contrast the map belongs to */
-  contrast?: { name: string; columns?: string[]; weights?: number[] };
+  /** numerator and denominator DOF of an F map (NIFTI_INTENT_FTEST, p1 and p2) */
+  fDof?: [number, number];
+  /** the contrast the map belongs to (`rows` for an F-contrast) */
+  contrast?: { name: string; columns?: string[]; weights?: number[]; rows?: number[][] };
   /** thresholds that define the map or apply to it (e.g. { clusterFormingZ: 3.09, minClusterVoxels: 92 }) */
   thresholds?: Record<string, number | string | null>;
   /** anything else worth saying (permutations, kernel, …) */
@@ -61,17 +63,20 @@ export function sidecar(info: MapInfo): Record<string, unknown> {
     Description: info.description,
     MapType: info.kind,
     Units: info.units ?? UNITS[info.kind],
-    ...(info.kind === 't' || info.kind === 'z' || info.kind === 'p' ? { StatisticType: info.kind === 'p' ? 'p' : info.kind } : {}),
-    ...(info.dof !== undefined ? { DegreesOfFreedom: info.dof } : {}),
-    ...(info.contrast ? { Contrast: { Name: info.contrast.name, ...(info.contrast.columns ? { Columns: info.contrast.columns } : {}), ...(info.contrast.weights ? { Weights: info.contrast.weights } : {}) } } : {}),
+    ...(info.fDof ? { StatisticType: 'F' } : info.kind === 't' || info.kind === 'z' || info.kind === 'p' ? { StatisticType: info.kind } : {}),
+    ...(info.fDof ? { DegreesOfFreedom: info.fDof } : info.dof !== undefined ? { DegreesOfFreedom: info.dof } : {}),
+    ...(info.contrast
+      ? { Contrast: { Name: info.contrast.name, ...(info.contrast.columns ? { Columns: info.contrast.columns } : {}), ...(info.contrast.weights ? { Weights: info.contrast.weights } : {}), ...(info.contrast.rows ? { Rows: info.contrast.rows } : {}) } }
+      : {}),
     ...(info.thresholds ? { Thresholds: info.thresholds } : {}),
     ...(info.extra ?? {}),
     GeneratedBy: { Name: 'neuroburst', Version: VERSION },
   };
 }
 
-/** NIfTI intent of a map kind: t (with its DOF), z and p; none for the others. */
+/** NIfTI intent of a map: F (with both DOF), t (with its DOF), z and p; none for the others. */
 export function intentOf(info: MapInfo): ReturnType<typeof statIntent> | undefined {
+  if (info.fDof) return { code: NIFTI_INTENT.FTEST, p1: info.fDof[0], p2: info.fDof[1], name: 'F' };
   if (info.kind === 't') return info.dof !== undefined && info.dof > 0 ? statIntent('t', info.dof) : undefined;
   if (info.kind === 'z') return statIntent('z');
   if (info.kind === 'p') return statIntent('p');
@@ -128,7 +133,7 @@ export async function missingSidecars(env: TaskEnv, resultsDir: string, files: s
   const have = new Set(files);
   const added: string[] = [];
   for (const rel of files) {
-    if (!/^maps\/.*\.nii(\.gz)?$/.test(rel) || have.has(sidecarOf(rel))) continue;
+    if (!/(^|\/)maps\/.*\.nii(\.gz)?$/.test(rel) || have.has(sidecarOf(rel))) continue;
     const b = await env.store.get(`${resultsDir}/${rel}`).catch(() => undefined);
     if (!b) continue;
     const h = readNiftiHeader(b, rel);

@@ -1,6 +1,7 @@
 import { InvalidJobSpec, InvalidParticipants } from '../../errors.ts';
 import type { Table } from '../../jobs/table.ts';
-import type { GlmParams } from './params.ts';
+import { TooFewSubjects } from '../../stats/cohort-errors.ts';
+import type { AnalysisParams, FContrastParams, GlmParams } from './params.ts';
 
 export interface Participant {
   id: string;
@@ -19,6 +20,16 @@ export interface ModelSpec {
   n: number;
   p: number;
   contrast: number[];
+  /** 'F' for an F-contrast: `rows` are its contrast rows and `contrast` is the first row (default 't') */
+  kind?: 't' | 'F';
+  rows?: number[][];
+  /** the subgroup analysis (params.analyses) this model belongs to; outputs go under analyses/<name>/ */
+  analysis?: string;
+}
+
+/** Output folder prefix of a model: '' for the main analysis, 'analyses/<name>/' for a subgroup analysis. */
+export function outputPrefix(m: { analysis?: string }): string {
+  return m.analysis ? `analyses/${m.analysis}/` : '';
 }
 
 export interface GlmDesign {
@@ -120,10 +131,114 @@ function buildModel(
   return { name, subjects, columns, X, n, p, contrast: contrastOf(columns) };
 }
 
+type FilterValue = string | number | (string | number)[];
+
+/** Whether a participant's row passes a filter (column → value or list of values; all must hold). */
+export function passesFilter(row: Record<string, string>, filter: Record<string, FilterValue>): boolean {
+  return Object.entries(filter).every(([col, want]) => {
+    const cell = (row[col] ?? '').trim();
+    const list = Array.isArray(want) ? want : [want];
+    return list.some((w) => (typeof w === 'number' ? cell !== '' && Number(cell) === w : cell === w.trim()));
+  });
+}
+
+interface ModelSet {
+  contrasts: GlmParams['contrasts'];
+  fContrasts: FContrastParams[];
+}
+
+/**
+ * Models of one analysis over the participants in `pool` (indices into participants).
+ * `where` names the analysis in errors ('' for the main one).
+ */
+function modelsOf(
+  participants: Participant[],
+  pool: number[],
+  groups: string[],
+  set: ModelSet,
+  params: GlmParams,
+  source: string,
+  field: string,
+  analysis?: string,
+): ModelSpec[] {
+  const count = (g: string) => pool.filter((i) => participants[i]!.group === g).length;
+  const where = analysis ? `analysis "${analysis}": ` : '';
+  const needTwo = (g: string, f: string) => {
+    const c = count(g);
+    if (c >= 2) return;
+    if (analysis) throw new TooFewSubjects(`${where}group "${g}" has ${c} subject(s) after the filter; a group needs at least 2`, `${field}.filter`);
+    throw new InvalidParticipants(`group "${g}" has ${c} subject(s); a group needs at least 2`, f);
+  };
+  const covs = covariateSpecs(params);
+  const poolGroups = groups.filter((g) => count(g) > 0);
+  const tModels = set.contrasts.map((c, ci): ModelSpec => {
+    const f = `${field}.contrasts[${ci}]`;
+    if (typeof c === 'string') {
+      const [a, b] = c.split('-') as [string, string];
+      for (const g of [a, b]) {
+        if (!groups.includes(g)) throw new InvalidJobSpec(`${where}contrast "${c}" names group "${g}"; groups are ${groups.join(', ')}`, f);
+        needTwo(g, f);
+      }
+      if (a === b) throw new InvalidJobSpec(`${where}contrast "${c}" compares a group with itself`, f);
+      const useGroups = params.model === 'pairwise' ? [a, b] : poolGroups;
+      const subjects = params.model === 'pairwise' ? pool.filter((i) => participants[i]!.group === a || participants[i]!.group === b) : pool;
+      return { ...buildModel(c, participants, useGroups, subjects, covs, (cols) => cols.map((n) => (n === a ? 1 : n === b ? -1 : 0)), source), ...(analysis ? { analysis } : {}) };
+    }
+    const model = buildModel(c.name, participants, poolGroups, pool, covs, (cols) => {
+      if (c.vector.length !== cols.length) {
+        throw new InvalidJobSpec(
+          `${where}contrast "${c.name}" has ${c.vector.length} weights but the pooled design has ${cols.length} columns (${cols.join(', ')})`,
+          f,
+        );
+      }
+      return c.vector;
+    }, source);
+    if (model.contrast.every((w) => w === 0)) throw new InvalidJobSpec(`${where}contrast "${c.name}" is all zeros`, f);
+    return { ...model, ...(analysis ? { analysis } : {}) };
+  });
+  const fModels = set.fContrasts.map((c, ci): ModelSpec => {
+    const f = `${field}.fContrasts[${ci}]`;
+    let rows: number[][];
+    let model: ModelSpec;
+    if ('groups' in c) {
+      for (const g of c.groups) {
+        if (!groups.includes(g)) throw new InvalidJobSpec(`${where}F-contrast "${c.name}" names group "${g}"; groups are ${groups.join(', ')}`, f);
+        needTwo(g, f);
+      }
+      if (new Set(c.groups).size !== c.groups.length) throw new InvalidJobSpec(`${where}F-contrast "${c.name}" lists a group twice`, f);
+      const useGroups = groups.filter((g) => c.groups.includes(g));
+      const subjects = pool.filter((i) => useGroups.includes(participants[i]!.group));
+      model = buildModel(c.name, participants, useGroups, subjects, covs, (cols) => cols.map(() => 0), source);
+      rows = useGroups.slice(0, -1).map((g, k) => model.columns.map((col) => (col === g ? 1 : col === useGroups[k + 1] ? -1 : 0)));
+    } else {
+      model = buildModel(c.name, participants, poolGroups, pool, covs, (cols) => cols.map(() => 0), source);
+      for (const [ri, r] of c.rows.entries()) {
+        if (r.length !== model.columns.length) {
+          throw new InvalidJobSpec(
+            `${where}F-contrast "${c.name}" row ${ri + 1} has ${r.length} weights but the pooled design has ${model.columns.length} columns (${model.columns.join(', ')})`,
+            `${f}.rows[${ri}]`,
+          );
+        }
+      }
+      rows = c.rows;
+    }
+    return { ...model, contrast: rows.find((r) => r.some((w) => w !== 0)) ?? rows[0]!, kind: 'F', rows, ...(analysis ? { analysis } : {}) };
+  });
+  const models = [...tModels, ...fModels];
+  const names = new Set<string>();
+  for (const m of models) {
+    if (names.has(m.name)) throw new InvalidJobSpec(`${where}two contrasts are named "${m.name}"`, field ? `${field}.contrasts` : 'params.contrasts');
+    names.add(m.name);
+  }
+  return models;
+}
+
 /**
  * Design of every contrast. Groups are coded as cell means (one indicator column per
  * group, no constant), covariates follow in the order given. For a group difference
  * this gives the same t and DOF as DPABI's [label, 1, covariates] coding.
+ * Subgroup analyses (params.analyses) add models over the participants their filter keeps
+ * (plus their reference groups, kept whole).
  */
 export function buildDesign(participants: Participant[], params: GlmParams, source: string): GlmDesign {
   const present = [...new Set(participants.map((p) => p.group))].sort();
@@ -134,38 +249,25 @@ export function buildDesign(participants: Participant[], params: GlmParams, sour
   for (const g of groups) {
     if (!present.includes(g)) throw new InvalidJobSpec(`params.groups names "${g}", which no participant belongs to`, 'params.groups');
   }
-  const count = (g: string) => participants.filter((p) => p.group === g).length;
-  const covs = covariateSpecs(params);
   const all = participants.map((_, i) => i);
-  const models = params.contrasts.map((c, ci): ModelSpec => {
-    const field = `params.contrasts[${ci}]`;
-    if (typeof c === 'string') {
-      const [a, b] = c.split('-') as [string, string];
-      for (const g of [a, b]) {
-        if (!groups.includes(g)) throw new InvalidJobSpec(`contrast "${c}" names group "${g}"; groups are ${groups.join(', ')}`, field);
-        if (count(g) < 2) throw new InvalidParticipants(`group "${g}" has ${count(g)} subject(s); a group needs at least 2`, field);
-      }
-      if (a === b) throw new InvalidJobSpec(`contrast "${c}" compares a group with itself`, field);
-      const useGroups = params.model === 'pairwise' ? [a, b] : groups;
-      const subjects = params.model === 'pairwise' ? all.filter((i) => participants[i]!.group === a || participants[i]!.group === b) : all;
-      return buildModel(c, participants, useGroups, subjects, covs, (cols) => cols.map((n) => (n === a ? 1 : n === b ? -1 : 0)), source);
+  const models = modelsOf(participants, all, groups, { contrasts: params.contrasts, fContrasts: params.fContrasts }, params, source, 'params');
+  const analysisNames = new Set<string>();
+  params.analyses.forEach((a: AnalysisParams, ai) => {
+    const field = `params.analyses[${ai}]`;
+    if (analysisNames.has(a.name)) throw new InvalidJobSpec(`two analyses are named "${a.name}"`, `${field}.name`);
+    analysisNames.add(a.name);
+    if (a.contrasts.length + a.fContrasts.length === 0) throw new InvalidJobSpec(`analysis "${a.name}" has no contrast`, `${field}.contrasts`);
+    for (const col of Object.keys(a.filter)) {
+      if (!participants.some((p) => col in p.row)) throw new InvalidJobSpec(`analysis "${a.name}" filters on "${col}", which is not a column of ${source}`, `${field}.filter`);
     }
-    const model = buildModel(c.name, participants, groups, all, covs, (cols) => {
-      if (c.vector.length !== cols.length) {
-        throw new InvalidJobSpec(
-          `contrast "${c.name}" has ${c.vector.length} weights but the pooled design has ${cols.length} columns (${cols.join(', ')})`,
-          field,
-        );
-      }
-      return c.vector;
-    }, source);
-    if (model.contrast.every((w) => w === 0)) throw new InvalidJobSpec(`contrast "${c.name}" is all zeros`, field);
-    return model;
+    const keep = a.referenceGroups ?? [];
+    for (const g of keep) if (!groups.includes(g)) throw new InvalidJobSpec(`analysis "${a.name}" keeps group "${g}"; groups are ${groups.join(', ')}`, `${field}.referenceGroups`);
+    const pool = all.filter((i) => keep.includes(participants[i]!.group) || passesFilter(participants[i]!.row, a.filter));
+    models.push(...modelsOf(participants, pool, groups, a, params, source, field, a.name));
   });
-  const names = new Set<string>();
-  for (const m of models) {
-    if (names.has(m.name)) throw new InvalidJobSpec(`two contrasts are named "${m.name}"`, 'params.contrasts');
-    names.add(m.name);
+  if (models.length === 0) throw new InvalidJobSpec('no contrast: give params.contrasts, params.fContrasts or params.analyses', 'params.contrasts');
+  if (params.inference.permutation && models.some((m) => m.kind === 'F')) {
+    throw new InvalidJobSpec('permutation inference of F-contrasts is not available yet; use GRF for params.fContrasts', 'params.inference.permutation');
   }
   return { groups, participants, models };
 }

@@ -50,10 +50,62 @@ export const maskRuleSchema = z
   })
   .strict();
 
+export const demographicsParamsSchema = z
+  .object({
+    variables: z.array(z.string().min(1)).optional().describe('columns summarised, in order; default every column but participant_id, group, the map column and identifier-like text'),
+    categorical: z.array(z.string().min(1)).default([]).describe('numeric columns to treat as categorical (e.g. sex coded 1/2)'),
+    mannWhitney: z.array(z.string().min(1)).default([]).describe('variables also tested pairwise by Mann–Whitney U (exact for small n, else normal with tie and continuity correction, as R wilcox.test)'),
+    kruskal: z.union([z.boolean(), z.array(z.string().min(1))]).default(false).describe('continuous variables tested by Kruskal–Wallis instead of one-way ANOVA (true = all)'),
+    fisher: z.union([z.boolean(), z.literal('auto')]).default('auto').describe("Fisher's exact test for categorical variables: always, never, or 'auto' when an expected count is < 5"),
+  })
+  .strict();
+
+const filterValueSchema = z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()])).min(1)]);
+
+export const fContrastSchema = z.union([
+  z
+    .object({
+      name: z.string().regex(/^[A-Za-z0-9._+-]{1,60}$/, 'contrast names use letters, digits, ".", "_", "+" and "-"'),
+      rows: z.array(z.array(z.number()).min(1)).min(1).describe('contrast rows over the pooled design columns (groups, then covariates)'),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.string().regex(/^[A-Za-z0-9._+-]{1,60}$/, 'contrast names use letters, digits, ".", "_", "+" and "-"'),
+      groups: z.array(z.string().min(1)).min(2).describe('main effect of these groups: rows g1−g2, g2−g3, … on a model over these groups (ANCOVA with the covariates)'),
+    })
+    .strict(),
+]);
+
+export const analysisSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._+-]{1,60}$/, 'analysis names use letters, digits, ".", "_", "+" and "-"'),
+    filter: z.record(z.string().min(1), filterValueSchema).describe('participants kept: column → value or list of values (all conditions must hold)'),
+    referenceGroups: z.array(z.string().min(1)).optional().describe('groups kept whole whatever the filter (e.g. the controls a patient subgroup is compared with)'),
+    contrasts: z.array(contrastSchema).default([]),
+    fContrasts: z.array(fContrastSchema).default([]),
+  })
+  .strict();
+
+export const deviationParamsSchema = z
+  .object({
+    reference: z.string().min(1).describe('reference group (e.g. healthy controls); needs at least 3 subjects'),
+    patients: z.array(z.string().min(1)).min(1).describe('patient groups given deviation maps; two groups are also compared (two-sample t on the z maps)'),
+    covariates: z.array(z.string().min(1)).default([]).describe('continuous covariates regressed out in the reference before the z'),
+    filter: z.record(z.string().min(1), filterValueSchema).optional().describe('patients kept (e.g. syndrome: IGE): column → value or list of values; the reference group is always taken whole'),
+  })
+  .strict();
+
 export const glmParamsSchema = z
   .object({
     groups: z.array(z.string().min(1)).min(1).optional().describe('group order for design columns; default sorted group names'),
-    contrasts: z.array(contrastSchema).min(1),
+    contrasts: z.array(contrastSchema).default([]).describe('t-contrasts; at least one t- or F-contrast (here or in an analysis) is needed'),
+    fContrasts: z.array(fContrastSchema).default([]).describe('F-contrasts (one-sided F, converted to z; GRF one-tailed on z, permutation by Freedman–Lane)'),
+    analyses: z.array(analysisSchema).default([]).describe('subgroup analyses in the same job: each selects participants by a column filter and has its own contrasts; outputs under analyses/<name>/'),
+    demographics: demographicsParamsSchema.default({ categorical: [], mannWhitney: [], kruskal: false, fisher: 'auto' }).describe('Table 1 from the participants table (tables/demographics.csv)'),
+    minClusterVoxels: z.number().int().min(0).default(0).describe('clusters smaller than this are not reported, applied after correction (0 = report all; DPABI studies often use 20)'),
+    atlas: z.enum(['aal', 'brainnetome', 'none']).optional().describe('bundled atlas for cluster region tables when inputs.atlas is not given; default aal when the data grid is a bundled MNI grid'),
+    deviation: deviationParamsSchema.optional().describe('per-patient deviation (z against the reference group) maps'),
     covariates: z.array(covariateSchema).default([]),
     model: z
       .enum(['pairwise', 'pooled'])
@@ -73,6 +125,10 @@ export const glmParamsSchema = z
   })
   .strict();
 
+export type DemographicsParams = z.infer<typeof demographicsParamsSchema>;
+export type FContrastParams = z.infer<typeof fContrastSchema>;
+export type AnalysisParams = z.infer<typeof analysisSchema>;
+export type DeviationParams = z.infer<typeof deviationParamsSchema>;
 export type GlmInputs = z.infer<typeof glmInputsSchema>;
 export type GlmParams = z.infer<typeof glmParamsSchema>;
 export type GrfParams = z.infer<typeof grfSchema>;

@@ -2,6 +2,7 @@ import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
 import type { MapInfo } from '../common/finish.ts';
 import { writeReport } from '../common/outputs.ts';
 import { readHeaderAt } from '../common/header.ts';
+import { kindFromName } from '../../report/index.ts';
 import { glmCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
@@ -25,6 +26,10 @@ import type { ClusterRecord, ContrastResult, GlmResult, PermClusterRecord, Permu
 import { permutationOutcome, planPermutations } from './permute.ts';
 import { toGrid } from '../../permutation/lattice.ts';
 import type { Statistic } from '../../permutation/engine.ts';
+import { cohortOutputs, fModelOf, regionAndValueTables } from './cohort-reduce.ts';
+import { outputPrefix } from './design.ts';
+import { fToZArray, fTail } from '../../stats/fdist.ts';
+import { applyMinClusterVoxels } from '../../volume/cluster-regions.ts';
 
 const round = (x: number, d = 4) => Number(x.toFixed(d));
 
@@ -61,21 +66,26 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
 
   // maps keep the space codes of the first subject's map
   const space = await readHeaderAt(ctx.subjects[0]!.map, 'subject map');
-  const { outputs, putMap, putTable } = outputWriter(env, resultsDir, { grid, space });
+  const { outputs, put, putMap, putTable } = outputWriter(env, resultsDir, { grid, space });
   const writeMap = (rel: string, data: Float32Array, info: MapInfo) => putMap(rel, data, info);
+  /** maps written by the cohort outputs (deviation maps): kind from the file name */
+  const writeNamedMap = (rel: string, data: Float32Array, description: string) => putMap(rel, data, { kind: kindFromName(rel), description });
   const nulls: Record<string, Record<string, Float64Array>> = {};
   const design: Record<string, { rows: number[][]; subjects: string[] }> = {};
 
   const contrasts: Record<string, ContrastResult> = {};
+  const cohort = await cohortOutputs(env, ctx, mask, atlas, labels);
   for (const [m, spec] of ctx.models.entries()) {
+    const isF = spec.kind === 'F';
+    const fm = isF ? fModelOf(spec) : undefined;
     const t = new Float32Array(nVox);
     const planeSums: Float64Array[] = [];
     for (const [s, slab] of slabs.entries()) {
       t.set(f32(await env.store.get(keys.slabT(workDir, s, m))), slab.z0 * plane);
       planeSums.push(f64(await env.store.get(keys.slabSmooth(workDir, s, m))));
     }
-    const dof = spec.n - spec.p;
-    const z = tToZArray(t, dof, new Float32Array(nVox));
+    const dof = fm ? fm.dof : spec.n - spec.p;
+    const z = fm ? fToZArray(t, fm.rank, fm.dof, new Float32Array(nVox)) : tToZArray(t, dof, new Float32Array(nVox));
     const p = new Float32Array(nVox);
     let maxT = -Infinity;
     let minT = Infinity;
@@ -88,16 +98,22 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       const tv = t[v]!;
       if (tv > maxT) maxT = tv;
       if (tv < minT) minT = tv;
-      p[v] = twoTailedTP(tv, dof);
+      p[v] = fm ? (tv > 0 ? fTail(tv, fm.rank, fm.dof) : 1) : twoTailedTP(tv, dof);
     }
     const sm = estimateSmoothness(combinePlaneSums(planeSums), grid.pixdim, dof, ctx.job.params.smoothnessDof);
-    const thr = grfThreshold({ dLh: sm.dLh, nVoxels: maskInfo.voxels, voxelP: grf.voxelP, clusterP: grf.clusterP, twoTailed: grf.twoTailed });
-    const tails: ('+' | '-')[] = grf.twoTailed ? ['+', '-'] : ['+'];
-    const clusters: { c: Cluster; tail: '+' | '-' }[] = [];
+    // F is one-sided (PALM/randomise): GRF one-tailed on the z of F
+    const twoTailed = grf.twoTailed && !fm;
+    const thr = grfThreshold({ dLh: sm.dLh, nVoxels: maskInfo.voxels, voxelP: grf.voxelP, clusterP: grf.clusterP, twoTailed });
+    const tails: ('+' | '-')[] = twoTailed ? ['+', '-'] : ['+'];
+    let clusters: { c: Cluster; tail: '+' | '-' }[] = [];
     for (const tail of tails) {
       for (const c of findClusters(z, grid.dims, thr.zThreshold, tail, grf.connectivity, thr.clusterSizeThreshold, mask, true)) clusters.push({ c, tail });
     }
     clusters.sort((a, b) => b.c.voxels - a.c.voxels || Math.abs(b.c.peakValue) - Math.abs(a.c.peakValue) || a.c.peakIndex - b.c.peakIndex);
+    // the study's minimum cluster size, after correction (0 keeps all)
+    const minVox = ctx.job.params.minClusterVoxels;
+    const kept = new Set(applyMinClusterVoxels(clusters.map((x) => x.c), minVox));
+    clusters = clusters.filter((x) => kept.has(x.c));
     const survived = clusterMap(z, clusters.map((x) => x.c), nVox);
     const records: ClusterRecord[] = clusters.map(({ c, tail }) => {
       const [i, j, k] = c.peakIjk;
@@ -113,18 +129,29 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       };
     });
     const name = spec.name;
+    const pre = outputPrefix(spec);
     const contrast = { name, columns: spec.columns, weights: spec.contrast };
-    const grfThr = { voxelP: grf.voxelP, clusterP: grf.clusterP, clusterFormingZ: round(thr.zThreshold, 6), minClusterVoxels: thr.clusterSizeThreshold, twoTailed: grf.twoTailed ? 1 : 0 };
-    await writeMap(`maps/${name}_t.nii.gz`, t, { kind: 't', dof, contrast, description: `t dof=${dof}` });
-    await writeMap(`maps/${name}_z.nii.gz`, z, { kind: 'z', dof, contrast, description: `z from t dof=${dof}`, thresholds: grfThr });
-    await writeMap(`maps/${name}_p.nii.gz`, p, { kind: 'p', dof, contrast, description: 'two-tailed uncorrected p' });
-    await writeMap(`maps/${name}_grf.nii.gz`, survived, { kind: 'cluster', contrast, description: `GRF z>=${thr.zThreshold.toFixed(3)} k>=${thr.clusterSizeThreshold}`, thresholds: grfThr, extra: { Correction: 'Gaussian random field theory, cluster extent' } });
+    const grfThr = { voxelP: grf.voxelP, clusterP: grf.clusterP, clusterFormingZ: round(thr.zThreshold, 6), minClusterVoxels: Math.max(thr.clusterSizeThreshold, minVox), twoTailed: twoTailed ? 1 : 0 };
+    if (fm) {
+      const fContrast = { ...contrast, weights: undefined, ...(spec.rows ? { rows: spec.rows } : {}) };
+      await writeMap(`${pre}maps/${name}_F.nii.gz`, t, { kind: 'value', fDof: [fm.rank, fm.dof], units: 'F statistic', contrast: fContrast, description: `F df=${fm.rank},${fm.dof}` });
+      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', contrast: fContrast, description: `z from F df=${fm.rank},${fm.dof}`, thresholds: grfThr });
+      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', contrast: fContrast, description: 'one-sided uncorrected p of F' });
+    } else {
+      await writeMap(`${pre}maps/${name}_t.nii.gz`, t, { kind: 't', dof, contrast, description: `t dof=${dof}` });
+      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', dof, contrast, description: `z from t dof=${dof}`, thresholds: grfThr });
+      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', dof, contrast, description: 'two-tailed uncorrected p' });
+    }
+    await writeMap(`${pre}maps/${name}_grf.nii.gz`, survived, { kind: 'cluster', contrast, description: `GRF z>=${thr.zThreshold.toFixed(3)} k>=${Math.max(thr.clusterSizeThreshold, minVox)}`, thresholds: grfThr, extra: { Correction: 'Gaussian random field theory, cluster extent' } });
     const cols: [string, string][] = [
       ['cluster', 'cluster_id'], ['tail', 'tail'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], ['peak_t', 'peak_t'], ['peak_z', 'peak_zstat'],
       ['peak_x', 'peak_x_mm'], ['peak_y', 'peak_y_mm'], ['peak_z_mm', 'peak_z_mm'], ['label', 'label'],
     ];
-    await putTable(`tables/${name}_clusters`, cols, records.map((r, ci) => [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label]));
+    await putTable(`${pre}tables/${name}_clusters`, cols, records.map((r, ci) => [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label]));
     design[name] = { rows: spec.subjects.map((_, i) => spec.X.slice(i * spec.p, (i + 1) * spec.p)), subjects: spec.subjects.map((i) => ctx.subjects[i]!.id) };
+    const tables = await regionAndValueTables(cohort, spec, t, grid.dims, affine, clusters, fm ? 'F' : 't');
+    await put(`${pre}tables/${name}_cluster_regions.csv`, tables.regions);
+    await put(`${pre}tables/${name}_cluster_values.csv`, tables.values);
     let permutation: PermutationResult | undefined;
     const outcome = await permutationOutcome(env, ctx, m);
     if (outcome) {
@@ -139,7 +166,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       await writeMap(`maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), { kind: 'oneMinusP', contrast, description: `1-q Benjamini-Hochberg FDR`, thresholds: { significantAbove: 0.95 }, extra: { Correction: 'Benjamini-Hochberg FDR' } });
       if (observed.tfce) await writeMap(`maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), { kind: 'tfce', contrast, description: `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`, extra: { TfceH: setup.options.tfce.H, TfceE: setup.options.tfce.E } });
       nulls[name] = summary.nulls as Record<string, Float64Array>;
-      const permClusters: PermClusterRecord[] = summary.clusters.map((c) => {
+      const permClusters: PermClusterRecord[] = summary.clusters.filter((c) => c.size >= minVox).map((c) => {
         const g = lat.index[c.peak]!;
         const [i, j, k] = [g % nx, Math.floor(g / nx) % ny, Math.floor(g / plane)];
         return {
@@ -198,7 +225,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
         clusters: permClusters,
       };
     }
-    contrasts[name] = {
+    const target = spec.analysis ? (cohort.analyses[spec.analysis]!.contrasts as Record<string, ContrastResult>) : contrasts;
+    target[name] = {
+      ...(fm ? { kind: 'F' as const, df: [fm.rank, fm.dof] as [number, number], rows: spec.rows } : {}),
+      minClusterVoxels: minVox,
+      regionRows: tables.rows,
+      ...(spec.analysis ? { nSubjects: spec.n } : {}),
       dof,
       nSubjects: spec.n,
       columns: spec.columns,
@@ -228,8 +260,9 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     cost: await jobCost(env, workDir, startedMs, transitions),
     outputs: [],
     methods: '',
+    ...(await cohort.finish(put, writeNamedMap)),
   };
-  result.methods = describeGlm(ctx, result);
+  result.methods = describeGlm(ctx, result) + cohort.methods(result);
   const extras = { glm: { nulls, design } };
   if (embedded) {
     // the group step of another pipeline: its own report beside the parent's, the record for the parent's result.json

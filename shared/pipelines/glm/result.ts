@@ -1,6 +1,7 @@
 /** The glm pipeline's result record (result.json) and its parts. */
 import type { MaskInfo } from './mask.ts';
 import type { Statistic } from '../../permutation/engine.ts';
+import type { DemographicsResult } from '../../stats/demographics.ts';
 
 export interface ClusterRecord {
   tail: '+' | '-';
@@ -47,6 +48,15 @@ export interface PermutationResult {
 }
 
 export interface ContrastResult {
+  /** 'F' for an F-contrast (maxT/minT are then the F range, dof the denominator df) */
+  kind?: 'F';
+  /** F-contrast: [numerator (rank), denominator] df */
+  df?: [number, number];
+  rows?: number[][];
+  /** params.minClusterVoxels as applied to this contrast's clusters (after correction) */
+  minClusterVoxels?: number;
+  /** rows of tables/<contrast>_cluster_regions.csv */
+  regionRows?: number;
   dof: number;
   nSubjects: number;
   columns: string[];
@@ -62,6 +72,25 @@ export interface ContrastResult {
   permutation?: PermutationResult;
 }
 
+/** One subgroup analysis (params.analyses): outputs under analyses/<name>/. */
+export interface AnalysisSummary {
+  filter: Record<string, string | number | (string | number)[]>;
+  referenceGroups: string[];
+  nSubjects: number;
+  groups: Record<string, number>;
+  subjects: string[];
+  demographics: DemographicsResult | null;
+  contrasts: Record<string, ContrastResult>;
+}
+
+export interface DeviationSummary {
+  reference: string;
+  nReference: number;
+  covariates: string[];
+  patients: { group: string; n: number; subjects: string[]; meanZRange: [number, number] }[];
+  comparison?: { groups: [string, string]; df: number; tRange: [number, number] };
+}
+
 export interface GlmResult {
   pipeline: 'glm';
   status: 'succeeded';
@@ -73,4 +102,11 @@ export interface GlmResult {
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
   outputs: string[];
   methods: string;
+  /** Table 1 (null when the job has fewer than 2 groups) */
+  demographics?: DemographicsResult | null;
+  analyses?: Record<string, AnalysisSummary>;
+  deviation?: DeviationSummary;
+  /** the atlas of the cluster region tables (null: none applied) */
+  clusterAtlas?: string | null;
+  minClusterVoxels?: number;
 }

@@ -1,4 +1,5 @@
 import { fitGlm, glmModel } from '../../stats/glm.ts';
+import { fContrastModel, fitF } from '../../stats/fcontrast.ts';
 import { smoothnessPlaneSums, standardiseResiduals } from '../../stats/smoothness.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { keys, loadContext } from './context.ts';
@@ -46,6 +47,8 @@ export async function fitSlab(env: TaskEnv, contextKey: string, shard: SlabShard
     const t = new Float32Array(V);
     const resid = new Float32Array(spec.n * V);
     fitGlm(model, Ym, V, mask, [t], resid);
+    // an F-contrast stores F in place of t; the residuals (for the smoothness) do not depend on the contrast
+    if (spec.kind === 'F') fitF(fContrastModel(Float64Array.from(spec.X), spec.n, spec.p, spec.rows!.map((r) => Float64Array.from(r)), spec.name), Ym, V, mask, t);
     standardiseResiduals(resid, spec.n, V);
     const sums = smoothnessPlaneSums(resid, mask, nx, ny, nzLocal, spec.n, hasHalo);
     await env.store.put(keys.slabT(workDir, shard.index, m), asBytes(t.subarray(hasHalo ? plane : 0)));

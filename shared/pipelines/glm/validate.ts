@@ -13,6 +13,7 @@ import type { GlmContext } from './context.ts';
 import { gridOf } from '../common/grid.ts';
 import { readHeaderAt } from '../common/header.ts';
 import { blockLabels } from './permute.ts';
+import { checkFModels, demographicsOf, deviationSubjects, regionAtlas } from './cohort.ts';
 
 function require3d(h: NiftiHeader, input: string): void {
   const extra = h.dims.slice(3).reduce((a, b) => a * b, 1);
@@ -39,7 +40,11 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
     throw new EmptyData(`${job.inputs.participants} lists ${participants.length} participant(s); a group analysis needs more`, 'inputs.participants');
   }
   const design = buildDesign(participants, job.params, job.inputs.participants);
-  for (const m of design.models) glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `params.contrasts (${m.name})`);
+  // cohort checks first (named errors before any map is read): F estimability, Table 1, deviation groups
+  checkFModels(design.models);
+  demographicsOf(table, job.params, job.inputs.mapColumn, job.inputs.participants, design.groups);
+  if (job.params.deviation) deviationSubjects(participants, job.params.deviation);
+  for (const m of design.models) if (m.kind !== 'F') glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `params.contrasts (${m.name})`);
 
   const subjects = participants.map((p, i) => {
     const field = `${job.inputs.participants} row ${i + 1} (${p.id}) ${job.inputs.mapColumn}`;
@@ -60,6 +65,8 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
   };
   const maskUri = await optional(job.inputs.mask, 'inputs.mask');
   const atlasUri = await optional(job.inputs.atlas, 'inputs.atlas');
+  // a bundled atlas asked for by name must fit the data grid (SpaceMismatch naming params.atlas otherwise)
+  if (!atlasUri && job.params.atlas && job.params.atlas !== 'none') regionAtlas(job.params, ref0.dims, Float64Array.from(ref0.affine));
   let atlasLabelsUri: string | undefined;
   if (job.inputs.atlasLabels) {
     atlasLabelsUri = ref(job.inputs.atlasLabels, 'inputs.atlasLabels').uri;

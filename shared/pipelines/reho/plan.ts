@@ -3,6 +3,7 @@ import { estimateAndEnforce } from '../common/finish.ts';
 import { rehoCounts } from './workflow.ts';
 import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
 import { readNifti } from '../../nifti/index.ts';
+import { EmptyData } from '../../errors.ts';
 import { readUri } from '../../storage/index.ts';
 import { fanOut, type FanOut } from '../common/fanout.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
@@ -117,6 +118,14 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   await env.store.put(keys.plan(ctx.workDir), JSON.stringify(plan));
   const est = estimateReho(ctx, included.length, slabs.length, maskVoxels, signalSubjects.length);
   await estimateAndEnforce(env, ctx.workDir, est, ctx.job.budget.maxUsd);
+  // after the estimate (so `neuroburst estimate` shows the 0-shard stages), before any fan-out
+  if (included.length === 0) {
+    const first = excluded[0];
+    throw new EmptyData(
+      `every subject (${excluded.length}) was excluded by motion QC${first ? ` (e.g. ${first.id}: ${first.reasons.join('; ')})` : ''}, so there is no ReHo map to compute; check the confounds files or relax params.exclusion`,
+      'params.exclusion',
+    );
+  }
   const shards: RehoShard[] = [];
   for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
   return {

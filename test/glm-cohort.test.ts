@@ -1,0 +1,326 @@
+/**
+ * Issue 15 wired into the glm pipeline: one job on a synthetic cohort with the study's group
+ * sizes gives Table 1, cluster × region rows, cluster values, an F main effect, TLE and IGE
+ * subgroup analyses and IGE deviation maps. Each output is compared with the module applied
+ * directly to the same data (the math of each module has its own independent tests).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runLocal } from '../runner/local.ts';
+import { readNifti, writeNifti } from '../shared/nifti/index.ts';
+import { stream } from '../shared/random.ts';
+import { parseTable } from '../shared/jobs/table.ts';
+import { demographics, demographicsCsv } from '../shared/stats/demographics.ts';
+import { fContrastModel, fitF } from '../shared/stats/fcontrast.ts';
+import { fToZ } from '../shared/stats/fdist.ts';
+import { fitGlm, glmModel } from '../shared/stats/glm.ts';
+import { compareDeviationGroups, deviationMaps, groupMeanMap } from '../shared/stats/deviation.ts';
+import { findClusters, type Cluster } from '../shared/volume/clusters.ts';
+import { applyMinClusterVoxels, clusterRegions, clusterRegionsCsv, clusterValues, clusterValuesCsv } from '../shared/volume/cluster-regions.ts';
+import { parseLabelTable } from '../shared/volume/atlas-labels.ts';
+import { BUNDLED_GRIDS } from '../shared/volume/atlas-bundle.ts';
+import { glmParamsSchema } from '../shared/pipelines/glm/params.ts';
+import { regionAtlas } from '../shared/pipelines/glm/cohort.ts';
+import { AFFINE, DIMS, makeAtlas, makeCohort, V, writeCohort, type CohortSubject } from './helpers/synthetic-cohort.ts';
+import { expectFailedJob } from './helpers/errors.ts';
+import { tmpDir } from './helpers/tmp.ts';
+
+const GROUPS = ['DRE', 'DSE', 'HC'];
+const DEMO = { variables: ['age', 'sex', 'duration', 'onset'], mannWhitney: ['duration', 'onset'], fisher: 'auto' as const };
+
+function writeJob(dir: string, jobId: string, params: Record<string, unknown>, inputs: Record<string, unknown> = {}): string {
+  const job = { jobId, pipeline: 'glm', inputs: { participants: 'participants.tsv', ...inputs }, params };
+  const path = join(dir, 'job.json');
+  writeFileSync(path, JSON.stringify(job, null, 2));
+  return path;
+}
+
+const run = (jobPath: string, out: string) => runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'glm', outDir: out, threads: 2 });
+const map = (dir: string, rel: string) => readNifti(readFileSync(join(dir, rel)), rel).data;
+
+/** Rows of the subjects' maps (n × V). */
+function stack(subjects: CohortSubject[]): Float32Array {
+  const Y = new Float32Array(subjects.length * V);
+  subjects.forEach((s, k) => Y.set(s.map, k * V));
+  return Y;
+}
+
+/** Cell-means design [groups…, age, sex[M]] written out by hand. */
+function design(subjects: CohortSubject[], groups: string[]): Float64Array {
+  const p = groups.length + 2;
+  const X = new Float64Array(subjects.length * p);
+  subjects.forEach((s, i) => {
+    X[i * p + groups.indexOf(s.group)] = 1;
+    X[i * p + groups.length] = s.age;
+    X[i * p + groups.length + 1] = s.sex === 'M' ? 1 : 0;
+  });
+  return X;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let w = 0;
+  for (let v = 0; v < a.length; v++) w = Math.max(w, Math.abs(a[v]! - b[v]!));
+  return w;
+}
+
+/** The reducer's cluster list, rebuilt from its own z map and thresholds: both tails, sorted, small ones removed. */
+function survivingClusters(z: Float32Array, zThr: number, kThr: number, minVox: number, tails: ('+' | '-')[]): { c: Cluster; tail: '+' | '-' }[] {
+  const all = tails.flatMap((tail) => findClusters(z, DIMS, zThr, tail, 26, kThr, undefined, true).map((c) => ({ c, tail })));
+  all.sort((a, b) => b.c.voxels - a.c.voxels || Math.abs(b.c.peakValue) - Math.abs(a.c.peakValue) || a.c.peakIndex - b.c.peakIndex);
+  const kept = new Set(applyMinClusterVoxels(all.map((x) => x.c), minVox));
+  return all.filter((x) => kept.has(x.c));
+}
+
+describe('glm job on a synthetic cohort with the study group sizes (DRE 22 / DSE 25 / HC 27)', () => {
+  const subjects = makeCohort();
+  let out = '';
+  let inDir = '';
+  let table = '';
+  let result: Record<string, any> = {};
+
+  beforeAll(async () => {
+    const dir = tmpDir('nb-glm-cohort-');
+    inDir = join(dir, 'in');
+    table = writeCohort(inDir, subjects).table;
+    const params = {
+      groups: GROUPS,
+      contrasts: ['DRE-HC', 'DSE-HC', 'DRE-DSE'],
+      covariates: ['age', { name: 'sex', type: 'categorical' }],
+      fContrasts: [{ name: 'groups', groups: GROUPS }],
+      demographics: DEMO,
+      minClusterVoxels: 20,
+      analyses: [
+        { name: 'TLE', filter: { syndrome: 'TLE' }, referenceGroups: ['HC'], contrasts: ['DRE-HC', 'DSE-HC'], fContrasts: [{ name: 'groups', groups: GROUPS }] },
+        { name: 'IGE', filter: { syndrome: 'IGE' }, referenceGroups: ['HC'], contrasts: ['DRE-HC', 'DSE-HC'] },
+      ],
+      deviation: { reference: 'HC', patients: ['DRE', 'DSE'], filter: { syndrome: 'IGE' }, covariates: ['age'] },
+      inference: { grf: { voxelP: 0.001, clusterP: 0.05, twoTailed: true, connectivity: 26 } },
+    };
+    const outcome = await run(writeJob(inDir, 'cohort', params, { atlas: 'atlas.nii.gz', atlasLabels: 'atlas.csv' }), join(dir, 'out'));
+    if (outcome.status !== 'succeeded') throw new Error(`cohort job: ${JSON.stringify(outcome)}`);
+    out = join(dir, 'out', 'cohort');
+    result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  }, 600_000);
+
+  it('lists every cohort output and writes it', () => {
+    const expected = [
+      'tables/demographics.csv',
+      'maps/groups_F.nii.gz',
+      'maps/groups_z.nii.gz',
+      'maps/groups_grf.nii.gz',
+      'tables/DRE-HC_cluster_regions.csv',
+      'tables/DRE-HC_cluster_values.csv',
+      'tables/groups_cluster_regions.csv',
+      'analyses/TLE/maps/DRE-HC_t.nii.gz',
+      'analyses/TLE/maps/groups_F.nii.gz',
+      'analyses/TLE/tables/DRE-HC_cluster_regions.csv',
+      'analyses/TLE/tables/demographics.csv',
+      'analyses/IGE/maps/DSE-HC_t.nii.gz',
+      'maps/deviation/DRE_mean_z.nii.gz',
+      'maps/deviation/DSE_mean_z.nii.gz',
+      'maps/deviation/DRE-DSE_t.nii.gz',
+      ...subjects.filter((s) => s.syndrome === 'IGE').map((s) => `maps/deviation/${s.id}_z.nii.gz`),
+    ];
+    for (const f of expected) {
+      expect(result.outputs, f).toContain(f);
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    expect(result.outputs.at(-1)).toBe('result.json');
+    expect(result.analyses.TLE.groups).toEqual({ DRE: 12, DSE: 13, HC: 27 });
+    expect(result.analyses.IGE.groups).toEqual({ DRE: 10, DSE: 12, HC: 27 });
+    expect(result.deviation.nReference).toBe(27);
+    expect(result.deviation.patients.map((p: any) => [p.group, p.n])).toEqual([['DRE', 10], ['DSE', 12]]);
+    expect(result.minClusterVoxels).toBe(20);
+    expect(result.clusterAtlas).toBe('inputs.atlas');
+    expect(result.methods).toMatch(/Clusters smaller than 20 voxels were not reported/);
+    expect(result.methods).toMatch(/Subgroup analysis TLE/);
+    expect(result.methods).toMatch(/Deviation maps/);
+  });
+
+  it('Table 1 equals the demographics module applied to the participants table', () => {
+    const direct = demographics(parseTable(table, 'participants.tsv'), { group: 'group', groups: GROUPS, categorical: [], kruskal: false, ...DEMO });
+    expect(readFileSync(join(out, 'tables/demographics.csv'), 'utf8')).toBe(demographicsCsv(direct));
+    expect(result.demographics).toEqual(JSON.parse(JSON.stringify(direct)));
+    expect(direct.variables.map((v) => v.test)).toEqual(['one-way ANOVA', 'Pearson chi-squared', 'one-way ANOVA', 'one-way ANOVA']);
+    expect(direct.pairwise.length).toBeGreaterThan(0);
+    expect(result.methods).toContain(direct.variables[0]!.test);
+    // the TLE subgroup's Table 1 is the module on the TLE patients and all controls
+    const tleRows = parseTable(table, 'p').rows.filter((r) => r.syndrome === 'TLE' || r.group === 'HC');
+    const tle = demographics({ columns: parseTable(table, 'p').columns, rows: tleRows }, { group: 'group', groups: GROUPS, categorical: [], kruskal: false, ...DEMO });
+    expect(readFileSync(join(out, 'analyses/TLE/tables/demographics.csv'), 'utf8')).toBe(demographicsCsv(tle));
+  });
+
+  it('the F main effect equals fitF on the same maps and design; z = fToZ(F)', () => {
+    const Y = stack(subjects);
+    const m = fContrastModel(design(subjects, GROUPS), subjects.length, 5, [Float64Array.from([1, -1, 0, 0, 0]), Float64Array.from([0, 1, -1, 0, 0])], 'F');
+    const F = new Float32Array(V);
+    fitF(m, Y, V, undefined, F);
+    const got = map(out, 'maps/groups_F.nii.gz');
+    expect(maxAbsDiff(got, F)).toBeLessThan(1e-4);
+    const z = map(out, 'maps/groups_z.nii.gz');
+    for (const v of [0, 100, 300, 777]) expect(z[v]!).toBeCloseTo(fToZ(got[v]!, 2, m.dof), 4);
+    expect(result.contrasts.groups.kind).toBe('F');
+    expect(result.contrasts.groups.df).toEqual([2, subjects.length - 5]);
+    // GRF on z is one-tailed for F: every cluster is a positive one
+    expect(result.contrasts.groups.clusters.every((c: any) => c.tail === '+')).toBe(true);
+    expect(result.contrasts.groups.clusters.length).toBeGreaterThan(0);
+  });
+
+  it('the TLE subgroup DRE-HC t map equals a GLM on the TLE DRE patients and all controls', () => {
+    const sub = subjects.filter((s) => (s.group === 'DRE' && s.syndrome === 'TLE') || s.group === 'HC');
+    const model = glmModel(design(sub, ['DRE', 'HC']), sub.length, 4, [Float64Array.from([1, -1, 0, 0])], 'TLE');
+    const t = new Float32Array(V);
+    fitGlm(model, stack(sub), V, undefined, [t]);
+    expect(maxAbsDiff(map(out, 'analyses/TLE/maps/DRE-HC_t.nii.gz'), t)).toBeLessThan(1e-4);
+    expect(result.analyses.TLE.contrasts['DRE-HC'].dof).toBe(sub.length - 4);
+  });
+
+  it('cluster × region rows and cluster values equal the modules on the reported clusters (min 20 voxels)', () => {
+    const c = result.contrasts['DRE-HC'];
+    const z = map(out, 'maps/DRE-HC_z.nii.gz');
+    const t = map(out, 'maps/DRE-HC_t.nii.gz');
+    const clusters = survivingClusters(z, c.zThreshold, c.clusterSizeThreshold, 20, ['+', '-']);
+    expect(clusters.length).toBeGreaterThan(0);
+    expect(clusters.length).toBe(c.clusters.length);
+    for (const k of c.clusters) expect(k.voxels).toBeGreaterThanOrEqual(20);
+    const numbered = clusters.map((x, i) => ({ ...x.c, id: i + 1, tail: x.tail }));
+    const labels = parseLabelTable(readFileSync(join(inDir, 'atlas.csv'), 'utf8'), 'atlas.csv');
+    const rows = clusterRegions(t, DIMS, AFFINE, numbered, makeAtlas(), labels);
+    expect(rows.some((r) => r.region === 'Quadrant_A')).toBe(true);
+    expect(readFileSync(join(out, 'tables/DRE-HC_cluster_regions.csv'), 'utf8')).toBe(clusterRegionsCsv(rows, 't'));
+    const sub = subjects.filter((s) => s.group === 'DRE' || s.group === 'HC');
+    const vals = clusterValues(stack(sub), sub.length, V, numbered);
+    expect(readFileSync(join(out, 'tables/DRE-HC_cluster_values.csv'), 'utf8')).toBe(clusterValuesCsv(sub.map((s) => s.id), numbered, vals));
+    // DRE lowers the maps in its blob: the DRE subjects' mean in the negative cluster is below the controls'
+    const neg = numbered.findIndex((k) => k.tail === '-');
+    expect(neg).toBeGreaterThanOrEqual(0);
+    const K = numbered.length;
+    const mean = (g: string) => {
+      const idx = sub.flatMap((s, i) => (s.group === g ? [i] : []));
+      return idx.reduce((a, i) => a + vals[i * K + neg]!, 0) / idx.length;
+    };
+    expect(mean('DRE')).toBeLessThan(mean('HC'));
+  });
+
+  it('IGE deviation maps, group means and their comparison equal the deviation module on the same maps', () => {
+    const hc = subjects.filter((s) => s.group === 'HC');
+    const dre = subjects.filter((s) => s.group === 'DRE' && s.syndrome === 'IGE');
+    const dse = subjects.filter((s) => s.group === 'DSE' && s.syndrome === 'IGE');
+    const pats = [...dre, ...dse];
+    const cov = (ss: CohortSubject[]) => Float64Array.from(ss.map((s) => s.age));
+    const Z = deviationMaps({ reference: stack(hc), nRef: hc.length, patients: stack(pats), nPat: pats.length, V, referenceCovariates: cov(hc), patientCovariates: cov(pats), k: 1 });
+    pats.forEach((s, k) => expect(maxAbsDiff(map(out, `maps/deviation/${s.id}_z.nii.gz`), Z.subarray(k * V, (k + 1) * V)), s.id).toBeLessThan(1e-5));
+    const zDre = Z.slice(0, dre.length * V);
+    const zDse = Z.slice(dre.length * V);
+    expect(maxAbsDiff(map(out, 'maps/deviation/DRE_mean_z.nii.gz'), groupMeanMap(zDre, dre.length, V))).toBeLessThan(1e-5);
+    const cmp = compareDeviationGroups(zDre, dre.length, zDse, dse.length, V);
+    expect(maxAbsDiff(map(out, 'maps/deviation/DRE-DSE_t.nii.gz'), cmp.t)).toBeLessThan(1e-4);
+    expect(result.deviation.comparison.df).toBe(cmp.df);
+  });
+});
+
+describe('cohort bad input', () => {
+  const subjects = makeCohort(3);
+
+  it('a subgroup filter leaving fewer than 2 subjects in a group names the analysis and the group', async () => {
+    const dir = tmpDir('nb-glm-cohort-bad-');
+    writeCohort(join(dir, 'in'), subjects);
+    const params = { contrasts: ['DRE-HC'], analyses: [{ name: 'one', filter: { participant_id: ['sub-dre01'] }, referenceGroups: ['HC'], contrasts: ['DRE-HC'] }] };
+    const outcome = await run(writeJob(join(dir, 'in'), 'bad-filter', params), join(dir, 'out'));
+    expectFailedJob(outcome, join(dir, 'out', 'bad-filter'), 'TooFewSubjects', { input: 'params.analyses[0].filter', message: /analysis "one": group "DRE" has 1 subject/ });
+  });
+
+  it('a deviation reference group of fewer than 3 subjects', async () => {
+    const dir = tmpDir('nb-glm-cohort-bad-');
+    const few = subjects.filter((s) => s.group !== 'HC' || s.id <= 'sub-hc02');
+    writeCohort(join(dir, 'in'), few);
+    const params = { contrasts: ['DRE-DSE'], deviation: { reference: 'HC', patients: ['DRE'] } };
+    const outcome = await run(writeJob(join(dir, 'in'), 'bad-ref', params), join(dir, 'out'));
+    expectFailedJob(outcome, join(dir, 'out', 'bad-ref'), 'TooFewSubjects', { input: 'params.deviation.reference', message: /"HC" has 2 subject/ });
+  });
+
+  it('an F-contrast of rank 0', async () => {
+    const dir = tmpDir('nb-glm-cohort-bad-');
+    writeCohort(join(dir, 'in'), subjects);
+    const params = { fContrasts: [{ name: 'zero', rows: [[0, 0, 0]] }] };
+    const outcome = await run(writeJob(join(dir, 'in'), 'bad-f', params), join(dir, 'out'));
+    expectFailedJob(outcome, join(dir, 'out', 'bad-f'), 'NonEstimableContrast', { input: 'params.fContrasts (zero)' });
+  });
+
+  it('a bundled atlas asked for by name on a grid it does not fit', async () => {
+    const dir = tmpDir('nb-glm-cohort-bad-');
+    writeCohort(join(dir, 'in'), subjects);
+    const outcome = await run(writeJob(join(dir, 'in'), 'bad-atlas', { contrasts: ['DRE-HC'], atlas: 'aal' }), join(dir, 'out'));
+    expectFailedJob(outcome, join(dir, 'out', 'bad-atlas'), 'SpaceMismatch', { input: 'params.atlas' });
+  });
+
+  it('a partly numeric demographics column names the column and row', async () => {
+    const dir = tmpDir('nb-glm-cohort-bad-');
+    const { tsv } = writeCohort(join(dir, 'in'), subjects);
+    const lines = readFileSync(tsv, 'utf8').split('\n');
+    lines[3] = lines[3]!.replace(/\t(\d+)\t([MF])\t/, '\tforty\t$2\t');
+    writeFileSync(tsv, lines.join('\n'));
+    const outcome = await run(writeJob(join(dir, 'in'), 'bad-demo', { contrasts: ['DRE-HC'] }), join(dir, 'out'));
+    expectFailedJob(outcome, join(dir, 'out', 'bad-demo'), 'PartlyNumericColumn', { input: 'age', message: /row 3/ });
+  });
+});
+
+describe('bundled atlas in a job', () => {
+  it('labels cluster regions with AAL when the maps are on the MNI 3 mm grid and no atlas is given', async () => {
+    const dir = tmpDir('nb-glm-cohort-aal-');
+    const inD = join(dir, 'in');
+    mkdirSync(join(inD, 'maps'), { recursive: true });
+    const g = BUNDLED_GRIDS['3mm'];
+    const N = g.dims[0] * g.dims[1] * g.dims[2];
+    // an effect in a 3-voxel-radius ball around voxel (40, 40, 30) in group A; 4 subjects per group
+    const ids: string[] = [];
+    const lines = ['participant_id\tgroup\tmap'];
+    for (let s = 0; s < 8; s++) {
+      const rng = stream(7, s);
+      const data = new Float32Array(N);
+      for (let k = 0; k < g.dims[2]; k++)
+        for (let j = 0; j < g.dims[1]; j++)
+          for (let i = 0; i < g.dims[0]; i++) {
+            const inBall = (i - 40) ** 2 + (j - 40) ** 2 + (k - 30) ** 2 <= 9;
+            data[i + g.dims[0] * (j + g.dims[1] * k)] = 1 + (s < 4 && inBall ? 1 : 0) + 0.05 * rng.normal();
+          }
+      const id = `sub-${s}`;
+      ids.push(id);
+      writeFileSync(join(inD, 'maps', `${id}.nii.gz`), writeNifti({ dims: g.dims, affine: g.affine, pixdim: [3, 3, 3], data }, { datatype: 'float32' }));
+      lines.push(`${id}\t${s < 4 ? 'A' : 'B'}\tmaps/${id}.nii.gz`);
+    }
+    writeFileSync(join(inD, 'participants.tsv'), lines.join('\n') + '\n');
+    const outcome = await run(writeJob(inD, 'aal', { contrasts: ['A-B'], smoothFwhmMm: 6 }), join(dir, 'out'));
+    expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');
+    const out = join(dir, 'out', 'aal');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.clusterAtlas).toMatch(/AAL/);
+    const c = result.contrasts['A-B'];
+    expect(c.clusters.length).toBeGreaterThan(0);
+    const atlas = regionAtlas(glmParamsSchema.parse({ contrasts: ['A-B'] }), g.dims, g.affine)!;
+    const z = map(out, 'maps/A-B_z.nii.gz');
+    const t = map(out, 'maps/A-B_t.nii.gz');
+    const all = (['+', '-'] as const).flatMap((tail) => findClusters(z, g.dims, c.zThreshold, tail, 26, c.clusterSizeThreshold, undefined, true).map((k) => ({ c: k, tail })));
+    all.sort((a, b) => b.c.voxels - a.c.voxels || Math.abs(b.c.peakValue) - Math.abs(a.c.peakValue) || a.c.peakIndex - b.c.peakIndex);
+    const rows = clusterRegions(t, g.dims, g.affine, all.map((x, i) => ({ ...x.c, id: i + 1, tail: x.tail })), atlas.labels, atlas.table);
+    expect(rows.some((r) => r.region !== '')).toBe(true);
+    expect(readFileSync(join(out, 'tables/A-B_cluster_regions.csv'), 'utf8')).toBe(clusterRegionsCsv(rows, 't'));
+  }, 600_000);
+});
+
+describe('bundled atlas for the cluster region tables', () => {
+  const params = glmParamsSchema.parse({ contrasts: ['A-B'] });
+  it('uses AAL on a bundled MNI grid when no atlas is given', () => {
+    const g = BUNDLED_GRIDS['3mm'];
+    const a = regionAtlas(params, g.dims, g.affine)!;
+    expect(a.source).toMatch(/AAL/);
+    expect(a.table.get(1)).toBeTruthy();
+    expect(a.labels.length).toBe(g.dims[0] * g.dims[1] * g.dims[2]);
+  });
+  it('applies none on another grid by default, and refuses one asked for explicitly', () => {
+    expect(regionAtlas(params, DIMS, AFFINE)).toBeNull();
+    expect(() => regionAtlas({ ...params, atlas: 'aal' }, DIMS, AFFINE)).toThrow(/resampled/);
+  });
+});
