@@ -18,6 +18,9 @@ import type { MapKind, ReportDescription, ReportMap, ReportPlot, ReportTable, St
 
 export const VERSION: string = pkg.version;
 
+/** Pipelines with their own report layout; any other is described generically. */
+export const DESCRIBED_PIPELINES: readonly string[] = ['glm', 'ale', 'reho', 'netmap'];
+
 export interface DescribeOptions {
   /** the normalised job spec (job.json of the result folder); read from the source when absent */
   job?: Record<string, unknown>;

@@ -23,7 +23,7 @@ import { renderReport } from './html.ts';
 import type { ResultSource } from './source.ts';
 import type { ReportDescription } from './types.ts';
 
-export { describeResult, kindFromName, VERSION, type DescribeOptions } from './describe.ts';
+export { describeResult, DESCRIBED_PIPELINES, kindFromName, VERSION, type DescribeOptions } from './describe.ts';
 export { describeResultFolder, folderSource, NotAResultFolder, type FolderOptions } from './folder.ts';
 export { renderReport, type ReportAssets } from './html.ts';
 export { loadReportAssets } from './assets.ts';

@@ -8,7 +8,7 @@
 import { csvField } from '../../jobs/csv.ts';
 import { NIFTI_INTENT, readNiftiHeader, statIntent, writeNifti } from '../../nifti/index.ts';
 import type { NiftiHeader, WriteDatatype } from '../../nifti/index.ts';
-import { buildReport, kindFromName, stagesFromMetrics, storeSource, VERSION } from '../../report/index.ts';
+import { buildReport, DESCRIBED_PIPELINES, kindFromName, stagesFromMetrics, storeSource, VERSION } from '../../report/index.ts';
 import type { DescribeOptions, MapKind } from '../../report/index.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
@@ -193,7 +193,8 @@ export async function writeReport(env: TaskEnv, resultsDir: string, result: Reco
 /**
  * The end of every job: sidecars for maps that lack one, dataset_description.json,
  * report.html, then result.json last with the full outputs list. `outputs` is what the
- * reducer wrote (job.json first or not, result.json at the end or not: both are placed).
+ * reducer wrote (job.json first or not, result.json at the end or not: both are placed). A
+ * pipeline the report library has no layout for gets the generic report unless it wrote its own.
  */
 export async function finishOutputs<R extends { outputs: string[] }>(env: TaskEnv, resultsDir: string, result: R, outputs: string[], report: ReportOptions = {}): Promise<{ result: string }> {
   const files = outputs.filter((f) => f !== 'result.json' && f !== 'report.html' && f !== 'dataset_description.json' && f !== 'job.json');
@@ -203,7 +204,9 @@ export async function finishOutputs<R extends { outputs: string[] }>(env: TaskEn
   await env.store.put(`${resultsDir}/dataset_description.json`, JSON.stringify(datasetDescription(job, pipeline), null, 2) + '\n');
   const all = ['job.json', 'dataset_description.json', ...files];
   result.outputs = [...all, 'report.html', 'result.json'];
-  await writeReport(env, resultsDir, result as unknown as Record<string, unknown>, all, { ...report, job });
+  // a pipeline without its own layout in the report library keeps the report.html it wrote (else the generic report)
+  const ownReport = outputs.includes('report.html') && !DESCRIBED_PIPELINES.includes(pipeline);
+  if (!ownReport) await writeReport(env, resultsDir, result as unknown as Record<string, unknown>, all, { ...report, job });
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
   return { result: `${resultsDir}/result.json` };
 }
