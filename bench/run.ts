@@ -15,6 +15,7 @@ import { permutationBench } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
 import { rehoBench } from './reho.ts';
 import { netmapBench } from './netmap.ts';
+import { netmapSweepBench } from './netmap-sweep.ts';
 import { txBenchReport } from './transcriptomics.ts';
 import { ANCHORS, streamBandwidth } from './anchors.ts';
 
@@ -106,6 +107,7 @@ async function main() {
   }
 
   // 6. Network mapping: 21 seeds × ~228k voxels × 124 time points (one connectome run)
+  { const sw = netmapSweepBench(); line('netmap sweep 21 studies × 3 diameters (s)', `${sw.onePass.toFixed(2)} s one pass`, `${sw.threePasses.toFixed(2)} s 3 passes`, sw.threePasses / sw.onePass); }
   const nm = netmapBench();
   line('netmap seed-to-voxel r (voxel·seed·samples/s/core)', `${((nm.voxels * nm.seeds * nm.T) / nm.fast / 1e6).toFixed(0)} M`, `${((nm.voxels * nm.seeds * nm.T) / nm.naive / 1e6).toFixed(0)} M`, nm.naive / nm.fast);
   console.log(

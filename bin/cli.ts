@@ -83,9 +83,10 @@ connectome
   .option('-o, --out <dir>', 'output folder', './out')
   .option('-t, --threads <n>', 'worker threads (default: all cores)')
   .option('--no-progress', 'no progress bars')
+  .option('--sweep', 'a sensitivity-sweep job instead (thresholds × diameters, subsets, leave-one-out, per coordinate; one connectome pass)')
   .action(async (opts) => {
     const { writeDemoNetmap } = await import('./connectome.ts');
-    const jobPath = await writeDemoNetmap(join(resolve(opts.out), 'demo-netmap-input'));
+    const jobPath = await writeDemoNetmap(join(resolve(opts.out), opts.sweep ? 'demo-netmap-sweep-input' : 'demo-netmap-input'), 1, 24, Boolean(opts.sweep));
     console.log(`neuroburst: synthetic connectome and job written to ${jobPath}`);
     process.exitCode = await runJob(jobPath, opts);
   });

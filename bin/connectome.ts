@@ -65,16 +65,26 @@ export async function packConnectome(
   return writer.finish({ format: CONNECTOME_FORMAT, name, grid: { dims, affine: Array.from(h.affine), pixdim }, mask: 'mask.nii.gz' });
 }
 
-/** The synthetic connectome and an example netmap job beside it; returns the job path. */
-export async function writeDemoNetmap(dir: string, seed = 1, subjects = 24): Promise<string> {
+/**
+ * The synthetic connectome and an example netmap job beside it; returns the job path. With `sweep`, the job is a
+ * sensitivity sweep (thresholds × diameters, per-modality and leave-one-diagnosis-out networks, each coordinate on its
+ * own) mapped in the one connectome pass.
+ */
+export async function writeDemoNetmap(dir: string, seed = 1, subjects = 24, sweep = false): Promise<string> {
   const demo = demoConnectome(seed, subjects);
   const cdir = join(dir, 'connectome');
   mkdirSync(cdir, { recursive: true });
   const g = demo.manifest.grid;
   const maskNifti = writeNifti({ dims: g.dims, affine: Float64Array.from(g.affine), pixdim: g.pixdim, data: Float32Array.from(demo.mask) }, { datatype: 'uint8' });
   await writeConnectome(new LocalStore(cdir), '', demo.manifest, maskNifti, (s) => demo.runs[s]!);
-  writeFileSync(join(dir, 'seeds.csv'), ['study,x,y,z', 'study-thalamus,-12,-18,6', 'study-thalamus,-10,-22,2', 'study-cerebellum,30,-66,-30', 'study-occipital,-24,-90,6'].join('\n') + '\n');
-  const job = { jobId: 'demo-netmap', pipeline: 'netmap', inputs: { connectome: 'connectome/connectome.json', seeds: 'seeds.csv' }, params: { sphereDiameterMm: 12, threshold: 5.1 } };
+  const rows = sweep
+    ? ['study,x,y,z,modality,diagnosis', 'study-thalamus,-12,-18,6,structural,GTCS', 'study-thalamus,-10,-22,2,structural,GTCS', 'study-cerebellum,30,-66,-30,functional,JME', 'study-occipital,-24,-90,6,functional,absence']
+    : ['study,x,y,z', 'study-thalamus,-12,-18,6', 'study-thalamus,-10,-22,2', 'study-cerebellum,30,-66,-30', 'study-occipital,-24,-90,6'];
+  writeFileSync(join(dir, 'seeds.csv'), rows.join('\n') + '\n');
+  const params = sweep
+    ? { sweep: { thresholds: [5.1, 4, 7], sphereDiameterMm: [12, 9], subsets: ['modality'], leaveOneOut: ['diagnosis'], perCoordinate: true } }
+    : { sphereDiameterMm: 12, threshold: 5.1 };
+  const job = { jobId: sweep ? 'demo-netmap-sweep' : 'demo-netmap', pipeline: 'netmap', inputs: { connectome: 'connectome/connectome.json', seeds: 'seeds.csv' }, params };
   writeFileSync(join(dir, 'job.json'), JSON.stringify(job, null, 2) + '\n');
   return join(dir, 'job.json');
 }

@@ -21,6 +21,8 @@ import { rehoDemoCohort, rehoDemoJob, rehoFiles, rehoFinding, rehoParticipantsTs
 import { ALE_DEMO_DATASET, aleDemoJob, aleFinding } from '../shared/demo/ale.ts';
 import { demoConnectome } from '../shared/demo/connectome.ts';
 import { NETMAP_STUDIES, netmapDemoJob, netmapFinding, netmapSeedsCsv } from '../shared/demo/netmap.ts';
+import { parseGeneTable, plantedCsv, plantedResponse, TX_DEMO_FILES, txDemoJob, txFinding } from '../shared/demo/transcriptomics.ts';
+import { parseExpression } from '../shared/transcriptomics/tables.ts';
 
 const REPO = join(import.meta.dirname, '..');
 
@@ -29,8 +31,8 @@ export type DemoPipeline = (typeof DEMO_PIPELINES)[number];
 
 /** Sizes of the demo data: `full` for `neuroburst demo`, `quick` for the test (smaller cohorts, fewer iterations). */
 export const DEMO_SIZES = {
-  full: { glmPerGroup: 15, rehoPerGroup: 12, rehoVolumes: 100, aleIterations: 1000, netmapSubjects: 24 },
-  quick: { glmPerGroup: 15, rehoPerGroup: 10, rehoVolumes: 80, aleIterations: 100, netmapSubjects: 16 },
+  full: { glmPerGroup: 15, rehoPerGroup: 12, rehoVolumes: 100, aleIterations: 1000, netmapSubjects: 24, txNulls: 1000 },
+  quick: { glmPerGroup: 15, rehoPerGroup: 10, rehoVolumes: 80, aleIterations: 100, netmapSubjects: 16, txNulls: 200 },
 } as const;
 export type DemoSize = keyof typeof DEMO_SIZES;
 
@@ -66,8 +68,10 @@ export interface DemoSummary {
 interface Prepared {
   jobPath: string;
   jobId: string;
-  /** the finding, from the result folder */
-  evaluate(resultDir: string): Finding;
+  /** further jobs of the same pipeline, run after the main one (their result folders go to evaluate) */
+  also?: { jobPath: string; jobId: string }[];
+  /** the finding, from the result folder (and those of `also`, in order) */
+  evaluate(resultDir: string, alsoDirs: string[]): Finding;
 }
 
 type Size = (typeof DEMO_SIZES)[DemoSize];
@@ -146,18 +150,41 @@ async function prepareNetmap(dir: string, size: Size): Promise<Prepared> {
   };
 }
 
-const PREPARE: Record<Exclude<DemoPipeline, 'transcriptomics'>, (dir: string, size: Size) => Prepared | Promise<Prepared>> = {
+/** Two jobs on the bundled fixtures: the real scz thickness map (main) and the planted response (also). */
+function prepareTranscriptomics(dir: string, size: Size): Prepared {
+  const realDir = join(dir, 'real');
+  const plantedDir = join(dir, 'planted');
+  const expressionText = readFileSync(join(REPO, TX_DEMO_FILES.expression), 'utf8');
+  for (const d of [realDir, plantedDir]) {
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'expression.csv'), expressionText);
+    copyFileSync(join(REPO, TX_DEMO_FILES.centroids), join(d, 'centroids.csv'));
+  }
+  copyFileSync(join(REPO, TX_DEMO_FILES.map), join(realDir, 'scz_thickness.csv'));
+  const plant = plantedResponse(parseExpression(expressionText, TX_DEMO_FILES.expression), 1);
+  writeFileSync(join(plantedDir, 'planted.csv'), plantedCsv(plant));
+  const nulls = { permutations: size.txNulls, bootstraps: size.txNulls, spins: size.txNulls };
+  const jobPath = writeJob(realDir, txDemoJob('real', nulls));
+  const plantedJob = txDemoJob('planted', nulls);
+  return {
+    jobPath,
+    jobId: 'demo-transcriptomics',
+    also: [{ jobPath: writeJob(plantedDir, plantedJob), jobId: plantedJob.jobId as string }],
+    evaluate: (res, [plantedRes]) => txFinding(readJson(join(res, 'result.json')), readJson(join(plantedRes!, 'result.json')), parseGeneTable(readFileSync(join(plantedRes!, 'tables', 'pls_genes.csv'), 'utf8')), plant),
+  };
+}
+
+const PREPARE: Record<DemoPipeline, (dir: string, size: Size) => Prepared | Promise<Prepared>> = {
   glm: prepareGlm,
   reho: prepareReho,
   ale: prepareAle,
   netmap: prepareNetmap,
+  transcriptomics: prepareTranscriptomics,
 };
 
 /** Why a pipeline is skipped in this build, or null when it runs. */
 export function skipReason(pipeline: string): string | null {
-  if (pipeline === 'transcriptomics') {
-    return existsSync(join(REPO, 'shared', 'pipelines', 'transcriptomics')) ? 'present in this build, but the demo has no transcriptomics data yet' : 'not in this build';
-  }
+  if (pipeline === 'transcriptomics' && !existsSync(join(REPO, 'shared', 'pipelines', 'transcriptomics'))) return 'not in this build';
   return null;
 }
 
@@ -184,20 +211,28 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     rmSync(inputDir, { recursive: true, force: true });
     const prepared = await PREPARE[pipeline as keyof typeof PREPARE](inputDir, sizes);
     const resultDir = join(out, prepared.jobId);
-    // a fresh run every time: no resumed intermediates or outputs of an earlier demo
-    rmSync(resultDir, { recursive: true, force: true });
-    rmSync(join(out, '.work', prepared.jobId), { recursive: true, force: true });
-    const outcome = await runLocal({ jobUri: pathToFileURL(prepared.jobPath).href, pipeline, outDir: out, threads: opts.threads, progress: opts.quiet || opts.progress === false ? false : process.stderr.isTTY ? 'bars' : 'lines' });
+    const jobs = [{ jobPath: prepared.jobPath, jobId: prepared.jobId }, ...(prepared.also ?? [])];
+    let failed: { jobId: string; error: string; message: string } | undefined;
+    for (const job of jobs) {
+      // a fresh run every time: no resumed intermediates or outputs of an earlier demo
+      rmSync(join(out, job.jobId), { recursive: true, force: true });
+      rmSync(join(out, '.work', job.jobId), { recursive: true, force: true });
+      const outcome = await runLocal({ jobUri: pathToFileURL(job.jobPath).href, pipeline, outDir: out, threads: opts.threads, progress: opts.quiet || opts.progress === false ? false : process.stderr.isTTY ? 'bars' : 'lines' });
+      if (outcome.status === 'failed') {
+        failed = { jobId: job.jobId, error: outcome.error, message: outcome.message };
+        break;
+      }
+    }
     const seconds = Math.round((performance.now() - t1) / 100) / 10;
-    if (outcome.status === 'failed') {
-      const record = join(resultDir, 'error.json');
-      say(`\n${pipeline}: job failed: ${outcome.error}: ${outcome.message} (${record})`);
-      pipelines.push({ pipeline, status: 'failed', seconds, error: { error: outcome.error, message: outcome.message, record } });
+    if (failed) {
+      const record = join(out, failed.jobId, 'error.json');
+      say(`\n${pipeline}: job failed: ${failed.error}: ${failed.message} (${record})`);
+      pipelines.push({ pipeline, status: 'failed', seconds, error: { error: failed.error, message: failed.message, record } });
       continue;
     }
     let finding: Finding;
     try {
-      finding = prepared.evaluate(resultDir);
+      finding = prepared.evaluate(resultDir, (prepared.also ?? []).map((j) => join(out, j.jobId)));
     } catch (e) {
       const r = errorRecord(e);
       say(`\n${pipeline}: could not read its results: ${r.error}: ${r.message}`);
@@ -210,6 +245,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say(`${pipeline}: ${finding.line}`);
     for (const d of finding.details) say(`   ${d}`);
     say(`   report: ${report}  (${seconds} s)`);
+    for (const j of prepared.also ?? []) say(`   report: ${join(out, j.jobId, 'report.html')}`);
     pipelines.push({ pipeline, status: finding.recovered ? 'recovered' : 'not-recovered', seconds, finding, result: join(resultDir, 'result.json'), report });
   }
   const ran = pipelines.filter((p) => p.status !== 'skipped');

@@ -36,13 +36,30 @@ export function substitute(m: AslMachine, values: Record<string, string>): AslMa
   return JSON.parse(text) as AslMachine;
 }
 
-/** Local stand-ins for the Lambda ARNs, so ARN validation passes. */
+/** ARN prefix of the local stand-ins for the stack's state machines: `<prefix><file stem>`. */
+export const LOCAL_MACHINE_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:stateMachine:local-';
+
+/** Local stand-ins for the Lambda ARNs and for `${<Stem>StateMachineArn}` (another workflow file), so ARN validation passes. */
 export function localSubstitutions(m: AslMachine): Record<string, string> {
   const values: Record<string, string> = {};
   for (const { handler } of taskStates(m)) {
     values[`${handler}FunctionArn`] = `arn:aws:lambda:us-east-1:000000000000:function:neuroburst-${handler}`;
   }
+  for (const [, stem] of JSON.stringify(m).matchAll(/\$\{([A-Za-z0-9]+)StateMachineArn\}/g)) {
+    values[`${stem}StateMachineArn`] = LOCAL_MACHINE_ARN_PREFIX + stem!.replace(/(?<!^)[A-Z]/g, (c) => `-${c}`).toLowerCase();
+  }
   return values;
+}
+
+/** Task states that start another workflow (`arn:aws:states:::states:startExecution[.sync[:2]]`), nested Map processors included. */
+export function startExecutionStates(m: AslMachine): { state: string; resource: string }[] {
+  const out: { state: string; resource: string }[] = [];
+  for (const [name, s] of Object.entries(m.States)) {
+    if (s.Type === 'Task' && typeof s.Resource === 'string' && s.Resource.startsWith('arn:aws:states:::states:startExecution')) out.push({ state: name, resource: s.Resource });
+    const inner = s.ItemProcessor ?? s.Iterator;
+    if (inner) out.push(...startExecutionStates(inner));
+  }
+  return out;
 }
 
 /** Map states (nested included) with their ItemsPath. */

@@ -5,7 +5,7 @@ import { Piscina } from 'piscina';
 import { progressFor } from './progress.ts';
 import type { ProgressMode } from './progress.ts';
 import { polyfillPromiseWithResolvers } from './polyfill.ts';
-import { loadAsl, localSubstitutions, mapStates, substitute, taskStates } from './asl.ts';
+import { LOCAL_MACHINE_ARN_PREFIX, loadAsl, localSubstitutions, mapStates, startExecutionStates, substitute, taskStates } from './asl.ts';
 import type { AslMachine } from './asl.ts';
 import type { WorkerCall, WorkerReply } from './worker.ts';
 import { resetTaskEnv, taskEnv } from '../shared/runtime/task.ts';
@@ -40,6 +40,10 @@ export interface LocalRunOptions {
    * functions/index.ts handlers; names not listed still go to the pool.
    */
   localHandlers?: Record<string, (event: unknown) => Promise<unknown>>;
+  /** further fields of the execution input (a parent workflow's start, e.g. reho GroupRun's `embed`) */
+  input?: Record<string, unknown>;
+  /** the execution's name (`$$.Execution.Name`; a started child gets the name its parent gave) @default 'local' */
+  executionName?: string;
 }
 
 export interface StoreSettings {
@@ -137,6 +141,26 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     };
   }
 
+  // a Task that starts another workflow runs that workflow's file here, in the same store (startExecution.sync:2: waits, Output parsed)
+  for (const { state, resource } of startExecutionStates(asl)) {
+    handlers[state] = async (input: unknown) => {
+      const p = input as { StateMachineArn: string; Name?: string; Input: { jobUri: string; job?: LocalRunOptions['validated']; [k: string]: unknown } };
+      if (!p.StateMachineArn.startsWith(LOCAL_MACHINE_ARN_PREFIX)) throw new Error(`${state}: ${p.StateMachineArn} is no local workflow`);
+      const pipeline = p.StateMachineArn.slice(LOCAL_MACHINE_ARN_PREFIX.length);
+      const { jobUri, job, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: _parent, ...rest } = p.Input;
+      const outcome = await runLocal({ jobUri, validated: job, pipeline, ...storeSettings(opts), threads: opts.threads, localHandlers: opts.localHandlers, input: rest, executionName: p.Name });
+      const arn = `arn:aws:states:us-east-1:000000000000:execution:local-${pipeline}:${p.Name ?? 'child'}`;
+      if (!resource.includes('.sync')) return { ExecutionArn: arn, StartDate: new Date().toISOString() };
+      // a failed child fails the calling Task with States.TaskFailed (its cause: the child's error and cause)
+      if (outcome.status === 'failed') {
+        const e = new Error(JSON.stringify({ error: outcome.error, cause: outcome.message, status: 'FAILED' }));
+        e.name = 'States.TaskFailed';
+        throw e;
+      }
+      return { ExecutionArn: arn, Status: 'SUCCEEDED', Output: resource.endsWith(':2') ? outcome.output : JSON.stringify(outcome.output) };
+    };
+  }
+
   // Distributed Maps run here (ItemReader/ItemBatcher/ResultWriter), their children through the same handlers
   const definition = rewriteDistributedMaps(substituted, {
     store: () => taskEnv().store,
@@ -149,7 +173,10 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     },
   });
   const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
-  const execution = machine.run({ jobUri: opts.jobUri, ...(opts.validated ? { job: opts.validated } : {}) }, { overrides: { taskResourceLocalHandlers: handlers as never } });
+  const execution = machine.run({ ...opts.input, jobUri: opts.jobUri, ...(opts.validated ? { job: opts.validated } : {}) }, {
+    overrides: { taskResourceLocalHandlers: handlers as never },
+    context: { Execution: { Id: `arn:aws:states:us-east-1:000000000000:execution:local-${opts.pipeline}:${opts.executionName ?? 'local'}`, Name: opts.executionName ?? 'local' } } as never,
+  });
   const watch = (async () => {
     if (!progress) return;
     for await (const ev of execution.eventLogs) {

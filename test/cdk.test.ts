@@ -267,6 +267,27 @@ describe('workflows', () => {
     expect(triggerStart.flatMap(names)).toEqual(['router']);
   });
 
+  it('lets reho start and follow exactly the glm workflow (its group step, startExecution.sync:2), with the managed events rule .sync needs', () => {
+    const policies = resources(template, 'AWS::IAM::Policy');
+    const roleRef = (byName('reho')[1].Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const st = (policies.find(([, p]) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleRef }]))![1].Properties.PolicyDocument as {
+      Statement: { Sid?: string; Action: string | string[]; Resource: unknown }[];
+    }).Statement;
+    const bySid = (sid: string) => st.find((s) => s.Sid === sid);
+    const machines = (s: { Resource: unknown } | undefined) => asArray(s?.Resource).map((r) => JSON.stringify(r).match(/(?:stateMachine|execution):Neuroburst-([a-z0-9-]+)/)?.[1]);
+    expect(asArray(bySid('StartWorkflows')?.Action)).toEqual(['states:StartExecution']);
+    expect(machines(bySid('StartWorkflows'))).toEqual(['glm']);
+    expect(asArray(bySid('FollowStartedWorkflows')?.Action).sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
+    expect(machines(bySid('FollowStartedWorkflows'))).toEqual(['glm']);
+    expect(JSON.stringify(bySid('FollowStartedWorkflows')?.Resource)).toMatch(/:execution:Neuroburst-glm:\*/);
+    expect(asArray(bySid('SyncCompletionEvents')?.Action).sort()).toEqual(['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
+    expect(JSON.stringify(bySid('SyncCompletionEvents')?.Resource)).toMatch(/rule\/StepFunctionsGetEventsForStepFunctionsExecutionRule/);
+    // the glm machine's ARN is substituted into GroupRun, and the glm functions are no longer reho's to invoke
+    const subs = byName('reho')[1].Properties.DefinitionSubstitutions as Record<string, unknown>;
+    expect(JSON.stringify(subs.GlmStateMachineArn)).toMatch(/stateMachine:Neuroburst-glm/);
+    expect(Object.keys(subs).filter((k) => /^Glm.*FunctionArn$/.test(k))).toEqual([]);
+  });
+
   it('handles a DISTRIBUTED Map generically (test/fixtures/distributed.asl.json): child executions of its own machine, ItemReader/ResultWriter I/O under work/, no wildcard actions, cdk-nag clean', () => {
     const dir = tmpDir('neuroburst-asl-');
     outdirs.push(dir);
@@ -292,7 +313,8 @@ describe('workflows', () => {
       // the Map Run starts, describes and stops child executions of this very machine
       expect(on('states:StartExecution').join(), a.stem).toContain(`:stateMachine:Neuroburst-${a.stem}"`);
       for (const action of ['states:DescribeExecution', 'states:StopExecution']) {
-        const targets = on(action);
+        // (a workflow that also starts another one with .sync follows those executions too: checked below)
+        const targets = on(action).filter((r) => r.includes(`:execution:Neuroburst-${a.stem}/`));
         expect(targets.length, `${a.stem} ${action}`).toBe(1);
         expect(targets[0]).toMatch(new RegExp(`:execution:Neuroburst-${a.stem}/\\*"\\]\\]\\}$`));
       }

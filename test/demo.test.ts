@@ -9,6 +9,11 @@ import { demoConnectome } from '../shared/demo/connectome.ts';
 import { netmapFinding, plantedNetworkMask } from '../shared/demo/netmap.ts';
 import { mmToVoxel } from '../shared/nifti/affine.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { FIXTURES } from './helpers/fixtures.ts';
+import { parseExpression } from '../shared/transcriptomics/tables.ts';
+import { parseGeneTable, plantedResponse, TX_PLANT, TX_REFERENCE_VE, txFinding } from '../shared/demo/transcriptomics.ts';
+
+const TX_EXPRESSION = join(FIXTURES, 'transcriptomics', 'ahba', 'enigma-extra_allgenes_stable_r0.6.csv');
 
 const dist = (a: number[], b: number[]) => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
 
@@ -100,6 +105,46 @@ describe('demo generators plant what they say', () => {
   });
 });
 
+describe('demo generators plant what they say (transcriptomics)', () => {
+  it('transcriptomics: the planted response is −z(gene) + 0.35·noise over the 34 left regions, the gene has no close neighbour, the same for a seed', () => {
+    const expr = parseExpression(readFileSync(TX_EXPRESSION, 'utf8'), 'expression');
+    const r = plantedResponse(expr, 1);
+    expect(r.regions).toHaveLength(34);
+    expect(r.regions.every((x) => x.startsWith('L_'))).toBe(true);
+    expect(r.genes).toHaveLength(1);
+    expect(r.genes[0]!.coefficient).toBe(-1);
+    expect(plantedResponse(expr, 1)).toEqual(r);
+    // hand-written z-score (ddof 1) of the planted gene over the same regions
+    const p = expr.genes.length;
+    const rows = r.regions.map((l) => expr.regions.indexOf(l));
+    const colOf = (g: number) => rows.map((i) => expr.values[i * p + g]!);
+    const zOf = (v: number[]) => {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
+      return v.map((x) => (x - m) / sd);
+    };
+    const gz = zOf(colOf(expr.genes.indexOf(r.genes[0]!.gene)));
+    const resid = r.values.map((v, i) => v + gz[i]!);
+    const rm = resid.reduce((a, b) => a + b, 0) / 34;
+    const rsd = Math.sqrt(resid.reduce((a, b) => a + (b - rm) ** 2, 0) / 33);
+    expect(Math.abs(rm)).toBeLessThan(0.25); // mean of 34 N(0, 0.35²): sd 0.06
+    expect(rsd).toBeGreaterThan(0.2);
+    expect(rsd).toBeLessThan(0.5);
+    // every complete gene's |r| with the planted one stays below the neighbour limit
+    let maxR = 0;
+    for (let g = 0; g < p; g++) {
+      if (expr.genes[g] === r.genes[0]!.gene) continue;
+      const c = colOf(g);
+      if (!c.every(Number.isFinite) || new Set(c).size < 2) continue;
+      const z = zOf(c);
+      maxR = Math.max(maxR, Math.abs(z.reduce((a, x, i) => a + x * gz[i]!, 0) / 33));
+    }
+    expect(maxR).toBeGreaterThan(0.3);
+    expect(maxR).toBeLessThan(TX_PLANT.maxNeighbourR);
+    expect(plantedResponse(expr, 2).values).not.toEqual(r.values);
+  });
+});
+
 describe('demo checks can fail', () => {
   const good = {
     contrasts: {
@@ -134,6 +179,26 @@ describe('demo checks can fail', () => {
     expect(aleFinding(r).recovered).toBe(true);
     expect(aleFinding({ ...r, maxAle: 0.0345 }).recovered).toBe(false);
     expect(aleFinding({ ...r, clusters: clusters.map((c, i) => (i === 2 ? { ...c, pFweSize: 0.2 } : c)) }).recovered).toBe(false);
+  });
+  it('transcriptomics: not recovered when the real variance explained differs, the planted gene is second by |weight| or of the wrong sign, |Z| is small, or the spin p is large', () => {
+    const res = (ve: number, pSpin: number | null) => ({ nRegions: 34, nGenes: 4, pls: { varianceExplained: ve, pPerm: 0.01, pSpin, nPerm: 100, nBoot: 100, nSpin: 100 } });
+    const plant = { genes: [{ gene: 'GENEA', coefficient: -1 }], noiseSd: 0.35, seed: 1 };
+    const table = 'gene,weight,z,p,q,rank\nGENEB,0.02,3.9,0,0,1\nGENEC,0.01,3.1,0,0,2\nGENED,0.005,1,0,0,3\nGENEA,-0.03,-3.4,0,0,4\n';
+    const genes = parseGeneTable(table);
+    expect(genes[3]).toEqual({ gene: 'GENEA', weight: -0.03, z: -3.4 });
+    expect(txFinding(res(TX_REFERENCE_VE, 0.5), res(0.3, 0.01), genes, plant).recovered).toBe(true);
+    expect(txFinding(res(0.4496, 0.5), res(0.3, 0.01), genes, plant).recovered).toBe(false);
+    expect(txFinding(res(TX_REFERENCE_VE, 0.5), res(0.3, 0.2), genes, plant).recovered).toBe(false);
+    expect(txFinding(res(TX_REFERENCE_VE, 0.5), res(0.3, null), genes, plant).recovered).toBe(false);
+    const edit = (f: (g: { gene: string; weight: number; z: number }[]) => void) => {
+      const g = structuredClone(genes);
+      f(g);
+      return txFinding(res(TX_REFERENCE_VE, 0.5), res(0.3, 0.01), g, plant).recovered;
+    };
+    expect(edit((g) => (g[0]!.weight = 0.04))).toBe(false); // another gene first by |weight|
+    expect(edit((g) => Object.assign(g[3]!, { weight: 0.03, z: 3.4 }))).toBe(false); // wrong sign
+    expect(edit((g) => (g[3]!.z = -1.2))).toBe(false); // not significant
+    expect(edit((g) => g.splice(3, 1))).toBe(false); // missing
   });
   it('netmap: not recovered when a study maps onto the other network', () => {
     const demo = demoConnectome(1, 2, 10);
@@ -181,8 +246,11 @@ describe('neuroburst demo (quick size, every pipeline through the embedded runne
       expect(by[p]!.finding!.planted.length).toBeGreaterThan(0);
     }
     const tx = by.transcriptomics!;
-    if (existsSync(join(import.meta.dirname, '..', 'shared', 'pipelines', 'transcriptomics'))) expect(tx.status).not.toBe('failed');
-    else expect(tx).toEqual({ pipeline: 'transcriptomics', status: 'skipped', reason: 'not in this build' });
+    if (existsSync(join(import.meta.dirname, '..', 'shared', 'pipelines', 'transcriptomics'))) {
+      expect(tx.status, tx.finding?.details.join(' | ') ?? tx.error?.message).toBe('recovered');
+      expect(tx.finding!.line).toMatch(/✓$/);
+      expect(existsSync(tx.report!)).toBe(true);
+    } else expect(tx).toEqual({ pipeline: 'transcriptomics', status: 'skipped', reason: 'not in this build' });
     expect(summary.ok).toBe(true);
   });
 
@@ -224,5 +292,21 @@ describe('neuroburst demo (quick size, every pipeline through the embedded runne
     expect(near(s['study-occipital'].peakMni, ['occipital_L', 'occipital_R'])).toBe(true);
     for (const k of ['study-thalamus', 'study-cerebellum']) expect(near(s[k].troughMni, ['medial_frontal']), k).toBe(true);
     expect(r.overlap.maxPositive).toBeCloseTo(2 / 3, 6);
+  });
+
+  it('transcriptomics: the real map gives the reference PLS1 variance explained; the planted gene has the largest |weight| in pls_genes.csv', () => {
+    if (!existsSync(join(import.meta.dirname, '..', 'shared', 'pipelines', 'transcriptomics'))) return console.log('transcriptomics not in this build: nothing to check');
+    const r = result('transcriptomics');
+    expect(r.nRegions).toBe(34);
+    expect(r.pls.varianceExplained).toBeCloseTo(0.4495849, 7);
+    expect(r.pls).toMatchObject({ nPerm: 200, nBoot: 200, nSpin: 200 });
+    const planted = JSON.parse(readFileSync(join(out, 'demo-transcriptomics-planted', 'result.json'), 'utf8'));
+    expect(planted.pls.pSpin).toBeLessThanOrEqual(0.05);
+    const plant = plantedResponse(parseExpression(readFileSync(TX_EXPRESSION, 'utf8'), 'expression'), 1);
+    const rows = readFileSync(join(out, 'demo-transcriptomics-planted', 'tables', 'pls_genes.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const top = rows.reduce((a, b) => (Math.abs(Number(b[1])) > Math.abs(Number(a[1])) ? b : a));
+    expect(top[0]).toBe(plant.genes[0]!.gene);
+    expect(Number(top[1])).toBeLessThan(0);
+    expect(Math.abs(Number(top[2]))).toBeGreaterThan(2.5);
   });
 });

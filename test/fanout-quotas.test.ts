@@ -79,17 +79,11 @@ describe('fan-out stays within Step Functions quotas', () => {
     expect(c.stateTransitions).toBeGreaterThan(mc.length + jk.length + contrast.length);
   });
 
-  it('a 1,000-subject ReHo job × 20 slabs with a group step: the same', () => {
-    const def = asl('reho');
-    const c = workflowCounts(def, {
-      WmCsfSignals: { items: 1000 },
-      RehoSlabs: { items: 20_000 },
-      SubjectMaps: { items: 1000 },
-      GroupPrepare: { items: 1000 },
-      GroupFitSlabs: { items: 60 },
-      GroupPermute: { items: 0 },
-    });
+  it('a 1,000-subject ReHo job × 20 slabs with a group step: the same, for reho and for the glm execution its group step starts', () => {
+    const c = workflowCounts(asl('reho'), { WmCsfSignals: { items: 1000 }, RehoSlabs: { items: 20_000 }, SubjectMaps: { items: 1000 } });
     expect(c.parentEvents).toBeLessThan(QUOTAS.historyEvents / 100);
+    const g = workflowCounts(asl('glm'), { PrepareSubjects: { items: 1000 }, FitSlabs: { items: 60 }, Permute: { items: 200 } });
+    expect(g.parentEvents).toBeLessThan(QUOTAS.historyEvents / 100);
   });
   it('a transcriptomics plan with 5,000 each of permutations, bootstraps and spins (and per-gene spins): Distributed Maps only, parent history far under 25,000 events', () => {
     const def = asl('transcriptomics');

@@ -77,25 +77,13 @@ describe('layering', () => {
     const bad = [...graph].filter(([f]) => f.startsWith('shared/')).flatMap(([f, deps]) => deps.filter((d) => /^(functions|runner|bin|lib)\//.test(d)).map((d) => `${f} -> ${d}`));
     expect(bad).toEqual([]);
   });
-  // reho's optional group step still embeds the glm stages (its params.group is a glm params block and its
-  // validation builds the glm design early); these are the only cross-pipeline imports left
-  const EMBEDDED_GLM = new Set([
-    'shared/pipelines/reho/group.ts -> shared/pipelines/glm/job.ts',
-    'shared/pipelines/reho/group.ts -> shared/pipelines/glm/context.ts',
-    'shared/pipelines/reho/group.ts -> shared/pipelines/glm/validate.ts',
-    'shared/pipelines/reho/group.ts -> shared/pipelines/glm/reduce.ts',
-    'shared/pipelines/reho/params.ts -> shared/pipelines/glm/params.ts',
-    'shared/pipelines/reho/reduce.ts -> shared/pipelines/glm/result.ts',
-    'shared/pipelines/reho/validate.ts -> shared/pipelines/glm/design.ts',
-  ]);
-  it('no pipeline imports another pipeline\'s modules (shared code lives in shared/pipelines/common/), except reho\'s embedded glm group step', () => {
+  it('no pipeline imports another pipeline\'s modules (shared code lives in shared/pipelines/common/; the registry above them wires reho\'s group step to glm)', () => {
     const bad = [...graph]
       .filter(([f]) => /^shared\/pipelines\/[^/]+\//.test(f))
       .flatMap(([f, deps]) => {
         const own = f.split('/')[2]!;
         return deps.filter((d) => { const m = /^shared\/pipelines\/([^/]+)\//.exec(d); return m && m[1] !== own && m[1] !== 'common' && own !== 'common' ? true : false; }).map((d) => `${f} -> ${d}`);
-      })
-      .filter((edge) => !EMBEDDED_GLM.has(edge));
+      });
     expect(bad).toEqual([]);
   });
 });

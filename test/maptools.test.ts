@@ -213,7 +213,7 @@ describe('neuroburst compare and overlap', () => {
 });
 
 describe('CLI', () => {
-  it('`neuroburst peak --json` prints the documented shape; errors exit 1 with a named error', async () => {
+  it('`neuroburst peak --json` prints the documented shape; errors exit 2 (invalid input) with a named error', async () => {
     const run = promisify(execFile);
     const bin = join(import.meta.dirname, '..', 'bin', 'neuroburst.mjs');
     const { stdout } = await run(process.execPath, [bin, 'peak', '--map', IGE, '--atlas', AAL, '--labels', '77', '--min', '--local', '2', '--distance', '9', '--json']);
@@ -223,7 +223,7 @@ describe('CLI', () => {
     expect(j.local).toHaveLength(2);
     expect(j.max).toEqual(peakReport({ map: IGE, atlas: AAL, labels: '77' }).max);
     const bad = await run(process.execPath, [bin, 'peak', '--map', IGE, '--atlas', AAL, '--labels', '999']).catch((e) => e);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/InvalidParameter/);
   }, 60_000);
 });

@@ -12,6 +12,7 @@ import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisan
 import { VBM } from './helpers/fixture-job.ts';
 import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { openEnvelope } from '../shared/storage/index.ts';
 
 const tmp = () => tmpDir('nb-reho-');
 
@@ -323,7 +324,10 @@ describe('reho pipeline on a synthetic cohort: preprocessing, exclusion, group G
     expect(groupTable.trim().split('\n')).toHaveLength(9);
     expect(groupTable).toMatch(/sub-s01_szreho\.nii\.gz/);
     expect(result.cost.actualUsd).toBeGreaterThan(0);
-    // permutation inference runs through the same glm stages inside the reho workflow
+    // the group step is a glm job of its own (started by GroupRun), embedded in this job's results
+    const groupJob = JSON.parse(readFileSync(join(workOf(out), 'group', 'job.json'), 'utf8'));
+    expect(groupJob).toMatchObject({ pipeline: 'glm', jobId: result.jobId, inputs: { participants: 'participants.tsv', mapColumn: 'szreho_map' } });
+    // permutation inference runs in that glm execution
     expect(c.permutation.permutations).toBe(100);
     for (const f of ['maps/A-B_maxT_fwep.nii.gz', 'maps/A-B_tfce_fwep.nii.gz', 'maps/A-B_tfce.nii.gz']) expect(result.outputs, f).toContain(f);
     expect(c.permutation.minFweP.maxT).toBeGreaterThanOrEqual(0.01);
@@ -355,7 +359,9 @@ describe('reho pipeline: WM/CSF regressors from masks (6-column motion files onl
     for (const k of [0, 1]) {
       const s = synthSubject(k, k % 2 === 0, false);
       const level = k % 3 === 0 ? 'subject' : 'job';
-      const rec = JSON.parse(readFileSync(join(work, 'signals', `${String(k).padStart(5, '0')}.json`), 'utf8'));
+      // intermediates are stored in the verified envelope (length + SHA-256)
+      const key = join(work, 'signals', `${String(k).padStart(5, '0')}.json`);
+      const rec = JSON.parse(new TextDecoder().decode(openEnvelope(readFileSync(key), key)));
       for (const kind of ['wm', 'csf'] as const) {
         const ref = plainMaskMean(s.data, tissueMask(kind, level), 0.99, 5);
         expect(rec[kind]).toHaveLength(NT - 5);

@@ -13,9 +13,14 @@ function prefixFromEnv(name: string, fallback: string): string {
   return v === undefined ? fallback : v;
 }
 
+/** The key prefix of intermediates (NEUROBURST_WORK_PREFIX; default 'work/'). */
+export function workPrefixFromEnv(): string {
+  return prefixFromEnv('NEUROBURST_WORK_PREFIX', 'work/');
+}
+
 /** On AWS: work/<jobId>/…, results/<jobId>/…; the local runner sets '.work/' and '' so results land in <out>/<jobId>/. */
 export function layoutFromEnv(): Layout {
-  const workPrefix = prefixFromEnv('NEUROBURST_WORK_PREFIX', 'work/');
+  const workPrefix = workPrefixFromEnv();
   const resultsPrefix = prefixFromEnv('NEUROBURST_RESULTS_PREFIX', 'results/');
   return {
     work: (jobId, ...parts) => [workPrefix + jobId, ...parts.map(String)].join('/'),

@@ -25,8 +25,9 @@ export async function writeBatch(store: Store, key: string, r: BatchResult): Pro
   await store.put(`${key}.json`, JSON.stringify(maxima));
 }
 
-export function batchDone(store: Store, key: string): Promise<boolean> {
-  return store.exists(`${key}.json`);
+/** Both objects of the batch are there (and, through the task store, verify). */
+export async function batchDone(store: Store, key: string): Promise<boolean> {
+  return (await store.exists(`${key}.u32`)) && (await store.exists(`${key}.json`));
 }
 
 export async function readBatch(store: Store, key: string, V: number): Promise<BatchResult> {

@@ -10,6 +10,11 @@
  *   cluster-forming threshold (inclusive, on the lattice's connectivity) and the
  *   maximum TFCE are recorded; per voxel the number of permutations whose
  *   statistic (and TFCE) reaches the observed one;
+ * - F-contrasts (a model from `permutationModelF`) are one-sided, as in PALM and
+ *   randomise: F is converted to z through the F CDF with df (r, n − p) (`fToZ`, tabulated in
+ *   `fast-fz.ts`) and
+ *   the maximum, clusters and TFCE work on that z; `twoTailed` is ignored (forced
+ *   false by `permutationSetup`) and exceedance is F ≥ F_obs;
  * - permutation 0 is the identity and belongs to the null: p = #(null ≥ obs)/N.
  *
  * "≥" allows a relative 1e-9 so that relabellings that are mathematical mirror
@@ -17,11 +22,12 @@
  * they should, instead of missing it by one rounding unit.
  */
 import type { Lattice } from './lattice.ts';
-import { permuteScratch, permutedT, type PermutationModel, type PermuteScratch } from './model.ts';
+import { permuteScratch, permutedF, permutedT, type PermutationModel, type PermuteScratch } from './model.ts';
 import { shuffle, type ShufflePlan } from './shuffles.ts';
 import { clusterWork, labelClusters, type ClusterWork } from './clusters.ts';
 import { tfce, tfceWork, type TfceParams, type TfceWork } from './tfce.ts';
 import { makeTToZ, type TToZ } from './fast-tz.ts';
+import { makeFToZ, type FToZ } from './fast-fz.ts';
 
 export const STATISTICS = ['maxT', 'clusterExtent', 'clusterMass', 'tfce'] as const;
 export type Statistic = (typeof STATISTICS)[number];
@@ -46,6 +52,8 @@ export const atLeast = (x: number, ref: number): boolean => x >= ref - TIE * Mat
 
 interface Work {
   tz: TToZ;
+  /** F → z with df (r, n − p), F-contrasts only */
+  fz?: FToZ;
   scratch: PermuteScratch;
   perm: Int32Array;
   sign: Float64Array;
@@ -61,6 +69,7 @@ function work(setup: PermutationSetup): Work {
   const V = lattice.V;
   return {
     tz: makeTToZ(model.dof),
+    fz: model.f ? makeFToZ(model.f.rank, model.dof) : undefined,
     scratch: permuteScratch(model),
     perm: new Int32Array(model.n),
     sign: new Float64Array(model.n),
@@ -82,14 +91,24 @@ interface PermStats {
 function evaluate(setup: PermutationSetup, k: number, w: Work): PermStats {
   const { model, lattice, plan, options } = setup;
   shuffle(plan, k, w.perm, w.sign);
-  permutedT(model, w.perm, plan.set.kind === 'flip' ? w.sign : undefined, w.t, w.scratch);
   const V = lattice.V;
   let maxStat = -Infinity;
-  for (let v = 0; v < V; v++) {
-    const z = w.tz.z(w.t[v]!);
-    const s = options.twoTailed ? Math.abs(z) : z;
-    w.stat[v] = s;
-    if (s > maxStat) maxStat = s;
+  if (model.f) {
+    permutedF(model, w.perm, plan.set.kind === 'flip' ? w.sign : undefined, w.t, w.scratch);
+    const fz = w.fz!;
+    for (let v = 0; v < V; v++) {
+      const z = fz.z(w.t[v]!);
+      w.stat[v] = z;
+      if (z > maxStat) maxStat = z;
+    }
+  } else {
+    permutedT(model, w.perm, plan.set.kind === 'flip' ? w.sign : undefined, w.t, w.scratch);
+    for (let v = 0; v < V; v++) {
+      const z = w.tz.z(w.t[v]!);
+      const s = options.twoTailed ? Math.abs(z) : z;
+      w.stat[v] = s;
+      if (s > maxStat) maxStat = s;
+    }
   }
   const wantClusters = options.statistics.includes('clusterExtent') || options.statistics.includes('clusterMass');
   const cl = wantClusters ? labelClusters(w.stat, options.clusterFormingZ, lattice, w.clusters) : { maxExtent: 0, maxMass: 0 };
@@ -98,7 +117,7 @@ function evaluate(setup: PermutationSetup, k: number, w: Work): PermStats {
 }
 
 export interface Observed {
-  /** t, z and the test statistic (|z| two-tailed) per in-mask voxel */
+  /** t (F for an F-contrast) and the test statistic (|z| two-tailed; z from F) per in-mask voxel */
   t: Float64Array;
   stat: Float64Array;
   tfce?: Float64Array;

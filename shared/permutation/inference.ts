@@ -9,7 +9,7 @@ import { InvalidParameter } from '../errors.ts';
 import { normalQuantile, tToZ } from '../stats/distributions.ts';
 import type { Connectivity } from '../volume/components.ts';
 import { buildLattice, type Lattice } from './lattice.ts';
-import { permutationModel } from './model.ts';
+import { permutationModel, permutationModelF } from './model.ts';
 import { planShuffles, shuffleSet, type ShuffleKind } from './shuffles.ts';
 import { observe, poolBatches, runBatch, STATISTICS, type Observed, type PermutationSetup, type Statistic } from './engine.ts';
 import { summarise, type PermutationSummary } from './summary.ts';
@@ -55,7 +55,11 @@ export function checkPermutationParams(p: PermutationParams, input = 'permutatio
   }
 }
 
-/** Cluster-forming threshold on the z scale. */
+/**
+ * Cluster-forming threshold on the z scale. For an F-contrast (one-sided) the voxel p is
+ * taken in the upper tail of F (z = Φ⁻¹(1 − p), the z of `fToZ`); a threshold given as t
+ * means the z of that t with the model's df, as for a one-tailed t.
+ */
 export function clusterFormingZ(p: PermutationParams, dof: number): number {
   if (p.clusterFormingT !== undefined) return tToZ(p.clusterFormingT, dof);
   const alpha = p.clusterFormingP ?? 0.005;
@@ -68,6 +72,8 @@ export interface GlmPermutationInput {
   n: number;
   p: number;
   contrast: Float64Array;
+  /** F-contrast rows (each of length p): when given, the test is the one-sided F of these rows (`contrast` is ignored) */
+  fRows?: Float64Array[];
   kind: ShuffleKind;
   /** compact data n × V (subject-major) over the mask's voxels */
   Y: Float32Array;
@@ -78,14 +84,17 @@ export interface GlmPermutationInput {
 export function permutationSetup(input: GlmPermutationInput, params: PermutationParams, lattice?: Lattice): PermutationSetup {
   checkPermutationParams(params);
   const lat = lattice ?? buildLattice(input.mask, input.dims, params.connectivity);
-  const model = permutationModel(input.M, input.n, input.p, input.contrast, input.Y, lat.V);
+  const model = input.fRows ? permutationModelF(input.M, input.n, input.p, input.fRows, input.Y, lat.V) : permutationModel(input.M, input.n, input.p, input.contrast, input.Y, lat.V);
+  // F is one-sided (PALM, randomise): no two-tailed option, clusters and TFCE on z from F
+  const twoTailed = model.f ? false : params.twoTailed;
+  if (model.f && model.f.rank > 1 && input.kind === 'flip') throw new InvalidParameter(`sign flipping cannot test an F-contrast of rank ${model.f.rank}; exchange labels instead`, 'kind');
   const set = input.kind === 'flip' ? shuffleSet('flip', model.interest, params.blocks) : shuffleSet('permute', input.M, params.blocks, input.p);
   const plan = planShuffles(set, params.n, params.seed);
   return {
     model,
     lattice: lat,
     plan,
-    options: { statistics: params.statistics, twoTailed: params.twoTailed, clusterFormingZ: clusterFormingZ(params, model.dof), tfce: params.tfce },
+    options: { statistics: params.statistics, twoTailed, clusterFormingZ: clusterFormingZ({ ...params, twoTailed }, model.dof), tfce: params.tfce },
   };
 }
 

@@ -21,6 +21,8 @@
 import { InvalidParameter } from '../errors.ts';
 import { factorDesign } from '../stats/linalg.ts';
 import { wasmKernels, type WasmKernels } from '../wasm/instance.ts';
+import { fContrastModel } from '../stats/fcontrast.ts';
+import { nuisanceDesign } from '../stats/fcontrast-permute.ts';
 
 /** voxels per accumulation block of permutedT */
 const BLOCK = 512;
@@ -42,6 +44,12 @@ export interface PermutationModel {
   sse: Float64Array;
   /** the effect-of-interest regressor X = M D c (cᵀDc)⁻¹ (for counting distinct relabellings) */
   interest: Float64Array;
+  /**
+   * F-contrasts only: the rank r of the contrast and G (r × p row-major) with Rᵀg_a = w_a for
+   * the rows w_a of the whitened contrast W (so W b = G a and F = ‖G a‖²/(r σ̂²)); `g` is then
+   * G's first row and `cDc` = 1.
+   */
+  f?: { rank: number; G: Float64Array };
   /** E lives in this WebAssembly memory (with scratch for Qp and the accumulators) when SIMD is available */
   simd?: PermSimd;
 }
@@ -131,33 +139,10 @@ export function interestRegressor(M: Float64Array, n: number, p: number, c: Floa
 }
 
 /**
- * Set up Freedman–Lane for design M (n × p), contrast c and data Y (n × V,
- * subject-major float32; every voxel finite).
+ * E = Y − Qz Qzᵀ Y (voxel blocks) and ‖E_v‖², with E in WebAssembly memory (after the
+ * scratch for Qp and the accumulators) when the SIMD kernel is available.
  */
-export function permutationModel(M: Float64Array, n: number, p: number, c: Float64Array, Y: Float32Array, V: number, input = ''): PermutationModel {
-  if (c.length !== p) throw new InvalidParameter(`contrast has ${c.length} weights; the design has ${p} columns`, input);
-  if (Y.length !== n * V) throw new InvalidParameter(`data hold ${Y.length} values; expected ${n} × ${V}`, input);
-  const { D, Dc, cDc, interest } = interestRegressor(M, n, p, c, input);
-  // nuisance Z = M D Cv
-  let Qz: Float64Array = new Float64Array(0);
-  let rz = 0;
-  if (p > 1) {
-    const Cu = nullSpace(c);
-    const q = p - 1;
-    // cᵀ D Cu (1 × q)
-    const cDCu = new Float64Array(q);
-    for (let m = 0; m < q; m++) for (let a = 0; a < p; a++) cDCu[m] += Dc[a]! * Cu[a * q + m]!;
-    const Cv = new Float64Array(p * q);
-    for (let a = 0; a < p; a++) for (let m = 0; m < q; m++) Cv[a * q + m] = Cu[a * q + m]! - (c[a]! * cDCu[m]!) / cDc;
-    const DCv = new Float64Array(p * q);
-    for (let a = 0; a < p; a++) for (let m = 0; m < q; m++) for (let b = 0; b < p; b++) DCv[a * q + m] += D[a * p + b]! * Cv[b * q + m]!;
-    const Z = new Float64Array(n * q);
-    for (let i = 0; i < n; i++) for (let m = 0; m < q; m++) for (let a = 0; a < p; a++) Z[i * q + m] += M[i * p + a]! * DCv[a * q + m]!;
-    const gs = gramSchmidt(Z, n, q);
-    Qz = gs.Q;
-    rz = gs.r;
-  }
-  // E = Y − Qz Qzᵀ Y, voxel blocks
+function nuisanceResiduals(Qz: Float64Array, rz: number, Y: Float32Array, n: number, p: number, V: number) {
   // E in WebAssembly memory when the SIMD kernel is available (scratch first, then E)
   const qpPtr = 0;
   const aPtr = align16(qpPtr + n * p * 8);
@@ -194,6 +179,37 @@ export function permutationModel(M: Float64Array, n: number, p: number, c: Float
     const eo = i * V;
     for (let v = 0; v < V; v++) sse[v] += E[eo + v]! * E[eo + v]!;
   }
+  return { E, sse, kernels, qpPtr, aPtr, ePtr };
+}
+
+/**
+ * Set up Freedman–Lane for design M (n × p), contrast c and data Y (n × V,
+ * subject-major float32; every voxel finite).
+ */
+export function permutationModel(M: Float64Array, n: number, p: number, c: Float64Array, Y: Float32Array, V: number, input = ''): PermutationModel {
+  if (c.length !== p) throw new InvalidParameter(`contrast has ${c.length} weights; the design has ${p} columns`, input);
+  if (Y.length !== n * V) throw new InvalidParameter(`data hold ${Y.length} values; expected ${n} × ${V}`, input);
+  const { D, Dc, cDc, interest } = interestRegressor(M, n, p, c, input);
+  // nuisance Z = M D Cv
+  let Qz: Float64Array = new Float64Array(0);
+  let rz = 0;
+  if (p > 1) {
+    const Cu = nullSpace(c);
+    const q = p - 1;
+    // cᵀ D Cu (1 × q)
+    const cDCu = new Float64Array(q);
+    for (let m = 0; m < q; m++) for (let a = 0; a < p; a++) cDCu[m] += Dc[a]! * Cu[a * q + m]!;
+    const Cv = new Float64Array(p * q);
+    for (let a = 0; a < p; a++) for (let m = 0; m < q; m++) Cv[a * q + m] = Cu[a * q + m]! - (c[a]! * cDCu[m]!) / cDc;
+    const DCv = new Float64Array(p * q);
+    for (let a = 0; a < p; a++) for (let m = 0; m < q; m++) for (let b = 0; b < p; b++) DCv[a * q + m] += D[a * p + b]! * Cv[b * q + m]!;
+    const Z = new Float64Array(n * q);
+    for (let i = 0; i < n; i++) for (let m = 0; m < q; m++) for (let a = 0; a < p; a++) Z[i * q + m] += M[i * p + a]! * DCv[a * q + m]!;
+    const gs = gramSchmidt(Z, n, q);
+    Qz = gs.Q;
+    rz = gs.r;
+  }
+  const { E, sse, kernels, qpPtr, aPtr, ePtr } = nuisanceResiduals(Qz, rz, Y, n, p, V);
   // M = QR; g solves Rᵀg = c
   const qr = gramSchmidt(M, n, p);
   if (qr.r !== p) throw new InvalidParameter('design is rank deficient', input);
@@ -207,6 +223,47 @@ export function permutationModel(M: Float64Array, n: number, p: number, c: Float
   const model: PermutationModel = { n, p, V, dof: n - p, Q: qr.Q, g, cDc, E, sse, interest };
   if (kernels) model.simd = { kernels, qpPtr, aPtr, ePtr };
   return model;
+}
+
+/**
+ * Set up Freedman–Lane for an F-contrast (rows C of length p, any rank; dependent rows are
+ * reduced to an independent basis as `fContrastModel` does) with the rank-r Beckmann
+ * partition of `nuisanceDesign`: E = R_Z Y with Z = M D Cv, and the statistic
+ * F = ‖W b‖²/(r σ̂²) of P_π E under M, W the whitened contrast.
+ */
+export function permutationModelF(M: Float64Array, n: number, p: number, C: Float64Array[], Y: Float32Array, V: number, input = ''): PermutationModel {
+  if (Y.length !== n * V) throw new InvalidParameter(`data hold ${Y.length} values; expected ${n} × ${V}`, input);
+  const fm = fContrastModel(M, n, p, C, input);
+  const { Z, q } = nuisanceDesign(fm);
+  let Qz: Float64Array = new Float64Array(0);
+  let rz = 0;
+  if (q > 0) {
+    const gs = gramSchmidt(Z, n, q);
+    Qz = gs.Q;
+    rz = gs.r;
+  }
+  const { E, sse, kernels, qpPtr, aPtr, ePtr } = nuisanceResiduals(Qz, rz, Y, n, p, V);
+  const qr = gramSchmidt(M, n, p);
+  if (qr.r !== p) throw new InvalidParameter('design is rank deficient', input);
+  const r = fm.rank;
+  const G = new Float64Array(r * p);
+  for (let a = 0; a < r; a++) G.set(solveRt(qr.R, p, fm.W.subarray(a * p, a * p + p)), a * p);
+  // interest regressor of the first row (only used to decide sign flipping when r = 1)
+  const { interest } = interestRegressor(M, n, p, fm.W.slice(0, p), input);
+  const model: PermutationModel = { n, p, V, dof: n - p, Q: qr.Q, g: G.slice(0, p), cDc: 1, E, sse, interest, f: { rank: r, G } };
+  if (kernels) model.simd = { kernels, qpPtr, aPtr, ePtr };
+  return model;
+}
+
+/** g with Rᵀg = c (R upper triangular p × p, row-major). */
+function solveRt(R: Float64Array, p: number, c: ArrayLike<number>): Float64Array {
+  const g = new Float64Array(p);
+  for (let a = 0; a < p; a++) {
+    let s = c[a]!;
+    for (let b = 0; b < a; b++) s -= R[b * p + a]! * g[b]!;
+    g[a] = s / R[a * p + a]!;
+  }
+  return g;
 }
 
 const align16 = (x: number) => Math.ceil(x / 16) * 16;
@@ -309,6 +366,58 @@ function permutedTSimd(m: PermutationModel, simd: PermSimd, perm: Int32Array, si
       const total = sse[v0 + b]!;
       const rss = total - ss;
       tOut[v0 + b] = total > 0 && rss > ZERO_VARIANCE_REL * total ? (num * scale) / Math.sqrt(rss) : 0;
+    }
+  }
+}
+
+/**
+ * F of the permuted data P E under M into fOut (length V), for a model built by
+ * `permutationModelF`: the accumulation a = Qpᵀ E is that of `permutedT` (SIMD kernel or
+ * the scalar loop), then F = Σ_a (g_aᵀa)² / (r · RSS/(n − p)). Zero-variance voxels get F = 0.
+ */
+export function permutedF(m: PermutationModel, perm: Int32Array, sign: Float64Array | undefined, fOut: Float64Array, s: PermuteScratch, scalar = false): void {
+  if (!m.f) throw new InvalidParameter('permutedF needs a model built by permutationModelF');
+  const { n, p, V, Q, E, sse, dof } = m;
+  const { rank: r, G } = m.f;
+  const simd = m.simd && !scalar ? m.simd : undefined;
+  const buf = simd?.kernels.memory.buffer;
+  const Qp = buf ? new Float64Array(buf, simd!.qpPtr, n * p) : s.Qp;
+  const a = buf ? new Float64Array(buf, simd!.aPtr, p * BLOCK) : s.a;
+  for (let i = 0; i < n; i++) {
+    const row = perm[i]!;
+    const si = sign ? sign[i]! : 1;
+    for (let j = 0; j < p; j++) Qp[row * p + j] = si * Q[i * p + j]!;
+  }
+  const scale = dof / r;
+  for (let v0 = 0; v0 < V; v0 += BLOCK) {
+    const bl = Math.min(BLOCK, V - v0);
+    a.fill(0);
+    if (simd) simd.kernels.permAccumulate(simd.ePtr, V, n, p, simd.qpPtr, simd.aPtr, v0, bl, BLOCK);
+    else {
+      for (let row = 0; row < n; row++) {
+        const e0 = row * V + v0;
+        for (let j = 0; j < p; j++) {
+          const q0 = Qp[row * p + j]!;
+          const ao = j * BLOCK;
+          for (let b = 0; b < bl; b++) a[ao + b] += q0 * E[e0 + b]!;
+        }
+      }
+    }
+    for (let b = 0; b < bl; b++) {
+      let ss = 0;
+      for (let j = 0; j < p; j++) {
+        const x = a[j * BLOCK + b]!;
+        ss += x * x;
+      }
+      let num = 0;
+      for (let k = 0; k < r; k++) {
+        let d = 0;
+        for (let j = 0; j < p; j++) d += G[k * p + j]! * a[j * BLOCK + b]!;
+        num += d * d;
+      }
+      const total = sse[v0 + b]!;
+      const rss = total - ss;
+      fOut[v0 + b] = total > 0 && rss > ZERO_VARIANCE_REL * total ? (num * scale) / rss : 0;
     }
   }
 }

@@ -3,6 +3,10 @@ import { parseJobText } from '../jobs/parse.ts';
 import { assertAllowedInput, readUri } from '../storage/index.ts';
 import type { TaskEnv } from '../runtime/task.ts';
 import { PIPELINES } from './registry.ts';
+import { uploadJobId } from '../jobs/upload-key.ts';
+import { clearResultsFolder } from '../jobs/results-folder.ts';
+import { inputsKey } from './common/context.ts';
+import { embeddingSchema, type Embedding } from './common/embed.ts';
 
 export interface ValidateResult {
   jobId: string;
@@ -11,23 +15,47 @@ export interface ValidateResult {
 }
 
 /**
- * First task of every workflow: read job.json, validate it and its inputs, clear
- * stale outputs of the same job id, write the normalised spec and the context.
+ * First task of every workflow: read job.json (an uploaded one must carry the jobId of its
+ * upload key), validate it and its inputs, then clear the results folder of an earlier run
+ * (`jobs/results-folder.ts`), write the normalised spec and the context.
  * Under a deploy-time input allow-list (NEUROBURST_ALLOWED_INPUTS: the input bucket and
  * the configured dataset prefixes) job.json and every input it references must be an
  * 's3://' URI inside it (local paths are refused), else `UnsafeInputKey` naming the input
  * (resolveRef enforces it for refs).
+ * With `embed` (the job is a step of another workflow's job, see common/embed.ts) the
+ * pipeline's embedded validation runs instead and the parent's results folder is left alone.
  */
-export async function validateJob(env: TaskEnv, jobUri: string): Promise<ValidateResult> {
+export async function validateJob(env: TaskEnv, jobUri: string, embed?: unknown): Promise<ValidateResult> {
   if (typeof jobUri !== 'string' || jobUri === '') throw new InvalidJobSpec('the execution input has no jobUri', 'jobUri');
   // on AWS the job itself must come from an allowed location too (the input bucket); refs are checked by resolveRef
   assertAllowedInput(jobUri);
+  let embedding: Embedding | undefined;
+  if (embed !== undefined) {
+    const parsed = embeddingSchema.safeParse(embed);
+    if (!parsed.success) throw new InvalidJobSpec(`the execution input's embed is not { resultsDir, resultKey, report }: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'embed'}: ${i.message}`).join('; ')}`, 'embed');
+    embedding = parsed.data;
+  }
   const text = new TextDecoder().decode(await readUri(jobUri));
   const job = parseJobText(text, 'job.json');
+  // an uploaded job is named by its key jobs/<jobId>/job.json: a job.json naming another id is refused before anything is touched
+  const uploaded = uploadJobId(jobUri);
+  if (uploaded !== undefined && job.jobId !== uploaded) {
+    throw new InvalidJobSpec(`jobId "${job.jobId}" differs from the folder the job was uploaded to (jobs/${uploaded}/); a job's id is its upload folder`, 'jobId');
+  }
+  const entry = PIPELINES[job.pipeline]!;
+  if (embedding) {
+    // a step of another job: its outputs go where the parent says; the parent's results folder (job.json, result.json) is the parent's
+    if (!entry.validateEmbedded) throw new InvalidJobSpec(`a ${job.pipeline} job cannot run as another workflow's step (embed)`, 'embed');
+    const { workDir } = await entry.validateEmbedded(env, job as never, jobUri, embedding);
+    return { jobId: job.jobId, pipeline: job.pipeline, context: `${workDir}/context.json` };
+  }
   const resultsDir = env.layout.results(job.jobId);
-  await env.store.delete(`${resultsDir}/result.json`);
-  await env.store.delete(`${resultsDir}/error.json`);
-  const { workDir } = await PIPELINES[job.pipeline]!.validate(env, job as never, jobUri);
+  const { workDir } = await entry.validate(env, job as never, jobUri);
+  // the new spec validated: the run owns its results folder (an embedded step's job, under a parent's work folder, writes into its parent's)
+  if (!jobUri.startsWith(`${env.store.uri}${env.layout.work(job.jobId)}/`)) {
+    const inputs = await env.store.getText(inputsKey(workDir)).then((t) => (JSON.parse(t) as { inputs: { uri: string }[] }).inputs.map((i) => i.uri), () => []);
+    await clearResultsFolder(env.store, resultsDir, { jobUri, protect: inputs });
+  }
   await env.store.put(`${resultsDir}/job.json`, JSON.stringify(job, null, 2) + '\n');
   return { jobId: job.jobId, pipeline: job.pipeline, context: `${workDir}/context.json` };
 }

@@ -1,5 +1,7 @@
 import type { TaskEnv } from './task.ts';
 import { assertAllowedInput, readUri } from '../storage/index.ts';
+import { uploadJobId } from '../jobs/upload-key.ts';
+import { clearResultsFolder } from '../jobs/results-folder.ts';
 
 export interface ErrorRecord {
   error: string;
@@ -60,21 +62,42 @@ async function shardError(env: TaskEnv, jobId: string): Promise<ErrorRecord | un
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
-/** Write error.json where result.json would have been, and remove any result.json there. */
-export async function recordFailure(env: TaskEnv, jobUri: string, caught: { Error?: string; Cause?: string }): Promise<ErrorRecord> {
-  const rec = recordFromCatch(caught);
-  let jobId = 'invalid-job';
+/** The upload key's jobId of a job.json inside the allow-list (one outside it names no folder). */
+function allowedUploadJobId(jobUri: string): string | undefined {
+  try {
+    assertAllowedInput(jobUri);
+  } catch {
+    return undefined;
+  }
+  return uploadJobId(jobUri);
+}
+
+/** The jobId a job.json that was not uploaded claims ('invalid-job' if it has none or cannot be read). */
+async function claimedJobId(jobUri: string): Promise<string> {
   try {
     // the allow-list Validate applies (NEUROBURST_ALLOWED_INPUTS): a refused job.json is not read for its jobId either,
-    // so it cannot name (and clear the result.json of) another job; its error.json goes under invalid-job/
+    // so it cannot name (and clear the results of) another job; its error.json goes under invalid-job/
     const raw = JSON.parse(new TextDecoder().decode(await readUri(assertAllowedInput(jobUri)))) as { jobId?: unknown };
-    if (typeof raw.jobId === 'string' && SAFE_ID.test(raw.jobId)) jobId = raw.jobId;
+    if (typeof raw.jobId === 'string' && SAFE_ID.test(raw.jobId)) return raw.jobId;
   } catch {
     /* unreadable job.json: the record says why */
   }
+  return 'invalid-job';
+}
+
+/**
+ * Write error.json where result.json would have been, after removing what the folder held
+ * (`clearResultsFolder`: a failed run's folder holds error.json and nothing presented as a
+ * result). The folder is the upload key's job (`jobs/<jobId>/job.json`) when the job was
+ * uploaded — never the id a job.json claims — else the job.json's own id.
+ */
+export async function recordFailure(env: TaskEnv, jobUri: string, caught: { Error?: string; Cause?: string }): Promise<ErrorRecord> {
+  const rec = recordFromCatch(caught);
+  const jobId = allowedUploadJobId(jobUri) ?? (await claimedJobId(jobUri));
   const dir = env.layout.results(jobId);
   const record = rec.error === 'States.ExceedToleratedFailureThreshold' && jobId !== 'invalid-job' ? ((await shardError(env, jobId)) ?? rec) : rec;
-  await env.store.delete(`${dir}/result.json`);
+  if (jobId === 'invalid-job') await env.store.delete(`${dir}/result.json`);
+  else if (!jobUri.startsWith(`${env.store.uri}${env.layout.work(jobId)}/`)) await clearResultsFolder(env.store, dir, { jobUri });
   await env.store.put(`${dir}/error.json`, JSON.stringify(record, null, 2) + '\n');
   return record;
 }

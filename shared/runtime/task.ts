@@ -1,9 +1,11 @@
 import { errorRecord } from '../errors.ts';
 import { storeFromEnv } from '../storage/index.ts';
 import type { Store } from '../storage/index.ts';
-import { layoutFromEnv } from '../jobs/layout.ts';
+import { layoutFromEnv, workPrefixFromEnv } from '../jobs/layout.ts';
+import { verifiedWorkStore } from '../storage/work-store.ts';
 import type { Layout } from '../jobs/layout.ts';
 import type { TaskType } from '../jobs/cost.ts';
+import { currentLedger, newLedger, withLedger } from './ledger.ts';
 
 /** What every task body gets: the work/results store and the key layout. */
 export interface TaskEnv {
@@ -15,13 +17,24 @@ export interface TaskEnv {
 export interface TaskMetrics {
   task: TaskType;
   shard: string;
+  /** this invocation's duration; for an invocation that skipped all its work, the earlier attempt's (below) */
   billedMs: number;
   startedAt: string;
+  /** intermediates an earlier attempt left that verified (work skipped) */
+  skipped?: number;
+  /** intermediates that failed verification (their work recomputed) */
+  recomputed?: number;
 }
 
 export function metricsKey(contextKey: string, task: TaskType, shard: string): string {
   const dir = contextKey.slice(0, contextKey.lastIndexOf('/'));
   return `${dir}/metrics/${task}/${shard}.json`;
+}
+
+/** Where a batch item's compute time is recorded (under the job's work folder, `item-ms/`), for billing it when a later attempt reuses it. */
+export function itemTimeKey(contextKey: string, task: TaskType, item: string): string {
+  const dir = contextKey.slice(0, contextKey.lastIndexOf('/'));
+  return `${dir}/item-ms/${task}/${item}.json`;
 }
 
 /** Where a failed shard leaves its error record (under the job's work folder, `errors/`). */
@@ -32,7 +45,8 @@ export function shardErrorKey(contextKey: string, task: TaskType, shard: string)
 
 let cachedEnv: TaskEnv | undefined;
 export function taskEnv(): TaskEnv {
-  cachedEnv ??= { store: storeFromEnv(), layout: layoutFromEnv() };
+  // intermediates under the work prefix are sealed and verified (storage/work-store.ts)
+  cachedEnv ??= { store: verifiedWorkStore(storeFromEnv(), workPrefixFromEnv()), layout: layoutFromEnv() };
   return cachedEnv;
 }
 
@@ -57,8 +71,9 @@ export function task<E, R>(
     const startedAt = new Date().toISOString();
     const env = taskEnv();
     let result: R | undefined;
+    const ledger = newLedger();
     try {
-      result = await body(event, env);
+      result = await withLedger(ledger, () => body(event, env));
     } catch (err) {
       const rec = errorRecord(err);
       // a Distributed Map child's error does not reach the parent's Catch (it sees
@@ -78,9 +93,17 @@ export function task<E, R>(
     }
     const where = locate(event, result);
     if (where.context) {
-      const billedMs = Math.ceil(performance.now() - t0);
+      const key = metricsKey(where.context, type, where.shard);
+      let billedMs = Math.ceil(performance.now() - t0 + ledger.earlierMs);
+      // an invocation that only found verified outputs of an earlier attempt keeps that attempt's
+      // billed time: the work was done (and paid for) then, so a resumed job costs what an uninterrupted one does
+      if (ledger.skipped > 0 && ledger.written === 0) {
+        const earlier = await env.store.getText(key).then((t) => JSON.parse(t) as TaskMetrics, () => undefined);
+        if (earlier && Number.isFinite(earlier.billedMs)) billedMs = Math.max(billedMs, earlier.billedMs);
+      }
       const m: TaskMetrics = { task: type, shard: where.shard, billedMs, startedAt };
-      await env.store.put(metricsKey(where.context, type, where.shard), JSON.stringify(m));
+      if (ledger.skipped || ledger.recomputed) Object.assign(m, { skipped: ledger.skipped, recomputed: ledger.recomputed });
+      await env.store.put(key, JSON.stringify(m));
     }
     return result;
   };
@@ -105,7 +128,20 @@ export function batchTask<T, R>(
     type,
     async (e: ItemBatch<T>, env) => {
       const out: R[] = [];
-      for (const shard of e.Items) out.push(await body({ context: e.BatchInput.context, shard }, env));
+      const ledger = currentLedger();
+      for (const shard of e.Items) {
+        const before = ledger ? { written: ledger.written, skipped: ledger.skipped } : undefined;
+        const t = performance.now();
+        out.push(await body({ context: e.BatchInput.context, shard }, env));
+        if (!ledger || !before) continue;
+        // an item that computed records its time; one that only reused an earlier attempt's outputs bills that time
+        const key = itemTimeKey(e.BatchInput.context, type, label(shard));
+        if (ledger.written > before.written) await env.store.put(key, JSON.stringify({ ms: Math.round(performance.now() - t) }));
+        else if (ledger.skipped > before.skipped) {
+          const rec = await env.store.getText(key).then((x) => JSON.parse(x) as { ms?: unknown }, () => undefined);
+          if (typeof rec?.ms === 'number' && Number.isFinite(rec.ms) && rec.ms > 0) ledger.earlierMs += rec.ms;
+        }
+      }
       return out;
     },
     (e) => ({ context: e.BatchInput.context, shard: e.Items.map(label).join('+') }),

@@ -29,6 +29,7 @@ import { assertSafeKey } from './keys.ts';
 import { LocalStore } from './local.ts';
 import { S3Store } from './s3.ts';
 import type { Store } from './store.ts';
+import { baseStore } from './work-store.ts';
 
 /**
  * The bucket name that stands for a local (file://) store in ItemReader/ResultWriter
@@ -43,7 +44,8 @@ export interface BucketKey {
 }
 
 /** Where a store key lives as `{ bucket, key }` (S3: the store's bucket and full object key). */
-export function bucketKeyOf(store: Store, key: string): BucketKey {
+export function bucketKeyOf(outer: Store, key: string): BucketKey {
+  const store = baseStore(outer);
   if (store instanceof S3Store) return { bucket: store.bucket, key: store.objectKey(key) };
   if (store instanceof LocalStore) return { bucket: LOCAL_STORE_BUCKET, key: assertSafeKey(key, key) };
   throw new Error(`store ${store.uri} has no bucket/key addressing`);
@@ -55,9 +57,11 @@ export function bucketKeyOf(store: Store, key: string): BucketKey {
  * a local run maps every bucket onto its folder; another bucket is read as such (S3).
  */
 export function locateBucketKey(runStore: Store, loc: BucketKey): { store: Store; key: string } {
-  if (runStore instanceof LocalStore) return { store: runStore, key: loc.key };
-  if (runStore instanceof S3Store && loc.bucket === runStore.bucket && loc.key.startsWith(runStore.prefix)) {
-    return { store: runStore, key: loc.key.slice(runStore.prefix.length) };
+  const base = baseStore(runStore);
+  // item lists and map-run exports are Step Functions' objects: plain, never in the verified envelope
+  if (base instanceof LocalStore) return { store: base, key: loc.key };
+  if (base instanceof S3Store && loc.bucket === base.bucket && loc.key.startsWith(base.prefix)) {
+    return { store: base, key: loc.key.slice(base.prefix.length) };
   }
   if (typeof loc.bucket !== 'string' || loc.bucket === '') throw new UnsafeInputKey('ItemReader/ResultWriter without a bucket', String(loc.key));
   return { store: new S3Store({ bucket: loc.bucket }), key: loc.key };
@@ -65,7 +69,7 @@ export function locateBucketKey(runStore: Store, loc: BucketKey): { store: Store
 
 /** Write a Distributed Map item list (a JSON array) and return its `{ bucket, key }` for ItemReader Parameters. */
 export async function writeItemList(store: Store, key: string, items: readonly unknown[]): Promise<BucketKey> {
-  await store.put(key, JSON.stringify(items), { contentType: 'application/json' });
+  await baseStore(store).put(key, JSON.stringify(items), { contentType: 'application/json' });
   return bucketKeyOf(store, key);
 }
 

@@ -152,9 +152,40 @@ export function assertAllowedInput(uri: string, allowed: string[] | undefined = 
  *    path normalisation; an empty list allows none).
  */
 export function resolveRef(ref: string, baseUri: string, policy: RefPolicy = {}): string {
-  const allowedInputs = policy.allowedInputs ?? allowedInputsFromEnv();
+  const allowedInputs = narrowToJobFolder(policy.allowedInputs ?? allowedInputsFromEnv(), baseUri);
   const resolved = resolveRefUnchecked(ref, baseUri, policy, allowedInputs);
+  assertNotOtherJob(resolved, baseUri, allowedInputs, ref);
   return allowedInputs === undefined ? resolved : assertAllowedInput(resolved, allowedInputs);
+}
+
+/** `jobs/<jobId>/` of an uploaded job's folder URI `s3://<bucket>/jobs/<jobId>/…`. */
+function uploadFolder(uri: string): { bucket: string; prefix: string } | undefined {
+  const m = /^s3:\/\/([^/]+)\/(jobs\/[^/]+\/)/.exec(uri);
+  return m ? { bucket: m[1]!, prefix: m[2]! } : undefined;
+}
+
+/**
+ * Job isolation: a job uploaded to `s3://B/jobs/<id>/` reads its own folder, the deployment's
+ * dataset prefixes and explicitly shared prefixes (allow-list entries with a prefix), not the
+ * whole input bucket: an allow-list entry naming all of bucket B is narrowed to
+ * `s3://B/jobs/<id>/` for it.
+ */
+function narrowToJobFolder(allowed: string[] | undefined, baseUri: string): string[] | undefined {
+  const own = uploadFolder(baseUri);
+  if (!allowed || !own) return allowed;
+  return allowed.map((entry) => {
+    const loc = allowedLocation(entry);
+    return loc.bucket === own.bucket && loc.prefix === '' ? `s3://${own.bucket}/${own.prefix}` : entry;
+  });
+}
+
+/** Without an allow-list (the same-bucket rule), an uploaded job still may not read another job's upload folder. */
+function assertNotOtherJob(resolved: string, baseUri: string, allowed: string[] | undefined, ref: string): void {
+  const own = uploadFolder(baseUri);
+  const target = uploadFolder(resolved);
+  if (!own || !target || target.bucket !== own.bucket || target.prefix === own.prefix) return;
+  const shared = (allowed ?? []).map(allowedLocation).some((a) => a.prefix !== '' && a.bucket === target.bucket && resolved.slice(`s3://${a.bucket}/`.length).startsWith(a.prefix));
+  if (!shared) throw new UnsafeInputKey(`input reference ${ref} reads another job's folder (${target.prefix}); a job reads only its own folder, dataset prefixes and shared prefixes`, ref);
 }
 
 function resolveRefUnchecked(ref: string, baseUri: string, policy: RefPolicy, allowedInputs: string[] | undefined): string {

@@ -59,7 +59,7 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
       'params.contrast.iterations',
     );
   }
-  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, experiments, experiments2, maskUri });
+  const { specHash, workDir, resultsDir } = await jobLocation(env, job.jobId, { job, coordUri, experiments, experiments2, maskUri, atlasUri, atlasLabelsUri });
   const ctx: AleContext = {
     jobId: job.jobId,
     specHash,

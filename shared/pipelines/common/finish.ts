@@ -6,6 +6,7 @@
 import { actualCost, enforceBudget, type CostEstimate, type TaskType } from '../../jobs/cost.ts';
 import { readMetrics, type TaskEnv, type TaskMetrics } from '../../runtime/task.ts';
 import { finishOutputs, type ReportOptions } from './outputs.ts';
+import { removeStaleWork } from './context.ts';
 
 /** Where every pipeline keeps its estimate and its workers' metrics, under its work folder. */
 export const jobKeys = {
@@ -27,6 +28,8 @@ export interface JobCost {
   lambdaGbSeconds: number;
   stateTransitions: number;
   invocations: number;
+  /** intermediates this run found from earlier attempts and reused (verified) or recomputed (failed verification); reused work is billed at its earlier cost */
+  resume: { skipped: number; recomputed: number };
 }
 
 /**
@@ -36,10 +39,15 @@ export interface JobCost {
  */
 export async function jobCost(env: TaskEnv, workDir: string, startedMs: number, stateTransitions: number, extra: TaskMetrics[] = []): Promise<JobCost> {
   const estimate = JSON.parse(await env.store.getText(jobKeys.estimate(workDir))) as CostEstimate;
-  const metrics: { task: TaskType; billedMs: number }[] = [...(await readMetrics(env.store, jobKeys.metrics(workDir))), ...extra];
+  const metrics: { task: TaskType; billedMs: number; skipped?: number; recomputed?: number }[] = [...(await readMetrics(env.store, jobKeys.metrics(workDir))), ...extra];
+  const resume = { skipped: 0, recomputed: 0 };
+  for (const m of metrics) {
+    resume.skipped += m.skipped ?? 0;
+    resume.recomputed += m.recomputed ?? 0;
+  }
   metrics.push({ task: 'reduce', billedMs: Math.ceil(performance.now() - startedMs) });
   const actual = actualCost(metrics, stateTransitions);
-  return { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions, invocations: actual.invocations };
+  return { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions, invocations: actual.invocations, resume };
 }
 
 /** Writes result files (maps with sidecars, tables as CSV and TSV) under resultsDir and lists each one in `outputs`, in order. */
@@ -48,8 +56,12 @@ export { outputWriter, type MapInfo, type OutputWriter, type ReportOptions } fro
 /**
  * The end of every job (common/outputs.ts): sidecars for maps without one,
  * dataset_description.json, report.html by the report library (`report` adds the job's URI
- * for input checksums and the pipeline's extras), then result.json last with its outputs list.
+ * for input checksums and the pipeline's extras), then result.json last with its outputs list;
+ * then (locally) remove the job's stale work folders; returns its key.
  */
 export async function finishJob<R extends { outputs: string[] }>(env: TaskEnv, resultsDir: string, result: R, outputs: string[], report: ReportOptions = {}): Promise<{ result: string }> {
-  return finishOutputs(env, resultsDir, result, outputs, report);
+  const done = await finishOutputs(env, resultsDir, result, outputs, report);
+  const { jobId, specHash } = result as { jobId?: unknown; specHash?: unknown };
+  if (typeof jobId === 'string' && typeof specHash === 'string') await removeStaleWork(env, jobId, specHash);
+  return done;
 }

@@ -159,6 +159,9 @@ export function datasetDescription(job: Record<string, unknown>, pipeline: strin
   };
 }
 
+/** Where an embedded step (reho's glm group step) leaves its report extras (nulls, design rows) beside its result record. */
+export const reportExtrasKey = (resultKey: string): string => resultKey.replace(/\.json$/, '') + '.report-extras.json';
+
 /** What the report needs beyond the result and its files. */
 export interface ReportOptions {
   /** the job's URI (input checksums are computed from it) */

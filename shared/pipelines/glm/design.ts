@@ -266,8 +266,5 @@ export function buildDesign(participants: Participant[], params: GlmParams, sour
     models.push(...modelsOf(participants, pool, groups, a, params, source, field, a.name));
   });
   if (models.length === 0) throw new InvalidJobSpec('no contrast: give params.contrasts, params.fContrasts or params.analyses', 'params.contrasts');
-  if (params.inference.permutation && models.some((m) => m.kind === 'F')) {
-    throw new InvalidJobSpec('permutation inference of F-contrasts is not available yet; use GRF for params.fContrasts', 'params.inference.permutation');
-  }
   return { groups, participants, models };
 }

@@ -9,6 +9,7 @@ import { InvalidParticipants } from '../../errors.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { buildLattice, type Lattice } from '../../permutation/lattice.ts';
 import { interestRegressor } from '../../permutation/model.ts';
+import { independentRows } from '../../stats/fcontrast.ts';
 import { planShuffles, shuffleSet, type ShuffleKind } from '../../permutation/shuffles.ts';
 import { permutationSetup, type PermutationParams, type PermutationOutcome } from '../../permutation/inference.ts';
 import { batchDone } from '../../permutation/batch-io.ts';
@@ -45,7 +46,9 @@ export function blockLabels(rows: Record<string, string>[], column: string | und
 function shufflesOf(spec: ModelSpec, ctx: GlmContext, params: PermutationParams) {
   const { interest } = interestRegressor(Float64Array.from(spec.X), spec.n, spec.p, Float64Array.from(spec.contrast), spec.name);
   const blocks = ctx.blocks ? spec.subjects.map((s) => ctx.blocks![s]!) : undefined;
-  const constant = interest.every((x) => Math.abs(x - interest[0]!) <= 1e-9 * Math.max(1e-300, Math.abs(interest[0]!)));
+  // an F of rank ≥ 2 has an effect space no constant regressor spans: labels are exchanged
+  const rankOne = spec.kind !== 'F' || independentRows(spec.rows!, spec.p).length === 1;
+  const constant = rankOne && interest.every((x) => Math.abs(x - interest[0]!) <= 1e-9 * Math.max(1e-300, Math.abs(interest[0]!)));
   const kind: ShuffleKind = constant ? 'flip' : 'permute';
   const set = constant ? shuffleSet('flip', interest, blocks) : shuffleSet('permute', Float64Array.from(spec.X), blocks, spec.p);
   return { kind, blocks, plan: planShuffles(set, params.n, params.seed) };
@@ -90,7 +93,7 @@ async function setupFor(env: TaskEnv, ctx: GlmContext, m: number, lattice: Latti
   if (!all) spec.subjects.forEach((s, k) => Y.set(packed.subarray(s * V, (s + 1) * V), k * V));
   const { kind, blocks } = shufflesOf(spec, ctx, params);
   return permutationSetup(
-    { M: Float64Array.from(spec.X), n: spec.n, p: spec.p, contrast: Float64Array.from(spec.contrast), kind, Y, mask, dims: ctx.grid.dims },
+    { M: Float64Array.from(spec.X), n: spec.n, p: spec.p, contrast: Float64Array.from(spec.contrast), ...(spec.kind === 'F' ? { fRows: spec.rows!.map((r) => Float64Array.from(r)) } : {}), kind, Y, mask, dims: ctx.grid.dims },
     { ...params, blocks },
     lattice,
   );

@@ -1,6 +1,6 @@
 import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
 import type { MapInfo } from '../common/finish.ts';
-import { writeReport } from '../common/outputs.ts';
+import { reportExtrasKey, writeReport } from '../common/outputs.ts';
 import { readHeaderAt } from '../common/header.ts';
 import { kindFromName } from '../../report/index.ts';
 import { glmCounts } from './workflow.ts';
@@ -42,8 +42,6 @@ const round = (x: number, d = 4) => Number(x.toFixed(d));
 export interface GlmEmbedding {
   resultKey: string;
   report: string;
-  /** where to leave the report extras (null distributions, design rows) for the parent's report */
-  extrasKey?: string;
 }
 
 /** Stitch slab outputs, estimate smoothness, apply GRF, label clusters and write every output (result.json last). */
@@ -270,7 +268,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     await writeReport(env, resultsDir, result as unknown as Record<string, unknown>, outputs, { job: ctx.job as unknown as Record<string, unknown>, jobUri: ctx.jobUri, workDir, extras }, embedded.report);
     result.outputs = [...outputs, embedded.report];
     await env.store.put(embedded.resultKey, JSON.stringify(result, null, 2) + '\n');
-    if (embedded.extrasKey) await env.store.put(embedded.extrasKey, JSON.stringify({ nulls: Object.fromEntries(Object.entries(nulls).map(([c, v]) => [c, Object.fromEntries(Object.entries(v).map(([k, a]) => [k, Array.from(a)]))])), design }));
+    await env.store.put(reportExtrasKey(embedded.resultKey), JSON.stringify({ nulls: Object.fromEntries(Object.entries(nulls).map(([c, v]) => [c, Object.fromEntries(Object.entries(v).map(([k, a]) => [k, Array.from(a)]))])), design }));
     return { result: embedded.resultKey };
   }
   return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, extras });

@@ -20,7 +20,8 @@ export interface SlabShard {
 export async function fitSlab(env: TaskEnv, contextKey: string, shard: SlabShard): Promise<{ index: number; skipped: boolean }> {
   const ctx = await loadContext(env.store, contextKey);
   const { workDir } = ctx;
-  const done = await Promise.all(ctx.models.map((_, m) => env.store.exists(keys.slabSmooth(workDir, shard.index, m))));
+  // every output must verify (the task store checks length and checksum), else the slab is fitted again
+  const done = await Promise.all(ctx.models.flatMap((_, m) => [keys.slabT(workDir, shard.index, m), keys.slabSmooth(workDir, shard.index, m)].map((k) => env.store.exists(k))));
   if (done.every(Boolean)) return { index: shard.index, skipped: true };
 
   const [nx, ny] = ctx.grid.dims;

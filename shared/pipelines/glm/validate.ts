@@ -1,7 +1,8 @@
 import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, MissingInput } from '../../errors.ts';
 import type { GlmJob } from './job.ts';
-import { parseTable } from '../../jobs/table.ts';
+import type { GlmParams } from './params.ts';
+import { parseTable, type Table } from '../../jobs/table.ts';
 import { assertSameSpace } from '../../nifti/index.ts';
 import type { NiftiHeader } from '../../nifti/index.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
@@ -13,6 +14,7 @@ import type { GlmContext } from './context.ts';
 import { gridOf } from '../common/grid.ts';
 import { readHeaderAt } from '../common/header.ts';
 import { blockLabels } from './permute.ts';
+import type { Embedding } from '../common/embed.ts';
 import { checkFModels, demographicsOf, deviationSubjects, regionAtlas } from './cohort.ts';
 
 function require3d(h: NiftiHeader, input: string): void {
@@ -22,8 +24,22 @@ function require3d(h: NiftiHeader, input: string): void {
   }
 }
 
-/** Check a glm job against its inputs and write the context every later stage reads. */
-export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Promise<GlmContext> {
+/**
+ * Check a glm params block against a participants table before the job that carries it runs
+ * (reho's params.group, checked by reho's Validate): every model's design can be fitted.
+ * `field` names the block in errors.
+ */
+export function checkGlmDesign(table: Table, mapColumn: string, params: GlmParams, source: string, field: string): void {
+  const design = buildDesign(readParticipants(table, mapColumn, source), params, source);
+  for (const m of design.models) glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `${field}.contrasts (${m.name})`);
+}
+
+/**
+ * Check a glm job against its inputs and write the context every later stage reads. With
+ * `embed` (the job is another workflow's group step) the outputs go to embed.resultsDir and the
+ * reducer writes its report as embed.report and its result record to embed.resultKey.
+ */
+export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string, embed?: Embedding): Promise<GlmContext> {
   const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
   const ref = (r: string, field: string) => {
     const uri = resolveRef(r, baseUri);
@@ -75,7 +91,16 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
 
   const blocks = blockLabels(participants.map((p) => p.row), job.params.inference.permutation?.exchangeabilityBlocks, job.inputs.participants);
 
-  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, subjects });
+  const { specHash, workDir, resultsDir } = await jobLocation(env, job.jobId, {
+    job,
+    participants: participantsRef.uri,
+    subjects,
+    models: design.models,
+    blocks,
+    maskUri,
+    atlasUri,
+    atlasLabelsUri,
+  });
   const ctx: GlmContext = {
     jobId: job.jobId,
     specHash,
@@ -91,6 +116,7 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string): Pr
     workDir,
     resultsDir,
   };
+  if (embed) Object.assign(ctx, { resultsDir: embed.resultsDir, embedded: { resultKey: embed.resultKey, report: embed.report } });
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;
 }

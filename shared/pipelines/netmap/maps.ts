@@ -7,7 +7,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { decodeSums, emptySums, mergeSums, seedMaps } from '../../netmap/correlate.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
 import { asBytes, f32 } from '../common/bytes.ts';
-import { keys, loadContext, planChunks } from './context.ts';
+import { allChunks, connectomeOf, keys, loadContext } from './context.ts';
 import type { NetmapContext } from './context.ts';
 import { planSpecificity } from './specificity.ts';
 import { mapKeys } from './seed-maps.ts';
@@ -20,12 +20,15 @@ export interface MapsResult {
 export async function poolSeedMaps(env: TaskEnv, contextKey: string): Promise<MapsResult> {
   const ctx = await loadContext(env.store, contextKey);
   const { workDir } = ctx;
-  const S = ctx.studies.length;
+  const S = ctx.slots;
   const V = ctx.voxels;
-  if (!(await env.store.exists(mapKeys.dof(workDir)))) {
-    const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
+  const all = allChunks(ctx);
+  for (const c of [undefined, ...(ctx.connectomes ?? []).map((_, i) => i + 1)]) {
+    const pass = connectomeOf(ctx, c).passDir;
+    if (await env.store.exists(mapKeys.dof(pass))) continue;
+    const chunks = all.filter((x) => x.connectome === c);
     const sums = emptySums(S, V);
-    for (const c of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(workDir, c.index)), S, V));
+    for (const ch of chunks) mergeSums(sums, decodeSums(await env.store.get(keys.chunk(pass, ch.chunk ?? ch.index)), S, V));
     const t = new Float32Array(S * V);
     const meanZ = new Float32Array(S * V);
     const meanR = new Float32Array(S * V);
@@ -37,10 +40,10 @@ export async function poolSeedMaps(env: TaskEnv, contextKey: string): Promise<Ma
       meanR.set(m.meanR, k * V);
       for (let q = 0; q < V; q++) dof = Math.max(dof, m.n[q]! - 1);
     }
-    await env.store.put(mapKeys.t(workDir), asBytes(t));
-    await env.store.put(mapKeys.meanZ(workDir), asBytes(meanZ));
-    await env.store.put(mapKeys.meanR(workDir), asBytes(meanR));
-    await env.store.put(mapKeys.dof(workDir), JSON.stringify({ dof }));
+    await env.store.put(mapKeys.t(pass), asBytes(t));
+    await env.store.put(mapKeys.meanZ(pass), asBytes(meanZ));
+    await env.store.put(mapKeys.meanR(pass), asBytes(meanR));
+    await env.store.put(mapKeys.dof(pass), JSON.stringify({ dof }));
   }
   const batches = planSpecificity(ctx)?.batches ?? [];
   return {

@@ -4,15 +4,15 @@ import { netmapCounts } from './workflow.ts';
 import type { CostEstimate } from '../../jobs/cost.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
-import { keys, loadContext, planChunks } from './context.ts';
+import { allChunks, loadContext } from './context.ts';
 import type { NetmapContext } from './context.ts';
 import { planSpecificity } from './specificity.ts';
 
 export function estimateNetmap(ctx: NetmapContext): CostEstimate {
-  const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
-  const S = ctx.studies.length;
+  const chunks = allChunks(ctx);
+  const S = ctx.slots;
   const V = ctx.voxels;
-  const samples = ctx.subjects.reduce((a, s) => a + s.runs.reduce((b, T) => b + T, 0), 0);
+  const samples = [ctx.subjects, ...(ctx.connectomes ?? []).map((c) => c.subjects)].flat().reduce((a, s) => a + s.runs.reduce((b, T) => b + T, 0), 0);
   const perChunkSamples = samples / chunks.length;
   const nVox = ctx.grid.dims[0] * ctx.grid.dims[1] * ctx.grid.dims[2];
   const spec = planSpecificity(ctx);
@@ -45,7 +45,7 @@ export interface NetmapPlan {
 export async function planNetmap(env: TaskEnv, contextKey: string): Promise<NetmapPlan> {
   const ctx = await loadContext(env.store, contextKey);
   const est = await estimateAndEnforce(env, ctx.workDir, estimateNetmap(ctx), ctx.job.budget.maxUsd);
-  const chunks = planChunks(ctx.subjects.length, ctx.job.budget.maxConcurrency, ctx.job.params.subjectsPerShard);
+  const chunks = allChunks(ctx);
   return {
     chunks: {
       items: await writeItemList(env.store, `${ctx.workDir}/items/chunks.json`, chunks),

@@ -1,4 +1,4 @@
-/** The pooled per-seed maps (t, mean z, mean r; S × V float32, seed-major) in the work folder, read by the later netmap stages. */
+/** The pooled per-seed maps (t, mean z, mean r; S × V float32, seed-major) in the pass folder (ctx.passDir), read by the later netmap stages. */
 import type { TaskEnv } from '../../runtime/task.ts';
 import { f32 } from '../common/bytes.ts';
 import type { NetmapContext } from './context.ts';
@@ -21,9 +21,9 @@ export interface SeedMapSet {
 }
 
 export async function loadSeedMaps(env: TaskEnv, ctx: NetmapContext): Promise<SeedMapSet> {
-  const { workDir } = ctx;
+  const workDir = ctx.passDir;
   return {
-    S: ctx.studies.length,
+    S: ctx.slots,
     V: ctx.voxels,
     t: f32(await env.store.get(mapKeys.t(workDir))),
     meanZ: f32(await env.store.get(mapKeys.meanZ(workDir))),

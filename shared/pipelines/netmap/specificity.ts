@@ -15,12 +15,21 @@ import type { NetmapContext } from './context.ts';
 import { loadSeedMaps } from './seed-maps.ts';
 
 export const specKeys = {
-  batch: (workDir: string, b: number) => `${workDir}/specificity/b${String(b).padStart(6, '0')}`,
+  /** batch b of control set c (set 0 keeps the single-set key) */
+  batch: (workDir: string, b: number, set = 0) => `${workDir}/specificity/${set ? `s${set}-` : ''}b${String(b).padStart(6, '0')}`,
 };
 
-function design(ctx: NetmapContext): { M: Float64Array; n: number; order: number[] } {
-  // studies first, then controls (each in context order)
-  const order = [...ctx.studies.keys()].sort((a, b) => (ctx.studies[a]!.set === ctx.studies[b]!.set ? a - b : ctx.studies[a]!.set === 'study' ? -1 : 1));
+/** The control sets of the job, in context order (inputs.controls names, then `random`). */
+export function controlSets(ctx: NetmapContext): string[] {
+  const sets: string[] = [];
+  for (const s of ctx.studies) if (s.set === 'control' && !sets.includes(s.controlSet ?? 'controls')) sets.push(s.controlSet ?? 'controls');
+  return sets;
+}
+
+/** Studies first, then the controls of one set (each in context order). */
+function design(ctx: NetmapContext, set: string): { M: Float64Array; n: number; order: number[] } {
+  const order = [...ctx.studies.keys()].filter((k) => ctx.studies[k]!.set === 'study');
+  for (const k of ctx.studies.keys()) if (ctx.studies[k]!.set === 'control' && (ctx.studies[k]!.controlSet ?? 'controls') === set) order.push(k);
   const n = order.length;
   const M = new Float64Array(n * 2);
   order.forEach((k, i) => (M[i * 2 + (ctx.studies[k]!.set === 'study' ? 0 : 1)] = 1));
@@ -33,17 +42,30 @@ export function specificityParams(ctx: NetmapContext): PermutationParams | undef
   return permutationParams(spec.permutation, ctx.job.seed);
 }
 
-export function planSpecificity(ctx: NetmapContext): { count: number; batchSize: number; batches: { index: number; k0: number; k1: number }[] } | undefined {
-  const params = specificityParams(ctx);
-  if (!params) return undefined;
-  const { M } = design(ctx);
-  const plan = planShuffles(shuffleSet('permute', M, undefined, 2), params.n, params.seed);
-  return { count: plan.count, ...permutationBatches(plan.count, ctx.job.budget.maxConcurrency, params.batchSize) };
+export interface SpecShard extends PermutationBatchShard {
+  /** control set index (controlSets order) */
+  set: number;
+  /** batch index within its set */
+  batch: number;
 }
 
-async function setupOf(env: TaskEnv, ctx: NetmapContext, params: PermutationParams) {
+/** One permutation test per control set; the batches of all sets form one Distributed Map item list. */
+export function planSpecificity(ctx: NetmapContext): { sets: { name: string; count: number; batchSize: number; batches: PermutationBatchShard[] }[]; batches: SpecShard[]; batchSize: number } | undefined {
+  const params = specificityParams(ctx);
+  if (!params) return undefined;
+  const sets = controlSets(ctx).map((name) => {
+    const { M } = design(ctx, name);
+    const plan = planShuffles(shuffleSet('permute', M, undefined, 2), params.n, params.seed);
+    return { name, count: plan.count, ...permutationBatches(plan.count, ctx.job.budget.maxConcurrency, params.batchSize) };
+  });
+  const batches: SpecShard[] = [];
+  sets.forEach((s, set) => s.batches.forEach((b) => batches.push({ ...b, index: batches.length, set, batch: b.index })));
+  return { sets, batches, batchSize: Math.max(...sets.map((s) => s.batchSize)) };
+}
+
+async function setupOf(env: TaskEnv, ctx: NetmapContext, params: PermutationParams, set: string) {
   const maps = await loadSeedMaps(env, ctx);
-  const { M, n, order } = design(ctx);
+  const { M, n, order } = design(ctx, set);
   const V = ctx.voxels;
   const src = ctx.job.params.specificity!.map === 't' ? maps.t : maps.meanZ;
   const Y = new Float32Array(n * V);
@@ -53,18 +75,23 @@ async function setupOf(env: TaskEnv, ctx: NetmapContext, params: PermutationPara
   return permutationSetup({ M, n, p: 2, contrast: Float64Array.of(1, -1), kind: 'permute', Y, mask, dims: ctx.grid.dims }, params, lattice);
 }
 
-export type SpecShard = PermutationBatchShard;
-
 export async function specificityBatch(env: TaskEnv, contextKey: string, shard: SpecShard): Promise<{ index: number; skipped: boolean }> {
   const ctx = await loadContext(env.store, contextKey);
   const params = specificityParams(ctx);
-  const key = specKeys.batch(ctx.workDir, shard.index);
   if (!params) return { index: shard.index, skipped: true };
-  return { index: shard.index, skipped: !(await runPermutationBatch(env.store, key, await setupOf(env, ctx, params), shard)) };
+  const name = controlSets(ctx)[shard.set]!;
+  const key = specKeys.batch(ctx.workDir, shard.batch, shard.set);
+  return { index: shard.index, skipped: !(await runPermutationBatch(env.store, key, await setupOf(env, ctx, params, name), { index: shard.batch, k0: shard.k0, k1: shard.k1 })) };
 }
 
-export async function specificityOutcome(env: TaskEnv, ctx: NetmapContext): Promise<PermutationOutcome | undefined> {
+/** The pooled test of every control set, in controlSets order. */
+export async function specificityOutcomes(env: TaskEnv, ctx: NetmapContext): Promise<{ name: string; outcome: PermutationOutcome }[]> {
   const params = specificityParams(ctx);
-  if (!params) return undefined;
-  return poolPermutationBatches(env.store, await setupOf(env, ctx, params), planSpecificity(ctx)!.batches, (b) => specKeys.batch(ctx.workDir, b));
+  if (!params) return [];
+  const plan = planSpecificity(ctx)!;
+  const out: { name: string; outcome: PermutationOutcome }[] = [];
+  for (const [set, s] of plan.sets.entries()) {
+    out.push({ name: s.name, outcome: await poolPermutationBatches(env.store, await setupOf(env, ctx, params, s.name), s.batches, (b) => specKeys.batch(ctx.workDir, b, set)) });
+  }
+  return out;
 }

@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import { jobLocation } from '../common/context.ts';
+import { planSweep } from '../../netmap/sweep-variants.ts';
+import { controlsTable, randomCoordinateControls } from '../../netmap/random-controls.ts';
+import { vatMask, vatRadiusMm, type StimulationSetting } from '../../netmap/vat.ts';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
@@ -8,7 +12,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { connectomeManifestSchema } from '../../netmap/connectome.ts';
 import { sphereMask } from '../../volume/spheres.ts';
 import type { NetmapJob } from './job.ts';
-import { keys } from './context.ts';
+import { keys, planChunks } from './context.ts';
 import type { NetmapContext, StudySeed } from './context.ts';
 
 const STUDY = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,79}$/;
@@ -19,22 +23,37 @@ interface SeedRecord {
   weight: number[];
 }
 
-type SeedEntries = Map<string, { coords: [number, number, number][]; masks: string[]; outcome?: number }>;
+type SeedEntry = { coords: [number, number, number][]; masks: string[]; outcome?: number; columns: Record<string, string>; settings?: StimulationSetting[] };
+type SeedEntries = Map<string, SeedEntry>;
 
-/** Rows of a seeds table grouped by study: coordinates (x, y, z) or masks. */
-function readSeedTable(text: string, src: string): SeedEntries {
+const SEED_COLUMNS = new Set(['study', 'x', 'y', 'z', 'mask', 'outcome', 'amplitude', 'mode', 'pulseWidth', 'impedance']);
+
+/**
+ * Rows of a seeds table grouped by study: coordinates (x, y, z) or masks, and the study's value of every other
+ * column (the first non-empty one; `grouping` columns, used by params.sweep, must exist and agree on every row of a study).
+ */
+function readSeedTable(text: string, src: string, grouping: readonly string[] = []): SeedEntries {
   const table = parseTable(text, src);
   if (!table.columns.includes('study')) throw new InvalidParticipants(`${src} has no column "study" (columns: ${table.columns.join(', ')})`, src);
   const byCoords = ['x', 'y', 'z'].every((c) => table.columns.includes(c));
   const byMask = table.columns.includes('mask');
   if (!byCoords && !byMask) throw new InvalidParticipants(`${src} needs columns x, y, z (MNI mm) or a column "mask"`, src);
+  for (const c of grouping) if (!table.columns.includes(c)) throw new InvalidParticipants(`${src} has no column "${c}" named in params.sweep (columns: ${table.columns.join(', ')})`, src);
+  const extra = table.columns.filter((c) => !SEED_COLUMNS.has(c));
   const studies: SeedEntries = new Map();
   table.rows.forEach((row, i) => {
     const where = `${src} row ${i + 1}`;
     const study = row.study ?? '';
     if (!STUDY.test(study)) throw new InvalidParticipants(`${where}: study "${study}" must be letters, digits, ".", "_", "+" or "-" (it names output files)`, src);
-    const entry = studies.get(study) ?? { coords: [], masks: [] };
+    const entry: SeedEntry = studies.get(study) ?? { coords: [], masks: [], columns: {} };
     studies.set(study, entry);
+    for (const c of extra) {
+      const v = (row[c] ?? '').trim();
+      if (v === '') continue;
+      const had = entry.columns[c];
+      if (had === undefined) entry.columns[c] = v;
+      else if (had !== v && grouping.includes(c)) throw new InvalidParticipants(`${where} (${study}): ${c} "${v}" differs from "${had}" on an earlier row of the same study (params.sweep groups studies by it)`, src);
+    }
     if (table.columns.includes('outcome') && (row.outcome ?? '').trim() !== '') {
       const o = Number(row.outcome);
       if (!Number.isFinite(o)) throw new InvalidParticipants(`${where} (${study}): outcome "${row.outcome}" is not a number`, src);
@@ -49,6 +68,19 @@ function readSeedTable(text: string, src: string): SeedEntries {
       }
       if (c.some((x) => Math.abs(x) > 200)) throw new InvalidParticipants(`${where} (${study}): (${c.join(', ')}) is outside any MNI brain (|coordinate| > 200 mm)`, src);
       entry.coords.push(c as [number, number, number]);
+      if (table.columns.includes('amplitude')) {
+        // stimulation settings of this contact: the seed is its VAT sphere (Mädler & Coenen 2012 radius)
+        const mode = (row.mode ?? 'voltage').trim() || 'voltage';
+        if (mode !== 'voltage' && mode !== 'current') throw new InvalidParticipants(`${where} (${study}): mode "${row.mode}" must be voltage or current`, src);
+        const num = (k: string) => ((row[k] ?? '').trim() === '' ? undefined : Number(row[k]));
+        const setting: StimulationSetting = { amplitude: num('amplitude') ?? NaN, mode, ...(num('pulseWidth') !== undefined ? { pulseWidthUs: num('pulseWidth')! } : {}), ...(num('impedance') !== undefined ? { impedanceOhm: num('impedance')! } : {}) };
+        try {
+          vatRadiusMm(setting, where);
+        } catch (e) {
+          throw new InvalidParticipants(`${where} (${study}): ${(e as Error).message}`, src);
+        }
+        (entry.settings ??= []).push(setting);
+      }
     } else throw new InvalidParticipants(`${where} (${study}): neither coordinates nor a mask`, src);
   });
   if (studies.size === 0) throw new EmptyData(`${src} lists no seed`, src);
@@ -66,11 +98,16 @@ interface SeedGeometry {
 }
 
 /** One study's seed on the connectome: sphere voxels (weight 1) plus mask weights, inside the connectome mask. */
-async function seedOf(study: string, entry: { coords: [number, number, number][]; masks: string[]; outcome?: number }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
+async function seedOf(study: string, entry: { coords: readonly (readonly [number, number, number])[]; masks: string[]; outcome?: number; settings?: StimulationSetting[] }, src: string, baseUri: string, geo: SeedGeometry): Promise<{ record: SeedRecord; info: Omit<StudySeed, 'set'> }> {
   const { nVox, cmask, compact } = geo;
   const weight = new Float64Array(nVox);
-  if (entry.coords.length) {
-    const m = sphereMask(geo.grid, entry.coords, geo.radius, cmask, `${src} (${study})`);
+  let vatRadiiMm: number[] | undefined;
+  if (entry.coords.length && entry.settings) {
+    const vat = vatMask(geo.grid, entry.coords.map((c, i) => ({ mm: c, setting: entry.settings![i]! })), cmask, `${src} (${study})`);
+    vatRadiiMm = vat.radiiMm;
+    for (let g = 0; g < nVox; g++) if (vat.mask[g]) weight[g] = 1;
+  } else if (entry.coords.length) {
+    const m = sphereMask(geo.grid, entry.coords as [number, number, number][], geo.radius, cmask, `${src} (${study})`);
     for (let g = 0; g < nVox; g++) if (m[g]) weight[g] = 1;
   }
   let maskUri: string | undefined;
@@ -91,34 +128,41 @@ async function seedOf(study: string, entry: { coords: [number, number, number][]
   for (let g = 0; g < nVox; g++) if (weight[g] !== 0) (index.push(compact[g]!), w.push(weight[g]!));
   if (index.length === 0) {
     throw new EmptyData(
-      entry.coords.length
+      vatRadiiMm
+        ? `${src}: study ${study}'s VAT sphere(s) of radius ${vatRadiiMm.map((r) => r.toFixed(2)).join(', ')} mm hold no voxel of the connectome mask`
+        : entry.coords.length
         ? `${src}: study ${study}'s ${entry.coords.length} sphere(s) of ${geo.diameter} mm hold no voxel of the connectome mask`
         : `${src}: study ${study}'s mask has no non-zero voxel inside the connectome mask`,
       src,
     );
   }
   if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${src}: study ${study}'s seed weights sum to 0`, src);
-  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords, maskUri, voxels: index.length, ...(entry.outcome !== undefined ? { outcome: entry.outcome } : {}) } };
+  return { record: { study, index, weight: w }, info: { study, coordinates: entry.coords.map((c) => [c[0], c[1], c[2]]), maskUri, voxels: index.length, ...(entry.outcome !== undefined ? { outcome: entry.outcome } : {}), ...(vatRadiiMm ? { vatRadiiMm } : {}) } };
 }
 
 /** Check a netmap job against the connectome and the seeds; write the context and the seeds' connectome voxels. */
 export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: string): Promise<NetmapContext> {
   const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
-  const connectomeUri = resolveRef(job.inputs.connectome, baseUri);
-  if (!(await existsUri(connectomeUri))) throw new MissingInput(`inputs.connectome: ${connectomeUri} does not exist`, 'inputs.connectome');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(await readUri(connectomeUri)));
-  } catch (e) {
-    throw new InvalidParameter(`inputs.connectome: ${connectomeUri} is not JSON (${(e as Error).message})`, 'inputs.connectome');
-  }
-  const parsed = connectomeManifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InvalidParameter(`inputs.connectome: ${issue.path.join('.') || 'manifest'}: ${issue.message}`, 'inputs.connectome');
-  }
-  const manifest = parsed.data;
-  const connectomeBase = connectomeUri.slice(0, connectomeUri.lastIndexOf('/') + 1);
+  const readManifest = async (ref: string, field: string) => {
+    const uri = resolveRef(ref, baseUri);
+    if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder().decode(await readUri(uri)));
+    } catch (e) {
+      throw new InvalidParameter(`${field}: ${uri} is not JSON (${(e as Error).message})`, field);
+    }
+    const parsed = connectomeManifestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidParameter(`${field}: ${issue.path.join('.') || 'manifest'}: ${issue.message}`, field);
+    }
+    return { uri, manifest: parsed.data, base: uri.slice(0, uri.lastIndexOf('/') + 1) };
+  };
+  const primary = await readManifest(job.inputs.connectome, 'inputs.connectome');
+  const connectomeUri = primary.uri;
+  const manifest = primary.manifest;
+  const connectomeBase = primary.base;
   const maskVol = readNifti(await readUri(resolveRef(manifest.mask, connectomeBase)), 'connectome mask');
   const h = maskVol.header;
   const dims: [number, number, number] = [h.dims[0]!, h.dims[1]!, h.dims[2]!];
@@ -138,22 +182,93 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   await Promise.all(subjects.map(async (s) => (!(await existsUri(s.uri)) ? missing.push(s.id) : undefined)));
   if (missing.length) throw new MissingInput(`connectome: ${missing.length} subject file(s) missing (${missing.sort().slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, 'inputs.connectome');
 
+  const extras: { name: string; uri: string; manifest: typeof manifest; subjects: typeof subjects }[] = [];
+  for (const [name, ref] of Object.entries(job.inputs.connectomes ?? {})) {
+    const field = `inputs.connectomes.${name}`;
+    const x = await readManifest(ref, field);
+    const mv = readNifti(await readUri(resolveRef(x.manifest.mask, x.base)), `${field} mask`);
+    assertSameSpace(h, mv.header, `${field} mask`);
+    for (let g = 0; g < nVox; g++) {
+      const inside = mv.data[g] !== 0 && Number.isFinite(mv.data[g]!);
+      if (inside !== (cmask[g] === 1)) throw new InvalidParameter(`${field}: its mask differs from inputs.connectome's (voxel ${g}); further connectomes must share the primary's grid and mask`, field);
+    }
+    const xs = x.manifest.subjects.map((s) => ({ id: s.id, uri: resolveRef(s.file, x.base), runs: s.runs }));
+    const gone: string[] = [];
+    await Promise.all(xs.map(async (s) => (!(await existsUri(s.uri)) ? gone.push(s.id) : undefined)));
+    if (gone.length) throw new MissingInput(`${field}: ${gone.length} subject file(s) missing (${gone.sort().slice(0, 5).join(', ')})`, field);
+    extras.push({ name, uri: x.uri, manifest: x.manifest, subjects: xs });
+  }
+  const sweepSpec = job.params.sweep;
+  const threshold = sweepSpec?.thresholds?.[0] ?? job.params.threshold;
+  const diameterMm = sweepSpec?.sphereDiameterMm?.[0] ?? job.params.sphereDiameterMm;
+  const grouping = [...(sweepSpec?.subsets ?? []), ...(sweepSpec?.leaveOneOut ?? [])];
   const grid = { dims, affine: Array.from(h.affine), pixdim: [Math.abs(h.pixdim[0]!), Math.abs(h.pixdim[1]!), Math.abs(h.pixdim[2]!)] as [number, number, number] };
   const seedRecords: SeedRecord[] = [];
   const studySeeds: StudySeed[] = [];
-  const sets: [string, string, 'study' | 'control'][] = [[job.inputs.seeds, 'inputs.seeds', 'study']];
-  if (job.inputs.controls) sets.push([job.inputs.controls, 'inputs.controls', 'control']);
-  else if (job.params.specificity) throw new InvalidParameter('params.specificity needs inputs.controls (the control studies\' seeds)', 'params.specificity');
-  for (const [ref, field, set] of sets) {
+  const controls = job.inputs.controls;
+  if (!controls && !job.params.randomControls && job.params.specificity) throw new InvalidParameter('params.specificity needs inputs.controls or params.randomControls (the control studies\' seeds)', 'params.specificity');
+  const named = typeof controls === 'object' || job.params.randomControls !== undefined;
+  if (typeof controls === 'object' && 'random' in controls && job.params.randomControls) throw new InvalidParameter('inputs.controls names a set "random", the name of params.randomControls\' set', 'inputs.controls');
+  if (typeof controls === 'object' && Object.keys(controls).length === 0) throw new InvalidParameter('inputs.controls names no control set', 'inputs.controls');
+  const geoAt = (D: number): SeedGeometry => ({ grid, header: h, cmask, compact, nVox, radius: D / 2, diameter: D });
+  const studyEntries: [string, SeedEntry][] = [];
+  const addTable = async (text: string, ref: string, field: string, set: 'study' | 'control', controlSet?: string) => {
+    const studies = readSeedTable(text, ref, set === 'study' ? grouping : []);
+    for (const [study, entry] of [...studies.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      if (seedRecords.some((r) => r.study === study)) throw new InvalidParticipants(`${ref}: study "${study}" also appears in ${job.inputs.seeds} or another control set; study names must be unique across seeds and controls`, field);
+      const rec = await seedOf(study, entry, ref, baseUri, geoAt(diameterMm));
+      seedRecords.push(rec.record);
+      studySeeds.push({ ...rec.info, set, ...(controlSet !== undefined ? { controlSet } : {}) });
+      if (set === 'study') studyEntries.push([study, entry]);
+    }
+  };
+  const readTable = async (ref: string, field: string) => {
     const uri = resolveRef(ref, baseUri);
     if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
-    const studies = readSeedTable(new TextDecoder().decode(await readUri(uri)), ref);
-    for (const [study, entry] of [...studies.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      if (seedRecords.some((r) => r.study === study)) throw new InvalidParticipants(`${ref}: study "${study}" also appears in ${job.inputs.seeds}; study names must be unique across seeds and controls`, field);
-      const rec = await seedOf(study, entry, ref, baseUri, { grid, header: h, cmask, compact, nVox, radius: job.params.sphereDiameterMm / 2, diameter: job.params.sphereDiameterMm });
-      seedRecords.push(rec.record);
-      studySeeds.push({ ...rec.info, set });
+    return new TextDecoder().decode(await readUri(uri));
+  };
+  await addTable(await readTable(job.inputs.seeds, 'inputs.seeds'), job.inputs.seeds, 'inputs.seeds', 'study');
+  if (typeof controls === 'string') await addTable(await readTable(controls, 'inputs.controls'), controls, 'inputs.controls', 'control', named ? 'controls' : undefined);
+  else if (controls) for (const [name, ref] of Object.entries(controls)) await addTable(await readTable(ref, `inputs.controls.${name}`), ref, `inputs.controls.${name}`, 'control', name);
+  let randomTable: string | undefined;
+  if (job.params.randomControls) {
+    const rc = job.params.randomControls;
+    const within = Uint8Array.from(cmask);
+    if (rc.mask) {
+      const field = 'params.randomControls.mask';
+      const uri = resolveRef(rc.mask, baseUri);
+      if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+      const vol = readNifti(await readUri(uri), field);
+      assertSameSpace(h, vol.header, field);
+      for (let g = 0; g < nVox; g++) if (!(vol.data[g] !== 0 && Number.isFinite(vol.data[g]!))) within[g] = 0;
     }
+    const withCoords = studyEntries.filter(([, e]) => e.coords.length > 0).map(([study, e]) => ({ study, coords: e.coords }));
+    if (withCoords.length === 0) throw new EmptyData('params.randomControls redistributes coordinates, and no study of inputs.seeds has any', 'params.randomControls');
+    randomTable = controlsTable(randomCoordinateControls(withCoords, { dims, affine: grid.affine }, within, { seed: job.seed, repetitions: rc.repetitions }, 'params.randomControls'));
+    await addTable(randomTable, 'params.randomControls', 'params.randomControls', 'control', 'random');
+  }
+  let sweep: NetmapContext['sweep'];
+  if (sweepSpec) {
+    // one seed slot per distinct seed: a mask study is the same seed at every diameter, a one-coordinate
+    // study's per-coordinate seed is its main seed
+    const slotOf = new Map<string, number>(seedRecords.map((r, k) => [`${r.index.join(',')}|${r.weight.join(',')}`, k]));
+    const plan = planSweep(sweepSpec, studyEntries.map(([study, e]) => ({ study, coords: e.coords, columns: e.columns })), { threshold, diameterMm });
+    const geometries: Record<string, number> = {};
+    const entryOf = new Map(studyEntries);
+    for (const g of plan.geometries) {
+      const entry = entryOf.get(g.study)!;
+      const perCoordinate = g.id.includes('#');
+      const rec = (await seedOf(g.study, { coords: g.coords, masks: perCoordinate ? [] : entry.masks }, job.inputs.seeds, baseUri, geoAt(g.diameterMm))).record;
+      const key = `${rec.index.join(',')}|${rec.weight.join(',')}`;
+      let k = slotOf.get(key);
+      if (k === undefined) {
+        k = seedRecords.length;
+        seedRecords.push({ ...rec, study: g.id });
+        slotOf.set(key, k);
+      }
+      geometries[g.id] = k;
+    }
+    sweep = { geometries, variants: plan.variants };
   }
   if (job.params.dbs) {
     const missing = studySeeds.filter((x) => x.set === 'study' && x.outcome === undefined).map((x) => x.study);
@@ -161,8 +276,9 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   }
   if (job.params.specificity) {
     const nS = studySeeds.filter((s) => s.set === 'study').length;
-    const nC = studySeeds.length - nS;
-    if (nS < 2 || nC < 2) throw new EmptyData(`specificity needs at least 2 studies and 2 controls (got ${nS} and ${nC})`, 'params.specificity');
+    const bySet = new Map<string, number>();
+    for (const x of studySeeds) if (x.set === 'control') bySet.set(x.controlSet ?? 'controls', (bySet.get(x.controlSet ?? 'controls') ?? 0) + 1);
+    for (const [set, nC] of bySet) if (nS < 2 || nC < 2) throw new EmptyData(`specificity needs at least 2 studies and 2 controls per set (got ${nS} studies and ${nC} in ${named ? `control set ${set}` : 'inputs.controls'})`, 'params.specificity');
   }
 
   let maskUri: string | undefined;
@@ -197,7 +313,124 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     if (wanted.length >= present.size) throw new InvalidParameter(`params.validation.atlasLabels names ${wanted.length} of the atlas's ${present.size} labels; random label sets of that size cannot form a null`, 'params.validation.atlasLabels');
   }
 
-  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, manifest, seedRecords });
+  let roiGroups: NetmapContext['roiGroups'];
+  if (job.params.roiTests) {
+    const groups = Object.entries(job.params.roiTests.groups);
+    if (groups.length !== 2) throw new InvalidParameter(`params.roiTests.groups names ${groups.length} group(s); the test compares exactly two`, 'params.roiTests.groups');
+    roiGroups = [];
+    for (const [group, ref] of groups) {
+      const field = `params.roiTests.groups.${group}`;
+      const entries = readSeedTable(await readTable(ref, field), ref);
+      const studies = [...entries.entries()].map(([study, e]) => {
+        if (e.coords.length === 0) throw new InvalidParticipants(`${ref}: study ${study} has no coordinates (an ROI test needs x, y, z)`, ref);
+        return { study, coords: e.coords };
+      });
+      if (studies.length < 2) throw new EmptyData(`${field}: ${ref} lists ${studies.length} study; a group needs at least 2`, field);
+      roiGroups.push({ group, studies });
+    }
+  }
+  let lesionGroups: NetmapContext['lesionGroups'];
+  if (job.params.lesionTests) {
+    const groups = Object.entries(job.params.lesionTests.groups);
+    if (groups.length !== 2) throw new InvalidParameter(`params.lesionTests.groups names ${groups.length} group(s); the test compares exactly two`, 'params.lesionTests.groups');
+    lesionGroups = [];
+    for (const [group, refs] of groups) {
+      const masks: { name: string; uri: string }[] = [];
+      for (const [i, ref] of refs.entries()) {
+        const field = `params.lesionTests.groups.${group}[${i}]`;
+        const uri = resolveRef(ref, baseUri);
+        if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+        assertSameSpace(h, readNifti(await readUri(uri), field).header, field);
+        masks.push({ name: ref.slice(ref.lastIndexOf('/') + 1), uri });
+      }
+      lesionGroups.push({ group, masks });
+    }
+  }
+  let roi: { source: SeedRecord; targets: SeedRecord[]; names: { name: string; group: string }[] } | undefined;
+  if (job.params.roiConnectivity) {
+    const rc = job.params.roiConnectivity;
+    const toRecord = (name: string, weight: Float64Array, field: string): SeedRecord => {
+      const index: number[] = [];
+      const w: number[] = [];
+      for (let g = 0; g < nVox; g++) if (cmask[g] && weight[g] !== 0 && Number.isFinite(weight[g]!) && Math.abs(weight[g]!) >= 1e-4) (index.push(compact[g]!), w.push(weight[g]!));
+      if (index.length === 0) throw new EmptyData(`${field}: ROI ${name} holds no voxel of the connectome mask`, field);
+      if (w.reduce((a, b) => a + b, 0) === 0) throw new InvalidParameter(`${field}: ROI ${name}'s weights sum to 0`, field);
+      return { study: name, index, weight: w };
+    };
+    const sphereW = (c: [number, number, number], D: number, field: string) => Float64Array.from(sphereMask(grid, [c], D / 2, cmask, field));
+    const maskW = async (ref: string, field: string) => {
+      const uri = resolveRef(ref, baseUri);
+      if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
+      const vol = readNifti(await readUri(uri), field);
+      assertSameSpace(h, vol.header, field);
+      return Float64Array.from(vol.data);
+    };
+    const src = rc.source;
+    const source = toRecord('source', 'mask' in src ? await maskW(src.mask, 'params.roiConnectivity.source.mask') : sphereW([src.x, src.y, src.z], src.diameterMm, 'params.roiConnectivity.source'), 'params.roiConnectivity.source');
+    const ref = rc.targets;
+    const table = parseTable(await readTable(ref, 'params.roiConnectivity.targets'), ref);
+    for (const c of ['name', 'group']) if (!table.columns.includes(c)) throw new InvalidParticipants(`${ref} has no column "${c}" (columns: ${table.columns.join(', ')})`, ref);
+    const byMask = table.columns.includes('mask');
+    if (!byMask && !['x', 'y', 'z'].every((c) => table.columns.includes(c))) throw new InvalidParticipants(`${ref} needs columns x, y, z (MNI mm) or a column "mask"`, ref);
+    const targets: SeedRecord[] = [];
+    const names: { name: string; group: string }[] = [];
+    for (const [i, row] of table.rows.entries()) {
+      const where = `${ref} row ${i + 1}`;
+      const name = (row.name ?? '').trim();
+      const group = (row.group ?? '').trim();
+      if (!name || !group) throw new InvalidParticipants(`${where}: name and group must not be empty`, ref);
+      if (names.some((n) => n.name === name)) throw new InvalidParticipants(`${where}: target ${name} is listed twice`, ref);
+      let weight: Float64Array;
+      if (byMask && row.mask) weight = await maskW(row.mask, `${where} mask`);
+      else {
+        const c = ['x', 'y', 'z'].map((k) => Number(row[k]));
+        if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => (row[k] ?? '').trim() === '')) throw new InvalidParticipants(`${where} (${name}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers`, ref);
+        weight = sphereW(c as [number, number, number], rc.diameterMm, where);
+      }
+      targets.push(toRecord(name, weight, where));
+      names.push({ name, group });
+    }
+    if (new Set(names.map((n) => n.group)).size < 2) throw new InvalidParameter(`${ref}: the targets form ${new Set(names.map((n) => n.group)).size} group; the ANOVA compares at least 2`, 'params.roiConnectivity.targets');
+    roi = { source, targets, names };
+  }
+  let dbsExternalUri: string | undefined;
+  if (job.params.dbs?.external) dbsExternalUri = (await onGrid(job.params.dbs.external, 'params.dbs.external'))!.uri;
+  if (job.params.dbs?.peakLabels && !atlas) throw new InvalidParameter('params.dbs.peakLabels needs inputs.atlas', 'params.dbs.peakLabels');
+  if (job.params.dbs?.sweetSpots && !job.params.dbs.peakLabels) throw new InvalidParameter('params.dbs.sweetSpots needs params.dbs.peakLabels (the region whose peak is compared)', 'params.dbs.sweetSpots');
+  if (job.params.validation.labelValues && !atlas) throw new InvalidParameter('params.validation.labelValues needs inputs.atlas', 'params.validation.labelValues');
+
+  const { specHash, workDir, resultsDir, inputs: fingerprints } = await jobLocation(env, job.jobId, {
+    job,
+    manifest,
+    seedRecords,
+    connectomeUri,
+    connectomeMask: resolveRef(manifest.mask, connectomeBase),
+    subjects,
+    maskUri,
+    atlasUri: atlas?.uri,
+    atlasLabelsUri,
+    referenceUri: reference?.uri,
+    lesionGroups,
+    roiSeeds: roi,
+    dbsExternalUri,
+    extras: extras.map((x) => ({ name: x.name, uri: x.uri, subjects: x.subjects })),
+  });
+  // a pass's key also covers the bytes of its connectome files (their fingerprints), so a connectome
+  // replaced in place never reuses old seed maps
+  const tokensOf = (uris: string[]) => {
+    const want = new Set(uris);
+    return fingerprints.filter((f) => want.has(f.uri)).map((f) => [f.uri, f.token]);
+  };
+  // the connectome pass depends on the connectome, the seeds and the chunk partition alone (not on thresholds or reduce
+  // settings); the partition is in the hash because chunk files are keyed by index, so another shard size starts a new pass
+  const chunks = planChunks(subjects.length, job.budget.maxConcurrency, job.params.subjectsPerShard);
+  const passHash = createHash('sha256').update(JSON.stringify({ manifest, files: tokensOf([connectomeUri, resolveRef(manifest.mask, connectomeBase), ...subjects.map((x) => x.uri)]), seedRecords, chunks, ...(roi ? { roi: { source: roi.source, targets: roi.targets } } : {}) })).digest('hex').slice(0, 12);
+  const passDir = env.layout.work(job.jobId, `pass-${passHash}`);
+  const connectomes = extras.map((x) => {
+    const xChunks = planChunks(x.subjects.length, job.budget.maxConcurrency, job.params.subjectsPerShard);
+    const hash = createHash('sha256').update(JSON.stringify({ manifest: x.manifest, files: tokensOf([x.uri, ...x.subjects.map((y) => y.uri)]), seedRecords, chunks: xChunks })).digest('hex').slice(0, 12);
+    return { name: x.name, connectomeUri: x.uri, subjects: x.subjects, passDir: env.layout.work(job.jobId, `pass-${hash}`) };
+  });
   const ctx: NetmapContext = {
     jobId: job.jobId,
     specHash,
@@ -216,7 +449,20 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     referenceUri: reference?.uri,
     workDir,
     resultsDir,
+    ...(roiGroups ? { roiGroups } : {}),
+    ...(connectomes.length ? { connectomes } : {}),
+    ...(dbsExternalUri ? { dbsExternalUri } : {}),
+    ...(roi ? { roiTargets: roi.names } : {}),
+    ...(lesionGroups ? { lesionGroups } : {}),
+    ...(randomTable ? { randomControlsKey: `${workDir}/random-controls.csv` } : {}),
+    passDir,
+    slots: seedRecords.length,
+    threshold,
+    diameterMm,
+    ...(sweep ? { sweep } : {}),
   };
+  if (randomTable) await env.store.put(ctx.randomControlsKey!, randomTable);
+  if (roi) await env.store.put(keys.roiSeeds(workDir), JSON.stringify({ source: roi.source, targets: roi.targets }));
   await env.store.put(keys.seeds(workDir), JSON.stringify(seedRecords));
   await env.store.put(keys.connectomeMask(workDir), cmask);
   await env.store.put(keys.context(workDir), JSON.stringify(ctx));

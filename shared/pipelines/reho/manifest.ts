@@ -1,6 +1,6 @@
 import type { PipelineManifest } from '../manifest.ts';
 
-/** The group step (params.group) runs the glm stages inside this workflow: their handlers belong to the glm manifest. */
+/** The group step (params.group): RehoGroup writes the glm job, GroupRun starts the glm workflow (statemachines/glm.asl.json) on it. */
 export const rehoManifest: PipelineManifest = {
   name: 'reho',
   stages: [

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { glmParamsSchema } from '../glm/params.ts';
 
 /** Inputs of a reho job: keys relative to the folder holding job.json, or file:// / s3:// URIs. */
 export const rehoInputsSchema = z
@@ -32,6 +31,15 @@ const stepsSchema = z
 export const PREPROCESS_ALL = stepsSchema.parse({});
 export type PreprocessSteps = z.infer<typeof stepsSchema>;
 
+/**
+ * params.group is the params block of the glm job the group step starts (GroupRun): the glm
+ * pipeline's schema checks and normalises it, wired in by the registry (rehoJobSchemaWith in
+ * job.ts), so reho's own modules only see these fields.
+ */
+export const groupParamsSchema = z.looseObject({ contrasts: z.array(z.unknown()).min(1) });
+export type GroupParams = z.infer<typeof groupParamsSchema>;
+export const GROUP_PARAMS_DESCRIPTION = 'group GLM over the szReHo maps (glm params); without it only subject maps are written';
+
 export const rehoParamsSchema = z
   .object({
     preprocess: z.union([z.boolean(), stepsSchema]).default(true).describe('true = every step (the study protocol), false = ReHo on the data as given, or per-step switches'),
@@ -53,7 +61,7 @@ export const rehoParamsSchema = z
     smoothFwhmMm: z.number().min(0).max(30).default(6).describe('SPM Gaussian FWHM for szReHo'),
     zOrder: z.enum(['zThenSmooth', 'smoothThenZ']).default('zThenSmooth').describe('zThenSmooth as DPARSF (default); smoothThenZ as the study text'),
     slabs: z.number().int().min(1).max(4096).optional().describe('force the number of slabs per subject (results never depend on it)'),
-    group: glmParamsSchema.optional().describe('group GLM over the szReHo maps (glm params); without it only subject maps are written'),
+    group: groupParamsSchema.optional().describe(GROUP_PARAMS_DESCRIPTION),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { enforceBudget, estimateCost, SPEED } from '../../jobs/cost.ts';
 import { estimateAndEnforce } from '../common/finish.ts';
-import { rehoCounts } from './workflow.ts';
+import { groupCounts, rehoCounts } from './workflow.ts';
 import type { CostEstimate, StageEstimate } from '../../jobs/cost.ts';
 import { readNifti } from '../../nifti/index.ts';
 import { EmptyData } from '../../errors.ts';
@@ -63,15 +63,9 @@ export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number
       { stage: 'group-reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.job.params.group.contrasts.length * SPEED.reduceMsPerVoxel },
     );
   }
-  const group = ctx.job.params.group ? 1 : 0;
-  const transitions = rehoCounts({
-    WmCsfSignals: { items: nSignals },
-    RehoSlabs: { items: nIncluded * nSlabs },
-    SubjectMaps: { items: nIncluded },
-    GroupPrepare: { items: group * nIncluded },
-    GroupFitSlabs: { items: group },
-    GroupPermute: { items: 0 },
-  }).stateTransitions;
+  const transitions =
+    rehoCounts({ WmCsfSignals: { items: nSignals }, RehoSlabs: { items: nIncluded * nSlabs }, SubjectMaps: { items: nIncluded } }).stateTransitions +
+    (ctx.job.params.group ? groupCounts({ PrepareSubjects: { items: nIncluded }, FitSlabs: { items: 1 }, Permute: { items: 0 } }).stateTransitions : 0);
   return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + nSignals * (T + 3) + 20 }, ctx.job.budget.maxConcurrency, undefined, transitions);
 }
 

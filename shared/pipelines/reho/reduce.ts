@@ -1,15 +1,11 @@
-import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import { finishJob, jobCost, outputWriter, type JobCost } from '../common/finish.ts';
 import { rehoCounts } from './workflow.ts';
-import { readMetrics } from '../../runtime/task.ts';
-import { actualCost } from '../../jobs/cost.ts';
-import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
-import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
+import type { TaskEnv } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
-import type { GlmResult } from '../glm/result.ts';
 import { keys, loadContext, mapNames } from './context.ts';
 import type { RehoContext, WmCsfSource } from './context.ts';
 import type { MaskSignals } from './preprocess.ts';
-import { groupExtrasKey } from './group.ts';
+import { reportExtrasKey } from '../common/outputs.ts';
 import type { GlmExtras } from '../../report/index.ts';
 import { subjectPreproc } from './preprocess.ts';
 import type { RehoPlan } from './plan.ts';
@@ -27,6 +23,19 @@ export interface RehoSubjectResult {
   reho?: { mean: number; sd: number; maskVoxels: number; nonZero: number; max: number };
 }
 
+/**
+ * The group step's result record as the glm workflow writes it (embedded: no result.json of its
+ * own). Reho keeps it whole under `group`; these are the fields reho itself reads.
+ */
+export interface GroupResult {
+  pipeline: 'glm';
+  contrasts: Record<string, { clusters: unknown[] }>;
+  shards: { subjects: number; slabs: number; permutationBatches: number };
+  cost: JobCost;
+  outputs: string[];
+  methods: string;
+}
+
 export interface RehoResult {
   pipeline: 'reho';
   status: 'succeeded';
@@ -35,7 +44,7 @@ export interface RehoResult {
   settings: { preprocess: RehoContext['steps']; neighbours: number; smoothFwhmMm: number; zOrder: string; bandpassHz: [number, number]; dropVolumes: number; fdThreshold: number };
   subjects: RehoSubjectResult[];
   excluded: { id: string; reasons: string[] }[];
-  group: GlmResult | null;
+  group: GroupResult | null;
   shards: { subjects: number; slabs: number; rehoShards: number };
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
   outputs: string[];
@@ -98,26 +107,28 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     if (pre?.fd) fd[subj.id] = Array.from(pre.fd, (x) => r6(x));
   }
 
-  let group: GlmResult | null = null;
+  let group: GroupResult | null = null;
   let groupExtras: GlmExtras | undefined;
-  const groupMetrics: TaskMetrics[] = [];
   if (p.group) {
-    // the glm reducer wrote maps/<contrast>_*.nii.gz, tables/<contrast>_clusters.csv and group_report.html beside ours
-    group = JSON.parse(await env.store.getText(keys.groupResult(workDir))) as GlmResult;
-    groupExtras = JSON.parse(await env.store.getText(groupExtrasKey(workDir))) as GlmExtras;
+    // the glm execution wrote maps/<contrast>_*.nii.gz, tables/<contrast>_clusters.csv and group_report.html beside ours
+    group = JSON.parse(await env.store.getText(keys.groupResult(workDir))) as GroupResult;
+    groupExtras = JSON.parse(await env.store.getText(reportExtrasKey(keys.groupResult(workDir)))) as GlmExtras;
     outputs.push(...group.outputs);
-    const g = JSON.parse(await env.store.getText(keys.group(workDir))) as { workDir: string };
-    groupMetrics.push(...(await readMetrics(env.store, `${g.workDir}/metrics/`)));
   }
   const nShards = plan.included.length * plan.slabs.length;
   const transitions = rehoCounts({
     WmCsfSignals: { items: plan.signalSubjects.length },
     RehoSlabs: { items: nShards },
     SubjectMaps: { items: plan.included.length },
-    GroupPrepare: { items: group ? group.shards.subjects : 0 },
-    GroupFitSlabs: { items: group ? group.shards.slabs : 0 },
-    GroupPermute: { items: group ? group.shards.permutationBatches : 0 },
   }).stateTransitions;
+  const cost = await jobCost(env, workDir, startedMs, transitions);
+  if (group) {
+    // the glm execution's own workers and transitions (its record's cost; reho's estimate already covers it)
+    cost.actualUsd += group.cost.actualUsd;
+    cost.lambdaGbSeconds += group.cost.lambdaGbSeconds;
+    cost.stateTransitions += group.cost.stateTransitions;
+    cost.invocations += group.cost.invocations;
+  }
   const result: RehoResult = {
     pipeline: 'reho',
     status: 'succeeded',
@@ -128,14 +139,13 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     excluded: plan.excluded.map((e) => ({ id: e.id, reasons: e.reasons })),
     group,
     shards: { subjects: plan.included.length, slabs: plan.slabs.length, rehoShards: nShards },
-    cost: await jobCost(env, workDir, startedMs, transitions, groupMetrics),
+    cost,
     outputs: [],
     methods: '',
   };
   result.methods = describeReho(ctx, result);
   return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], {
     jobUri: ctx.jobUri,
-    extraMetrics: groupMetrics,
     extras: { reho: { fd, ...(groupExtras ? { group: groupExtras } : {}) } },
   });
 }

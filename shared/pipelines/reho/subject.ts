@@ -18,7 +18,9 @@ export async function rehoSubjectMaps(env: TaskEnv, contextKey: string, s: numbe
   const ctx = await loadContext(env.store, contextKey);
   const { workDir, grid } = ctx;
   const statsKey = keys.subjectStats(workDir, s);
-  if (await env.store.exists(statsKey)) return { subject: s, skipped: true };
+  // skipped only when its record verifies and its maps are in the results folder (a new run clears that folder first)
+  const written = Object.values(mapNames(ctx.subjects[s]!.id)).map((rel) => env.store.exists(`${ctx.resultsDir}/${rel}`));
+  if ((await env.store.exists(statsKey)) && (await Promise.all(written)).every(Boolean)) return { subject: s, skipped: true };
   const plan = JSON.parse(await env.store.getText(keys.plan(workDir))) as RehoPlan;
   const [nx, ny, nz] = grid.dims;
   const plane = nx * ny;

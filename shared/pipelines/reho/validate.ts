@@ -1,23 +1,28 @@
 import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
-import { parseTable } from '../../jobs/table.ts';
+import { parseTable, type Table } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
 import type { NiftiHeader } from '../../nifti/index.ts';
 import { tissueVoxels } from '../../reho/signals.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
-import { glmModel } from '../../stats/glm.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { buildDesign, readParticipants } from '../glm/design.ts';
 import { readHeaderAt } from '../common/header.ts';
 import type { RehoJob } from './job.ts';
 import { keys } from './context.ts';
 import type { RehoContext, RehoSubject, WmCsfSource } from './context.ts';
-import { needsConfounds, needsWmCsf, stepsOf } from './params.ts';
+import { needsConfounds, needsWmCsf, stepsOf, type GroupParams } from './params.ts';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
+/**
+ * Check params.group against the participants table (`mapColumn` stands in for the szReHo map
+ * column the group job will have) before any ReHo work, throwing the named error of a design
+ * that cannot be fitted. The pipeline the group step starts supplies it (shared/pipelines/registry.ts).
+ */
+export type GroupCheck = (table: Table, mapColumn: string, group: GroupParams, source: string) => void;
+
 /** Check a reho job against its inputs and write the context every later stage reads. */
-export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): Promise<RehoContext> {
+export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string, checkGroup?: GroupCheck): Promise<RehoContext> {
   const baseUri = jobUri.slice(0, jobUri.lastIndexOf('/') + 1);
   const src = job.inputs.participants;
   const tableUri = resolveRef(src, baseUri);
@@ -30,11 +35,7 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
     if (!table.columns.includes(col)) throw new InvalidParticipants(`${src} has no column "${col}" (columns: ${table.columns.join(', ')})`, src);
   }
   if (table.rows.length === 0) throw new EmptyData(`${src} lists no participant`, 'inputs.participants');
-  if (p.group) {
-    const participants = readParticipants(table, funcColumn, src);
-    const design = buildDesign(participants, p.group, src);
-    for (const m of design.models) glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `params.group.contrasts (${m.name})`);
-  }
+  if (p.group && checkGroup) checkGroup(table, funcColumn, p.group, src);
 
   const ids = new Set<string>();
   const rows = table.rows.map((row, i) => {
@@ -125,7 +126,7 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string): 
     const mh = await readHeaderAt(maskUri, 'inputs.mask');
     assertSameSpace(ref0, mh, 'inputs.mask');
   }
-  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, subjects });
+  const { specHash, workDir, resultsDir } = await jobLocation(env, job.jobId, { job, tableUri, subjects, jobMasks, maskUri });
   const ctx: RehoContext = {
     jobId: job.jobId,
     specHash,

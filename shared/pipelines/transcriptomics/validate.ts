@@ -133,7 +133,11 @@ export async function validateTranscriptomics(env: TaskEnv, job: Transcriptomics
   const exhaustive = nPerm > 0 && nPerm >= factorial(n);
   // the expression matrix enters the spec hash by its digest (the common helper hashes JSON)
   const xDigest = createHash('sha256').update(new Uint8Array(pls.X.buffer, pls.X.byteOffset, pls.X.byteLength)).digest('hex');
-  const { specHash, workDir, resultsDir } = jobLocation(env, job.jobId, { job, regions: pls.regions, genes: pls.genes, y: Array.from(pls.y), cents: spinGeo, correlations, X: xDigest });
+  // every input file the job names is fingerprinted as well (gene sets, PPI, counts are read again by Reduce)
+  const inputRefs = [inputs.expression, inputs.map, inputs.atlas, inputs.atlasLabels, inputs.regionValues, inputs.centroids, ...geneSetRefs, inputs.ppi, inputs.counts, inputs.samples]
+    .filter((r): r is string => typeof r === 'string')
+    .map((r) => resolveRef(r, baseUri));
+  const { specHash, workDir, resultsDir } = await jobLocation(env, job.jobId, { job, inputUris: inputRefs, regions: pls.regions, genes: pls.genes, y: Array.from(pls.y), cents: spinGeo, correlations, X: xDigest });
   const ctx: TxContext = {
     jobId: job.jobId,
     specHash,
