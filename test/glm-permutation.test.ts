@@ -57,7 +57,10 @@ describe('glm pipeline with inference.permutation on the VBM fixture', () => {
       expect(c).toHaveProperty('pFweExtent');
       expect(c).toHaveProperty('pFweMass');
     }
-    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/<h3>Permutation inference \(200 permutations\)<\/h3>/);
+    // the report (report library) draws each statistic's null with all 200 permutation maxima
+    const report = readFileSync(join(dir, 'report.html'), 'utf8');
+    const nullSvg = report.match(/<svg [^>]*id="G1-G2_null_maxT"[\s\S]*?<\/svg>/)![0];
+    expect([...nullSvg.matchAll(/<rect class="bar" data-count="(\d+)"/g)].reduce((a, m) => a + Number(m[1]), 0)).toBe(200);
     const csv = readFileSync(join(dir, 'tables/G1-G2_permutation_clusters.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('cluster,voxels,volume_mm3,mass,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label,p_fwe_extent,p_fwe_mass');
     expect(csv.length - 1).toBe(perm.clusters.length);

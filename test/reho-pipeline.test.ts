@@ -331,6 +331,14 @@ describe('reho pipeline on a synthetic cohort: preprocessing, exclusion, group G
     expect(c.permutation.permutations).toBe(100);
     for (const f of ['maps/A-B_maxT_fwep.nii.gz', 'maps/A-B_tfce_fwep.nii.gz', 'maps/A-B_tfce.nii.gz']) expect(result.outputs, f).toContain(f);
     expect(c.permutation.minFweP.maxT).toBeGreaterThanOrEqual(0.01);
+    // the job's report (report library) shows the group step: its nulls with every permutation, its design rows (8 included subjects)
+    for (const page of [readFileSync(join(out, 'report.html'), 'utf8'), readFileSync(join(out, 'group_report.html'), 'utf8')]) {
+      const nullSvg = page.match(/<svg [^>]*id="A-B_null_maxT"[\s\S]*?<\/svg>/)![0];
+      expect([...nullSvg.matchAll(/<rect class="bar" data-count="(\d+)"/g)].reduce((a, m) => a + Number(m[1]), 0)).toBe(100);
+      const design = page.match(/<svg [^>]*id="A-B_design"[\s\S]*?<\/svg>/)![0];
+      expect(design).not.toMatch(/s09 ·/);
+      for (const x of result.subjects.filter((x: any) => !x.excluded)) expect(design).toContain(`${x.id} · ${x.group} = 1</title>`);
+    }
     expect(result.subjects.filter((x: any) => !x.excluded).map((x: any) => x.wmCsf.source)).toEqual(['file', 'confounds', 'confounds', 'file', 'confounds', 'confounds', 'file', 'confounds']);
   });
 });

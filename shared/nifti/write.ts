@@ -48,7 +48,7 @@ export interface WriteOptions {
 }
 
 /** NIfTI-1 intent codes of statistic maps (nifti1.h). */
-export const NIFTI_INTENT = { TTEST: 3, ZSCORE: 5, PVAL: 22 } as const;
+export const NIFTI_INTENT = { TTEST: 3, FTEST: 4, ZSCORE: 5, PVAL: 22 } as const;
 
 /**
  * The `intent` of a statistic map: a t map with its degrees of freedom (NIFTI_INTENT_TTEST,

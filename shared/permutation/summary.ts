@@ -29,6 +29,8 @@ export interface PermutationSummary {
   clusters: PermCluster[];
   /** nearest-rank percentiles of each null maximum distribution */
   quantiles: Partial<Record<Statistic, { q95: number; q99: number }>>;
+  /** the null maximum distributions of the requested statistics, sorted ascending (one value per permutation) */
+  nulls: Partial<Record<Statistic, Float64Array>>;
 }
 
 /** #(null ≥ x)/N with the TIE tolerance, null sorted ascending. */
@@ -125,5 +127,6 @@ export function summarise(setup: PermutationSetup, observed: Observed, pooled: B
     tfceUncorrectedP,
     clusters,
     quantiles,
+    nulls: Object.fromEntries(stats.map((s) => [s, nulls[s]])),
   };
 }

@@ -18,6 +18,9 @@ import type { MapKind, ReportDescription, ReportMap, ReportPlot, ReportTable, St
 
 export const VERSION: string = pkg.version;
 
+/** Pipelines with their own report layout; any other is described generically. */
+export const DESCRIBED_PIPELINES: readonly string[] = ['glm', 'ale', 'reho', 'netmap'];
+
 export interface DescribeOptions {
   /** the normalised job spec (job.json of the result folder); read from the source when absent */
   job?: Record<string, unknown>;
@@ -57,7 +60,9 @@ async function genericParts(src: ResultSource, r: Record<string, unknown>): Prom
     if (b) maps.push({ id: safeId(rel.replace(/^maps\//, '').replace(/\.nii(\.gz)?$/, '')), label: rel.replace(/^maps\//, ''), kind: kindFromName(rel), file: rel, nifti: b, mosaic: maps.length === 0 });
   }
   const tables: ReportTable[] = [];
-  for (const rel of src.files.filter((f) => /^tables\/.*\.(csv|tsv)$/.test(f))) {
+  // a TSV twin of a CSV table (BIDS-style column names) is linked, not shown twice
+  const twin = (f: string) => f.endsWith('.tsv') && src.files.includes(f.replace(/\.tsv$/, '.csv'));
+  for (const rel of src.files.filter((f) => /^tables\/.*\.(csv|tsv)$/.test(f) && !twin(f))) {
     const s = await readText(src, rel);
     if (s) tables.push(genericTable(safeId(rel), rel.replace(/^tables\//, ''), rel, s, maps[0]?.id));
   }

@@ -23,13 +23,17 @@ import { renderReport } from './html.ts';
 import type { ResultSource } from './source.ts';
 import type { ReportDescription } from './types.ts';
 
-export { describeResult, kindFromName, VERSION, type DescribeOptions } from './describe.ts';
+export { describeResult, DESCRIBED_PIPELINES, kindFromName, VERSION, type DescribeOptions } from './describe.ts';
 export { describeResultFolder, folderSource, NotAResultFolder, type FolderOptions } from './folder.ts';
 export { renderReport, type ReportAssets } from './html.ts';
 export { loadReportAssets } from './assets.ts';
 export { storeSource, type ResultSource } from './source.ts';
 export { stagesFromMetrics } from './stages.ts';
 export type * from './types.ts';
+export type { GlmExtras } from './glm.ts';
+export type { AleExtras } from './ale.ts';
+export type { RehoExtras } from './reho.ts';
+export type { NetmapExtras } from './netmap.ts';
 
 /** The HTML of a description, with the bundled viewer and template. */
 export async function renderReportHtml(desc: ReportDescription): Promise<string> {

@@ -1,10 +1,12 @@
-import { csvField } from '../../jobs/csv.ts';
 import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import type { MapInfo } from '../common/finish.ts';
+import { readHeaderAt } from '../common/header.ts';
+import { kindFromName } from '../../report/index.ts';
 import { aleCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
-import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
+import { readNifti, voxelToMm } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
@@ -16,7 +18,7 @@ import { primaryAlpha, readMonteCarlo } from './threshold.ts';
 import { contrastOutputs, jackknifeOutputs } from './jackknife-contrast-outputs.ts';
 import type { ContrastResult } from './jackknife-contrast-outputs.ts';
 import type { AleContext } from './context.ts';
-import { describeAle } from './report.ts';
+import { describeAle } from './methods.ts';
 import type { AleClusterRecord, AleResult } from './result.ts';
 
 const round = (x: number, d = 6) => Number(x.toPrecision(d + 1));
@@ -84,10 +86,12 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     contributions: Object.fromEntries(ctx.experiments.map((x, e) => [x.id, round((100 * (sumAle[ci]! - sumWithout[ci * nE + e]!)) / sumAle[ci]!, 4)])),
   }));
 
-  const { outputs, put } = outputWriter(env, resultsDir);
   const pixdim: [number, number, number] = [grid.voxelMm, grid.voxelMm, grid.voxelMm];
-  const writeMap = (rel: string, data: Float64Array, description: string) =>
-    put(rel, writeNifti({ dims: grid.dims, affine: grid.affine, pixdim, data: Float32Array.from(data) }, { datatype: 'float32', description }));
+  // maps keep the space codes of the mask (the user's or the bundled MNI mask)
+  const space = await readHeaderAt(ctx.maskUri, ctx.maskSource === 'bundled' ? 'bundled mask' : 'inputs.mask');
+  const { outputs, put, putMap, putTable } = outputWriter(env, resultsDir, { grid: { dims: grid.dims, affine: grid.affine, pixdim }, space });
+  const mapInfo = (rel: string, description: string, more: Partial<MapInfo> = {}): MapInfo => ({ kind: kindFromName(rel), description, ...more });
+  const writeMap = (rel: string, data: Float64Array, description: string, more: Partial<MapInfo> = {}) => putMap(rel, data, mapInfo(rel, description, more));
 
   let maxIdx = grid.maskIndex[0]!;
   let nP001 = 0;
@@ -98,9 +102,10 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     logp[v] = -Math.log10(nullToP(nullAle, obs.ale[v]!));
   }
   const pMap = Float64Array.from(obs.p, (p, v) => (grid.mask[v] ? p : 0));
-  await writeMap('maps/ale.nii.gz', obs.ale, 'ALE');
-  await writeMap('maps/p.nii.gz', pMap, 'ALE voxel p (histogram null)');
-  await writeMap('maps/z.nii.gz', obs.z, 'ALE z');
+  const cft = { clusterFormingP: params.clusterFormingP, clusterFormingAle: ss };
+  await writeMap('maps/ale.nii.gz', obs.ale, 'ALE', { thresholds: cft });
+  await writeMap('maps/p.nii.gz', pMap, 'ALE voxel p (histogram null)', { thresholds: cft });
+  await writeMap('maps/z.nii.gz', obs.z, 'ALE z', { thresholds: cft });
   const cfwe: Record<string, number | null> = {};
   for (const alpha of params.fweAlpha) {
     const key = String(alpha);
@@ -108,9 +113,9 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     const keep = new Set(clusters.filter((_, i) => records[i]!.pFweSize < alpha).map((c) => c.label));
     const map = new Float64Array(nVox);
     for (let v = 0; v < nVox; v++) if (keep.has(clusterLabels[v]!)) map[v] = obs.z[v]!;
-    await writeMap(`maps/cfwe_${key}_z.nii.gz`, map, `z in clusters with size FWE p < ${key}`);
+    await writeMap(`maps/cfwe_${key}_z.nii.gz`, map, `z in clusters with size FWE p < ${key}`, { kind: 'cluster', thresholds: { ...cft, clusterFweAlpha: alpha, minClusterVoxels: cfwe[key] }, extra: { Correction: 'Monte-Carlo cluster-size FWE', Iterations: iters } });
   }
-  await writeMap('maps/voxel_fwe_logp.nii.gz', logp, '-log10 voxel FWE p (Monte-Carlo max ALE)');
+  await writeMap('maps/voxel_fwe_logp.nii.gz', logp, '-log10 voxel FWE p (Monte-Carlo max ALE)', { extra: { Correction: 'Monte-Carlo voxel FWE (maximum ALE)', Iterations: iters } });
 
   const warnings = [...ctx.warnings];
   if (ctx.jackknifeShards.length) {
@@ -129,11 +134,11 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   }
 
   const ids = ctx.experiments.map((e) => e.id);
-  const header = ['cluster', 'voxels', 'volume_mm3', 'peak_ale', 'peak_x', 'peak_y', 'peak_z', 'mass', 'p_fwe_size', 'p_fwe_mass', 'label', ...ids.map((id) => `contribution_pct:${id}`)];
-  const rows = records.map((r, i) =>
-    [i + 1, r.voxels, r.volumeMm3, round(r.peakAle, 7), ...r.peakMni, round(r.mass, 7), round(r.pFweSize, 6), round(r.pFweMass, 6), r.label, ...ids.map((id) => r.contributions[id]!)].map(csvField).join(','),
-  );
-  await put('tables/clusters.csv', [header.map(csvField).join(','), ...rows].join('\n') + '\n');
+  const cols: [string, string][] = [
+    ['cluster', 'cluster_id'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], ['peak_ale', 'peak_ale'], ['peak_x', 'peak_x_mm'], ['peak_y', 'peak_y_mm'], ['peak_z', 'peak_z_mm'],
+    ['mass', 'mass'], ['p_fwe_size', 'p_fwe_size'], ['p_fwe_mass', 'p_fwe_mass'], ['label', 'label'], ...ids.map((id): [string, string] => [`contribution_pct:${id}`, `contribution_pct_${id.replace(/[^A-Za-z0-9]+/g, '_')}`]),
+  ];
+  await putTable('tables/clusters', cols, records.map((r, i) => [i + 1, r.voxels, r.volumeMm3, round(r.peakAle, 7), ...r.peakMni, round(r.mass, 7), round(r.pFweSize, 6), round(r.pFweMass, 6), r.label, ...ids.map((id) => r.contributions[id]!)]));
 
   const transitions = aleCounts({ MonteCarlo: { items: ctx.batches.length + ctx.batchesB.length }, Jackknife: { items: ctx.jackknifeShards.length }, Contrast: { items: ctx.contrastBatches.length } }).stateTransitions;
   const result: AleResult = {
@@ -163,30 +168,5 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     methods: '',
   };
   result.methods = describeAle(ctx, result);
-  await put('report.html', renderReport(ctx, result));
-  return finishJob(env, resultsDir, result, [...outputs, 'result.json']);
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-function renderReport(ctx: AleContext, r: AleResult): string {
-  const rows = r.clusters
-    .map((k, i) => {
-      const top = Object.entries(k.contributions).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([id, pct]) => `${esc(id)} ${pct.toFixed(1)}%`).join('; ');
-      return `<tr><td>${i + 1}</td><td>${k.voxels}</td><td>${k.volumeMm3}</td><td>${k.peakAle.toFixed(5)}</td><td>${k.peakMni.join(', ')}</td><td>${k.pFweSize.toFixed(4)}</td><td>${k.pFweMass.toFixed(4)}</td><td>${esc(k.label)}</td><td style="text-align:left">${top}</td></tr>`;
-    })
-    .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}th{background:#f4f4f4}</style></head>
-<body><h1>neuroburst — ${esc(ctx.jobId)} (ale)</h1>
-<h2>Methods</h2><p>${esc(r.methods)}</p>
-<p>Maximum ALE ${r.maxAle.toFixed(7)} at MNI (${r.maxAleMni.join(', ')}); ${r.nVoxelsP001} voxels with p &lt; 0.001; cluster-forming ALE ${r.clusterFormingAle}.
-cFWE extent thresholds: ${Object.entries(r.cfwe).map(([a, s]) => `α ${a}: ${s} voxels`).join(', ')}.
-Cost: estimated $${r.cost.estimatedUsd.toFixed(4)}, actual $${r.cost.actualUsd.toFixed(4)} (${r.cost.lambdaGbSeconds.toFixed(1)} GB-s).</p>
-${r.warnings.length ? `<p>Warnings: ${r.warnings.map(esc).join('<br>')}</p>` : ''}
-<table><thead><tr><th>#</th><th>voxels</th><th>mm³</th><th>peak ALE</th><th>peak MNI (mm)</th><th>p FWE size</th><th>p FWE mass</th><th>label</th><th>largest contributions</th></tr></thead><tbody>${rows || '<tr><td colspan="9">no supra-threshold cluster</td></tr>'}</tbody></table>
-</body></html>
-`;
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, extras: { ale: { nulls: { maxAle, maxSize, maxMass } } } });
 }

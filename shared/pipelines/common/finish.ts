@@ -5,6 +5,7 @@
  */
 import { actualCost, enforceBudget, type CostEstimate, type TaskType } from '../../jobs/cost.ts';
 import { readMetrics, type TaskEnv, type TaskMetrics } from '../../runtime/task.ts';
+import { finishOutputs, type ReportOptions } from './outputs.ts';
 import { removeStaleWork } from './context.ts';
 
 /** Where every pipeline keeps its estimate and its workers' metrics, under its work folder. */
@@ -49,23 +50,18 @@ export async function jobCost(env: TaskEnv, workDir: string, startedMs: number, 
   return { estimatedUsd: estimate.totalUsd, actualUsd: actual.usd, lambdaGbSeconds: actual.lambdaGbSeconds, stateTransitions, invocations: actual.invocations, resume };
 }
 
-/** Writes result files under resultsDir and lists each one (relative path) in `outputs`, in order. */
-export function outputWriter(env: TaskEnv, resultsDir: string): { outputs: string[]; put(rel: string, body: Uint8Array | string): Promise<void> } {
-  const outputs: string[] = [];
-  return {
-    outputs,
-    async put(rel, body) {
-      await env.store.put(`${resultsDir}/${rel}`, body);
-      outputs.push(rel);
-    },
-  };
-}
+/** Writes result files (maps with sidecars, tables as CSV and TSV) under resultsDir and lists each one in `outputs`, in order. */
+export { outputWriter, type MapInfo, type OutputWriter, type ReportOptions } from './outputs.ts';
 
-/** Write result.json last, with its outputs list; then (locally) remove the job's stale work folders; returns its key. */
-export async function finishJob<R extends { outputs: string[] }>(env: TaskEnv, resultsDir: string, result: R, outputs: string[]): Promise<{ result: string }> {
-  result.outputs = outputs;
-  await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
+/**
+ * The end of every job (common/outputs.ts): sidecars for maps without one,
+ * dataset_description.json, report.html by the report library (`report` adds the job's URI
+ * for input checksums and the pipeline's extras), then result.json last with its outputs list;
+ * then (locally) remove the job's stale work folders; returns its key.
+ */
+export async function finishJob<R extends { outputs: string[] }>(env: TaskEnv, resultsDir: string, result: R, outputs: string[], report: ReportOptions = {}): Promise<{ result: string }> {
+  const done = await finishOutputs(env, resultsDir, result, outputs, report);
   const { jobId, specHash } = result as { jobId?: unknown; specHash?: unknown };
   if (typeof jobId === 'string' && typeof specHash === 'string') await removeStaleWork(env, jobId, specHash);
-  return { result: `${resultsDir}/result.json` };
+  return done;
 }

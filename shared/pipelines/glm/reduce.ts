@@ -1,10 +1,13 @@
-import { csvField } from '../../jobs/csv.ts';
 import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import type { MapInfo } from '../common/finish.ts';
+import { reportExtrasKey, writeReport } from '../common/outputs.ts';
+import { readHeaderAt } from '../common/header.ts';
+import { kindFromName } from '../../report/index.ts';
 import { glmCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
-import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
+import { readNifti, voxelToMm } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { grfThreshold } from '../../stats/grf.ts';
 import { combinePlaneSums, estimateSmoothness } from '../../stats/smoothness.ts';
@@ -18,7 +21,7 @@ import { f32, f64 } from '../common/bytes.ts';
 import type { GlmContext } from './context.ts';
 import type { MaskInfo } from './mask.ts';
 import { planSlabs } from '../common/shards.ts';
-import { describeGlm } from './report.ts';
+import { describeGlm } from './methods.ts';
 import type { ClusterRecord, ContrastResult, GlmResult, PermClusterRecord, PermutationResult } from './result.ts';
 import { permutationOutcome, planPermutations } from './permute.ts';
 import { toGrid } from '../../permutation/lattice.ts';
@@ -59,9 +62,14 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
   if (ctx.atlasUri) atlas = readNifti(await readUri(ctx.atlasUri), 'inputs.atlas').data;
   if (ctx.atlasLabelsUri) labels = parseLabelTable(new TextDecoder().decode(await readUri(ctx.atlasLabelsUri)), 'inputs.atlasLabels');
 
-  const { outputs, put } = outputWriter(env, resultsDir);
-  const writeMap = (rel: string, data: Float32Array, description: string) =>
-    put(rel, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
+  // maps keep the space codes of the first subject's map
+  const space = await readHeaderAt(ctx.subjects[0]!.map, 'subject map');
+  const { outputs, put, putMap, putTable } = outputWriter(env, resultsDir, { grid, space });
+  const writeMap = (rel: string, data: Float32Array, info: MapInfo) => putMap(rel, data, info);
+  /** maps written by the cohort outputs (deviation maps): kind from the file name */
+  const writeNamedMap = (rel: string, data: Float32Array, description: string) => putMap(rel, data, { kind: kindFromName(rel), description });
+  const nulls: Record<string, Record<string, Float64Array>> = {};
+  const design: Record<string, { rows: number[][]; subjects: string[] }> = {};
 
   const contrasts: Record<string, ContrastResult> = {};
   const cohort = await cohortOutputs(env, ctx, mask, atlas, labels);
@@ -120,21 +128,25 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     });
     const name = spec.name;
     const pre = outputPrefix(spec);
+    const contrast = { name, columns: spec.columns, weights: spec.contrast };
+    const grfThr = { voxelP: grf.voxelP, clusterP: grf.clusterP, clusterFormingZ: round(thr.zThreshold, 6), minClusterVoxels: Math.max(thr.clusterSizeThreshold, minVox), twoTailed: twoTailed ? 1 : 0 };
     if (fm) {
-      await writeMap(`${pre}maps/${name}_F.nii.gz`, t, `F df=${fm.rank},${fm.dof}`);
-      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, `z from F df=${fm.rank},${fm.dof}`);
-      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, 'one-sided uncorrected p of F');
+      const fContrast = { ...contrast, weights: undefined, ...(spec.rows ? { rows: spec.rows } : {}) };
+      await writeMap(`${pre}maps/${name}_F.nii.gz`, t, { kind: 'value', fDof: [fm.rank, fm.dof], units: 'F statistic', contrast: fContrast, description: `F df=${fm.rank},${fm.dof}` });
+      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', contrast: fContrast, description: `z from F df=${fm.rank},${fm.dof}`, thresholds: grfThr });
+      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', contrast: fContrast, description: 'one-sided uncorrected p of F' });
     } else {
-      await writeMap(`${pre}maps/${name}_t.nii.gz`, t, `t dof=${dof}`);
-      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, `z from t dof=${dof}`);
-      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, 'two-tailed uncorrected p');
+      await writeMap(`${pre}maps/${name}_t.nii.gz`, t, { kind: 't', dof, contrast, description: `t dof=${dof}` });
+      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', dof, contrast, description: `z from t dof=${dof}`, thresholds: grfThr });
+      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', dof, contrast, description: 'two-tailed uncorrected p' });
     }
-    await writeMap(`${pre}maps/${name}_grf.nii.gz`, survived, `GRF z>=${thr.zThreshold.toFixed(3)} k>=${Math.max(thr.clusterSizeThreshold, minVox)}`);
-    const header = 'cluster,tail,voxels,volume_mm3,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label';
-    const rows = records.map((r, ci) =>
-      [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label].map(csvField).join(','),
-    );
-    await put(`${pre}tables/${name}_clusters.csv`, [header, ...rows].join('\n') + '\n');
+    await writeMap(`${pre}maps/${name}_grf.nii.gz`, survived, { kind: 'cluster', contrast, description: `GRF z>=${thr.zThreshold.toFixed(3)} k>=${Math.max(thr.clusterSizeThreshold, minVox)}`, thresholds: grfThr, extra: { Correction: 'Gaussian random field theory, cluster extent' } });
+    const cols: [string, string][] = [
+      ['cluster', 'cluster_id'], ['tail', 'tail'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], ['peak_t', 'peak_t'], ['peak_z', 'peak_zstat'],
+      ['peak_x', 'peak_x_mm'], ['peak_y', 'peak_y_mm'], ['peak_z_mm', 'peak_z_mm'], ['label', 'label'],
+    ];
+    await putTable(`${pre}tables/${name}_clusters`, cols, records.map((r, ci) => [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label]));
+    design[name] = { rows: spec.subjects.map((_, i) => spec.X.slice(i * spec.p, (i + 1) * spec.p)), subjects: spec.subjects.map((i) => ctx.subjects[i]!.id) };
     const tables = await regionAndValueTables(cohort, spec, t, grid.dims, affine, clusters, fm ? 'F' : 't');
     await put(`${pre}tables/${name}_cluster_regions.csv`, tables.regions);
     await put(`${pre}tables/${name}_cluster_values.csv`, tables.values);
@@ -146,11 +158,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       const gridOf = (values: ArrayLike<number>) => toGrid(lat, values);
       const oneMinus = (p: Float64Array) => gridOf(Float64Array.from(p, (x) => 1 - x));
       for (const stat of setup.options.statistics) {
-        await writeMap(`maps/${name}_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), `1-p FWE ${stat}, ${summary.permutations} permutations`);
+        await writeMap(`maps/${name}_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), { kind: 'oneMinusP', contrast, description: `1-p FWE ${stat}, ${summary.permutations} permutations`, thresholds: { significantAbove: 0.95 }, extra: { Correction: `permutation FWE (${stat})`, Permutations: summary.permutations } });
       }
-      await writeMap(`maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), `1-p uncorrected (permutation)`);
-      await writeMap(`maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), `1-q Benjamini-Hochberg FDR`);
-      if (observed.tfce) await writeMap(`maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`);
+      await writeMap(`maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), { kind: 'oneMinusP', contrast, description: `1-p uncorrected (permutation)`, extra: { Permutations: summary.permutations } });
+      await writeMap(`maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), { kind: 'oneMinusP', contrast, description: `1-q Benjamini-Hochberg FDR`, thresholds: { significantAbove: 0.95 }, extra: { Correction: 'Benjamini-Hochberg FDR' } });
+      if (observed.tfce) await writeMap(`maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), { kind: 'tfce', contrast, description: `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`, extra: { TfceH: setup.options.tfce.H, TfceE: setup.options.tfce.E } });
+      nulls[name] = summary.nulls as Record<string, Float64Array>;
       const permClusters: PermClusterRecord[] = summary.clusters.filter((c) => c.size >= minVox).map((c) => {
         const g = lat.index[c.peak]!;
         const [i, j, k] = [g % nx, Math.floor(g / nx) % ny, Math.floor(g / plane)];
@@ -175,11 +188,11 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
           records[ci]!.pFweMass = pc ? pc.pFweMass : null;
         }
       }
-      const pheader = 'cluster,voxels,volume_mm3,mass,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label,p_fwe_extent,p_fwe_mass';
-      const prow = permClusters.map((r, ci) =>
-        [ci + 1, r.voxels, r.volumeMm3, r.mass, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label, r.pFweExtent, r.pFweMass].map(csvField).join(','),
-      );
-      await put(`tables/${name}_permutation_clusters.csv`, [pheader, ...prow].join('\n') + '\n');
+      const pcols: [string, string][] = [
+        ['cluster', 'cluster_id'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], ['mass', 'mass'], ['peak_t', 'peak_t'], ['peak_z', 'peak_zstat'],
+        ['peak_x', 'peak_x_mm'], ['peak_y', 'peak_y_mm'], ['peak_z_mm', 'peak_z_mm'], ['label', 'label'], ['p_fwe_extent', 'p_fwe_extent'], ['p_fwe_mass', 'p_fwe_mass'],
+      ];
+      await putTable(`tables/${name}_permutation_clusters`, pcols, permClusters.map((r, ci) => [ci + 1, r.voxels, r.volumeMm3, r.mass, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label, r.pFweExtent, r.pFweMass]));
       const minFweP: Partial<Record<Statistic, number>> = {};
       const voxelsFwe05: Partial<Record<Statistic, number>> = {};
       for (const stat of setup.options.statistics) {
@@ -245,51 +258,18 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     cost: await jobCost(env, workDir, startedMs, transitions),
     outputs: [],
     methods: '',
-    ...(await cohort.finish(put, writeMap)),
+    ...(await cohort.finish(put, writeNamedMap)),
   };
   result.methods = describeGlm(ctx, result) + cohort.methods(result);
-  await put(embedded ? embedded.report : 'report.html', renderReport(ctx, result));
+  const extras = { glm: { nulls, design } };
   if (embedded) {
+    // the group step of another pipeline: its own report beside the parent's, the record for the parent's result.json
     result.outputs = outputs;
+    await writeReport(env, resultsDir, result as unknown as Record<string, unknown>, outputs, { job: ctx.job as unknown as Record<string, unknown>, jobUri: ctx.jobUri, workDir, extras }, embedded.report);
+    result.outputs = [...outputs, embedded.report];
     await env.store.put(embedded.resultKey, JSON.stringify(result, null, 2) + '\n');
+    await env.store.put(reportExtrasKey(embedded.resultKey), JSON.stringify({ nulls: Object.fromEntries(Object.entries(nulls).map(([c, v]) => [c, Object.fromEntries(Object.entries(v).map(([k, a]) => [k, Array.from(a)]))])), design }));
     return { result: embedded.resultKey };
   }
-  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-function permutationSection(q: PermutationResult): string {
-  const fmt = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(4));
-  const rows = q.clusters
-    .map((k, i) => `<tr><td>${i + 1}</td><td>${k.voxels}</td><td>${k.mass.toFixed(1)}</td><td>${k.peakT}</td><td>${k.peakMni.join(', ')}</td><td>${esc(k.label)}</td><td>${fmt(k.pFweExtent)}</td><td>${fmt(k.pFweMass)}</td></tr>`)
-    .join('');
-  const nulls = Object.entries(q.nullQuantiles)
-    .map(([s, v]) => `${s}: 95th ${v.q95.toFixed(3)}, 99th ${v.q99.toFixed(3)}; min FWE p ${fmt(q.minFweP[s as Statistic]!)}`)
-    .join('<br>');
-  return `<h3>Permutation inference (${q.permutations} permutations${q.exhaustive ? ', exhaustive' : ''})</h3>
-<p>Clusters of |z| ≥ ${q.clusterFormingZ.toFixed(3)} (${q.connectivity}-connectivity). Null maxima — ${nulls}. Voxels with FDR q ≤ 0.05: ${q.voxelsFdr05}.</p>
-<table><thead><tr><th>#</th><th>voxels</th><th>mass (Σz)</th><th>peak t</th><th>peak MNI (mm)</th><th>label</th><th>FWE p (extent)</th><th>FWE p (mass)</th></tr></thead><tbody>${rows || '<tr><td colspan="8">no supra-threshold cluster</td></tr>'}</tbody></table>`;
-}
-
-function renderReport(ctx: GlmContext, r: GlmResult): string {
-  const sections = Object.entries(r.contrasts).map(([name, c]) => {
-    const rows = c.clusters
-      .map((k, i) => `<tr><td>${i + 1}</td><td>${k.tail}</td><td>${k.voxels}</td><td>${k.volumeMm3}</td><td>${k.peakT}</td><td>${k.peakZ}</td><td>${k.peakMni.join(', ')}</td><td>${esc(k.label)}</td></tr>`)
-      .join('');
-    return `<h2>${esc(name)}</h2>
-<p>DOF ${c.dof}; t range ${c.minT.toFixed(3)} … ${c.maxT.toFixed(3)}; FWHM ${c.fwhmMm.map((x) => x.toFixed(2)).join(' × ')} mm; z* ${c.zThreshold.toFixed(4)}; minimum cluster ${c.clusterSizeThreshold} voxels.</p>
-<table><thead><tr><th>#</th><th>tail</th><th>voxels</th><th>mm³</th><th>peak t</th><th>peak z</th><th>peak MNI (mm)</th><th>label</th></tr></thead><tbody>${rows || '<tr><td colspan="8">no cluster survived</td></tr>'}</tbody></table>${c.permutation ? permutationSection(c.permutation) : ''}`;
-  });
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}th{background:#f4f4f4}</style></head>
-<body><h1>neuroburst — ${esc(ctx.jobId)} (glm)</h1>
-<h2>Methods</h2><p>${esc(r.methods)}</p>
-<p>Analysis mask: ${r.mask.voxels} voxels (${r.mask.source}${r.mask.excludedNonFinite ? `, ${r.mask.excludedNonFinite} excluded for non-finite data` : ''}). Shards: ${r.shards.subjects} subjects, ${r.shards.slabs} slabs.
-Cost: estimated $${r.cost.estimatedUsd.toFixed(4)}, actual $${r.cost.actualUsd.toFixed(4)} (${r.cost.lambdaGbSeconds.toFixed(1)} GB-s).</p>
-${sections.join('\n')}
-</body></html>
-`;
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, extras });
 }

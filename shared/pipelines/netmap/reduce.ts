@@ -3,7 +3,8 @@ import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
 import { netmapCounts } from './workflow.ts';
 import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
 import { csvField } from '../../jobs/csv.ts';
-import { readNifti, voxelToMm, writeNifti } from '../../nifti/index.ts';
+import { readNifti, voxelToMm } from '../../nifti/index.ts';
+import { kindFromName } from '../../report/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
@@ -115,9 +116,9 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     restrict = Uint8Array.from(m, (x) => (x !== 0 && Number.isFinite(x) ? 1 : 0));
   }
 
-  const { outputs, put } = outputWriter(env, resultsDir);
-  const writeMap = (rel: string, data: Float32Array, description: string) =>
-    put(rel, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
+  const { outputs, put, putMap } = outputWriter(env, resultsDir, { grid });
+  // kind from the file name (t, overlap, 1 − p …); a study's t map carries the connectome's DOF
+  const writeMap = (rel: string, data: Float32Array, description: string, dof?: number) => putMap(rel, data, { kind: kindFromName(rel), description, ...(dof !== undefined ? { dof } : {}) });
   const toGrid = (values: ArrayLike<number>) => {
     const out = new Float32Array(nVox);
     for (let q = 0; q < V; q++) out[index[q]!] = values[q]!;
@@ -133,7 +134,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     const info = ctx.studies.find((s) => s.study === study)!;
     const m = { t: seedMapSet.t.subarray(k * V, (k + 1) * V), meanZ: seedMapSet.meanZ.subarray(k * V, (k + 1) * V), meanR: seedMapSet.meanR.subarray(k * V, (k + 1) * V) };
     const t = toGrid(m.t);
-    await writeMap(`maps/${study}_t.nii.gz`, t, `one-sample t of Fisher z, ${ctx.subjects.length} connectome subjects`);
+    await writeMap(`maps/${study}_t.nii.gz`, t, `one-sample t of Fisher z, ${ctx.subjects.length} connectome subjects`, dof);
     if (ctx.job.params.maps.meanZ) await writeMap(`maps/${study}_meanz.nii.gz`, toGrid(m.meanZ), 'mean Fisher z');
     if (ctx.job.params.maps.meanR) await writeMap(`maps/${study}_meanr.nii.gz`, toGrid(m.meanR), 'mean r');
     let maxT = -Infinity;
@@ -251,8 +252,11 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   }
   let specificity: SpecificityResult | undefined;
   const specificitySets: Record<string, SpecificityResult> = {};
+  // the report plots the first specificity test's full permutation nulls
+  let specNulls: Record<string, Float64Array> | undefined;
   for (const { name, outcome: spec } of await specificityOutcomes(env, ctx)) {
     const { setup, observed, summary } = spec;
+    specNulls ??= summary.nulls as Record<string, Float64Array>;
     // a single unnamed controls table keeps maps/specificity_*; named sets (and `random`) go to maps/specificity/<set>_*
     const named = ctx.studies.some((x) => x.controlSet !== undefined);
     const pre = named ? `maps/specificity/${name}_` : 'maps/specificity_';
@@ -348,8 +352,8 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     (vr.roiTests ? ` Study-level ROI test: mean overlap in each study's ROI (union of ${vr.roiTests.sphereDiameterMm} mm-diameter spheres), ${vr.roiTests.groups[0]} (n = ${vr.roiTests.n[0]}) vs ${vr.roiTests.groups[1]} (n = ${vr.roiTests.n[1]}) by Welch's t-test and a label-exchange permutation p (${vr.roiTests.permutation.exact ? 'all splits enumerated' : `${vr.roiTests.permutation.permutations} permutations`}).` : '') +
     (vr.lesionTests ? ` Lesion-mask test: mean overlap within each lesion mask, ${vr.lesionTests.groups[0]} (n = ${vr.lesionTests.n[0]}) vs ${vr.lesionTests.groups[1]} (n = ${vr.lesionTests.n[1]}) by Welch's t-test and a label-exchange permutation p.` : '') +
     (vr.labelValues ? ` Mean overlap per atlas label, ranked (tables/overlap_label_values.csv).` : '');
-  await put('report.html', renderReport(ctx, result));
-  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, ...(specNulls ? { extras: { netmap: { nulls: specNulls } } } : {}) });
+
 }
 
 export interface RoiConnectivityResult {
@@ -573,21 +577,3 @@ async function validateOverlap(
   return out;
 }
 
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-function renderReport(ctx: NetmapContext, r: NetmapResult): string {
-  const rows = r.studies
-    .map((s) => `<tr><td>${esc(s.study)}</td><td>${s.coordinates}</td><td>${s.seedVoxels}</td><td>${s.maxT}</td><td>${s.peakMni.join(', ')}</td><td>${s.minT}</td><td>${s.positiveVoxels}</td><td>${s.negativeVoxels}</td></tr>`)
-    .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}th{background:#f4f4f4}</style></head>
-<body><h1>neuroburst — ${esc(ctx.jobId)} (netmap)</h1>
-<h2>Methods</h2><p>${esc(r.methods)}</p>
-<p>Overlap of ${r.overlap.studies} studies: ${r.overlap.voxelsAllPositive} voxels in every positive network, ${r.overlap.voxelsAllNegative} in every negative network. Shards: ${r.shards.chunks} connectome chunks.
-Cost: estimated $${r.cost.estimatedUsd.toFixed(4)}, actual $${r.cost.actualUsd.toFixed(4)} (${r.cost.lambdaGbSeconds.toFixed(1)} GB-s).</p>
-<table><thead><tr><th>study</th><th>coordinates</th><th>seed voxels</th><th>max t</th><th>peak MNI (mm)</th><th>min t</th><th>t &gt; T voxels</th><th>t &lt; −T voxels</th></tr></thead><tbody>${rows}</tbody></table>
-</body></html>
-`;
-}

@@ -71,10 +71,12 @@ export async function loadContext(store: Store, contextKey: string): Promise<Reh
 
 /** Map names of one subject under the results folder. */
 export function mapNames(id: string) {
+  // a BIDS participant_id ("sub-01") is used as given; a bare label ("01") gets the "sub-" entity
+  const sub = id.startsWith('sub-') ? id : `sub-${id}`;
   return {
-    reho: `maps/sub-${id}_reho.nii.gz`,
-    mreho: `maps/sub-${id}_mreho.nii.gz`,
-    zreho: `maps/sub-${id}_zreho.nii.gz`,
-    szreho: `maps/sub-${id}_szreho.nii.gz`,
+    reho: `maps/${sub}_reho.nii.gz`,
+    mreho: `maps/${sub}_mreho.nii.gz`,
+    zreho: `maps/${sub}_zreho.nii.gz`,
+    szreho: `maps/${sub}_szreho.nii.gz`,
   };
 }

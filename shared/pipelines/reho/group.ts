@@ -8,6 +8,7 @@ import type { RehoPlan } from './plan.ts';
 export const GROUP_REPORT = 'group_report.html';
 export const GROUP_MAP_COLUMN = 'szreho_map';
 
+
 function tsvField(s: string): string {
   return /[\t"\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -35,6 +35,8 @@ export interface SubjectPreproc {
   /** volumes kept */
   T: number;
   qc?: MotionQc;
+  /** Power framewise displacement per kept volume (for the report's QC plot) */
+  fd?: Float64Array;
   spikes: number[];
   model?: NuisanceModel;
   bandpass?: IdealBandpass;
@@ -74,6 +76,7 @@ export async function subjectPreproc(ctx: RehoContext, s: number, opts: { signal
     }
     const fd = powerFd(rp, T, p.fdRadiusMm);
     const spikes = spikeVolumes(fd, p.fdThreshold);
+    out.fd = fd;
     out.spikes = spikes;
     out.qc = motionQc(rp, T, fd, spikes.length, p.exclusion);
     if (!steps.exclusion) {

@@ -1,4 +1,3 @@
-import { csvField } from '../../jobs/csv.ts';
 import { finishJob, jobCost, outputWriter, type JobCost } from '../common/finish.ts';
 import { rehoCounts } from './workflow.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
@@ -6,7 +5,9 @@ import type { MotionQc } from '../../reho/motion.ts';
 import { keys, loadContext, mapNames } from './context.ts';
 import type { RehoContext, WmCsfSource } from './context.ts';
 import type { MaskSignals } from './preprocess.ts';
-import { GROUP_REPORT } from './group.ts';
+import { reportExtrasKey } from '../common/outputs.ts';
+import type { GlmExtras } from '../../report/index.ts';
+import { subjectPreproc } from './preprocess.ts';
 import type { RehoPlan } from './plan.ts';
 import type { SubjectStats } from './subject.ts';
 
@@ -58,7 +59,7 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
   const { workDir, resultsDir } = ctx;
   const p = ctx.job.params;
   const plan = JSON.parse(await env.store.getText(keys.plan(workDir))) as RehoPlan;
-  const { outputs, put } = outputWriter(env, resultsDir);
+  const { outputs, putTable } = outputWriter(env, resultsDir);
   const subjects: RehoSubjectResult[] = [];
   for (const [s, subj] of ctx.subjects.entries()) {
     const q = JSON.parse(await env.store.getText(keys.qc(workDir, s))) as { volumes: number; qc: MotionQc | null; wmCsfSource: WmCsfSource | null };
@@ -81,7 +82,7 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     }
     subjects.push(r);
   }
-  const header = 'participant_id,group,volumes_used,mean_fd,max_fd,spikes,spike_percent,max_translation_mm,max_rotation_deg,excluded,reason,wm_csf_source';
+  const qcCols = ['participant_id', 'group', 'volumes_used', 'mean_fd', 'max_fd', 'spikes', 'spike_percent', 'max_translation_mm', 'max_rotation_deg', 'excluded', 'reason', 'wm_csf_source'].map((c): [string, string] => [c, c]);
   const rows = subjects.map((r) =>
     [
       r.id,
@@ -96,16 +97,22 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
       r.excluded ? 'yes' : 'no',
       r.reasons.join('; '),
       r.wmCsf?.source ?? '',
-    ]
-      .map(csvField)
-      .join(','),
+    ],
   );
-  await put('tables/qc_motion.csv', [header, ...rows].join('\n') + '\n');
+  await putTable('tables/qc_motion', qcCols, rows);
+  // framewise displacement per volume for the report's QC plot (the confounds are small; read again)
+  const fd: Record<string, number[]> = {};
+  for (const [s, subj] of ctx.subjects.entries()) {
+    const pre = await subjectPreproc(ctx, s, { qcOnly: true }).catch(() => undefined);
+    if (pre?.fd) fd[subj.id] = Array.from(pre.fd, (x) => r6(x));
+  }
 
   let group: GroupResult | null = null;
+  let groupExtras: GlmExtras | undefined;
   if (p.group) {
     // the glm execution wrote maps/<contrast>_*.nii.gz, tables/<contrast>_clusters.csv and group_report.html beside ours
     group = JSON.parse(await env.store.getText(keys.groupResult(workDir))) as GroupResult;
+    groupExtras = JSON.parse(await env.store.getText(reportExtrasKey(keys.groupResult(workDir)))) as GlmExtras;
     outputs.push(...group.outputs);
   }
   const nShards = plan.included.length * plan.slabs.length;
@@ -137,8 +144,10 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     methods: '',
   };
   result.methods = describeReho(ctx, result);
-  await put('report.html', renderReport(ctx, result));
-  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], {
+    jobUri: ctx.jobUri,
+    extras: { reho: { fd, ...(groupExtras ? { group: groupExtras } : {}) } },
+  });
 }
 
 export function describeReho(ctx: RehoContext, r: RehoResult): string {
@@ -163,31 +172,4 @@ export function describeReho(ctx: RehoContext, r: RehoResult): string {
   );
   if (r.group) parts.push(`Group analysis of the szReHo maps: ${r.group.methods}`);
   return parts.join(' ');
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-function renderReport(ctx: RehoContext, r: RehoResult): string {
-  const rows = r.subjects
-    .map(
-      (s) =>
-        `<tr><td>${esc(s.id)}</td><td>${esc(s.group)}</td><td>${s.qc ? s.qc.meanFd.toFixed(3) : ''}</td><td>${s.qc ? s.qc.spikes : ''}</td><td>${s.reho ? s.reho.mean.toFixed(4) : ''}</td><td>${s.excluded ? 'excluded: ' + esc(s.reasons.join('; ')) : 'included'}</td></tr>`,
-    )
-    .join('');
-  const group = r.group
-    ? `<h2>Group</h2><p>See <a href="${GROUP_REPORT}">the group report</a> (maps/&lt;contrast&gt;_t.nii.gz, _z, _p, _grf; tables/&lt;contrast&gt;_clusters.csv). ${Object.entries(r.group.contrasts)
-        .map(([n, c]) => `${esc(n)}: ${c.clusters.length} cluster(s)`)
-        .join('; ')}</p>`
-    : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>neuroburst ${esc(ctx.jobId)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}th{background:#f4f4f4}</style></head>
-<body><h1>neuroburst — ${esc(ctx.jobId)} (reho)</h1>
-<h2>Methods</h2><p>${esc(r.methods)}</p>
-<h2>Subjects</h2><table><thead><tr><th>id</th><th>group</th><th>mean FD</th><th>spikes</th><th>mean ReHo</th><th>status</th></tr></thead><tbody>${rows}</tbody></table>
-${group}
-<p>Cost: estimated $${r.cost.estimatedUsd.toFixed(4)}, actual $${r.cost.actualUsd.toFixed(4)} (${r.cost.lambdaGbSeconds.toFixed(1)} GB-s).</p>
-</body></html>
-`;
 }

@@ -1,4 +1,5 @@
 import { writeNifti } from '../../nifti/index.ts';
+import { readHeaderAt } from '../common/header.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { subjectMaps } from '../../reho/maps.ts';
 import type { MaskStats } from '../../reho/kcc.ts';
@@ -34,8 +35,10 @@ export async function rehoSubjectMaps(env: TaskEnv, contextKey: string, s: numbe
   const id = ctx.subjects[s]!.id;
   const names = mapNames(id);
   const affine = Float64Array.from(grid.affine);
+  // the subject's maps keep the space codes of its func image
+  const space = await readHeaderAt(ctx.subjects[s]!.func, `${id} func`);
   const write = (rel: string, data: Float32Array, description: string) =>
-    env.store.put(`${ctx.resultsDir}/${rel}`, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description }));
+    env.store.put(`${ctx.resultsDir}/${rel}`, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description, xformFrom: space }));
   await write(names.reho, maps.reho, `ReHo KCC ${p.neighbours} neighbours`);
   await write(names.mreho, maps.mreho, 'mReHo = ReHo / mask mean');
   await write(names.zreho, maps.zreho, 'zReHo (ddof 1)');
