@@ -33,7 +33,7 @@ describe('writeNifti intent codes', () => {
       expect(theirs(bytes).intent_code).toBe(code);
       expect(theirs(bytes).intent_p1).toBe(0);
     }
-    expect(NIFTI_INTENT).toEqual({ TTEST: 3, ZSCORE: 5, PVAL: 22 });
+    expect(NIFTI_INTENT).toEqual({ TTEST: 3, FTEST: 4, ZSCORE: 5, PVAL: 22 });
   });
 
   it('refuses a t intent without a usable DOF', () => {
