@@ -319,18 +319,23 @@ export function permutedT(m: PermutationModel, perm: Int32Array, sign: Float64Ar
         for (let b = 0; b < bl; b++) a[ao + b] += q0 * E[e0 + b]!;
       }
     }
-    for (let b = 0; b < bl; b++) {
-      let num = 0;
-      let ss = 0;
-      for (let j = 0; j < p; j++) {
-        const x = a[j * BLOCK + b]!;
-        num += g[j]! * x;
-        ss += x * x;
-      }
-      const total = sse[v0 + b]!;
-      const rss = total - ss;
-      tOut[v0 + b] = total > 0 && rss > ZERO_VARIANCE_REL * total ? (num * scale) / Math.sqrt(rss) : 0;
+    blockT(a, g, sse, p, v0, bl, scale, tOut);
+  }
+}
+
+/** t of one voxel block from a = Qpᵀ E (p × BLOCK): numerator gᵀa, residual SS = sse − ‖a‖². */
+function blockT(a: Float64Array, g: ArrayLike<number>, sse: ArrayLike<number>, p: number, v0: number, bl: number, scale: number, tOut: Float64Array): void {
+  for (let b = 0; b < bl; b++) {
+    let num = 0;
+    let ss = 0;
+    for (let j = 0; j < p; j++) {
+      const x = a[j * BLOCK + b]!;
+      num += g[j]! * x;
+      ss += x * x;
     }
+    const total = sse[v0 + b]!;
+    const rss = total - ss;
+    tOut[v0 + b] = total > 0 && rss > ZERO_VARIANCE_REL * total ? (num * scale) / Math.sqrt(rss) : 0;
   }
 }
 
@@ -355,18 +360,7 @@ function permutedTSimd(m: PermutationModel, simd: PermSimd, perm: Int32Array, si
     const bl = Math.min(BLOCK, V - v0);
     a.fill(0);
     acc(simd.ePtr, V, n, p, simd.qpPtr, simd.aPtr, v0, bl, BLOCK);
-    for (let b = 0; b < bl; b++) {
-      let num = 0;
-      let ss = 0;
-      for (let j = 0; j < p; j++) {
-        const x = a[j * BLOCK + b]!;
-        num += g[j]! * x;
-        ss += x * x;
-      }
-      const total = sse[v0 + b]!;
-      const rss = total - ss;
-      tOut[v0 + b] = total > 0 && rss > ZERO_VARIANCE_REL * total ? (num * scale) / Math.sqrt(rss) : 0;
-    }
+    blockT(a, g, sse, p, v0, bl, scale, tOut);
   }
 }
 
