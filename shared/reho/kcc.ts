@@ -202,6 +202,281 @@ export function rankAll(series: Float64Array | Float32Array, count: number, n: n
   for (let c = 0; c < count; c++) rankSeries(series, c * n, n, out, c * n, sorted);
 }
 
+/**
+ * Centred doubled ranks: d = 2·rank − (n + 1) with rank as in rankSeries (ties averaged), so
+ * d = 2·#{< v} + #{= v} − n, an integer in [−(n − 1), n − 1] (Int16 for n ≤ 32 768). A rank row sum
+ * R over k members is (D + k(n + 1))/2 with D the sum of the d's, and R − mean(R) = D/2 exactly.
+ *
+ * A bucket pass: bucket b = ⌊(v − min)·(B − 1)/(max − min)⌋ is non-decreasing in v in floating
+ * point, so every value in an earlier bucket is smaller and every value in a later one larger; a
+ * counting sort gives each bucket's start s, and d = 2·(s + #{< v in its bucket}) + #{= v in its
+ * bucket} − n, counted directly within the (small) bucket — no sort. Buckets fuller than a limit
+ * (heavy outliers) fall back to the merge sort. `rankSeriesPlain` is the twin (tested: d equals
+ * 2·rank − (n + 1) for every value).
+ */
+export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, out: Int16Array, outOff: number): void {
+  if (n > 32768) throw new InvalidParameter(`rankSeriesCentred: at most 32768 values, got ${n}`);
+  if (cVals.length < n) {
+    cVals = new Float64Array(n);
+    cOf = new Int32Array(n);
+    cStart = new Int32Array(n + 2);
+    cFill = new Int32Array(n + 2);
+    cRank = new Float64Array(n);
+    cSorted = new Float64Array(n);
+  }
+  let lo = x[off]!;
+  let hi = lo;
+  for (let t = 1; t < n; t++) {
+    const v = x[off + t]!;
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  if (lo === hi) {
+    // one tie group: every d is 2·0 + n − n
+    out.fill(0, outOff, outOff + n);
+    return;
+  }
+  const B = n;
+  const scale = (B - 1) / (hi - lo);
+  const start = cStart;
+  const of = cOf;
+  if (scale > 0 && scale < Infinity) {
+    start.fill(0, 0, B + 1);
+    for (let t = 0; t < n; t++) {
+      // v − lo ≥ 0, so truncation is the floor
+      let b = ((x[off + t]! - lo) * scale) | 0;
+      if (b > B - 1) b = B - 1;
+      of[t] = b;
+      start[b + 1]!++;
+    }
+    let ok = true;
+    for (let b = 0; b < B; b++) {
+      const c = start[b + 1]!;
+      if (c > CENTRED_LIMIT) ok = false;
+      start[b + 1] = c + start[b]!;
+    }
+    if (ok) {
+      const vals = cVals;
+      const fill = cFill;
+      fill.set(start.subarray(0, B));
+      for (let t = 0; t < n; t++) vals[fill[of[t]!]!++] = x[off + t]!;
+      for (let t = 0; t < n; t++) {
+        const b = of[t]!;
+        const s = start[b]!;
+        const e = start[b + 1]!;
+        if (e - s === 1) {
+          out[outOff + t] = 2 * s + 1 - n;
+          continue;
+        }
+        const v = x[off + t]!;
+        let less = 0;
+        let eq = 0;
+        for (let j = s; j < e; j++) {
+          const w = vals[j]!;
+          if (w < v) less++;
+          else if (w === v) eq++;
+        }
+        out[outOff + t] = 2 * (s + less) + eq - n;
+      }
+      return;
+    }
+  }
+  rankSeriesMerge(x, off, n, cRank, 0, cSorted);
+  for (let t = 0; t < n; t++) out[outOff + t] = 2 * cRank[t]! - (n + 1);
+}
+
+let cVals = new Float64Array(0);
+let cOf = new Int32Array(0);
+let cStart = new Int32Array(0);
+let cFill = new Int32Array(0);
+let cRank = new Float64Array(0);
+let cSorted = new Float64Array(0);
+/** largest bucket counted directly (a bucket of m values costs m² comparisons) */
+const CENTRED_LIMIT = 24;
+
+/** Something that cleans in-mask series in place, two at a time (SeriesCleaner). */
+export interface PairCleaner {
+  cleanPair(a: Float64Array, b: Float64Array, aOff: number, bOff: number): void;
+  clean(a: Float64Array, off: number): void;
+}
+
+/** Rows of the grid gathered together (reads of ROWS·nx contiguous values per volume). */
+const GATHER_ROWS = 4;
+
+/**
+ * Centred doubled ranks (rankSeriesCentred) of every in-mask series of a region stored volume-major
+ * (voxel v at volume t is data[t·stride + v], t < T), written to out[c·T ..] for series c = index[v].
+ * The series of a few grid rows are gathered into a small buffer (non-finite values → 0), cleaned
+ * there when a cleaner is given, and ranked — the region's series are never held whole.
+ *
+ * The cleaner pairs series within each grid row (x-row at fixed y, z): the 1st in-mask voxel with
+ * the 2nd, the 3rd with the 4th, …, an odd last one alone. Pairing depends on the row only, so any
+ * slab cut (slabs are whole planes) cleans every series with the same partner: maps are bit-identical
+ * for any slab count. `index` must number in-mask voxels in raster order (x fastest).
+ */
+export function rankRegion(data: Float32Array | Float64Array, stride: number, T: number, index: Int32Array, nx: number, cleaner: PairCleaner | undefined, out: Int16Array): void {
+  const rows = index.length / nx;
+  if (!Number.isInteger(rows)) throw new InvalidParameter('rankRegion: index is not whole rows');
+  const buf = new Float64Array(GATHER_ROWS * nx * T);
+  const vs = new Int32Array(GATHER_ROWS * nx);
+  for (let r0 = 0; r0 < rows; r0 += GATHER_ROWS) {
+    const r1 = Math.min(rows, r0 + GATHER_ROWS);
+    let m = 0;
+    let cFirst = -1;
+    for (let v = r0 * nx; v < r1 * nx; v++) {
+      const c = index[v]!;
+      if (c < 0) continue;
+      if (cFirst < 0) cFirst = c;
+      if (c !== cFirst + m) throw new InvalidParameter('rankRegion: index is not in raster order');
+      vs[m++] = v;
+    }
+    if (m === 0) continue;
+    for (let t = 0; t < T; t++) {
+      const o = t * stride;
+      for (let i = 0, bi = t; i < m; i++, bi += T) {
+        const x = data[o + vs[i]!]!;
+        buf[bi] = x - x === 0 ? x : 0;
+      }
+    }
+    if (cleaner) {
+      let i = 0;
+      while (i < m) {
+        const row = Math.floor(vs[i]! / nx);
+        let j = i;
+        while (j + 1 < m && Math.floor(vs[j + 1]! / nx) === row) j++;
+        let q = i;
+        for (; q + 1 <= j; q += 2) cleaner.cleanPair(buf, buf, q * T, (q + 1) * T);
+        if (q === j) cleaner.clean(buf, q * T);
+        i = j + 1;
+      }
+    }
+    for (let i = 0; i < m; i++) rankSeriesCentred(buf, i * T, T, out, (cFirst + i) * T);
+  }
+}
+
+/**
+ * Kendall's W from centred doubled ranks (rankSeriesCentred): S = Σ_t (R_t − mean R)² = Σ_t D_t²/4
+ * with D_t the sum of the members' d, all in exact integer arithmetic, so every map is bit-identical
+ * to `kendallWPlain` on the ranks themselves (whose S = Σ R² − n·mean² is also exact: half-integer
+ * sums far below 2^53). 27 neighbours: z-sums of rank rows once per (x, y) (a ring of three rows),
+ * 3×3 (y, z) column sums once per x, three of those per voxel; 19 and 7: per-voxel member sums.
+ */
+export function kendallWCentred(d: Int16Array, index: Int32Array, n: number, region: KccRegion, neighbours: Neighbours, zFrom: number, zTo: number, out: Float32Array): void {
+  const { nx, ny, nzLocal, z0Global, nzGlobal } = region;
+  const plane = nx * ny;
+  if (out.length < (zTo - zFrom) * plane) throw new InvalidParameter('kendallW: output too small');
+  if (index.length !== plane * nzLocal) throw new InvalidParameter('kendallW: index does not cover the region');
+  const denomBase = n * n * n - n;
+  const offs = neighbourOffsets(neighbours).map(([di, dj, dk]) => di + nx * (dj + ny * dk));
+  const R = new Int32Array(n);
+  const P = [new Int32Array(nx * n), new Int32Array(nx * n), new Int32Array(nx * n)];
+  const pc = [new Int32Array(nx), new Int32Array(nx), new Int32Array(nx)];
+  const C = new Int32Array(nx * n);
+  const cc = new Int32Array(nx);
+  const zSums = (z: number, y: number) => {
+    const Ps = P[y % 3]!;
+    const cs = pc[y % 3]!;
+    for (let x = 0; x < nx; x++) {
+      const pb = x * n;
+      const v = x + nx * (y + ny * z);
+      const a = index[v - plane]!;
+      const b = index[v]!;
+      const c = index[v + plane]!;
+      let k = 0;
+      if (a >= 0 && b >= 0 && c >= 0) {
+        const ao = a * n;
+        const bo = b * n;
+        const co = c * n;
+        for (let t = 0; t < n; t++) Ps[pb + t] = d[ao + t]! + d[bo + t]! + d[co + t]!;
+        k = 3;
+      } else {
+        for (const e of [a, b, c]) {
+          if (e < 0) continue;
+          const eo = e * n;
+          if (k === 0) for (let t = 0; t < n; t++) Ps[pb + t] = d[eo + t]!;
+          else for (let t = 0; t < n; t++) Ps[pb + t] += d[eo + t]!;
+          k++;
+        }
+      }
+      cs[x] = k;
+    }
+  };
+  for (let z = zFrom; z < zTo; z++) {
+    const zg = z + z0Global;
+    const o = (z - zFrom) * plane;
+    for (let v = 0; v < plane; v++) out[o + v] = 0;
+    if (zg === 0 || zg === nzGlobal - 1) continue;
+    if (z < 1 || z > nzLocal - 2) throw new InvalidParameter(`kendallW: plane ${z} needs a halo plane on both sides`);
+    if (neighbours !== 27) {
+      for (let y = 1; y < ny - 1; y++) {
+        for (let x = 1; x < nx - 1; x++) {
+          const v = x + nx * (y + ny * z);
+          if (index[v]! < 0) continue;
+          let k = 0;
+          R.fill(0);
+          for (const q of offs) {
+            const c = index[v + q]!;
+            if (c < 0) continue;
+            const co = c * n;
+            for (let t = 0; t < n; t++) R[t] += d[co + t]!;
+            k++;
+          }
+          let sum2 = 0;
+          for (let t = 0; t < n; t++) sum2 += R[t]! * R[t]!;
+          out[o + x + nx * y] = (12 * (sum2 / 4)) / (k * k) / denomBase;
+        }
+      }
+      continue;
+    }
+    zSums(z, 0);
+    zSums(z, 1);
+    for (let y = 1; y < ny - 1; y++) {
+      zSums(z, y + 1);
+      const row = nx * (y + ny * z);
+      let first = -1;
+      let last = -1;
+      for (let x = 1; x < nx - 1; x++) {
+        if (index[row + x]! >= 0) {
+          if (first < 0) first = x;
+          last = x;
+        }
+      }
+      if (first < 0) continue;
+      const P0 = P[(y - 1) % 3]!;
+      const P1 = P[y % 3]!;
+      const P2 = P[(y + 1) % 3]!;
+      const c0 = pc[(y - 1) % 3]!;
+      const c1 = pc[y % 3]!;
+      const c2 = pc[(y + 1) % 3]!;
+      for (let x = first - 1; x <= last + 1; x++) {
+        const cb = x * n;
+        const m0 = c0[x]!;
+        const m1 = c1[x]!;
+        const m2 = c2[x]!;
+        if (m0 && m1 && m2) {
+          for (let t = 0; t < n; t++) C[cb + t] = P0[cb + t]! + P1[cb + t]! + P2[cb + t]!;
+        } else {
+          for (let t = 0; t < n; t++) C[cb + t] = (m0 ? P0[cb + t]! : 0) + (m1 ? P1[cb + t]! : 0) + (m2 ? P2[cb + t]! : 0);
+        }
+        cc[x] = m0 + m1 + m2;
+      }
+      for (let x = first; x <= last; x++) {
+        if (index[row + x]! < 0) continue;
+        const k = cc[x - 1]! + cc[x]! + cc[x + 1]!;
+        const a = (x - 1) * n;
+        const b = a + n;
+        const c = b + n;
+        let sum2 = 0;
+        for (let t = 0; t < n; t++) {
+          const r = C[a + t]! + C[b + t]! + C[c + t]!;
+          sum2 += r * r;
+        }
+        out[o + x + nx * y] = (12 * (sum2 / 4)) / (k * k) / denomBase;
+      }
+    }
+  }
+}
+
 export interface KccRegion {
   nx: number;
   ny: number;
@@ -377,34 +652,22 @@ export function kendallWPlain(
 }
 
 /**
- * ReHo of a whole 4-D volume (x fastest, volumes back to back) held in memory: rank the
- * in-mask series, then Kendall's W. Used by tests and the benchmark; the pipeline works per slab.
+ * ReHo of a whole 4-D volume (x fastest, volumes back to back) held in memory: rank the in-mask
+ * series (rankRegion, cleaning them first when a cleaner is given, row-paired as the pipeline's
+ * slabs do), then Kendall's W (kendallWCentred). Non-finite values count as 0. Used by tests and the
+ * benchmark; the pipeline works per slab and gives the same maps.
  */
-export function rehoVolume(data: Float32Array | Float64Array, dims: readonly [number, number, number, number], mask: ArrayLike<number>, neighbours: Neighbours): Float32Array {
+export function rehoVolume(data: Float32Array | Float64Array, dims: readonly [number, number, number, number], mask: ArrayLike<number>, neighbours: Neighbours, cleaner?: PairCleaner): Float32Array {
   const [nx, ny, nz, nt] = dims;
   const nVox = nx * ny * nz;
   if (data.length !== nVox * nt) throw new InvalidParameter(`4-D data has ${data.length} values, expected ${nVox * nt}`);
   const index = new Int32Array(nVox).fill(-1);
   let count = 0;
   for (let v = 0; v < nVox; v++) if (mask[v]) index[v] = count++;
-  // float32 input stays float32 (the same values, half the bytes to move)
-  const series = data instanceof Float32Array ? new Float32Array(count * nt) : new Float64Array(count * nt);
-  // volume-major to series-major in blocks of grid voxels: reads run along each volume
-  const GATHER = 1024;
-  for (let v0 = 0; v0 < nVox; v0 += GATHER) {
-    const v1 = Math.min(nVox, v0 + GATHER);
-    for (let t = 0; t < nt; t++) {
-      const o = t * nVox;
-      for (let v = v0; v < v1; v++) {
-        const c = index[v]!;
-        if (c >= 0) series[c * nt + t] = data[o + v]!;
-      }
-    }
-  }
-  const ranks = new Float32Array(count * nt);
-  rankAll(series, count, nt, ranks);
+  const d = new Int16Array(count * nt);
+  rankRegion(data, nVox, nt, index, nx, cleaner, d);
   const out = new Float32Array(nVox);
-  kendallW(ranks, index, nt, { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz }, neighbours, 0, nz, out);
+  kendallWCentred(d, index, nt, { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz }, neighbours, 0, nz, out);
   return out;
 }
 
