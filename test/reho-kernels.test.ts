@@ -695,6 +695,29 @@ describe('SeriesCleaner: regression folded into the spectrum, two series per com
     check(m2, new IdealBandpass(T2, 2, [0.01, 0.2]), T2);
     check(m2, undefined, T2);
   });
+  it('the WebAssembly SIMD path is bit-identical to the JavaScript path (pairs, alone, zero series, every configuration)', () => {
+    const cases: [typeof model | undefined, IdealBandpass][] = [
+      [model, new IdealBandpass(T, 2, [0.01, 0.08], true)],
+      [undefined, new IdealBandpass(T, 2, [0.01, 0.08], false)],
+      [model, new IdealBandpass(T, 2, [0.01, 0])],
+    ];
+    for (const [m, f] of cases) {
+      const simd = new SeriesCleaner(T, m, f);
+      const js = new SeriesCleaner(T, m, f, { simd: false });
+      expect(simd.simd).toBe(true);
+      expect(js.simd).toBe(false);
+      const a = series.slice();
+      a.fill(0, 2 * T, 3 * T);
+      const b = a.slice();
+      for (const cl of [simd, js]) {
+        const x = cl === simd ? a : b;
+        for (let c = 0; c + 1 < count; c += 2) cl.cleanPair(x, x, c * T, (c + 1) * T);
+        cl.clean(x, (count - 1) * T);
+      }
+      expect(a.some((v, i) => v !== series[i])).toBe(true);
+      for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) expect(a[i], `value ${i}`).toBe(b[i]);
+    }
+  });
   it('a wrong-length model or filter is a named error', () => {
     expect(() => new SeriesCleaner(100, model, undefined)).toThrow(expect.objectContaining({ name: 'InvalidParameter' }));
     expect(() => new SeriesCleaner(100, undefined, new IdealBandpass(T, 2, [0.01, 0.08]))).toThrow(expect.objectContaining({ name: 'InvalidParameter' }));

@@ -207,20 +207,18 @@ export function rankAll(series: Float64Array | Float32Array, count: number, n: n
  * d = 2·#{< v} + #{= v} − n, an integer in [−(n − 1), n − 1] (Int16 for n ≤ 32 768). A rank row sum
  * R over k members is (D + k(n + 1))/2 with D the sum of the d's, and R − mean(R) = D/2 exactly.
  *
- * A bucket pass: bucket b = ⌊(v − min)·(B − 1)/(max − min)⌋ is non-decreasing in v in floating
- * point, so every value in an earlier bucket is smaller and every value in a later one larger; a
- * counting sort gives each bucket's start s, and d = 2·(s + #{< v in its bucket}) + #{= v in its
- * bucket} − n, counted directly within the (small) bucket — no sort. Buckets fuller than a limit
- * (heavy outliers) fall back to the merge sort. `rankSeriesPlain` is the twin (tested: d equals
+ * The bucket sort of rankSeries (counting sort by bucket, one insertion pass, a pass over the tie
+ * groups), writing d directly: a tie group at sorted positions i..j gets d = i + j + 1 − n. Buckets
+ * fuller than a limit (heavy outliers) fall back to the merge sort. `rankSeriesPlain` is the twin (tested: d equals
  * 2·rank − (n + 1) for every value).
  */
 export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, out: Int16Array, outOff: number): void {
   if (n > 32768) throw new InvalidParameter(`rankSeriesCentred: at most 32768 values, got ${n}`);
   if (cVals.length < n) {
     cVals = new Float64Array(n);
+    cIdx = new Int32Array(n);
     cOf = new Int32Array(n);
-    cStart = new Int32Array(n + 2);
-    cFill = new Int32Array(n + 2);
+    cStart = new Int32Array(CENTRED_BUCKETS * n + 1);
     cRank = new Float64Array(n);
     cSorted = new Float64Array(n);
   }
@@ -236,11 +234,11 @@ export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, 
     out.fill(0, outOff, outOff + n);
     return;
   }
-  const B = n;
+  const B = CENTRED_BUCKETS * n;
   const scale = (B - 1) / (hi - lo);
-  const start = cStart;
-  const of = cOf;
   if (scale > 0 && scale < Infinity) {
+    const start = cStart;
+    const of = cOf;
     start.fill(0, 0, B + 1);
     for (let t = 0; t < n; t++) {
       // v − lo ≥ 0, so truncation is the floor
@@ -252,31 +250,45 @@ export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, 
     let ok = true;
     for (let b = 0; b < B; b++) {
       const c = start[b + 1]!;
-      if (c > CENTRED_LIMIT) ok = false;
+      if (c > BUCKET_LIMIT) ok = false;
       start[b + 1] = c + start[b]!;
     }
     if (ok) {
       const vals = cVals;
-      const fill = cFill;
-      fill.set(start.subarray(0, B));
-      for (let t = 0; t < n; t++) vals[fill[of[t]!]!++] = x[off + t]!;
+      const idx = cIdx;
       for (let t = 0; t < n; t++) {
-        const b = of[t]!;
-        const s = start[b]!;
-        const e = start[b + 1]!;
-        if (e - s === 1) {
-          out[outOff + t] = 2 * s + 1 - n;
+        const q = start[of[t]!]!++;
+        vals[q] = x[off + t]!;
+        idx[q] = t;
+      }
+      // one insertion pass orders the buckets (values only move within their bucket)
+      for (let i = 1; i < n; i++) {
+        const v = vals[i]!;
+        if (!(vals[i - 1]! > v)) continue;
+        const id = idx[i]!;
+        let j = i - 1;
+        while (j >= 0 && vals[j]! > v) {
+          vals[j + 1] = vals[j]!;
+          idx[j + 1] = idx[j]!;
+          j--;
+        }
+        vals[j + 1] = v;
+        idx[j + 1] = id;
+      }
+      // a tie group at sorted positions i..j: d = 2·i + (j − i + 1) − n
+      let i = 0;
+      while (i < n) {
+        const v = vals[i]!;
+        if (i + 1 === n || vals[i + 1] !== v) {
+          out[outOff + idx[i]!] = 2 * i + 1 - n;
+          i++;
           continue;
         }
-        const v = x[off + t]!;
-        let less = 0;
-        let eq = 0;
-        for (let j = s; j < e; j++) {
-          const w = vals[j]!;
-          if (w < v) less++;
-          else if (w === v) eq++;
-        }
-        out[outOff + t] = 2 * (s + less) + eq - n;
+        let j = i + 1;
+        while (j + 1 < n && vals[j + 1] === v) j++;
+        const d = i + j + 1 - n;
+        for (let q = i; q <= j; q++) out[outOff + idx[q]!] = d;
+        i = j + 1;
       }
       return;
     }
@@ -286,13 +298,13 @@ export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, 
 }
 
 let cVals = new Float64Array(0);
+let cIdx = new Int32Array(0);
 let cOf = new Int32Array(0);
 let cStart = new Int32Array(0);
-let cFill = new Int32Array(0);
 let cRank = new Float64Array(0);
 let cSorted = new Float64Array(0);
-/** largest bucket counted directly (a bucket of m values costs m² comparisons) */
-const CENTRED_LIMIT = 24;
+/** buckets per value (few values share a bucket: the insertion pass rarely moves one) */
+const CENTRED_BUCKETS = 1;
 
 /** Something that cleans in-mask series in place, two at a time (SeriesCleaner). */
 export interface PairCleaner {
