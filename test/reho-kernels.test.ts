@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
-import { kendallW, kendallWCentred, kendallWPlain, maskStats, neighbourOffsets, rankAll, rankRegion, rankSeries, rankSeriesCentred, rankSeriesMerge, rankSeriesPlain, rehoVolume } from '../shared/reho/kcc.ts';
+import { kendallW, kendallWCentred, kendallWPlain, maskStats, neighbourOffsets, rankAll, rankRegion, rankRows, rankSeries, rankSeriesCentred, rankSeriesMerge, rankSeriesPlain, rehoVolume } from '../shared/reho/kcc.ts';
 import type { Neighbours } from '../shared/reho/kcc.ts';
 import { subjectMaps } from '../shared/reho/maps.ts';
 import { friston24, motionQc, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
@@ -194,22 +194,27 @@ describe('ReHo (Kendall W) kernel', () => {
     series[index[vNan]! * n + 3] = 0;
     const ranks = new Float32Array(count * n);
     rankAll(series, count, n, ranks);
-    const d = new Int16Array(count * n);
-    rankRegion(data, nVox, n, index, nx, undefined, d);
-    expect(Array.from(d)).toEqual(Array.from(ranks, (q) => 2 * q - (n + 1)));
-    for (const nb of [27, 19, 7] as Neighbours[]) {
-      const a = new Float32Array(nVox);
-      const b = new Float32Array(nVox);
-      const region = { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz };
-      kendallWCentred(d, index, n, region, nb, 0, nz, a);
-      kendallWPlain(ranks, index, n, region, nb, 0, nz, b);
-      expect(a.some((w) => w > 0)).toBe(true);
-      expect(Array.from(a)).toEqual(Array.from(b));
-      const sub = new Int32Array(plane * 5);
-      for (let v = 0; v < sub.length; v++) sub[v] = index[v + plane]!;
-      const c = new Float32Array(plane * 3);
-      kendallWCentred(d, sub, n, { nx, ny, nzLocal: 5, z0Global: 1, nzGlobal: nz }, nb, 1, 4, c);
-      expect(Array.from(c)).toEqual(Array.from(a.subarray(2 * plane, 5 * plane)));
+    for (const simd of [true, false]) {
+      const rows = rankRows(count, n, nx, { simd });
+      expect(rows.wasm !== null, `simd ${simd}`).toBe(simd);
+      expect(rows.stride).toBe(24);
+      rankRegion(data, nVox, n, index, nx, undefined, rows);
+      const unpadded = Array.from({ length: count * n }, (_, i) => rows.d[Math.floor(i / n) * rows.stride + (i % n)]!);
+      expect(unpadded).toEqual(Array.from(ranks, (q) => 2 * q - (n + 1)));
+      for (const nb of [27, 19, 7] as Neighbours[]) {
+        const a = new Float32Array(nVox);
+        const b = new Float32Array(nVox);
+        const region = { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz };
+        kendallWCentred(rows, index, region, nb, 0, nz, a);
+        kendallWPlain(ranks, index, n, region, nb, 0, nz, b);
+        expect(a.some((w) => w > 0)).toBe(true);
+        expect(Array.from(a), `${nb} simd ${simd}`).toEqual(Array.from(b));
+        const sub = new Int32Array(plane * 5);
+        for (let v = 0; v < sub.length; v++) sub[v] = index[v + plane]!;
+        const c = new Float32Array(plane * 3);
+        kendallWCentred(rows, sub, { nx, ny, nzLocal: 5, z0Global: 1, nzGlobal: nz }, nb, 1, 4, c);
+        expect(Array.from(c)).toEqual(Array.from(a.subarray(2 * plane, 5 * plane)));
+      }
     }
   });
 
@@ -241,10 +246,10 @@ describe('ReHo (Kendall W) kernel', () => {
         const index = new Int32Array(regionVox).fill(-1);
         let count = 0;
         for (let v = 0; v < regionVox; v++) if (mask[v + zl * plane]) index[v] = count++;
-        const d = new Int16Array(count * T);
-        rankRegion(region, regionVox, T, index, nx, cleaner, d);
+        const rows = rankRows(count, T, nx);
+        rankRegion(region, regionVox, T, index, nx, cleaner, rows);
         const w = new Float32Array((z1 - z0) * plane);
-        kendallWCentred(d, index, T, { nx, ny, nzLocal: zh - zl, z0Global: zl, nzGlobal: nz }, 27, z0 - zl, z1 - zl, w);
+        kendallWCentred(rows, index, { nx, ny, nzLocal: zh - zl, z0Global: zl, nzGlobal: nz }, 27, z0 - zl, z1 - zl, w);
         out.set(w, z0 * plane);
       }
       expect(Array.from(out), cuts.join(',')).toEqual(Array.from(whole));

@@ -1,8 +1,8 @@
 import { InvalidParameter } from '../errors.ts';
 import type { IdealBandpass } from './filter.ts';
 import type { NuisanceModel } from './nuisance.ts';
-import { cleanKernels } from './clean-wasm.ts';
-import type { CleanKernels } from './clean-wasm.ts';
+import { cleanKernels } from './wasm.ts';
+import type { CleanKernels } from './wasm.ts';
 
 /**
  * Nuisance regression followed by the ideal band-pass, two series at a time, with the same

@@ -1,4 +1,6 @@
 import { InvalidParameter } from '../errors.ts';
+import { kccKernels } from './wasm.ts';
+import type { KccKernels } from './wasm.ts';
 
 /**
  * Regional homogeneity (DPABI y_reho): Kendall's coefficient of concordance of each
@@ -312,12 +314,41 @@ export interface PairCleaner {
   clean(a: Float64Array, off: number): void;
 }
 
+/**
+ * Centred doubled rank rows (rankSeriesCentred) of `count` series of length n: row c at
+ * d[c·stride ..], stride = n rounded up to a multiple of 8, padding zero (a zero d adds nothing
+ * to any sum). Held in WebAssembly memory, with kendallWCentred's scratch rows after them, when
+ * the SIMD kernels are available and every 27-member sum fits Int16 (27(n − 1) ≤ 32 767).
+ */
+export interface RankRows {
+  n: number;
+  count: number;
+  stride: number;
+  d: Int16Array;
+  /** the grid's x extent the scratch rows were sized for */
+  nx: number;
+  wasm: KccKernels | null;
+  /** byte offsets in wasm memory: the rank rows, then 3·nx z-sum rows, nx column rows, one zero row */
+  at: { d: number; p: number; c: number; zero: number };
+}
+
+/** Rank rows for `count` series of length n on a grid nx wide (simd: false forces the JavaScript path). */
+export function rankRows(count: number, n: number, nx: number, opts: { simd?: boolean } = {}): RankRows {
+  if (!(n >= 1 && n <= 32768)) throw new InvalidParameter(`ReHo needs 1 to 32768 volumes, got ${n}`);
+  const stride = Math.ceil(n / 8) * 8;
+  const rowBytes = 2 * stride;
+  const at = { d: 0, p: count * rowBytes, c: (count + 3 * nx) * rowBytes, zero: (count + 4 * nx) * rowBytes };
+  const wasm = opts.simd !== false && 27 * (n - 1) <= 32767 ? kccKernels(at.zero + rowBytes) : null;
+  const d = wasm ? new Int16Array(wasm.memory.buffer, 0, count * stride) : new Int16Array(count * stride);
+  return { n, count, stride, d, nx, wasm, at };
+}
+
 /** Rows of the grid gathered together (reads of ROWS·nx contiguous values per volume). */
 const GATHER_ROWS = 4;
 
 /**
  * Centred doubled ranks (rankSeriesCentred) of every in-mask series of a region stored volume-major
- * (voxel v at volume t is data[t·stride + v], t < T), written to out[c·T ..] for series c = index[v].
+ * (voxel v at volume t is data[t·stride + v], t < T), into `rows` (row c for series c = index[v]).
  * The series of a few grid rows are gathered into a small buffer (non-finite values → 0), cleaned
  * there when a cleaner is given, and ranked — the region's series are never held whole.
  *
@@ -326,13 +357,15 @@ const GATHER_ROWS = 4;
  * slab cut (slabs are whole planes) cleans every series with the same partner: maps are bit-identical
  * for any slab count. `index` must number in-mask voxels in raster order (x fastest).
  */
-export function rankRegion(data: Float32Array | Float64Array, stride: number, T: number, index: Int32Array, nx: number, cleaner: PairCleaner | undefined, out: Int16Array): void {
-  const rows = index.length / nx;
-  if (!Number.isInteger(rows)) throw new InvalidParameter('rankRegion: index is not whole rows');
+export function rankRegion(data: Float32Array | Float64Array, stride: number, T: number, index: Int32Array, nx: number, cleaner: PairCleaner | undefined, rows: RankRows): void {
+  const nRows = index.length / nx;
+  if (!Number.isInteger(nRows)) throw new InvalidParameter('rankRegion: index is not whole rows');
+  if (rows.n !== T) throw new InvalidParameter(`rankRegion: rank rows hold ${rows.n} volumes, expected ${T}`);
   const buf = new Float64Array(GATHER_ROWS * nx * T);
   const vs = new Int32Array(GATHER_ROWS * nx);
-  for (let r0 = 0; r0 < rows; r0 += GATHER_ROWS) {
-    const r1 = Math.min(rows, r0 + GATHER_ROWS);
+  const { d, stride: rs } = rows;
+  for (let r0 = 0; r0 < nRows; r0 += GATHER_ROWS) {
+    const r1 = Math.min(nRows, r0 + GATHER_ROWS);
     let m = 0;
     let cFirst = -1;
     for (let v = r0 * nx; v < r1 * nx; v++) {
@@ -343,6 +376,7 @@ export function rankRegion(data: Float32Array | Float64Array, stride: number, T:
       vs[m++] = v;
     }
     if (m === 0) continue;
+    if (cFirst + m > rows.count) throw new InvalidParameter('rankRegion: more in-mask voxels than rank rows');
     for (let t = 0; t < T; t++) {
       const o = t * stride;
       for (let i = 0, bi = t; i < m; i++, bi += T) {
@@ -362,7 +396,7 @@ export function rankRegion(data: Float32Array | Float64Array, stride: number, T:
         i = j + 1;
       }
     }
-    for (let i = 0; i < m; i++) rankSeriesCentred(buf, i * T, T, out, (cFirst + i) * T);
+    for (let i = 0; i < m; i++) rankSeriesCentred(buf, i * T, T, d, (cFirst + i) * rs);
   }
 }
 
@@ -371,23 +405,43 @@ export function rankRegion(data: Float32Array | Float64Array, stride: number, T:
  * with D_t the sum of the members' d, all in exact integer arithmetic, so every map is bit-identical
  * to `kendallWPlain` on the ranks themselves (whose S = Σ R² − n·mean² is also exact: half-integer
  * sums far below 2^53). 27 neighbours: z-sums of rank rows once per (x, y) (a ring of three rows),
- * 3×3 (y, z) column sums once per x, three of those per voxel; 19 and 7: per-voxel member sums.
+ * 3×3 (y, z) column sums once per x, three of those per voxel — as WebAssembly SIMD i16x8 sums when
+ * `rows.wasm` is set (same integers); 19 and 7: per-voxel member sums.
  */
-export function kendallWCentred(d: Int16Array, index: Int32Array, n: number, region: KccRegion, neighbours: Neighbours, zFrom: number, zTo: number, out: Float32Array): void {
+export function kendallWCentred(rows: RankRows, index: Int32Array, region: KccRegion, neighbours: Neighbours, zFrom: number, zTo: number, out: Float32Array): void {
   const { nx, ny, nzLocal, z0Global, nzGlobal } = region;
+  const { n, d, stride: rs } = rows;
   const plane = nx * ny;
   if (out.length < (zTo - zFrom) * plane) throw new InvalidParameter('kendallW: output too small');
   if (index.length !== plane * nzLocal) throw new InvalidParameter('kendallW: index does not cover the region');
+  if (rows.nx < nx) throw new InvalidParameter('kendallW: rank rows sized for a narrower grid');
   const denomBase = n * n * n - n;
   const offs = neighbourOffsets(neighbours).map(([di, dj, dk]) => di + nx * (dj + ny * dk));
+  const wasm = neighbours === 27 ? rows.wasm : null;
   const R = new Int32Array(n);
   const P = [new Int32Array(nx * n), new Int32Array(nx * n), new Int32Array(nx * n)];
   const pc = [new Int32Array(nx), new Int32Array(nx), new Int32Array(nx)];
   const C = new Int32Array(nx * n);
   const cc = new Int32Array(nx);
+  const rowBytes = 2 * rs;
+  const at = rows.at;
   const zSums = (z: number, y: number) => {
-    const Ps = P[y % 3]!;
-    const cs = pc[y % 3]!;
+    const slot = y % 3;
+    const cs = pc[slot]!;
+    if (wasm) {
+      for (let x = 0; x < nx; x++) {
+        const v = x + nx * (y + ny * z);
+        const a = index[v - plane]!;
+        const b = index[v]!;
+        const c = index[v + plane]!;
+        const k = (a >= 0 ? 1 : 0) + (b >= 0 ? 1 : 0) + (c >= 0 ? 1 : 0);
+        cs[x] = k;
+        if (k === 0) continue;
+        wasm.add3(at.p + (slot * nx + x) * rowBytes, a >= 0 ? a * rowBytes : at.zero, b >= 0 ? b * rowBytes : at.zero, c >= 0 ? c * rowBytes : at.zero, rs);
+      }
+      return;
+    }
+    const Ps = P[slot]!;
     for (let x = 0; x < nx; x++) {
       const pb = x * n;
       const v = x + nx * (y + ny * z);
@@ -396,15 +450,15 @@ export function kendallWCentred(d: Int16Array, index: Int32Array, n: number, reg
       const c = index[v + plane]!;
       let k = 0;
       if (a >= 0 && b >= 0 && c >= 0) {
-        const ao = a * n;
-        const bo = b * n;
-        const co = c * n;
+        const ao = a * rs;
+        const bo = b * rs;
+        const co = c * rs;
         for (let t = 0; t < n; t++) Ps[pb + t] = d[ao + t]! + d[bo + t]! + d[co + t]!;
         k = 3;
       } else {
         for (const e of [a, b, c]) {
           if (e < 0) continue;
-          const eo = e * n;
+          const eo = e * rs;
           if (k === 0) for (let t = 0; t < n; t++) Ps[pb + t] = d[eo + t]!;
           else for (let t = 0; t < n; t++) Ps[pb + t] += d[eo + t]!;
           k++;
@@ -429,7 +483,7 @@ export function kendallWCentred(d: Int16Array, index: Int32Array, n: number, reg
           for (const q of offs) {
             const c = index[v + q]!;
             if (c < 0) continue;
-            const co = c * n;
+            const co = c * rs;
             for (let t = 0; t < n; t++) R[t] += d[co + t]!;
             k++;
           }
@@ -454,12 +508,32 @@ export function kendallWCentred(d: Int16Array, index: Int32Array, n: number, reg
         }
       }
       if (first < 0) continue;
-      const P0 = P[(y - 1) % 3]!;
-      const P1 = P[y % 3]!;
-      const P2 = P[(y + 1) % 3]!;
-      const c0 = pc[(y - 1) % 3]!;
-      const c1 = pc[y % 3]!;
-      const c2 = pc[(y + 1) % 3]!;
+      const s0 = (y - 1) % 3;
+      const s1 = y % 3;
+      const s2 = (y + 1) % 3;
+      const c0 = pc[s0]!;
+      const c1 = pc[s1]!;
+      const c2 = pc[s2]!;
+      if (wasm) {
+        for (let x = first - 1; x <= last + 1; x++) {
+          const m0 = c0[x]!;
+          const m1 = c1[x]!;
+          const m2 = c2[x]!;
+          cc[x] = m0 + m1 + m2;
+          wasm.add3(at.c + x * rowBytes, m0 ? at.p + (s0 * nx + x) * rowBytes : at.zero, m1 ? at.p + (s1 * nx + x) * rowBytes : at.zero, m2 ? at.p + (s2 * nx + x) * rowBytes : at.zero, rs);
+        }
+        for (let x = first; x <= last; x++) {
+          if (index[row + x]! < 0) continue;
+          const k = cc[x - 1]! + cc[x]! + cc[x + 1]!;
+          const a = at.c + (x - 1) * rowBytes;
+          const sum2 = wasm.sumsq3(a, a + rowBytes, a + 2 * rowBytes, rs);
+          out[o + x + nx * y] = (12 * (sum2 / 4)) / (k * k) / denomBase;
+        }
+        continue;
+      }
+      const P0 = P[s0]!;
+      const P1 = P[s1]!;
+      const P2 = P[s2]!;
       for (let x = first - 1; x <= last + 1; x++) {
         const cb = x * n;
         const m0 = c0[x]!;
@@ -669,17 +743,17 @@ export function kendallWPlain(
  * slabs do), then Kendall's W (kendallWCentred). Non-finite values count as 0. Used by tests and the
  * benchmark; the pipeline works per slab and gives the same maps.
  */
-export function rehoVolume(data: Float32Array | Float64Array, dims: readonly [number, number, number, number], mask: ArrayLike<number>, neighbours: Neighbours, cleaner?: PairCleaner): Float32Array {
+export function rehoVolume(data: Float32Array | Float64Array, dims: readonly [number, number, number, number], mask: ArrayLike<number>, neighbours: Neighbours, cleaner?: PairCleaner, opts: { simd?: boolean } = {}): Float32Array {
   const [nx, ny, nz, nt] = dims;
   const nVox = nx * ny * nz;
   if (data.length !== nVox * nt) throw new InvalidParameter(`4-D data has ${data.length} values, expected ${nVox * nt}`);
   const index = new Int32Array(nVox).fill(-1);
   let count = 0;
   for (let v = 0; v < nVox; v++) if (mask[v]) index[v] = count++;
-  const d = new Int16Array(count * nt);
-  rankRegion(data, nVox, nt, index, nx, cleaner, d);
+  const rows = rankRows(count, nt, nx, opts);
+  rankRegion(data, nVox, nt, index, nx, cleaner, rows);
   const out = new Float32Array(nVox);
-  kendallWCentred(d, index, nt, { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz }, neighbours, 0, nz, out);
+  kendallWCentred(rows, index, { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz }, neighbours, 0, nz, out);
   return out;
 }
 

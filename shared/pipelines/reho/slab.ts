@@ -1,7 +1,7 @@
 import { assertSameSpace, decodeVoxels, readNifti, readNiftiHeader, slabByteRange } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { kendallWCentred, rankRegion } from '../../reho/kcc.ts';
+import { kendallWCentred, rankRegion, rankRows } from '../../reho/kcc.ts';
 import { SeriesCleaner } from '../../reho/clean.ts';
 import { asBytes } from '../common/bytes.ts';
 import { keys, loadContext } from './context.ts';
@@ -86,10 +86,10 @@ export async function rehoSlab(env: TaskEnv, contextKey: string, shard: RehoShar
 
   // clean (nuisance regression + band-pass, two series per transform, paired within grid rows) and rank
   const cleaner = pre.model || pre.bandpass ? new SeriesCleaner(T, pre.model, pre.bandpass) : undefined;
-  const ranks = new Int16Array(count * T);
+  const ranks = rankRows(count, T, nx);
   rankRegion(data, regionVox, T, index, nx, cleaner, ranks);
   const out = new Float32Array((shard.z1 - shard.z0) * plane);
-  kendallWCentred(ranks, index, T, { nx, ny, nzLocal: zh - zl, z0Global: zl, nzGlobal: nz }, ctx.job.params.neighbours, shard.z0 - zl, shard.z1 - zl, out);
+  kendallWCentred(ranks, index, { nx, ny, nzLocal: zh - zl, z0Global: zl, nzGlobal: nz }, ctx.job.params.neighbours, shard.z0 - zl, shard.z1 - zl, out);
   const off = (shard.z0 - zl) * plane;
   await env.store.put(keys.slabMask(workDir, shard.subject, shard.slab), mask.slice(off, off + out.length));
   await env.store.put(outKey, asBytes(out));
