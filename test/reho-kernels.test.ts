@@ -174,6 +174,14 @@ describe('ReHo (Kendall W) kernel', () => {
       rankSeriesPlain(x, 0, n, r, 0, new Float64Array(n));
       expect(Array.from(d.subarray(3)), `n=${n}`).toEqual(Array.from(r, (q) => 2 * q - (n + 1)));
       expect(Array.from(d.subarray(0, 3))).toEqual([0, 0, 0]);
+      // the same through rankRegion (one voxel), on the WebAssembly and the JavaScript paths
+      for (const simd of [true, false]) {
+        const rows = rankRows(1, n, 1, { simd });
+        expect(rows.wasm !== null).toBe(simd);
+        rankRegion(x, 1, n, Int32Array.of(0), 1, undefined, rows);
+        expect(Array.from(rows.d.subarray(0, n)), `n=${n} simd ${simd}`).toEqual(Array.from(d.subarray(3)));
+        expect(rows.d.subarray(n, rows.stride).every((q) => q === 0)).toBe(true);
+      }
     }
   });
 

@@ -328,8 +328,11 @@ export interface RankRows {
   /** the grid's x extent the scratch rows were sized for */
   nx: number;
   wasm: KccKernels | null;
-  /** byte offsets in wasm memory: the rank rows, then 3·nx z-sum rows, nx column rows, one zero row */
-  at: { d: number; p: number; c: number; zero: number };
+  /**
+   * byte offsets in wasm memory: the rank rows, 3·nx z-sum rows, nx column rows, one zero row, then
+   * rankRegion's gather buffer and the ranking scratch
+   */
+  at: { d: number; p: number; c: number; zero: number; buf: number; of: number; start: number; vals: number; idx: number };
 }
 
 /** Rank rows for `count` series of length n on a grid nx wide (simd: false forces the JavaScript path). */
@@ -337,8 +340,15 @@ export function rankRows(count: number, n: number, nx: number, opts: { simd?: bo
   if (!(n >= 1 && n <= 32768)) throw new InvalidParameter(`ReHo needs 1 to 32768 volumes, got ${n}`);
   const stride = Math.ceil(n / 8) * 8;
   const rowBytes = 2 * stride;
-  const at = { d: 0, p: count * rowBytes, c: (count + 3 * nx) * rowBytes, zero: (count + 4 * nx) * rowBytes };
-  const wasm = opts.simd !== false && 27 * (n - 1) <= 32767 ? kccKernels(at.zero + rowBytes) : null;
+  const al = (b: number) => Math.ceil(b / 16) * 16;
+  const zero = (count + 4 * nx) * rowBytes;
+  const buf = al(zero + rowBytes);
+  const of = al(buf + 8 * GATHER_ROWS * nx * n);
+  const start = al(of + 4 * n);
+  const vals = al(start + 4 * (n + 1));
+  const idx = al(vals + 8 * n);
+  const at = { d: 0, p: count * rowBytes, c: (count + 3 * nx) * rowBytes, zero, buf, of, start, vals, idx };
+  const wasm = opts.simd !== false && 27 * (n - 1) <= 32767 ? kccKernels(idx + 4 * n) : null;
   const d = wasm ? new Int16Array(wasm.memory.buffer, 0, count * stride) : new Int16Array(count * stride);
   return { n, count, stride, d, nx, wasm, at };
 }
@@ -361,9 +371,10 @@ export function rankRegion(data: Float32Array | Float64Array, stride: number, T:
   const nRows = index.length / nx;
   if (!Number.isInteger(nRows)) throw new InvalidParameter('rankRegion: index is not whole rows');
   if (rows.n !== T) throw new InvalidParameter(`rankRegion: rank rows hold ${rows.n} volumes, expected ${T}`);
-  const buf = new Float64Array(GATHER_ROWS * nx * T);
+  const { d, stride: rs, wasm, at } = rows;
+  if (rows.nx < nx) throw new InvalidParameter('rankRegion: rank rows sized for a narrower grid');
+  const buf = wasm ? new Float64Array(wasm.memory.buffer, at.buf, GATHER_ROWS * nx * T) : new Float64Array(GATHER_ROWS * nx * T);
   const vs = new Int32Array(GATHER_ROWS * nx);
-  const { d, stride: rs } = rows;
   for (let r0 = 0; r0 < nRows; r0 += GATHER_ROWS) {
     const r1 = Math.min(nRows, r0 + GATHER_ROWS);
     let m = 0;
@@ -396,7 +407,15 @@ export function rankRegion(data: Float32Array | Float64Array, stride: number, T:
         i = j + 1;
       }
     }
-    for (let i = 0; i < m; i++) rankSeriesCentred(buf, i * T, T, d, (cFirst + i) * rs);
+    if (wasm) {
+      // the same bucket sort in WebAssembly (same integers); the rare fallback is the merge sort
+      for (let i = 0; i < m; i++) {
+        const c = cFirst + i;
+        if (!wasm.rank(at.buf + 8 * i * T, T, at.d + 2 * c * rs, at.of, at.start, at.vals, at.idx, BUCKET_LIMIT)) rankSeriesCentred(buf, i * T, T, d, c * rs);
+      }
+    } else {
+      for (let i = 0; i < m; i++) rankSeriesCentred(buf, i * T, T, d, (cFirst + i) * rs);
+    }
   }
 }
 

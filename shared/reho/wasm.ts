@@ -31,6 +31,8 @@ export interface KccKernels {
   add3(dst: number, a: number, b: number, c: number, n: number): void;
   /** Σ (a + b + c)² over n Int16 lanes, exact */
   sumsq3(a: number, b: number, c: number, n: number): number;
+  /** centred doubled ranks of n f64 at x into n Int16 at out; 0: not done (use the merge sort) */
+  rank(x: number, n: number, out: number, of: number, start: number, vals: number, idx: number, limit: number): number;
 }
 
 const modules = new Map<string, object | null>();
@@ -74,5 +76,5 @@ export function cleanKernels(bytes: number): CleanKernels | null {
 /** kendallWCentred's kernels over a fresh memory of at least `bytes` bytes (null: unavailable). */
 export function kccKernels(bytes: number): KccKernels | null {
   const w = instantiate(KCC_KERNELS_WASM_BASE64, bytes);
-  return w && { memory: w.memory, add3: w.exports.add3 as KccKernels['add3'], sumsq3: w.exports.sumsq3 as KccKernels['sumsq3'] };
+  return w && { memory: w.memory, add3: w.exports.add3 as KccKernels['add3'], sumsq3: w.exports.sumsq3 as KccKernels['sumsq3'], rank: w.exports.rank as KccKernels['rank'] };
 }
