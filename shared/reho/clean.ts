@@ -59,8 +59,11 @@ export class SeriesCleaner {
   private readonly neg: Int32Array;
   private readonly ki: Float64Array;
   private readonly wasm: CleanKernels | null = null;
+  /** (da, db) and the band correction sums per positive kept bin ((Ar, Br), (Ai, Bi)), in wasm memory */
+  private readonly dz: Float64Array;
+  private readonly corr: Float64Array;
   /** byte offsets in wasm memory */
-  private readonly at = { z: 0, pinv: 0, wr: 0, wfi: 0, rev: 0, bz: 0 };
+  private readonly at = { z: 0, pinv: 0, wr: 0, wfi: 0, rev: 0, bz: 0, fxr: 0, fxi: 0, f1r: 0, f1i: 0, pos: 0, d: 0, corr: 0 };
 
   constructor(T: number, model: NuisanceModel | undefined, filter: IdealBandpass | undefined, opts: { simd?: boolean } = {}) {
     if (model && model.T !== T) throw new InvalidParameter(`nuisance model has ${model.T} volumes, expected ${T}`, 'confounds');
@@ -72,17 +75,38 @@ export class SeriesCleaner {
     this.N = N;
     const p = model ? model.p : 0;
     const L = Math.max(N, T);
-    // wasm memory layout (16-byte aligned): z, bz, pinv, wr, wfi, rev
+    const bins: number[] = [];
+    if (filter) for (let k = 0; k < N; k++) if (filter.keep[k]) bins.push(k);
+    const K = bins.length;
+    // kept bins 0 < k ≤ N/2 (and 0), each with the position of its mirror N − k among the kept bins (−1: none or itself)
+    const posL: number[] = [];
+    const negL: number[] = [];
+    for (let q = 0; q < K; q++) {
+      const k = bins[q]!;
+      if (k > N / 2) continue;
+      posL.push(q);
+      const mirror = k === 0 || k === N / 2 ? -1 : bins.indexOf(N - k);
+      negL.push(mirror);
+    }
+    const P = posL.length;
+    // wasm memory layout (16-byte aligned): z, bz, pinv, wr, wfi, rev, fxr, fxi, f1r, f1i, pos, d, corr
     const al = (b: number) => Math.ceil(b / 16) * 16;
+    const at = this.at;
     if (opts.simd !== false && filter) {
-      const at = this.at;
       at.z = 0;
       at.bz = al(at.z + 16 * L);
       at.pinv = al(at.bz + 16 * (p + 1));
       at.wr = al(at.pinv + 8 * p * T);
       at.wfi = al(at.wr + 8 * Math.max(1, N - 1));
       at.rev = al(at.wfi + 8 * Math.max(1, N - 1));
-      this.wasm = cleanKernels(at.rev + 4 * N);
+      at.fxr = al(at.rev + 4 * N);
+      at.fxi = al(at.fxr + 8 * (p + 1) * K);
+      at.f1r = al(at.fxi + 8 * (p + 1) * K);
+      at.f1i = al(at.f1r + 8 * K);
+      at.pos = al(at.f1i + 8 * K);
+      at.d = al(at.pos + 4 * P);
+      at.corr = al(at.d + 16);
+      this.wasm = cleanKernels(at.corr + 32 * P);
     }
     this.simd = this.wasm !== null;
     const buf = this.wasm?.memory.buffer;
@@ -105,22 +129,12 @@ export class SeriesCleaner {
       for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
       this.rev[i] = r;
     }
-    const bins: number[] = [];
-    if (filter) for (let k = 0; k < N; k++) if (filter.keep[k]) bins.push(k);
     this.bins = Int32Array.from(bins);
-    const K = bins.length;
     this.kr = new Float64Array(K);
-    // kept bins 0 < k ≤ N/2 (and 0), each with the position of its mirror N − k among the kept bins (−1: none or itself)
-    const posL: number[] = [];
-    const negL: number[] = [];
-    for (let q = 0; q < K; q++) {
-      const k = bins[q]!;
-      if (k > N / 2) continue;
-      posL.push(q);
-      const mirror = k === 0 || k === N / 2 ? -1 : bins.indexOf(N - k);
-      negL.push(mirror);
-    }
-    this.pos = Int32Array.from(posL);
+    this.pos = buf ? new Int32Array(buf, at.pos, P) : new Int32Array(P);
+    this.pos.set(posL);
+    this.dz = buf ? new Float64Array(buf, at.d, 2) : new Float64Array(2);
+    this.corr = buf ? new Float64Array(buf, at.corr, 4 * P) : new Float64Array(4 * P);
     this.neg = Int32Array.from(negL);
     if (bins.some((k) => k > 0 && !bins.includes(N - k))) throw new InvalidParameter('band-pass mask is not symmetric', 'params.bandpassHz');
     this.ki = new Float64Array(K);
@@ -129,10 +143,10 @@ export class SeriesCleaner {
     this.zeros = new Float64Array(T);
     this.colMean = new Float64Array(p + 1);
     this.g = new Float64Array(T);
-    this.fxr = new Float64Array((p + 1) * K);
-    this.fxi = new Float64Array((p + 1) * K);
-    this.f1r = new Float64Array(K);
-    this.f1i = new Float64Array(K);
+    this.fxr = buf ? new Float64Array(buf, at.fxr, (p + 1) * K) : new Float64Array((p + 1) * K);
+    this.fxi = buf ? new Float64Array(buf, at.fxi, (p + 1) * K) : new Float64Array((p + 1) * K);
+    this.f1r = buf ? new Float64Array(buf, at.f1r, K) : new Float64Array(K);
+    this.f1i = buf ? new Float64Array(buf, at.f1i, K) : new Float64Array(K);
     if (model) {
       const { X, pinv } = model;
       // g = 1 − X·pinv·1
@@ -390,7 +404,35 @@ export class SeriesCleaner {
     // A = Σ βa_j·FX_j(k), B = Σ βb_j·FX_j(k) give the pair's correction A + iB at k and
     // conj(A) + i·conj(B) at N − k.
     const P = pos.length;
-    for (let q = 0; q < P; q++) {
+    if (this.wasm) {
+      // the same sums, both series in one f64x2 lane pair
+      const at = this.at;
+      this.dz[0] = da;
+      this.dz[1] = db;
+      if (model) {
+        this.bz[2 * p] = ba[p]!;
+        this.bz[2 * p + 1] = bb[p]!;
+      }
+      this.wasm.correct(at.bz, model ? p + 1 : 0, at.fxr, at.fxi, K, at.pos, P, at.d, at.f1r, at.f1i, at.corr);
+      const cs = this.corr;
+      for (let q = 0; q < P; q++) {
+        const iq = pos[q]!;
+        const Ar = cs[4 * q]!;
+        const Br = cs[4 * q + 1]!;
+        const Ai = cs[4 * q + 2]!;
+        const Bi = cs[4 * q + 3]!;
+        const k = bins[iq]!;
+        kr[iq] = z[2 * k]! - (Ar - Bi);
+        ki[iq] = z[2 * k + 1]! - (Ai + Br);
+        const m = neg[q]!;
+        if (m >= 0) {
+          const km = bins[m]!;
+          kr[m] = z[2 * km]! - (Ar + Bi);
+          ki[m] = z[2 * km + 1]! - (Br - Ai);
+        }
+      }
+    }
+    for (let q = 0; q < (this.wasm ? 0 : P); q++) {
       const iq = pos[q]!;
       let Ar = da * f1r[iq]!;
       let Ai = da * f1i[iq]!;

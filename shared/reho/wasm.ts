@@ -23,6 +23,8 @@ export interface CleanKernels {
   beta(z: number, pinv: number, T: number, p: number, out: number): void;
   /** in-place radix-2 FFT of n interleaved complex values (byte offsets; inv ≠ 0: unscaled inverse) */
   fft(z: number, n: number, wr: number, wfi: number, rev: number, inv: number): void;
+  /** the band correction sums at P kept bins (see clean-kernels.wat) */
+  correct(bz: number, p1: number, fxr: number, fxi: number, K: number, pos: number, P: number, d: number, f1r: number, f1i: number, out: number): void;
 }
 
 export interface KccKernels {
@@ -70,7 +72,7 @@ function instantiate(base64: string, bytes: number): { memory: WasmMemory; expor
 /** SeriesCleaner's kernels over a fresh memory of at least `bytes` bytes (null: unavailable). */
 export function cleanKernels(bytes: number): CleanKernels | null {
   const w = instantiate(CLEAN_KERNELS_WASM_BASE64, bytes);
-  return w && { memory: w.memory, beta: w.exports.beta as CleanKernels['beta'], fft: w.exports.fft as CleanKernels['fft'] };
+  return w && { memory: w.memory, beta: w.exports.beta as CleanKernels['beta'], fft: w.exports.fft as CleanKernels['fft'], correct: w.exports.correct as CleanKernels['correct'] };
 }
 
 /** kendallWCentred's kernels over a fresh memory of at least `bytes` bytes (null: unavailable). */
