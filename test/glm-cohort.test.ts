@@ -20,11 +20,11 @@ import { compareDeviationGroups, deviationMaps, groupMeanMap } from '../shared/s
 import { findClusters, type Cluster } from '../shared/volume/clusters.ts';
 import { applyMinClusterVoxels, clusterRegions, clusterRegionsCsv, clusterValues, clusterValuesCsv } from '../shared/volume/cluster-regions.ts';
 import { parseLabelTable } from '../shared/volume/atlas-labels.ts';
-import { BUNDLED_GRIDS } from '../shared/volume/atlas-bundle.ts';
+import { BUNDLED_GRIDS, loadBundledAtlas } from '../shared/volume/atlas-bundle.ts';
 import { glmParamsSchema } from '../shared/pipelines/glm/params.ts';
-import { regionAtlas } from '../shared/pipelines/glm/cohort.ts';
+import { declaresMni, regionAtlas } from '../shared/pipelines/glm/cohort.ts';
 import { AFFINE, DIMS, makeAtlas, makeCohort, V, writeCohort, type CohortSubject } from './helpers/synthetic-cohort.ts';
-import { expectFailedJob } from './helpers/errors.ts';
+import { expectFailedJob, expectNamed } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const GROUPS = ['DRE', 'DSE', 'HC'];
@@ -249,11 +249,18 @@ describe('cohort bad input', () => {
     expectFailedJob(outcome, join(dir, 'out', 'bad-f'), 'NonEstimableContrast', { input: 'params.fContrasts (zero)' });
   });
 
-  it('a bundled atlas asked for by name on a grid it does not fit', async () => {
+  it('a bundled atlas asked for by name on a grid that shares no voxel with MNI space', async () => {
     const dir = tmpDir('nb-glm-cohort-bad-');
+    const far = Float64Array.from(AFFINE);
+    far[3] = 1000;
+    // the cohort moved 1 km to the right: no voxel of the data falls inside the atlas
     writeCohort(join(dir, 'in'), subjects);
+    for (const q of subjects) {
+      const f = join(dir, 'in', 'maps', `${q.id}.nii.gz`);
+      writeFileSync(f, writeNifti({ dims: DIMS, affine: far, pixdim: [3, 3, 3], data: readNifti(readFileSync(f), f).data }, { datatype: 'float32' }));
+    }
     const outcome = await run(writeJob(join(dir, 'in'), 'bad-atlas', { contrasts: ['DRE-HC'], atlas: 'aal' }), join(dir, 'out'));
-    expectFailedJob(outcome, join(dir, 'out', 'bad-atlas'), 'SpaceMismatch', { input: 'params.atlas' });
+    expectFailedJob(outcome, join(dir, 'out', 'bad-atlas'), 'NoGridOverlap', { input: 'params.atlas' });
   });
 
   it('a partly numeric demographics column names the column and row', async () => {
@@ -310,17 +317,92 @@ describe('bundled atlas in a job', () => {
   }, 600_000);
 });
 
+/**
+ * Independent nearest-neighbour twin: each target voxel centre to mm by the target affine, to
+ * source voxel coordinates by solving the source affine's 3 × 3 system with Cramer's rule,
+ * rounded half up (an exact half goes to the higher index), looked up in the source labels.
+ */
+function nearestTwin(labels: ArrayLike<number>, src: { dims: readonly number[]; affine: ArrayLike<number> }, tg: { dims: readonly number[]; affine: ArrayLike<number> }): Int32Array {
+  const a = src.affine;
+  const M = [[a[0]!, a[1]!, a[2]!], [a[4]!, a[5]!, a[6]!], [a[8]!, a[9]!, a[10]!]];
+  const det3 = (m: number[][]) => m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) - m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) + m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const D = det3(M);
+  const [tx, ty, tz] = tg.dims as [number, number, number];
+  const [sx, sy, sz] = src.dims as [number, number, number];
+  const t = tg.affine;
+  const out = new Int32Array(tx * ty * tz);
+  for (let k = 0; k < tz; k++)
+    for (let j = 0; j < ty; j++)
+      for (let i = 0; i < tx; i++) {
+        const mm = [0, 1, 2].map((r) => t[r * 4]! * i + t[r * 4 + 1]! * j + t[r * 4 + 2]! * k + t[r * 4 + 3]! - a[r * 4 + 3]!);
+        const v = [0, 1, 2].map((c) => det3(M.map((row, r) => row.map((x, cc) => (cc === c ? mm[r]! : x)))) / D);
+        const [si, sj, sk] = v.map((x) => Math.floor(x + 0.5 + 1e-6)) as [number, number, number];
+        const inside = si >= 0 && sj >= 0 && sk >= 0 && si < sx && sj < sy && sk < sz;
+        out[i + tx * (j + ty * k)] = inside ? Math.round(labels[si + sx * (sj + sy * sk)]!) : 0;
+      }
+  return out;
+}
+
 describe('bundled atlas for the cluster region tables', () => {
   const params = glmParamsSchema.parse({ contrasts: ['A-B'] });
   it('uses AAL on a bundled MNI grid when no atlas is given', () => {
     const g = BUNDLED_GRIDS['3mm'];
     const a = regionAtlas(params, g.dims, g.affine)!;
     expect(a.source).toMatch(/AAL/);
+    expect(a.resampled).toBe(false);
     expect(a.table.get(1)).toBeTruthy();
     expect(a.labels.length).toBe(g.dims[0] * g.dims[1] * g.dims[2]);
   });
-  it('applies none on another grid by default, and refuses one asked for explicitly', () => {
+  it('by default applies none on another grid unless the data declare MNI space', () => {
     expect(regionAtlas(params, DIMS, AFFINE)).toBeNull();
-    expect(() => regionAtlas({ ...params, atlas: 'aal' }, DIMS, AFFINE)).toThrow(/resampled/);
+    expect(regionAtlas(params, DIMS, AFFINE, undefined, { mni: false })).toBeNull();
+    expect(regionAtlas({ ...params, atlas: 'none' }, DIMS, AFFINE, undefined, { mni: true })).toBeNull();
+    expect(declaresMni({ sformCode: 4, qformCode: 0 })).toBe(true);
+    expect(declaresMni({ sformCode: 2, qformCode: 1 })).toBe(false);
+  });
+
+  // the synthetic cohort's 3 mm grid (exact half-voxel positions on the 2 mm atlas), an oblique
+  // 2.5 mm grid, and a 1 mm crop of the MNI grid
+  const c = Math.cos(0.2);
+  const s = Math.sin(0.2);
+  const grids: [string, readonly number[], Float64Array][] = [
+    ['synthetic 3 mm', DIMS, AFFINE],
+    ['oblique 2.5 mm', [30, 34, 28], Float64Array.from([-2.5 * c, -2.5 * s, 0, 37.3, 2.5 * s, 2.5 * c, 0, -60.7, 0, 0, 2.5, -30.2, 0, 0, 0, 1])],
+    ['1 mm crop', [40, 36, 30], Float64Array.from([-1, 0, 0, 20, 0, 1, 0, -60, 0, 0, 1, -20, 0, 0, 0, 1])],
+  ];
+  for (const [what, dims, affine] of grids) {
+    it(`AAL and Brainnetome resampled onto the ${what} grid equal a direct nearest-neighbour lookup of each voxel centre`, () => {
+      for (const name of ['aal', 'brainnetome'] as const) {
+        const src = loadBundledAtlas(name, '2mm');
+        const want = nearestTwin(src.labels, src, { dims, affine });
+        // explicit and default (MNI declared) give the same resampled atlas
+        for (const a of [regionAtlas({ ...params, atlas: name }, dims, affine)!, ...(name === 'aal' ? [regionAtlas(params, dims, affine, undefined, { mni: true })!] : [])]) {
+          expect(a.resampled).toBe(true);
+          expect(a.source).toMatch(/resampled from 2 mm by nearest neighbour/);
+          expect(Array.from(a.labels)).toEqual(Array.from(want));
+        }
+        expect(want.some((l) => l !== 0)).toBe(true);
+      }
+    });
+  }
+  it('a user atlas on another grid (1.5 mm) is resampled onto the data grid; on the data grid it is used as is', () => {
+    const ug = { dims: [26, 26, 20], affine: Float64Array.from([1.5, 0, 0, -19.6, 0, 1.5, 0, -19.1, 0, 0, 1.5, -13.7, 0, 0, 0, 1]) };
+    const labels = new Float32Array(26 * 26 * 20);
+    for (let v = 0; v < labels.length; v++) labels[v] = 1 + ((v * 7919) % 5);
+    const table = new Map([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e']]);
+    const a = regionAtlas(params, DIMS, AFFINE, { labels, table, grid: ug })!;
+    expect(a.resampled).toBe(true);
+    expect(a.source).toMatch(/^inputs\.atlas, resampled/);
+    expect(Array.from(a.labels)).toEqual(Array.from(nearestTwin(labels, ug, { dims: DIMS, affine: AFFINE })));
+    const same = regionAtlas(params, DIMS, AFFINE, { labels: makeAtlas(), table, grid: { dims: DIMS, affine: AFFINE } })!;
+    expect(same).toMatchObject({ resampled: false, source: 'inputs.atlas' });
+    expect(same.labels).toEqual(makeAtlas());
+  });
+  it('refuses an atlas whose grid shares no voxel with the data (NoGridOverlap naming the field)', () => {
+    const far = Float64Array.from(AFFINE);
+    far[3] = 1000;
+    expectNamed(() => regionAtlas({ ...params, atlas: 'aal' }, DIMS, far), 'NoGridOverlap', { input: 'params.atlas', message: /shares no voxel/ });
+    expectNamed(() => regionAtlas(params, DIMS, far, undefined, { mni: true }), 'NoGridOverlap', { input: 'params.atlas' });
+    expectNamed(() => regionAtlas(params, DIMS, AFFINE, { labels: makeAtlas(), grid: { dims: DIMS, affine: far } }), 'NoGridOverlap', { input: 'inputs.atlas' });
   });
 });
