@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../runner/local.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
+import { mmToVoxel } from '../shared/nifti/affine.ts';
 import { stream } from '../shared/random.ts';
 import { parseTable } from '../shared/jobs/table.ts';
 import { demographics, demographicsCsv } from '../shared/stats/demographics.ts';
@@ -204,6 +205,39 @@ describe('glm job on a synthetic cohort with the study group sizes (DRE 22 / DSE
     expect(mean('DRE')).toBeLessThan(mean('HC'));
   });
 
+  it('F-contrast tables, sidecars and methods say F (peak_F, F → z), t-contrasts say t', () => {
+    const F = map(out, 'maps/groups_F.nii.gz');
+    const z = map(out, 'maps/groups_z.nii.gz');
+    const csv = readFileSync(join(out, 'tables/groups_clusters.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('cluster,tail,voxels,volume_mm3,peak_F,peak_z,peak_x,peak_y,peak_z_mm,label');
+    expect(readFileSync(join(out, 'tables/groups_clusters.tsv'), 'utf8').split('\n')[0]!.split('\t')).toEqual(['cluster_id', 'tail', 'size_voxels', 'volume_mm3', 'peak_fstat', 'peak_zstat', 'peak_x_mm', 'peak_y_mm', 'peak_z_mm', 'label']);
+    expect(csv.length - 1).toBe(result.contrasts.groups.clusters.length);
+    for (const line of csv.slice(1)) {
+      const f = line.split(',');
+      // the peak's F and z are the maps' values at the peak coordinate
+      const [i, j, k] = mmToVoxel(AFFINE, Number(f[6]), Number(f[7]), Number(f[8])).map(Math.round) as [number, number, number];
+      const v = i + DIMS[0] * (j + DIMS[1] * k);
+      expect(Number(f[4])).toBeCloseTo(F[v]!, 3);
+      expect(Number(f[5])).toBeCloseTo(z[v]!, 3);
+      expect(Number(f[5])).toBeCloseTo(fToZ(F[v]!, 2, subjects.length - 5), 3);
+    }
+    expect(readFileSync(join(out, 'tables/groups_cluster_regions.csv'), 'utf8').split('\n')[0]!.endsWith(',peak_F')).toBe(true);
+    expect(readFileSync(join(out, 'tables/DRE-HC_clusters.csv'), 'utf8').split('\n')[0]).toBe('cluster,tail,voxels,volume_mm3,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label');
+    expect(readFileSync(join(out, 'tables/DRE-HC_cluster_regions.csv'), 'utf8').split('\n')[0]!.endsWith(',peak_t')).toBe(true);
+    expect(readFileSync(join(out, 'analyses/TLE/tables/groups_clusters.csv'), 'utf8').split('\n')[0]).toContain(',peak_F,');
+    const side = (rel: string) => JSON.parse(readFileSync(join(out, rel), 'utf8'));
+    expect(side('maps/groups_F.json')).toMatchObject({ StatisticType: 'F', DegreesOfFreedom: [2, subjects.length - 5] });
+    for (const rel of ['maps/groups_F.json', 'maps/groups_z.json', 'maps/groups_grf.json']) {
+      expect(side(rel).Contrast.Rows, rel).toEqual(result.contrasts.groups.rows);
+      expect(side(rel).Contrast.Weights, rel).toBeUndefined();
+    }
+    expect(side('maps/DRE-HC_grf.json').Contrast.Weights).toEqual(result.contrasts['DRE-HC'].contrast);
+    expect(result.methods).toContain(`groups: F(2, ${subjects.length - 5}) → z,`);
+    expect(result.methods).toContain(`DRE-HC: t → z, DOF ${result.contrasts['DRE-HC'].dof},`);
+    expect(result.methods).toMatch(/two-tailed for t, one-tailed for F/);
+    expect(result.methods).not.toMatch(/groups: t/);
+  });
+
   it('IGE deviation maps, group means and their comparison equal the deviation module on the same maps', () => {
     const hc = subjects.filter((s) => s.group === 'HC');
     const dre = subjects.filter((s) => s.group === 'DRE' && s.syndrome === 'IGE');
@@ -218,6 +252,55 @@ describe('glm job on a synthetic cohort with the study group sizes (DRE 22 / DSE
     const cmp = compareDeviationGroups(zDre, dre.length, zDse, dse.length, V);
     expect(maxAbsDiff(map(out, 'maps/deviation/DRE-DSE_t.nii.gz'), cmp.t)).toBeLessThan(1e-4);
     expect(result.deviation.comparison.df).toBe(cmp.df);
+  });
+});
+
+describe('permutation inference with an F-contrast and a subgroup analysis', () => {
+  const subjects = makeCohort(5);
+  let out = '';
+  let result: Record<string, any> = {};
+  beforeAll(async () => {
+    const dir = tmpDir('nb-glm-cohort-perm-');
+    writeCohort(join(dir, 'in'), subjects);
+    const params = {
+      groups: GROUPS,
+      contrasts: ['DRE-HC'],
+      covariates: ['age'],
+      fContrasts: [{ name: 'groups', groups: GROUPS }],
+      analyses: [{ name: 'TLE', filter: { syndrome: 'TLE' }, referenceGroups: ['HC'], contrasts: ['DRE-HC'], fContrasts: [{ name: 'groups', groups: GROUPS }] }],
+      inference: { permutation: { n: 20, batchSize: 20, clusterFormingP: 0.01, statistics: ['maxT', 'clusterExtent'] } },
+    };
+    const outcome = await run(writeJob(join(dir, 'in'), 'perm', params), join(dir, 'out'));
+    if (outcome.status !== 'succeeded') throw new Error(`perm job: ${JSON.stringify(outcome)}`);
+    out = join(dir, 'out', 'perm');
+    result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  }, 600_000);
+
+  it('labels the F column peak_F (peak_t for t), with the F map value at each cluster peak', () => {
+    const csv = readFileSync(join(out, 'tables/groups_permutation_clusters.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('cluster,voxels,volume_mm3,mass,peak_F,peak_z,peak_x,peak_y,peak_z_mm,label,p_fwe_extent,p_fwe_mass');
+    expect(readFileSync(join(out, 'tables/groups_permutation_clusters.tsv'), 'utf8').split('\n')[0]!.split('\t')[4]).toBe('peak_fstat');
+    expect(readFileSync(join(out, 'tables/DRE-HC_permutation_clusters.csv'), 'utf8').split('\n')[0]!.split(',')[4]).toBe('peak_t');
+    const F = map(out, 'maps/groups_F.nii.gz');
+    expect(csv.length).toBeGreaterThan(1);
+    for (const line of csv.slice(1)) {
+      const f = line.split(',');
+      const [i, j, k] = mmToVoxel(AFFINE, Number(f[6]), Number(f[7]), Number(f[8])).map(Math.round) as [number, number, number];
+      expect(Number(f[4])).toBeCloseTo(F[i + DIMS[0] * (j + DIMS[1] * k)]!, 3);
+    }
+    expect(JSON.parse(readFileSync(join(out, 'maps/groups_maxT_fwep.json'), 'utf8')).Contrast.Rows).toEqual(result.contrasts.groups.rows);
+    expect(result.methods).toMatch(/t → z \(F → z for the F-contrasts, one-tailed\)/);
+    expect(result.methods).not.toMatch(/, t converted to z/);
+  });
+
+  it('writes a subgroup analysis’s permutation outputs under analyses/<name>/, apart from the main ones', () => {
+    for (const f of ['maps/DRE-HC_uncp.nii.gz', 'maps/groups_maxT_fwep.nii.gz', 'tables/groups_permutation_clusters.csv']) {
+      expect(result.outputs).toContain(f);
+      expect(result.outputs).toContain(`analyses/TLE/${f}`);
+    }
+    expect(result.analyses.TLE.contrasts.groups.permutation.permutations).toBe(20);
+    // different subjects, different statistics: the main map was not overwritten by the subgroup's
+    expect(maxAbsDiff(map(out, 'maps/groups_uncp.nii.gz'), map(out, 'analyses/TLE/maps/groups_uncp.nii.gz'))).toBeGreaterThan(0);
   });
 });
 
