@@ -136,6 +136,7 @@ program
     }
   });
 
+(await import('./correlate.ts')).registerCorrelateCommand(program);
 (await import('./parcellate.ts')).registerParcellateCommand(program);
 (await import('./report.ts')).registerReportCommand(program);
 (await import('./cloud/commands.ts')).registerCloudCommands(program);
