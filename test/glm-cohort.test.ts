@@ -332,6 +332,15 @@ describe('cohort bad input', () => {
     expectFailedJob(outcome, join(dir, 'out', 'bad-f'), 'NonEstimableContrast', { input: 'params.fContrasts (zero)' });
   });
 
+  it('an F-contrast whose rows do not fit the design, or naming a group the design lacks', async () => {
+    const dir = tmpDir('nb-glm-cohort-bad-');
+    writeCohort(join(dir, 'in'), subjects);
+    const short = await run(writeJob(join(dir, 'in'), 'bad-f-cols', { fContrasts: [{ name: 'short', rows: [[1, -1]] }] }), join(dir, 'out'));
+    expectFailedJob(short, join(dir, 'out', 'bad-f-cols'), 'InvalidJobSpec', { input: /params\.fContrasts/ });
+    const absent = await run(writeJob(join(dir, 'in'), 'bad-f-group', { fContrasts: [{ name: 'g', groups: ['DRE', 'XYZ'] }] }), join(dir, 'out'));
+    expectFailedJob(absent, join(dir, 'out', 'bad-f-group'), 'InvalidJobSpec', { input: /params\.fContrasts/, message: /XYZ/ });
+  });
+
   it('a bundled atlas asked for by name on a grid that shares no voxel with MNI space', async () => {
     const dir = tmpDir('nb-glm-cohort-bad-');
     const far = Float64Array.from(AFFINE);
