@@ -406,6 +406,10 @@ describe('bundled atlas in a job', () => {
     const rows = clusterRegions(t, g.dims, g.affine, all.map((x, i) => ({ ...x.c, id: i + 1, tail: x.tail })), atlas.labels, atlas.table);
     expect(rows.some((r) => r.region !== '')).toBe(true);
     expect(readFileSync(join(out, 'tables/A-B_cluster_regions.csv'), 'utf8')).toBe(clusterRegionsCsv(rows, 't'));
+    // the cluster table's peak label is the bundled atlas's name at the peak voxel
+    const peaks = readFileSync(join(out, 'tables/A-B_clusters.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(peaks.length).toBe(all.length);
+    peaks.forEach((f, i) => expect(f[9]).toBe(atlas.table.get(Number(atlas.labels[all[i]!.c.peakIndex])) ?? ''));
   }, 600_000);
 });
 

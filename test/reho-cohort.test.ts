@@ -320,6 +320,14 @@ describe('reho job with a group step on a cohort of the study sizes: Table 1, cl
         expect([Number(r[6]), Number(r[7]), Number(r[8])]).toEqual([AFFINE[3]! + 3 * i, AFFINE[7]! + 3 * j, AFFINE[11]! + 3 * k]);
       }
     });
+    // the cluster table's peak label is the AAL region at the peak voxel
+    const clusters = csv('tables/DRE-HC_clusters.csv');
+    expect(clusters[0]![9]).toBe('label');
+    for (const r of clusters.slice(1)) {
+      const [i, j, k] = [(Number(r[6]) - AFFINE[3]!) / 3, (Number(r[7]) - AFFINE[7]!) / 3, (Number(r[8]) - AFFINE[11]!) / 3];
+      expect(r[9]).toBe(names.get(labels[i + DIMS[0] * (j + DIMS[1] * k)]!) ?? '');
+    }
+    expect(clusters.slice(1).some((r) => r[9] !== '')).toBe(true);
     // the planted DRE effect sits in the cerebellum
     expect(body.some((r) => /^Cerebelum_/.test(r[4]!))).toBe(true);
     // and each DRE/HC subject's cluster value is their szReHo mean over the cluster's voxels

@@ -73,6 +73,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
 
   const contrasts: Record<string, ContrastResult> = {};
   const cohort = await cohortOutputs(env, ctx, mask, atlas, labels);
+  /** the peak's label in the cluster tables: from the region atlas (the user's, resampled if needed, or the bundled one) */
+  const peakLabel = (index: number): string => {
+    const ra = cohort.atlas;
+    if (!ra) return '';
+    return atlas && !labels ? String(Math.round(ra.labels[index]!)) : labelAtVoxel(ra.labels, ra.table, index);
+  };
   for (const [m, spec] of ctx.models.entries()) {
     const isF = spec.kind === 'F';
     const fm = isF ? fModelOf(spec) : undefined;
@@ -123,7 +129,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
         peakT: round(t[c.peakIndex]!, 4),
         peakZ: round(z[c.peakIndex]!, 4),
         peakMni: mni,
-        label: atlas && labels ? labelAtVoxel(atlas, labels, c.peakIndex) : atlas ? String(Math.round(atlas[c.peakIndex]!)) : '',
+        label: peakLabel(c.peakIndex),
       };
     });
     const name = spec.name;
@@ -178,7 +184,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
           peakT: round(t[g]!, 4),
           peakZ: round(z[g]!, 4),
           peakMni: voxelToMm(affine, i, j, k).map((x) => round(x, 2)) as [number, number, number],
-          label: atlas && labels ? labelAtVoxel(atlas, labels, g) : atlas ? String(Math.round(atlas[g]!)) : '',
+          label: peakLabel(g),
           pFweExtent: c.pFweExtent,
           pFweMass: c.pFweMass,
         };
