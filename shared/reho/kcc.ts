@@ -220,7 +220,7 @@ export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, 
     cVals = new Float64Array(n);
     cIdx = new Int32Array(n);
     cOf = new Int32Array(n);
-    cStart = new Int32Array(CENTRED_BUCKETS * n + 1);
+    cStart = new Int32Array(n + 1);
     cRank = new Float64Array(n);
     cSorted = new Float64Array(n);
   }
@@ -236,7 +236,7 @@ export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, 
     out.fill(0, outOff, outOff + n);
     return;
   }
-  const B = CENTRED_BUCKETS * n;
+  const B = n;
   const scale = (B - 1) / (hi - lo);
   if (scale > 0 && scale < Infinity) {
     const start = cStart;
@@ -305,8 +305,6 @@ let cOf = new Int32Array(0);
 let cStart = new Int32Array(0);
 let cRank = new Float64Array(0);
 let cSorted = new Float64Array(0);
-/** buckets per value (few values share a bucket: the insertion pass rarely moves one) */
-const CENTRED_BUCKETS = 1;
 
 /** Something that cleans in-mask series in place, two at a time (SeriesCleaner). */
 export interface PairCleaner {
