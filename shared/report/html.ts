@@ -53,7 +53,8 @@ function prepare(m: ReportMap): PreparedMap {
   const h = img.header;
   const n = h.dims[0]! * h.dims[1]! * h.dims[2]!;
   let data: Float32Array = img.data.length === n ? img.data : img.data.subarray(0, n);
-  const display0 = displayFor(m.kind, m.kind === 'p' ? negLog10P(data) : data, m.threshold);
+  const d = displayFor(m.kind, m.kind === 'p' ? negLog10P(data) : data, m.threshold);
+  const display0 = m.unit ? { ...d, unit: m.unit } : d;
   let bytes = m.nifti;
   if (display0.negLog10 || data !== img.data) {
     if (display0.negLog10) data = negLog10P(data);

@@ -34,6 +34,8 @@ export interface ReportMap {
   legend?: string;
   /** draw a static slice mosaic of it (the main maps; default false) */
   mosaic?: boolean;
+  /** what the displayed numbers are, when the kind's default unit does not say it (e.g. "regional mean") */
+  unit?: string;
 }
 
 export type Cell = string | number | null | undefined;
