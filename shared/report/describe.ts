@@ -6,6 +6,8 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { describeAleParts } from './ale.ts';
 import type { AleExtras, AleResultLike } from './ale.ts';
+import { describeCohortParts } from './cohort.ts';
+import type { CohortResultLike } from './cohort.ts';
 import { describeGlmParts } from './glm.ts';
 import type { GlmExtras, GlmResultLike } from './glm.ts';
 import { describeNetmapParts } from './netmap.ts';
@@ -17,7 +19,7 @@ import type { TranscriptomicsResultLike } from './transcriptomics.ts';
 import type { RehoExtras, RehoResultLike } from './reho.ts';
 import { describeInputs, flattenParams, genericTable, readText, text } from './source.ts';
 import type { ResultSource } from './source.ts';
-import type { ReportDescription, ReportMap, ReportPlot, ReportTable, StageCost } from './types.ts';
+import type { ReportDescription, ReportMap, ReportPlot, ReportSection, ReportTable, StageCost } from './types.ts';
 
 export const VERSION: string = pkg.version;
 export { kindFromName } from './kinds.ts';
@@ -90,6 +92,18 @@ export async function describeResult(result: Record<string, unknown>, src: Resul
             : pipeline === 'transcriptomics'
               ? await describeTranscriptomicsParts(result as unknown as TranscriptomicsResultLike, src, job)
               : await genericParts(src, result);
+  // glm's cohort outputs (Table 1, subgroup analyses, deviation maps), also in reho's group step
+  const cohortOf = pipeline === 'glm' ? result : pipeline === 'reho' && result.group && typeof result.group === 'object' ? (result.group as Record<string, unknown>) : undefined;
+  let sections: ReportSection[] = [];
+  if (cohortOf) {
+    const c = await describeCohortParts(cohortOf as unknown as CohortResultLike, src, participants);
+    const first = c.tables.filter((t) => t.id === 'demographics');
+    parts.tables = [...first, ...parts.tables, ...c.tables.filter((t) => !first.includes(t))];
+    parts.maps.push(...c.maps);
+    parts.plots.push(...c.plots);
+    parts.summary.push(...c.summary);
+    sections = c.sections;
+  }
   const cost = (result.cost ?? undefined) as { estimatedUsd?: number; actualUsd?: number; lambdaGbSeconds?: number } | undefined;
   const warnings = Array.isArray(result.warnings) ? (result.warnings as unknown[]).map(String) : [];
   const partWarnings = 'warnings' in parts && Array.isArray(parts.warnings) ? (parts.warnings as string[]) : [];
@@ -111,6 +125,7 @@ export async function describeResult(result: Record<string, unknown>, src: Resul
     maps: parts.maps,
     tables: parts.tables,
     plots: parts.plots,
+    ...(sections.length ? { sections } : {}),
     methods: typeof result.methods === 'string' ? result.methods : '',
     warnings,
     files: [...new Set([...src.files, 'report.html'])].sort(),

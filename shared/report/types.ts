@@ -36,6 +36,8 @@ export interface ReportMap {
   mosaic?: boolean;
   /** what the displayed numbers are, when the kind's default unit does not say it (e.g. "regional mean") */
   unit?: string;
+  /** id of the report section (ReportDescription.sections) its mosaic is shown in; the main Maps otherwise */
+  section?: string;
 }
 
 export type Cell = string | number | null | undefined;
@@ -60,6 +62,15 @@ export interface ReportTable {
   note?: string;
   /** text of the survivors column (default "survives"); omitted when no row says */
   survivorLabel?: string;
+  /** id of the report section (ReportDescription.sections) it is shown in; the main Tables otherwise */
+  section?: string;
+}
+
+/** A titled part of the report (a subgroup analysis, the deviation maps) holding the mosaics and tables that name it. */
+export interface ReportSection {
+  id: string;
+  title: string;
+  note?: string;
 }
 
 export interface Marker {
@@ -157,6 +168,8 @@ export interface ReportDescription {
   maps: ReportMap[];
   tables: ReportTable[];
   plots: ReportPlot[];
+  /** sections after the main tables, in order (each with the mosaics and tables naming it) */
+  sections?: ReportSection[];
   methods: string;
   warnings: string[];
   /** every output file, relative to the result folder (linked) */
