@@ -15,6 +15,8 @@ export interface GlmResultLike {
       contrast: number[];
       /** F-contrast rows */
       rows?: number[][];
+      /** params.minClusterVoxels as applied after correction */
+      minClusterVoxels?: number;
       kind?: 'F';
       maxT: number;
       minT: number;
@@ -144,7 +146,7 @@ export async function describeGlmParts(r: GlmResultLike, src: ResultSource, extr
     const nNeg = c.clusters.length - nPos;
     const big = c.clusters[0];
     summary.push(
-      `${scope ? `${scope.title} ` : ''}${name}: ${c.clusters.length} cluster(s) survive GRF correction (z > ${c.zThreshold.toFixed(2)}, ≥ ${c.clusterSizeThreshold} voxels; ${nPos} positive, ${nNeg} negative)` +
+      `${scope ? `${scope.title} ` : ''}${name}: ${c.clusters.length} cluster(s) survive GRF correction (z > ${c.zThreshold.toFixed(2)}, ≥ ${Math.max(c.clusterSizeThreshold, c.minClusterVoxels ?? r.minClusterVoxels ?? 0)} voxels${(c.minClusterVoxels ?? r.minClusterVoxels ?? 0) > c.clusterSizeThreshold ? ' by params.minClusterVoxels' : ''}; ${nPos} positive, ${nNeg} negative)` +
         (big ? `; largest ${big.voxels} voxels, peak t = ${big.peakT} at MNI (${big.peakMni.join(', ')})` : `; t ranged ${c.minT.toFixed(2)} … ${c.maxT.toFixed(2)}`) +
         '.',
     );
