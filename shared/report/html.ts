@@ -151,7 +151,7 @@ export function renderReport(desc: ReportDescription, assets: ReportAssets): str
   const mosaicOf = (list: PreparedMap[]) => list
     .map((p) => {
       const pi = prepared.indexOf(p);
-      const m = mosaic(template, p.vol, p.display);
+      const m = mosaic(template, p.vol, p.display, p.map.centreMm ? { centre: p.map.centreMm } : {});
       return `<figure class="mosaic" id="mosaic-${esc(p.map.id)}"><figcaption><b>${esc(p.map.label)}</b> — ${esc(legendOf(p))}. Top: sagittal, coronal, axial through MNI (${m.centre.join(', ')}) mm (crosshair); bottom: axial slices at z = ${m.slicesMm.join(', ')} mm. Left hemisphere on the left.${p.map.file ? ` File: <a href="${href(p.map.file)}">${esc(p.map.file)}</a>.` : ''}</figcaption>${colourBar(p.display, `cb${pi}`)}<br><img alt="${esc(p.map.label)} over the template" src="data:image/png;base64,${b64(m.png)}"></figure>`;
     })
     .join('');

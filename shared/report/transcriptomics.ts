@@ -171,18 +171,25 @@ async function regionMaps(regions: ReturnType<typeof parseRegions>, src: ResultS
     return { maps: [], note: `No brain image of the response: the parcellation (${!ab ? `inputs.atlas ${atlasRef}` : `inputs.atlasLabels ${labelsRef}`}) is not readable from here and no parcellation volume is in the result; regenerate with \`neuroburst report DIR --inputs <folder of job.json>\` where it is.` };
   }
   let painted: PaintedRegions;
+  let value = new Map<string, number>();
+  let score = new Map<string, number>();
   try {
     const atlas = readNifti(ab, 'inputs.atlas');
     const labels = parseLabelTable(text(lb), 'inputs.atlasLabels');
     const tpl = readNifti((await loadReportAssets()).template, 'template').header;
-    const value = new Map(regions.filter((r) => Number.isFinite(r.value)).map((r) => [r.region, r.value] as const));
-    const score = new Map(regions.filter((r) => Number.isFinite(r.score)).map((r) => [r.region, r.score] as const));
+    value = new Map(regions.filter((r) => Number.isFinite(r.value)).map((r) => [r.region, r.value] as const));
+    score = new Map(regions.filter((r) => Number.isFinite(r.score)).map((r) => [r.region, r.score] as const));
     painted = paintRegions({ dims: tpl.dims.slice(0, 3), affine: tpl.affine }, { dims: atlas.header.dims.slice(0, 3), affine: atlas.header.affine, data: atlas.data }, labels, [value, score]);
   } catch {
     return { maps: [], note: 'No brain image of the response: the parcellation named by inputs.atlas / inputs.atlasLabels could not be read as a NIfTI volume and a label table.' };
   }
   const nifti = (data: Float32Array, d: string) => writeNifti({ dims: painted.dims, affine: painted.affine, data }, { datatype: 'float32', description: d });
   const stat = statistic ?? 'value';
+  // the mosaics cross at the region with the largest |value| (its voxel nearest its centroid), not at a painted region's first voxel
+  const centreOf = (m: Map<string, number>) => {
+    const best = [...m].filter(([k]) => painted.centres.has(k)).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || (a[0] < b[0] ? -1 : 1))[0];
+    return best ? { centreMm: painted.centres.get(best[0])! } : {};
+  };
   const maps: ReportMap[] = [
     {
       id: 'response_regions',
@@ -191,6 +198,7 @@ async function regionMaps(regions: ReturnType<typeof parseRegions>, src: ResultS
       unit: `regional ${stat}`,
       nifti: nifti(painted.volumes[0]!, `response, regional ${stat} (report display)`),
       mosaic: true,
+      ...centreOf(value),
       legend: `each region of inputs.atlas painted with its ${stat} (tables/regions.csv), resampled to the template's 2 mm grid by nearest neighbour`,
     },
     {
@@ -200,6 +208,7 @@ async function regionMaps(regions: ReturnType<typeof parseRegions>, src: ResultS
       unit: 'PLS1 score',
       nifti: nifti(painted.volumes[1]!, 'PLS1 score per region (report display)'),
       mosaic: true,
+      ...centreOf(score),
       legend: 'PLS1 regional score (X·w: the expression pattern that covaries with the response) painted on the parcellation',
     },
   ];

@@ -38,6 +38,8 @@ export interface ReportMap {
   unit?: string;
   /** id of the report section (ReportDescription.sections) its mosaic is shown in; the main Maps otherwise */
   section?: string;
+  /** where the mosaic's orthogonal slices cross (MNI mm); default the map's largest |value| */
+  centreMm?: [number, number, number];
 }
 
 export type Cell = string | number | null | undefined;
