@@ -150,7 +150,7 @@ export async function describeGlmParts(r: GlmResultLike, src: ResultSource, extr
         (big ? `; largest ${big.voxels} voxels, peak t = ${big.peakT} at MNI (${big.peakMni.join(', ')})` : `; t ranged ${c.minT.toFixed(2)} … ${c.maxT.toFixed(2)}`) +
         '.',
     );
-    await add(`${dir}maps/${name}_grf.nii.gz`, { id: grfId, label: `${title}: z in GRF-surviving clusters`, kind: 'cluster', mosaic: c.clusters.length > 0, legend: `z of voxels in clusters surviving GRF (z > ${c.zThreshold.toFixed(3)}, k ≥ ${c.clusterSizeThreshold})` });
+    await add(`${dir}maps/${name}_grf.nii.gz`, { id: grfId, label: `${title}: z in GRF-surviving clusters`, kind: 'cluster', mosaic: c.clusters.length > 0, legend: `z of voxels in clusters surviving GRF (z > ${c.zThreshold.toFixed(3)}, k ≥ ${Math.max(c.clusterSizeThreshold, c.minClusterVoxels ?? r.minClusterVoxels ?? 0)})` });
     // a subgroup analysis embeds its surviving clusters only (its z, t and p maps are linked under Files)
     if (!scope) await add(`maps/${name}_z.nii.gz`, { id: id('z'), label: `${name}: z (uncorrected)`, kind: 'z', threshold: c.zThreshold, mosaic: c.clusters.length === 0, legend: `z, DOF ${c.dof}, shown at the GRF cluster-forming z` });
     // t and p carry what z does (same tail probability): linked under Files, not embedded, to keep the report small
