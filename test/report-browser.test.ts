@@ -282,6 +282,11 @@ describe('report descriptions of real results', () => {
     expect(reducerHtml).toContain('data-pipeline="transcriptomics"');
     expect(reducerHtml).toContain('id="nb-viewer-config"');
     expect(reducerHtml).toContain('<table data-table="regions">');
+    // its summary: run time, cost per stage, seed, the inputs' checksums (the reducer passes the job's URI)
+    expect(reducerHtml).toMatch(/<dt>run time<\/dt><dd>\d+(\.\d)? s/);
+    expect(reducerHtml).toContain('Cost per stage');
+    expect(reducerHtml).toContain('<dt>seed</dt><dd>3</dd>');
+    expect(reducerHtml).toContain(desc.inputs.find((i) => i.name === 'expression')!.sha256!);
   });
 
   it('a reducer\'s one call (buildReport over its store) describes the same maps, tables and plots as the folder', async () => {
