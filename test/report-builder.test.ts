@@ -355,6 +355,16 @@ describe('glm cohort report (Table 1, subgroup analyses, cluster × region rows,
     expect(t.rows[0]!.cells[4]).toBeCloseTo(hi, 3);
   });
 
+  it('reho\'s group step (a glm result inside result.group, files in the same folder) gets the same cohort sections and tables', async () => {
+    const { describeResult, folderSource } = await import('../shared/report/index.ts');
+    const reho = { pipeline: 'reho', jobId: 'reho-cohort', settings: { fdThreshold: 0.5, dropVolumes: 0, smoothFwhmMm: 0 }, subjects: [], excluded: [], group: result };
+    const d = await describeResult(reho, folderSource(out, inDir), { job: { jobId: 'reho-cohort', pipeline: 'reho', inputs: { participants: 'participants.tsv' }, params: {} } });
+    expect(d.sections).toEqual(desc.sections);
+    const ids = (x: ReportDescription) => x.tables.filter((t) => t.id !== 'qc').map((t) => [t.id, t.section, t.rows.length]);
+    expect(ids(d)).toEqual(ids(desc));
+    expect(d.maps.filter((m) => m.section).map((m) => m.id)).toEqual(desc.maps.filter((m) => m.section).map((m) => m.id));
+  });
+
   it('the HTML puts each section\'s tables and mosaics inside it', () => {
     for (const s of desc.sections!) {
       const body = html.match(new RegExp(`<section class="report-section" id="section-${s.id}"[\\s\\S]*?</section><section class="report-section"|<section class="report-section" id="section-${s.id}"[\\s\\S]*?(?=\\n<section id="plots">|\\n<section id="methods">)`))![0];
