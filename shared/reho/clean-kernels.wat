@@ -132,16 +132,16 @@
         (local.set $half (local.get $size))
         (br $stages)))
   )
-  ;; The band correction: for each of the P kept bins q (positions pos[q], i32), with F the
-  ;; (p1 × K) f64 tables fxr, fxi and f1r, f1i (K entries):
-  ;;   out[2q]     = d·f1r[iq] + Σ_j bz_j·fxr[j·K + iq]   (lanes: series a, b → (Ar, Br))
-  ;;   out[2q + 1] = d·f1i[iq] + Σ_j bz_j·fxi[j·K + iq]   (→ (Ai, Bi)), j in order
+  ;; The band correction: for each of the P positive kept bins q (positions pos[q], i32), with
+  ;; ft the per-bin table (FX_j real, imaginary) at ft[(q·p1 + j)·2 + 0/1] (f64) and f1r, f1i (K):
+  ;;   out[2q]     = d·f1r[iq] + Σ_j bz_j·fxr_j(q)   (lanes: series a, b → (Ar, Br))
+  ;;   out[2q + 1] = d·f1i[iq] + Σ_j bz_j·fxi_j(q)   (→ (Ai, Bi)), j in order
   ;; where d = (da, db) is the complex entry at $d and bz holds p1 complex entries.
-  (func (export "correct") (param $bz i32) (param $p1 i32) (param $fxr i32) (param $fxi i32) (param $K i32)
+  (func (export "correct") (param $bz i32) (param $p1 i32) (param $ft i32)
     (param $pos i32) (param $P i32) (param $d i32) (param $f1r i32) (param $f1i i32) (param $out i32)
-    (local $q i32) (local $iq i32) (local $j i32) (local $o i32) (local $ar v128) (local $ai v128) (local $b v128) (local $dv v128) (local $kb i32)
+    (local $q i32) (local $iq i32) (local $j i32) (local $o i32) (local $ar v128) (local $ai v128) (local $b v128) (local $dv v128) (local $bp i32)
     (local.set $dv (v128.load (local.get $d)))
-    (local.set $kb (i32.shl (local.get $K) (i32.const 3)))
+    (local.set $o (local.get $ft))
     (local.set $q (i32.const 0))
     (block $qDone
       (loop $qs
@@ -149,15 +149,16 @@
         (local.set $iq (i32.shl (i32.load (i32.add (local.get $pos) (i32.shl (local.get $q) (i32.const 2)))) (i32.const 3)))
         (local.set $ar (f64x2.mul (local.get $dv) (f64x2.splat (f64.load (i32.add (local.get $f1r) (local.get $iq))))))
         (local.set $ai (f64x2.mul (local.get $dv) (f64x2.splat (f64.load (i32.add (local.get $f1i) (local.get $iq))))))
-        (local.set $o (local.get $iq))
+        (local.set $bp (local.get $bz))
         (local.set $j (i32.const 0))
         (block $jDone
           (loop $js
             (br_if $jDone (i32.ge_s (local.get $j) (local.get $p1)))
-            (local.set $b (v128.load (i32.add (local.get $bz) (i32.shl (local.get $j) (i32.const 4)))))
-            (local.set $ar (f64x2.add (local.get $ar) (f64x2.mul (local.get $b) (f64x2.splat (f64.load (i32.add (local.get $fxr) (local.get $o)))))))
-            (local.set $ai (f64x2.add (local.get $ai) (f64x2.mul (local.get $b) (f64x2.splat (f64.load (i32.add (local.get $fxi) (local.get $o)))))))
-            (local.set $o (i32.add (local.get $o) (local.get $kb)))
+            (local.set $b (v128.load (local.get $bp)))
+            (local.set $ar (f64x2.add (local.get $ar) (f64x2.mul (local.get $b) (v128.load64_splat (local.get $o)))))
+            (local.set $ai (f64x2.add (local.get $ai) (f64x2.mul (local.get $b) (v128.load64_splat offset=8 (local.get $o)))))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $bp (i32.add (local.get $bp) (i32.const 16)))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $js)))
         (v128.store (i32.add (local.get $out) (i32.shl (local.get $q) (i32.const 5))) (local.get $ar))

@@ -63,7 +63,7 @@ export class SeriesCleaner {
   private readonly dz: Float64Array;
   private readonly corr: Float64Array;
   /** byte offsets in wasm memory */
-  private readonly at = { z: 0, pinv: 0, wr: 0, wfi: 0, rev: 0, bz: 0, fxr: 0, fxi: 0, f1r: 0, f1i: 0, pos: 0, d: 0, corr: 0 };
+  private readonly at = { z: 0, pinv: 0, wr: 0, wfi: 0, rev: 0, bz: 0, ft: 0, f1r: 0, f1i: 0, pos: 0, d: 0, corr: 0 };
 
   constructor(T: number, model: NuisanceModel | undefined, filter: IdealBandpass | undefined, opts: { simd?: boolean } = {}) {
     if (model && model.T !== T) throw new InvalidParameter(`nuisance model has ${model.T} volumes, expected ${T}`, 'confounds');
@@ -89,7 +89,7 @@ export class SeriesCleaner {
       negL.push(mirror);
     }
     const P = posL.length;
-    // wasm memory layout (16-byte aligned): z, bz, pinv, wr, wfi, rev, fxr, fxi, f1r, f1i, pos, d, corr
+    // wasm memory layout (16-byte aligned): z, bz, pinv, wr, wfi, rev, ft, f1r, f1i, pos, d, corr
     const al = (b: number) => Math.ceil(b / 16) * 16;
     const at = this.at;
     if (opts.simd !== false && filter) {
@@ -99,9 +99,8 @@ export class SeriesCleaner {
       at.wr = al(at.pinv + 8 * p * T);
       at.wfi = al(at.wr + 8 * Math.max(1, N - 1));
       at.rev = al(at.wfi + 8 * Math.max(1, N - 1));
-      at.fxr = al(at.rev + 4 * N);
-      at.fxi = al(at.fxr + 8 * (p + 1) * K);
-      at.f1r = al(at.fxi + 8 * (p + 1) * K);
+      at.ft = al(at.rev + 4 * N);
+      at.f1r = al(at.ft + 16 * (p + 1) * P);
       at.f1i = al(at.f1r + 8 * K);
       at.pos = al(at.f1i + 8 * K);
       at.d = al(at.pos + 4 * P);
@@ -143,8 +142,8 @@ export class SeriesCleaner {
     this.zeros = new Float64Array(T);
     this.colMean = new Float64Array(p + 1);
     this.g = new Float64Array(T);
-    this.fxr = buf ? new Float64Array(buf, at.fxr, (p + 1) * K) : new Float64Array((p + 1) * K);
-    this.fxi = buf ? new Float64Array(buf, at.fxi, (p + 1) * K) : new Float64Array((p + 1) * K);
+    this.fxr = new Float64Array((p + 1) * K);
+    this.fxi = new Float64Array((p + 1) * K);
     this.f1r = buf ? new Float64Array(buf, at.f1r, K) : new Float64Array(K);
     this.f1i = buf ? new Float64Array(buf, at.f1i, K) : new Float64Array(K);
     if (model) {
@@ -183,6 +182,16 @@ export class SeriesCleaner {
         spectrum((t) => this.g[t]!, this.fxr, this.fxi, p * K);
       }
       spectrum(() => 1, this.f1r, this.f1i, 0);
+      if (buf && model) {
+        // the SIMD correction reads, per positive kept bin, its (p + 1) spectra contiguously
+        const ft = new Float64Array(buf, at.ft, 2 * (p + 1) * P);
+        for (let q = 0; q < P; q++) {
+          for (let j = 0; j <= p; j++) {
+            ft[2 * (q * (p + 1) + j)] = this.fxr[j * K + posL[q]!]!;
+            ft[2 * (q * (p + 1) + j) + 1] = this.fxi[j * K + posL[q]!]!;
+          }
+        }
+      }
     }
   }
 
@@ -413,7 +422,7 @@ export class SeriesCleaner {
         this.bz[2 * p] = ba[p]!;
         this.bz[2 * p + 1] = bb[p]!;
       }
-      this.wasm.correct(at.bz, model ? p + 1 : 0, at.fxr, at.fxi, K, at.pos, P, at.d, at.f1r, at.f1i, at.corr);
+      this.wasm.correct(at.bz, model ? p + 1 : 0, at.ft, at.pos, P, at.d, at.f1r, at.f1i, at.corr);
       const cs = this.corr;
       for (let q = 0; q < P; q++) {
         const iq = pos[q]!;

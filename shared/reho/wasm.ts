@@ -24,7 +24,7 @@ export interface CleanKernels {
   /** in-place radix-2 FFT of n interleaved complex values (byte offsets; inv ≠ 0: unscaled inverse) */
   fft(z: number, n: number, wr: number, wfi: number, rev: number, inv: number): void;
   /** the band correction sums at P kept bins (see clean-kernels.wat) */
-  correct(bz: number, p1: number, fxr: number, fxi: number, K: number, pos: number, P: number, d: number, f1r: number, f1i: number, out: number): void;
+  correct(bz: number, p1: number, ft: number, pos: number, P: number, d: number, f1r: number, f1i: number, out: number): void;
 }
 
 export interface KccKernels {
