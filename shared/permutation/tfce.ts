@@ -174,6 +174,59 @@ function prepare(w: TfceWork, lat: Lattice, K: number): void {
 }
 
 /**
+ * Merge the bucketed edges from level K down. Before two roots join at level k each is
+ * credited for levels top … k+1 at its size so far (s^E · (S[top] − S[k])); the
+ * absorbed root's offset becomes relative to the new root.
+ */
+function mergeEdges(edges: Int32Array, counts: Int32Array, K: number, w: TfceWork, E: number): void {
+  const { parent, size, acc, top, path, S } = w;
+  const sqrt = E === 0.5;
+  let q = 0;
+  for (let k = K; k >= 1; k--) {
+    const end = q + 2 * counts[k]!;
+    const Sk = S[k]!;
+    let lastV = -1;
+    let rv = -1; // root of lastV's cluster, kept current across its merges
+    for (; q < end; q += 2) {
+      const v = edges[q]!;
+      const u = edges[q + 1]!;
+      if (v !== lastV) {
+        lastV = v;
+        rv = parent[v]!;
+        if (parent[rv] !== rv) rv = find(parent, acc, path, v);
+      }
+      let ru = parent[u]!;
+      if (ru === rv) continue;
+      if (parent[ru] !== ru) {
+        ru = find(parent, acc, path, u);
+        if (ru === rv) continue;
+      }
+      let ra = rv;
+      let rb = ru;
+      const sa0 = size[rv]!;
+      const sb0 = size[ru]!;
+      if (sa0 < sb0) {
+        ra = ru;
+        rb = rv;
+      }
+      const sa = size[ra]!;
+      const sb = size[rb]!;
+      const ta = top[ra]!;
+      if (ta > k) {
+        acc[ra] += (sqrt ? Math.sqrt(sa) : Math.pow(sa, E)) * (S[ta]! - Sk);
+        top[ra] = k;
+      }
+      const tb = top[rb]!;
+      if (tb > k) acc[rb] += (sqrt ? Math.sqrt(sb) : Math.pow(sb, E)) * (S[tb]! - Sk);
+      parent[rb] = ra;
+      acc[rb] -= acc[ra]!;
+      size[ra] = sa + sb;
+      rv = ra;
+    }
+  }
+}
+
+/**
  * TFCE of a compact statistic vector into `out` (same length); returns max(out).
  * Voxels with stat < dh get 0.
  */
@@ -194,6 +247,11 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
     const k = s >= dh ? Math.min(K, tfceLevel(s, dh)) : 0;
     level[v] = k;
     levelGrid[pIndex[v]!] = k;
+    // every entered voxel starts as its own cluster, credited from its own level down
+    parent[v] = v;
+    size[v] = 1;
+    acc[v] = 0;
+    top[v] = k;
   }
   // kept edges, with the level from which they join their ends: min(level_v, level_u) ≥ 1
   counts.fill(0, 0, K + 2);
@@ -211,61 +269,16 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
     edges[q] = tmpV[i]!;
     edges[q + 1] = tmpU[i]!;
   }
-  for (let v = 0; v < V; v++) {
-    const k = level[v]!;
-    if (k === 0) continue;
-    parent[v] = v;
-    size[v] = 1;
-    acc[v] = 0;
-    top[v] = k;
-  }
   // S[k] = Σ_{j=1..k} (j·dh)^H·dh
   S[0] = 0;
   for (let k = 1; k <= K; k++) S[k] = S[k - 1]! + Math.pow(k * dh, params.H) * dh;
+  mergeEdges(edges, counts, K, w, params.E);
+  // the final credit of every root down to level 0
   const E = params.E;
-  const sizePow = E === 0.5 ? Math.sqrt : E === 1 ? (x: number) => x : (x: number) => Math.pow(x, E);
-  // credit root r for levels top[r] … k+1 at its current size
-  const flush = (r: number, k: number) => {
-    const t = top[r]!;
-    if (t > k) {
-      acc[r] += sizePow(size[r]!) * (S[t]! - S[k]!);
-      top[r] = k;
-    }
-  };
-  let q = 0;
-  for (let k = K; k >= 1; k--) {
-    const end = 2 * (q / 2 + counts[k]!);
-    let lastV = -1;
-    let rv = -1; // root of lastV's cluster, kept current across its merges
-    for (; q < end; q += 2) {
-      const v = edges[q]!;
-      const u = edges[q + 1]!;
-      if (v !== lastV) {
-        lastV = v;
-        rv = parent[v]!;
-        if (parent[rv] !== rv) rv = find(parent, acc, path, v);
-      }
-      let ru = parent[u]!;
-      if (ru === rv) continue;
-      if (parent[ru] !== ru) {
-        ru = find(parent, acc, path, u);
-        if (ru === rv) continue;
-      }
-      let ra = rv;
-      let rb = ru;
-      if (size[ra]! < size[rb]!) {
-        ra = ru;
-        rb = rv;
-      }
-      flush(ra, k);
-      flush(rb, k);
-      parent[rb] = ra;
-      acc[rb] -= acc[ra]!;
-      size[ra] += size[rb]!;
-      rv = ra;
-    }
+  for (let v = 0; v < V; v++) {
+    const t = top[v]!;
+    if (t > 0 && parent[v] === v) acc[v] += (E === 0.5 ? Math.sqrt(size[v]!) : Math.pow(size[v]!, E)) * S[t]!;
   }
-  for (let v = 0; v < V; v++) if (level[v]! > 0 && parent[v] === v) flush(v, 0);
   let outMax = 0;
   for (let v = 0; v < V; v++) {
     if (level[v] === 0) continue;
