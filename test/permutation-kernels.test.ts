@@ -155,6 +155,10 @@ describe('TFCE', () => {
         for (let v = 0; v < lat.V; v++) worst = Math.max(worst, Math.abs(a[v]! - b[v]!) / Math.max(1, b[v]!));
         expect(worst, `connectivity ${conn}`).toBeLessThan(1e-12);
         expect(Math.abs(ma - mb) / mb).toBeLessThan(1e-12);
+        // the caller's maximum of the map (as the engine passes it) changes nothing
+        const c = new Float64Array(lat.V).fill(7);
+        expect(tfce(stat, lat, { H: 2, E: 0.5 }, c, w, Math.max(...stat))).toBe(ma);
+        expect(Array.from(c)).toEqual(Array.from(a));
       }
     }
   });

@@ -147,7 +147,7 @@ function evaluate(setup: PermutationSetup, k: number, w: Work): PermStats {
   }
   const wantClusters = options.statistics.includes('clusterExtent') || options.statistics.includes('clusterMass');
   const cl = wantClusters ? labelClusters(w.stat, options.clusterFormingZ, lattice, w.clusters) : { maxExtent: 0, maxMass: 0 };
-  const maxTfce = options.statistics.includes('tfce') ? tfce(w.stat, lattice, options.tfce, w.tfceMap, w.tfce) : 0;
+  const maxTfce = options.statistics.includes('tfce') ? tfce(w.stat, lattice, options.tfce, w.tfceMap, w.tfce, maxStat) : 0;
   return { maxStat, maxExtent: cl.maxExtent, maxMass: cl.maxMass, maxTfce };
 }
 

@@ -56,8 +56,11 @@ export interface TfceWork {
   level: Int32Array;
   top: Int32Array;
   path: Int32Array;
+  /** 0, 1, …, V − 1 */
+  identity: Int32Array;
   /** edges per level, their bucket fill pointers, and S(k) (length ≥ K + 1) */
   counts: Int32Array;
+  hist: Int32Array;
   fill: Int32Array;
   S: Float64Array;
   /** per lattice: level on the padded grid (0 outside the mask) */
@@ -82,7 +85,9 @@ export function tfceWork(V: number): TfceWork {
     level: new Int32Array(V),
     top: new Int32Array(V),
     path: new Int32Array(V),
+    identity: Int32Array.from({ length: V }, (_, v) => v),
     counts: new Int32Array(0),
+    hist: new Int32Array(0),
     fill: new Int32Array(0),
     S: new Float64Array(0),
     levelGrid: new Int32Array(0),
@@ -168,6 +173,7 @@ function prepare(w: TfceWork, lat: Lattice, K: number): void {
   }
   if (w.counts.length < K + 2) {
     w.counts = new Int32Array(K + 2);
+    w.hist = new Int32Array(4 * (K + 2));
     w.fill = new Int32Array(K + 2);
     w.S = new Float64Array(K + 2);
   }
@@ -228,17 +234,21 @@ function mergeEdges(edges: Int32Array, counts: Int32Array, K: number, w: TfceWor
 
 /**
  * TFCE of a compact statistic vector into `out` (same length); returns max(out).
- * Voxels with stat < dh get 0.
+ * Voxels with stat < dh get 0. `statMax`, when the caller has it, must be the maximum
+ * of stat (NaN entries ignored, −∞ for none) and saves a sweep.
  */
-export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: Float64Array, w: TfceWork): number {
+export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: Float64Array, w: TfceWork, statMax?: number): number {
   const V = lat.V;
   let max = 0;
-  for (let v = 0; v < V; v++) if (stat[v]! > max) max = stat[v]!;
-  out.fill(0, 0, V);
-  if (!(max > 0)) return 0;
-  const dh = tfceStep(max, params);
-  const K = tfceLevel(max, dh);
-  if (K < 1) return 0;
+  if (statMax === undefined) {
+    for (let v = 0; v < V; v++) if (stat[v]! > max) max = stat[v]!;
+  } else if (statMax > 0) max = statMax;
+  const dh = max > 0 ? tfceStep(max, params) : 0;
+  const K = max > 0 ? tfceLevel(max, dh) : 0;
+  if (K < 1) {
+    out.fill(0, 0, V);
+    return 0;
+  }
   prepare(w, lat, K);
   const { index: pIndex, compactOf } = paddedLattice(lat);
   const { parent, size, acc, level, top, path, counts, fill, S, levelGrid, tmpV, tmpU, tmpW, edges } = w;
@@ -247,20 +257,31 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
     const k = s >= dh ? Math.min(K, tfceLevel(s, dh)) : 0;
     level[v] = k;
     levelGrid[pIndex[v]!] = k;
-    // every entered voxel starts as its own cluster, credited from its own level down
-    parent[v] = v;
-    size[v] = 1;
-    acc[v] = 0;
-    top[v] = k;
   }
+  // every voxel starts as its own cluster, credited from its own level down
+  parent.set(w.identity);
+  size.fill(1, 0, V);
+  acc.fill(0, 0, V);
+  top.set(level);
   // kept edges, with the level from which they join their ends: min(level_v, level_u) ≥ 1
-  counts.fill(0, 0, K + 2);
   const nE =
     lat.connectivity === 26
       ? keptEdges26(V, level, pIndex, compactOf, levelGrid, lat.dims[0] + 2, (lat.dims[0] + 2) * (lat.dims[1] + 2), w)
       : keptEdgesGeneric(V, level, pIndex, compactOf, levelGrid, w.forward, w.wStart, w.witness, w);
+  // edges per weight, in four interleaved histograms so that runs of equal weights do not wait on one counter
+  const hist = w.hist;
+  hist.fill(0, 0, 4 * (K + 1));
+  let i4 = 0;
+  for (; i4 + 4 <= nE; i4 += 4) {
+    hist[4 * tmpW[i4]!]++;
+    hist[4 * tmpW[i4 + 1]! + 1]++;
+    hist[4 * tmpW[i4 + 2]! + 2]++;
+    hist[4 * tmpW[i4 + 3]! + 3]++;
+  }
+  for (; i4 < nE; i4++) hist[4 * tmpW[i4]!]++;
   let pos = 0;
   for (let k = K; k >= 1; k--) {
+    counts[k] = hist[4 * k]! + hist[4 * k + 1]! + hist[4 * k + 2]! + hist[4 * k + 3]!;
     fill[k] = pos;
     pos += counts[k]!;
   }
@@ -281,7 +302,10 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
   }
   let outMax = 0;
   for (let v = 0; v < V; v++) {
-    if (level[v] === 0) continue;
+    if (level[v] === 0) {
+      out[v] = 0;
+      continue;
+    }
     const p = parent[v]!;
     const r = p === v || p === parent[p] ? p : find(parent, acc, path, v); // find first: it rewrites acc[v]
     const val = r === v ? acc[v]! : acc[v]! + acc[r]!;
