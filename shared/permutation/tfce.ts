@@ -69,8 +69,8 @@ export interface TfceWork {
   forward: Int32Array;
   wStart: Int32Array;
   witness: Int32Array;
-  /** kept edges in grid order (v, u, weight), then bucketed by weight, highest first (v, u pairs) */
-  tmpV: Int32Array;
+  /** kept edges in grid order (u and weight; those of voxel v from vStart[v]), then bucketed by weight, highest first (v, u pairs) */
+  vStart: Int32Array;
   tmpU: Int32Array;
   tmpW: Int32Array;
   edges: Int32Array;
@@ -94,7 +94,7 @@ export function tfceWork(V: number): TfceWork {
     forward: new Int32Array(0),
     wStart: new Int32Array(0),
     witness: new Int32Array(0),
-    tmpV: new Int32Array(0),
+    vStart: new Int32Array(V + 1),
     tmpU: new Int32Array(0),
     tmpW: new Int32Array(0),
     edges: new Int32Array(0),
@@ -165,7 +165,6 @@ function prepare(w: TfceWork, lat: Lattice, K: number): void {
     w.witness = Int32Array.from(witness);
     // every in-mask neighbour pair once: half the CSR entries
     const cap = lat.nbr.length / 2;
-    w.tmpV = new Int32Array(cap + 1);
     w.tmpU = new Int32Array(cap + 1);
     w.tmpW = new Int32Array(cap + 1);
     w.edges = new Int32Array(2 * cap);
@@ -251,7 +250,7 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
   }
   prepare(w, lat, K);
   const { index: pIndex, compactOf } = paddedLattice(lat);
-  const { parent, size, acc, level, top, path, counts, fill, S, levelGrid, tmpV, tmpU, tmpW, edges } = w;
+  const { parent, size, acc, level, top, path, counts, fill, S, levelGrid, vStart, tmpU, tmpW, edges } = w;
   for (let v = 0; v < V; v++) {
     const s = stat[v]!;
     const k = s >= dh ? Math.min(K, tfceLevel(s, dh)) : 0;
@@ -285,10 +284,12 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
     fill[k] = pos;
     pos += counts[k]!;
   }
-  for (let i = 0; i < nE; i++) {
-    const q = 2 * fill[tmpW[i]!]!++;
-    edges[q] = tmpV[i]!;
-    edges[q + 1] = tmpU[i]!;
+  for (let v = 0; v < V; v++) {
+    for (let i = vStart[v]!, ie = vStart[v + 1]!; i < ie; i++) {
+      const q = 2 * fill[tmpW[i]!]!++;
+      edges[q] = v;
+      edges[q + 1] = tmpU[i]!;
+    }
   }
   // S[k] = Σ_{j=1..k} (j·dh)^H·dh
   S[0] = 0;
