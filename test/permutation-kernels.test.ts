@@ -162,6 +162,29 @@ describe('TFCE', () => {
       }
     }
   });
+  it('grows its edge buffers when a map keeps more edges than they hold, with the same result', () => {
+    const r = rng(29);
+    const dims: [number, number, number] = [10, 9, 8];
+    const N = 720;
+    const mask = new Uint8Array(N).map(() => (r.u() < 0.9 ? 1 : 0));
+    const grid = new Float64Array(N).map((_, g) => (mask[g] ? Math.abs(r.z()) : 0));
+    for (const conn of [6, 18, 26] as Connectivity[]) {
+      const lat = buildLattice(mask, dims, conn);
+      const stat = Float64Array.from(lat.index, (g) => grid[g]!);
+      const w = tfceWork(lat.V);
+      const first = new Float64Array(lat.V);
+      tfce(stat, lat, { H: 2, E: 0.5 }, first, w);
+      w.tmpU = new Int32Array(20);
+      w.tmpW = new Int32Array(20);
+      w.edges = new Int32Array(0);
+      const again = new Float64Array(lat.V);
+      tfce(stat, lat, { H: 2, E: 0.5 }, again, w);
+      expect(w.tmpU.length, `connectivity ${conn}`).toBeGreaterThan(20);
+      expect(Array.from(again)).toEqual(Array.from(first));
+      const ref = tfceDirect(grid, dims, conn, 2, 0.5);
+      for (let v = 0; v < lat.V; v++) expect(Math.abs(again[v]! - ref[lat.index[v]!]!)).toBeLessThan(1e-10 * Math.max(1, ref[lat.index[v]!]!));
+    }
+  });
   it('keeps the same edges in the same order in the written-out 26-connectivity sweep as in the generic one', () => {
     const r = rng(23);
     const dims: [number, number, number] = [12, 10, 9];

@@ -11,7 +11,8 @@
  * 26-connectivity (17 neighbour levels loaded once per voxel, branch-free
  * minimum / maximum / keep, every candidate stored and the write position
  * advanced only when kept), which is where permutation inference spends its time.
- * Both emit the same edges in the same order (tested).
+ * Both emit the same edges in the same order (tested). The buffers grow (doubling,
+ * checked once per voxel) when a map keeps more edges than they hold.
  */
 
 export interface EdgeBuffers {
@@ -19,6 +20,17 @@ export interface EdgeBuffers {
   vStart: Int32Array;
   tmpU: Int32Array;
   tmpW: Int32Array;
+}
+
+/** Room for `need` edges, keeping the first n. */
+function grow(b: EdgeBuffers, n: number, need: number): void {
+  const len = Math.max(need, 2 * b.tmpU.length);
+  const u = new Int32Array(len);
+  const w = new Int32Array(len);
+  u.set(b.tmpU.subarray(0, n));
+  w.set(b.tmpW.subarray(0, n));
+  b.tmpU = u;
+  b.tmpW = w;
 }
 
 /** max of two int32 without a branch */
@@ -45,13 +57,18 @@ export function keptEdgesGeneric(
   witness: Int32Array,
   b: EdgeBuffers,
 ): number {
-  const { vStart, tmpU, tmpW } = b;
+  const { vStart } = b;
+  let { tmpU, tmpW } = b;
   const nF = forward.length;
   let n = 0;
   for (let v = 0; v < V; v++) {
     vStart[v] = n;
     const lv = level[v]!;
     if (lv === 0) continue;
+    if (n + nF > tmpU.length) {
+      grow(b, n, n + nF);
+      ({ tmpU, tmpW } = b);
+    }
     const pg = pIndex[v]!;
     for (let o = 0; o < nF; o++) {
       const gu = pg + forward[o]!;
@@ -75,15 +92,21 @@ export function keptEdgesGeneric(
   return n;
 }
 
-/** keptEdgesGeneric for 26-connectivity on a padded grid of row length y and slice size z. The buffers need one spare slot. */
+/** keptEdgesGeneric for 26-connectivity on a padded grid of row length y and slice size z. */
 export function keptEdges26(V: number, level: Int32Array, pIndex: Int32Array, compactOf: Int32Array, G: Int32Array, y: number, z: number, b: EdgeBuffers): number {
-  const { vStart, tmpU, tmpW } = b;
+  const { vStart } = b;
+  let { tmpU, tmpW } = b;
   let n = 0;
   let m = 0;
   for (let v = 0; v < V; v++) {
     vStart[v] = n;
     const l0 = level[v]!;
     if (l0 === 0) continue;
+    // 13 candidates, each stored before the position decides whether it stays
+    if (n + 14 > tmpU.length) {
+      grow(b, n, n + 14);
+      ({ tmpU, tmpW } = b);
+    }
     const g = pIndex[v]!;
     const lmm0 = G[g - y - 1]!, l0m0 = G[g - y]!, lpm0 = G[g - y + 1]!, lm00 = G[g - 1]!, lp00 = G[g + 1]!, lmp0 = G[g + y - 1]!, l0p0 = G[g + y]!, lpp0 = G[g + y + 1]!;
     const lmmp = G[g + z - y - 1]!, l0mp = G[g + z - y]!, lpmp = G[g + z - y + 1]!, lm0p = G[g + z - 1]!, l00p = G[g + z]!, lp0p = G[g + z + 1]!, lmpp = G[g + z + y - 1]!, l0pp = G[g + z + y]!, lppp = G[g + z + y + 1]!;

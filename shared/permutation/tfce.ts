@@ -163,11 +163,10 @@ function prepare(w: TfceWork, lat: Lattice, K: number): void {
     w.forward = Int32Array.from(fwd.map(off));
     w.wStart = Int32Array.from(wStart);
     w.witness = Int32Array.from(witness);
-    // every in-mask neighbour pair once: half the CSR entries
-    const cap = lat.nbr.length / 2;
-    w.tmpU = new Int32Array(cap + 1);
-    w.tmpW = new Int32Array(cap + 1);
-    w.edges = new Int32Array(2 * cap);
+    // a smooth map keeps about 4 edges per voxel; the buffers grow if a map needs more
+    w.tmpU = new Int32Array(6 * lat.V + 14);
+    w.tmpW = new Int32Array(6 * lat.V + 14);
+    w.edges = new Int32Array(0);
     w.lattice = lat;
   }
   if (w.counts.length < K + 2) {
@@ -250,7 +249,7 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
   }
   prepare(w, lat, K);
   const { index: pIndex, compactOf } = paddedLattice(lat);
-  const { parent, size, acc, level, top, path, counts, fill, S, levelGrid, vStart, tmpU, tmpW, edges } = w;
+  const { parent, size, acc, level, top, path, counts, fill, S, levelGrid, vStart } = w;
   for (let v = 0; v < V; v++) {
     const s = stat[v]!;
     const k = s >= dh ? Math.min(K, tfceLevel(s, dh)) : 0;
@@ -267,6 +266,9 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
     lat.connectivity === 26
       ? keptEdges26(V, level, pIndex, compactOf, levelGrid, lat.dims[0] + 2, (lat.dims[0] + 2) * (lat.dims[1] + 2), w)
       : keptEdgesGeneric(V, level, pIndex, compactOf, levelGrid, w.forward, w.wStart, w.witness, w);
+  const { tmpU, tmpW } = w;
+  if (w.edges.length < 2 * nE) w.edges = new Int32Array(2 * Math.ceil(1.25 * nE));
+  const edges = w.edges;
   // edges per weight, in four interleaved histograms so that runs of equal weights do not wait on one counter
   const hist = w.hist;
   hist.fill(0, 0, 4 * (K + 1));
