@@ -250,9 +250,17 @@ export function tfce(stat: Float64Array, lat: Lattice, params: TfceParams, out: 
   prepare(w, lat, K);
   const { index: pIndex, compactOf } = paddedLattice(lat);
   const { parent, size, acc, level, top, path, counts, fill, S, levelGrid, vStart } = w;
+  const inv = 1 / dh;
   for (let v = 0; v < V; v++) {
     const s = stat[v]!;
-    const k = s >= dh ? Math.min(K, tfceLevel(s, dh)) : 0;
+    let k = 0;
+    if (s >= dh) {
+      // tfceLevel with a multiplication for the first guess: the corrections make it exact
+      k = Math.floor(s * inv);
+      while (k > 0 && k * dh > s) k--;
+      while ((k + 1) * dh <= s) k++;
+      if (k > K) k = K;
+    }
     level[v] = k;
     levelGrid[pIndex[v]!] = k;
   }
