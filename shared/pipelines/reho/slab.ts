@@ -1,5 +1,7 @@
 import { assertSameSpace, decodeVoxels, readNifti, readNiftiHeader, slabByteRange } from '../../nifti/index.ts';
+import { readGzipSlab } from '../../nifti/gzip-slab.ts';
 import { readUri } from '../../storage/index.ts';
+import { InvalidNifti } from '../../errors.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { kendallWCentred, rankRegion, rankRows } from '../../reho/kcc.ts';
 import { SeriesCleaner } from '../../reho/clean.ts';
@@ -10,7 +12,8 @@ import { loadMaskSignals, subjectPreproc } from './preprocess.ts';
 
 /**
  * Planes zl..zh-1 of every volume t ≥ drop of a subject's 4-D file, as float32 (x fastest,
- * volumes back to back). Uncompressed .nii is read with one ranged read per volume.
+ * volumes back to back). Uncompressed .nii is read with one ranged read per volume; .nii.gz is
+ * inflated in one pass that keeps only those planes (memory: the compressed file plus the slab).
  */
 export async function readSlabSeries(ctx: RehoContext, s: number, zl: number, zh: number, drop: number): Promise<Float32Array> {
   const subj = ctx.subjects[s]!;
@@ -19,8 +22,8 @@ export async function readSlabSeries(ctx: RehoContext, s: number, zl: number, zh
   const planeVox = nx * ny;
   const regionVox = planeVox * (zh - zl);
   const nt = subj.volumes;
-  const out = new Float32Array(regionVox * (nt - drop));
   if (subj.ranged) {
+    const out = new Float32Array(regionVox * (nt - drop));
     const header = readNiftiHeader(await readUri(subj.func, { start: 0, end: 544 }), input);
     const batch = 16;
     for (let t0 = drop; t0 < nt; t0 += batch) {
@@ -28,14 +31,13 @@ export async function readSlabSeries(ctx: RehoContext, s: number, zl: number, zh
       const parts = await Promise.all(ts.map((t) => readUri(subj.func, slabByteRange(header, zl, zh, t))));
       parts.forEach((raw, k) => out.set(decodeVoxels(header, raw, input), (ts[k]! - drop) * regionVox));
     }
-  } else {
-    const vol = readNifti(await readUri(subj.func), input);
-    const ref = { ...vol.header, dims: [...ctx.grid.dims], affine: Float64Array.from(ctx.grid.affine) };
-    assertSameSpace(ref, vol.header, input);
-    const nVox = planeVox * ctx.grid.dims[2];
-    for (let t = drop; t < nt; t++) out.set(vol.data.subarray(t * nVox + zl * planeVox, t * nVox + zh * planeVox), (t - drop) * regionVox);
+    return out;
   }
-  return out;
+  const slab = readGzipSlab(await readUri(subj.func), zl, zh, drop, input);
+  const ref = { ...slab.header, dims: [...ctx.grid.dims], affine: Float64Array.from(ctx.grid.affine) };
+  assertSameSpace(ref, slab.header, input);
+  if ((slab.header.dims[3] ?? 1) !== nt) throw new InvalidNifti(`${input} now has ${slab.header.dims[3] ?? 1} volumes; it had ${nt} when the job was validated`, input);
+  return slab.data;
 }
 
 /**
