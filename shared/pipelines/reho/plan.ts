@@ -13,10 +13,20 @@ import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
 import { subjectPreproc } from './preprocess.ts';
 
-/** Single-core speed of the ReHo slab worker (bench/reho.ts): ms per in-region voxel·volume (read, clean, rank, W). */
-export const REHO_MS_PER_VOXEL_VOLUME = 3.5e-4;
+/**
+ * Single-core speed of the ReHo slab worker's kernels: ms per in-region voxel·volume (gather,
+ * clean, rank, W; reading is the separate per-shard term). bench/reho.ts "per subject" CPU:
+ * 0.545 s for 57 469 voxels × 250 volumes = 3.8e-5, rounded up for the mask pass and writes.
+ */
+export const REHO_MS_PER_VOXEL_VOLUME = 4e-5;
 /** Voxel·volumes one slab shard should hold. */
 export const VOXEL_VOLUMES_PER_SLAB = 20_000_000;
+/**
+ * Grid voxel·volumes one slab shard may hold when a func file is gzipped (memory bound, 400 MB
+ * of float32). Every slab inflates its subject's stream from the start, and inflating costs
+ * more than the slab's kernels, so gzipped subjects get as few slabs as memory allows.
+ */
+export const GZIP_VOXEL_VOLUMES_PER_SLAB = 100_000_000;
 
 export interface RehoPlan {
   slabs: { z0: number; z1: number }[];
@@ -105,7 +115,8 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   }
   const T = Math.max(...ctx.subjects.map((s) => s.volumes));
   const perSlabScale = (T * 4_000_000) / VOXEL_VOLUMES_PER_SLAB;
-  const slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
+  const gzip = included.some((s) => !ctx.subjects[s]!.ranged);
+  const slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs ?? (gzip ? Math.ceil((plane * nz * T) / GZIP_VOXEL_VOLUMES_PER_SLAB) : undefined));
   const maskVoxels = planeCounts.reduce((a, b) => a + b, 0);
   const signalSubjects = included.filter((s) => ctx.steps.nuisance && ctx.steps.wmCsf && ctx.subjects[s]!.wmCsfSource === 'masks');
   const plan: RehoPlan = { slabs, included, excluded, signalSubjects };
