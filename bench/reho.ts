@@ -268,8 +268,93 @@ function rehoTwin(data: Float32Array, dims: [number, number, number, number], ma
   return out;
 }
 
+export interface RehoJobBenchResult {
+  /** CPU seconds (whole process, one thread, handlers in-process) of a 1-subject job from the .nii.gz as planned (one slab) */
+  gzCpu: number;
+  gzSlabs: number;
+  /** the same with `slabs` forced to `forcedSlabs` (each slab inflates the stream again: the earlier plan) */
+  gzForcedCpu: number;
+  forcedSlabs: number;
+  /** the same subject as an uncompressed .nii (ranged reads), as planned */
+  niiCpu: number;
+  niiSlabs: number;
+  /** CPU seconds of inflating the whole .nii.gz once (readNifti) */
+  inflateCpu: number;
+  gzMb: number;
+  /** the .nii.gz job's maps equal the forced-slab and .nii jobs' maps bit for bit */
+  identical: boolean;
+}
+
+/**
+ * A whole local ReHo job for one 61×73×61×`nt` subject (no preprocessing), run through the
+ * workflow with its handlers in this thread: from the .nii.gz as planned, from the .nii.gz
+ * with the slab count forced (every slab re-inflates the file), and from the uncompressed .nii.
+ * CPU time of the whole process (the machine may be shared).
+ */
+export async function rehoJobBench(nt = 250, forcedSlabs = 4): Promise<RehoJobBenchResult> {
+  const { mkdtempSync, rmSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { pathToFileURL } = await import('node:url');
+  const { writeNifti, readNifti } = await import('../shared/nifti/index.ts');
+  const { runLocal } = await import('../runner/local.ts');
+  const { handlers } = await import('../functions/index.ts');
+  const dims = [61, 73, 61, nt];
+  const nVox = 61 * 73 * 61;
+  const rng = stream(2025, 0);
+  const data = new Float32Array(nVox * nt);
+  for (let z = 0; z < 61; z++)
+    for (let y = 0; y < 73; y++)
+      for (let x = 0; x < 61; x++) {
+        if (((x - 30) / 22) ** 2 + ((y - 36) / 26) ** 2 + ((z - 30) / 24) ** 2 > 1) continue;
+        const v = x + 61 * (y + 73 * z);
+        for (let t = 0; t < nt; t++) data[v + t * nVox] = Math.round(1000 + 8 * rng.normal());
+      }
+  const affine = Float64Array.from([-3, 0, 0, 90, 0, 3, 0, -126, 0, 0, 3, -72, 0, 0, 0, 1]);
+  const dir = mkdtempSync(join(tmpdir(), 'nb-reho-job-bench-'));
+  try {
+    const gz = writeNifti({ dims, affine, data, tr: 2 }, { datatype: 'float32', gzip: true });
+    writeFileSync(join(dir, 'func.nii.gz'), gz);
+    writeFileSync(join(dir, 'func.nii'), writeNifti({ dims, affine, data, tr: 2 }, { datatype: 'float32', gzip: false }));
+    let c0 = process.cpuUsage();
+    readNifti(gz, 'func.nii.gz');
+    const inflateCpu = cpu(process.cpuUsage(c0));
+    const job = async (name: string, file: string, slabs?: number) => {
+      writeFileSync(join(dir, `${name}.tsv`), `participant_id\tfunc\nb\t${file}\n`);
+      const spec = { jobId: name, pipeline: 'reho', inputs: { participants: `${name}.tsv` }, params: { preprocess: false, ...(slabs ? { slabs } : {}) } };
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify(spec));
+      c0 = process.cpuUsage();
+      const out = await runLocal({ jobUri: pathToFileURL(join(dir, `${name}.json`)).href, pipeline: 'reho', outDir: join(dir, 'out'), threads: 1, localHandlers: handlers as never });
+      const used = cpu(process.cpuUsage(c0));
+      if (out.status !== 'succeeded') throw new Error(`${name}: ${out.error}: ${out.message}`);
+      const result = JSON.parse(readFileSync(join(dir, 'out', name, 'result.json'), 'utf8'));
+      return { cpu: used, slabs: result.shards.slabs as number, map: readNifti(readFileSync(join(dir, 'out', name, 'maps', 'sub-b_reho.nii.gz')), name).data };
+    };
+    const a = await job('gz', 'func.nii.gz');
+    const b = await job('gzforced', 'func.nii.gz', forcedSlabs);
+    const c = await job('nii', 'func.nii');
+    const same = (p: Float32Array, q: Float32Array) => p.length === q.length && p.every((v, i) => Object.is(v, q[i]));
+    return {
+      gzCpu: a.cpu, gzSlabs: a.slabs, gzForcedCpu: b.cpu, forcedSlabs: b.slabs, niiCpu: c.cpu, niiSlabs: c.slabs, inflateCpu,
+      gzMb: gz.length / 1e6, identical: same(a.map, b.map) && same(a.map, c.map),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The job-level bench line: one subject end to end from .nii.gz, against the re-inflating plan and the .nii. */
+export function rehoJobBenchLine(r: RehoJobBenchResult): string {
+  return (
+    `ReHo job, 1 subject 61×73×61×250 end to end (validate … report, no preprocessing, 1 thread): from .nii.gz (${r.gzMb.toFixed(0)} MB) CPU ${r.gzCpu.toFixed(2)} s with ${r.gzSlabs} slab; ` +
+    `${r.forcedSlabs} slabs (each re-inflates the file) ${r.gzForcedCpu.toFixed(2)} s (${x(r.gzForcedCpu, r.gzCpu)}); from .nii (ranged reads, ${r.niiSlabs} slabs) ${r.niiCpu.toFixed(2)} s; ` +
+    `inflating the file once ${r.inflateCpu.toFixed(2)} s; maps ${r.identical ? 'bit-identical' : 'DIFFER'}`
+  );
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { streamBandwidth } = await import('./anchors.ts');
   const bw = streamBandwidth();
   for (const l of rehoBenchLines(rehoBench(), bw)) console.log(l);
+  console.log(rehoJobBenchLine(await rehoJobBench()));
 }

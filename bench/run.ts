@@ -13,7 +13,7 @@ import { runLocal } from '../runner/local.ts';
 import { writeDemoJob } from '../bin/demo.ts';
 import { permutationBench, permutationReport } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
-import { rehoBench, rehoBenchLines } from './reho.ts';
+import { rehoBench, rehoBenchLines, rehoJobBench, rehoJobBenchLine } from './reho.ts';
 import { netmapBench } from './netmap.ts';
 import { netmapSweepBench } from './netmap-sweep.ts';
 import { txBenchReport } from './transcriptomics.ts';
@@ -88,6 +88,7 @@ async function main() {
   const rh = rehoBench();
   line('ReHo per subject 61×73×61×250 (s/core)', `${rh.fast.toFixed(2)} s`, `${rh.naive.toFixed(1)} s`, rh.naive / rh.fast);
   for (const l of rehoBenchLines(rh, bw)) console.log(`   ${l}`);
+  console.log(`   ${rehoJobBenchLine(await rehoJobBench())}`);
 
   // 6. Network mapping: 21 seeds × ~228k voxels × 124 time points (one connectome run)
   { const sw = netmapSweepBench(); line('netmap sweep 21 studies × 3 diameters (s)', `${sw.onePass.toFixed(2)} s one pass`, `${sw.threePasses.toFixed(2)} s 3 passes`, sw.threePasses / sw.onePass); }

@@ -115,8 +115,9 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   }
   const T = Math.max(...ctx.subjects.map((s) => s.volumes));
   const perSlabScale = (T * 4_000_000) / VOXEL_VOLUMES_PER_SLAB;
-  const gzip = included.some((s) => !ctx.subjects[s]!.ranged);
-  const slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs ?? (gzip ? Math.ceil((plane * nz * T) / GZIP_VOXEL_VOLUMES_PER_SLAB) : undefined));
+  let slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
+  const gzipSlabs = Math.ceil((plane * nz * T) / GZIP_VOXEL_VOLUMES_PER_SLAB);
+  if (ctx.job.params.slabs === undefined && included.some((s) => !ctx.subjects[s]!.ranged) && gzipSlabs < slabs.length) slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, gzipSlabs);
   const maskVoxels = planeCounts.reduce((a, b) => a + b, 0);
   const signalSubjects = included.filter((s) => ctx.steps.nuisance && ctx.steps.wmCsf && ctx.subjects[s]!.wmCsfSource === 'masks');
   const plan: RehoPlan = { slabs, included, excluded, signalSubjects };
