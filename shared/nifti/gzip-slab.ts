@@ -2,15 +2,16 @@
  * Planes of a 4-D gzipped NIfTI image without materialising the whole image: the gzip stream is
  * inflated piece by piece and only the bytes of the wanted planes are kept, so memory is the
  * compressed file plus the slab (not the decompressed image). The whole stream up to the last
- * wanted byte is still inflated — a deflate stream cannot be entered in the middle.
+ * wanted byte is still inflated — a deflate stream cannot be entered in the middle. Inflating
+ * uses Node's zlib (about 4× faster than fflate on a 272 MB image).
  */
-import { Gunzip } from 'fflate';
+import { createGunzip } from 'node:zlib';
 import { InvalidNifti } from '../errors.ts';
 import { bytesPerVoxel, formatBytes, type NiftiHeader } from './header.ts';
 import { decodeVoxels, readNiftiHeader } from './read.ts';
 
-/** Compressed bytes handed to the inflater per step. */
-const INFLATE_STEP = 256 * 1024;
+/** Decompressed bytes per piece of output. */
+const CHUNK = 1 << 20;
 
 export interface GzipSlab {
   header: NiftiHeader;
@@ -22,8 +23,9 @@ export interface GzipSlab {
  * Planes zStart..zEnd-1 of every volume t ≥ tStart of a gzipped .nii.gz held in `bytes`, decoded
  * as `decodeVoxels` does (byte order, slope/intercept). Values equal those of `readNifti` on the
  * same bytes, bit for bit. InvalidNifti (naming `source`) for a corrupt or cut stream.
+ * `chunkBytes`: decompressed bytes per piece (default 1 MiB; tests use odd sizes).
  */
-export function readGzipSlab(bytes: Uint8Array, zStart: number, zEnd: number, tStart: number, source: string): GzipSlab {
+export async function readGzipSlab(bytes: Uint8Array, zStart: number, zEnd: number, tStart: number, source: string, opts: { chunkBytes?: number } = {}): Promise<GzipSlab> {
   const header = readNiftiHeader(bytes, source);
   const [nx, ny, nz] = header.dims as [number, number, number];
   const nt = header.dims[3] ?? 1;
@@ -54,15 +56,19 @@ export function readGzipSlab(bytes: Uint8Array, zStart: number, zEnd: number, tS
       if (hi > lo) raw.set(chunk.subarray(lo - c0, hi - c0), (t - tStart) * region + (lo - a));
     }
   };
-  const g = new Gunzip(take);
+  const gunzip = createGunzip({ chunkSize: opts.chunkBytes ?? CHUNK });
+  gunzip.end(bytes);
   try {
-    for (let off = 0; off < bytes.length && pos < end; off += INFLATE_STEP) {
-      g.push(bytes.subarray(off, off + INFLATE_STEP), off + INFLATE_STEP >= bytes.length);
+    // leaving the loop early (every wanted byte seen) destroys the stream
+    for await (const chunk of gunzip) {
+      take(chunk as Uint8Array);
+      if (pos >= end) break;
     }
   } catch (e) {
+    // a damaged trailer or junk after the last wanted byte does not matter
     if (pos < end) {
       const why = e instanceof Error ? e.message : String(e);
-      if (!/unexpected EOF/i.test(why)) {
+      if (!/unexpected end of file/i.test(why)) {
         throw new InvalidNifti(`${source} could not be decompressed: the gzip data is corrupt (${why}, after ${formatBytes(pos)} of output).`, source);
       }
     }

@@ -33,7 +33,7 @@ export async function readSlabSeries(ctx: RehoContext, s: number, zl: number, zh
     }
     return out;
   }
-  const slab = readGzipSlab(await readUri(subj.func), zl, zh, drop, input);
+  const slab = await readGzipSlab(await readUri(subj.func), zl, zh, drop, input);
   const ref = { ...slab.header, dims: [...ctx.grid.dims], affine: Float64Array.from(ctx.grid.affine) };
   assertSameSpace(ref, slab.header, input);
   if ((slab.header.dims[3] ?? 1) !== nt) throw new InvalidNifti(`${input} now has ${slab.header.dims[3] ?? 1} volumes; it had ${nt} when the job was validated`, input);
