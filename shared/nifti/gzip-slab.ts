@@ -10,6 +10,8 @@ import { InvalidNifti } from '../errors.ts';
 import { bytesPerVoxel, formatBytes, type NiftiHeader } from './header.ts';
 import { decodeVoxels, readNiftiHeader } from './read.ts';
 
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Decompressed bytes per piece of output. */
 const CHUNK = 1 << 20;
 
@@ -81,5 +83,7 @@ export async function readGzipSlab(bytes: Uint8Array, zStart: number, zEnd: numb
       source,
     );
   }
-  return { header, data: decodeVoxels(header, raw, source) };
+  // float32 in this machine's byte order without scaling: the kept bytes are the values (no second copy)
+  const asIs = header.datatype === 'float32' && header.littleEndian === HOST_LITTLE_ENDIAN && header.sclSlope === 1 && header.sclInter === 0;
+  return { header, data: asIs ? new Float32Array(raw.buffer, 0, raw.length / 4) : decodeVoxels(header, raw, source) };
 }
