@@ -62,3 +62,5 @@ export const CorruptIntermediate = named('CorruptIntermediate');
 export const InputChanged = named('InputChanged');
 /** Cloud commands without credentials, region or a reachable endpoint; the message says what to set. */
 export const CloudNotConfigured = named('CloudNotConfigured');
+/** A connectome subject file is truncated, too long, of the wrong type (e.g. gzip) or holds non-finite values; `input` is the file. */
+export const InvalidConnectome = named('InvalidConnectome');

@@ -48,7 +48,9 @@ export function recordFromCatch(err: { Error?: string; Cause?: string } | undefi
  */
 async function shardError(env: TaskEnv, jobId: string): Promise<ErrorRecord | undefined> {
   let newest: (ErrorRecord & { at: string }) | undefined;
+  const mapRunFailures: string[] = [];
   for await (const key of env.store.list(`${env.layout.work(jobId)}/`)) {
+    if (/\/map-runs\/.+\/FAILED_\d+\.json$/.test(key)) mapRunFailures.push(key);
     if (!/\/errors\/[^/]+\/[^/]+\.json$/.test(key)) continue;
     try {
       const r = JSON.parse(await env.store.getText(key)) as ErrorRecord & { at: string };
@@ -57,7 +59,29 @@ async function shardError(env: TaskEnv, jobId: string): Promise<ErrorRecord | un
       /* unreadable record: ignored */
     }
   }
-  return newest ? { error: newest.error, message: newest.message, input: newest.input ?? '' } : undefined;
+  if (newest) return { error: newest.error, message: newest.message, input: newest.input ?? '' };
+  return mapRunFailure(env, mapRunFailures);
+}
+
+/**
+ * No shard left a record (the worker died: a timeout, out of memory): the first failed child of
+ * the newest failed map run, from the FAILED_<n>.json its ResultWriter exported ({Error, Cause}).
+ */
+async function mapRunFailure(env: TaskEnv, keys: string[]): Promise<ErrorRecord | undefined> {
+  let best: { at: string; rec: ErrorRecord } | undefined;
+  for (const key of keys) {
+    try {
+      const entries = JSON.parse(await env.store.getText(key)) as { Error?: string; Cause?: string; StopDate?: string }[];
+      for (const e of Array.isArray(entries) ? entries : []) {
+        if (typeof e.Error !== 'string') continue;
+        const at = String(e.StopDate ?? '');
+        if (!best || at > best.at) best = { at, rec: recordFromCatch({ Error: e.Error, Cause: e.Cause }) };
+      }
+    } catch {
+      /* unreadable export: ignored */
+    }
+  }
+  return best?.rec;
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
