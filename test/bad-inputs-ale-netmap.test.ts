@@ -4,8 +4,11 @@
  * in result.json and the CLI summary (test/helpers/bad-input-corpus.ts checks both). The cases
  * and their builders are in test/helpers/bad-inputs-ale-netmap.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LocalStore } from '../shared/storage/index.ts';
+import { recordFailure } from '../shared/runtime/failure.ts';
 import { describe, expect, it } from 'vitest';
 import { executeJob } from '../bin/run.ts';
 import { exitCodeFor } from '../bin/exit-codes.ts';
@@ -31,4 +34,39 @@ describe('netmap: a fault only the connectome workers can see', () => {
     expect(recorded.error).toBe('InvalidConnectome');
     expect(existsSync(join(r.resultsDir!, 'result.json'))).toBe(false);
   }, 120_000);
+});
+
+describe('a failed Distributed Map reports the underlying error', () => {
+  const setup = (entries: unknown[]) => {
+    const dir = tmpDir('nb-mapfail-');
+    const store = new LocalStore(join(dir, 'store'));
+    const env = { store, layout: { work: (id: string, ...p: (string | number)[]) => ['work/' + id, ...p.map(String)].join('/'), results: (id: string, ...p: (string | number)[]) => ['results/' + id, ...p.map(String)].join('/') } };
+    mkdirSync(join(dir, 'in'), { recursive: true });
+    writeFileSync(join(dir, 'in', 'job.json'), JSON.stringify({ jobId: 'mapfail', pipeline: 'netmap' }));
+    return { env, store, jobUri: pathToFileURL(join(dir, 'in', 'job.json')).href, put: () => store.put('work/mapfail/abc123/map-runs/chunks/run-1/FAILED_0.json', JSON.stringify(entries)) };
+  };
+  const thrown = { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'The specified tolerated failure threshold was exceeded' };
+
+  it('a worker that died (no shard record): the failed child of the map run export, Lambda cause unwrapped', async () => {
+    const record = { error: 'InvalidConnectome', message: 'subject file truncated', input: 's3://b/c/subjects/sub-1.f32' };
+    const s = setup([
+      { Name: 'a', Status: 'FAILED', Error: 'Sandbox.Timedout', Cause: 'Task timed out after 900.00 seconds', StopDate: '2026-01-01T00:00:01.000Z' },
+      { Name: 'b', Status: 'FAILED', Error: 'InvalidConnectome', Cause: JSON.stringify({ errorType: 'InvalidConnectome', errorMessage: JSON.stringify(record), trace: [] }), StopDate: '2026-01-01T00:00:02.000Z' },
+    ]);
+    await s.put();
+    const r = await recordFailure(s.env, s.jobUri, thrown);
+    expect(r).toEqual(record);
+    expect(JSON.parse(await s.store.getText('results/mapfail/error.json'))).toEqual(record);
+  });
+
+  it('a timeout alone: its name and message, not the threshold error', async () => {
+    const s = setup([{ Name: 'a', Status: 'FAILED', Error: 'Sandbox.Timedout', Cause: 'Task timed out after 900.00 seconds', StopDate: '2026-01-01T00:00:01.000Z' }]);
+    await s.put();
+    expect(await recordFailure(s.env, s.jobUri, thrown)).toEqual({ error: 'Sandbox.Timedout', message: 'Task timed out after 900.00 seconds', input: '' });
+  });
+
+  it('without any export or record the threshold error stays', async () => {
+    const s = setup([]);
+    expect((await recordFailure(s.env, s.jobUri, thrown)).error).toBe('States.ExceedToleratedFailureThreshold');
+  });
 });
