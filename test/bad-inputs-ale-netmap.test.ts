@@ -14,7 +14,8 @@ import { executeJob } from '../bin/run.ts';
 import { exitCodeFor } from '../bin/exit-codes.ts';
 import { tmpDir } from './helpers/tmp.ts';
 import { describeCorpus } from './helpers/bad-input-corpus.ts';
-import { aleCases, netmapCases, netmapJob, withNaNAt } from './helpers/bad-inputs-ale-netmap.ts';
+import { ALE_EXPERIMENTS, aleCases, aleJob, netmapCases, netmapJob, sleuthText, withNaNAt } from './helpers/bad-inputs-ale-netmap.ts';
+import { recordWarnings, recordedWarnings } from '../shared/pipelines/common/finish.ts';
 
 describeCorpus('bad inputs: ALE', aleCases);
 describeCorpus('bad inputs: netmap', netmapCases);
@@ -69,4 +70,30 @@ describe('a failed Distributed Map reports the underlying error', () => {
     const s = setup([]);
     expect((await recordFailure(s.env, s.jobUri, thrown)).error).toBe('States.ExceedToleratedFailureThreshold');
   });
+});
+
+describe('warnings recorded by stages (common/finish.ts)', () => {
+  it('are read back per stage in key order without duplicates; an empty list removes the stage file', async () => {
+    const store = new LocalStore(tmpDir('nb-warn-'));
+    const env = { store, layout: { work: (id: string, ...p: (string | number)[]) => ['work/' + id, ...p.map(String)].join('/'), results: (id: string) => 'results/' + id } };
+    await recordWarnings(env, 'work/j/h', 'validation', ['a', 'b']);
+    await recordWarnings(env, 'work/j/h', 'slab-000001', ['b', 'c']);
+    await recordWarnings(env, 'work/j/h', 'plan', []);
+    expect(await recordedWarnings(env, 'work/j/h')).toEqual(['b', 'c', 'a']);
+    await recordWarnings(env, 'work/j/h', 'slab-000001', []);
+    expect(await recordedWarnings(env, 'work/j/h')).toEqual(['a', 'b']);
+    await expect(recordWarnings(env, 'work/j/h', '../x', ['a'])).rejects.toThrow(/safe/);
+  });
+
+  it('reach result.json once, after the result\'s own warnings (ALE: a parser note and a placement warning)', async () => {
+    const dir = tmpDir('nb-warn-ale-');
+    const coords = sleuthText(ALE_EXPERIMENTS.map((e, i) => (i === 1 ? { ...e, foci: [...e.foci, [60, 0, 0]] } : e))).replace('// Gamma', '// Reference=Talairach\n// Gamma');
+    const r = await executeJob(aleJob(dir, { coordinates: coords }), { out: join(dir, '__out'), progress: false });
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    const result = JSON.parse(readFileSync(r.result!, 'utf8'));
+    expect(result.warnings).toHaveLength(2);
+    expect(result.warnings[0]).toMatch(/a second Reference line/);
+    expect(result.warnings[1]).toBe('coords.txt: experiment "Beta 2003: task": 1 focus lies outside inputs.mask (of 3; kept, their kernels still reach in-mask voxels)');
+    expect(r.summary?.warnings).toEqual(result.warnings);
+  }, 120_000);
 });

@@ -10,6 +10,7 @@ import type { AleJob } from './job.ts';
 import { DEFAULT_MASK_URI, keys, planBatches, planJackknife } from './context.ts';
 import { aleContrastParamsSchema, aleParamsSchema } from './params.ts';
 import { placeFoci } from '../../ale/placement.ts';
+import { recordWarnings } from '../common/finish.ts';
 import type { AleContext } from './context.ts';
 
 const DEFAULT_FWE_ALPHA = aleParamsSchema.shape.fweAlpha.parse(undefined);
@@ -90,7 +91,7 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
     jobUri,
     job,
     coordinatesFormat: set.format,
-    warnings: [...set.warnings, ...(set2?.warnings ?? []), ...placed.warnings, ...(placed2?.warnings ?? []), ...fweWarnings],
+    warnings: [...set.warnings, ...(set2?.warnings ?? [])],
     experiments,
     experiments2,
     coordinates2Format: set2?.format,
@@ -107,6 +108,8 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
     resultsDir,
   };
   if (contrast) ctx.job.params.contrast = contrast;
+  // accepted but suspicious: merged into result.json's warnings by finishJob
+  await recordWarnings(env, workDir, 'validation', [...placed.warnings, ...(placed2?.warnings ?? []), ...fweWarnings]);
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;
 }
