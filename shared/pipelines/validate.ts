@@ -1,6 +1,6 @@
 import { InvalidJobSpec } from '../errors.ts';
 import { parseJobText } from '../jobs/parse.ts';
-import { assertAllowedInput, readUri } from '../storage/index.ts';
+import { assertAllowedJobUri, readUri, stepJobOf } from '../storage/index.ts';
 import type { TaskEnv } from '../runtime/task.ts';
 import { PIPELINES } from './registry.ts';
 import { uploadJobId } from '../jobs/upload-key.ts';
@@ -28,7 +28,7 @@ export interface ValidateResult {
 export async function validateJob(env: TaskEnv, jobUri: string, embed?: unknown): Promise<ValidateResult> {
   if (typeof jobUri !== 'string' || jobUri === '') throw new InvalidJobSpec('the execution input has no jobUri', 'jobUri');
   // on AWS the job itself must come from an allowed location too (the input bucket); refs are checked by resolveRef
-  assertAllowedInput(jobUri);
+  assertAllowedJobUri(jobUri);
   let embedding: Embedding | undefined;
   if (embed !== undefined) {
     const parsed = embeddingSchema.safeParse(embed);
@@ -41,6 +41,11 @@ export async function validateJob(env: TaskEnv, jobUri: string, embed?: unknown)
   const uploaded = uploadJobId(jobUri);
   if (uploaded !== undefined && job.jobId !== uploaded) {
     throw new InvalidJobSpec(`jobId "${job.jobId}" differs from the folder the job was uploaded to (jobs/${uploaded}/); a job's id is its upload folder`, 'jobId');
+  }
+  // a step job (under its parent's work folder) carries its parent's id: one naming another job is refused likewise
+  const step = stepJobOf(jobUri);
+  if (step !== undefined && job.jobId !== step.jobId) {
+    throw new InvalidJobSpec(`jobId "${job.jobId}" differs from the job whose work folder holds this step's job.json (${step.jobId})`, 'jobId');
   }
   const entry = PIPELINES[job.pipeline]!;
   if (embedding) {

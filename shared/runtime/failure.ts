@@ -1,5 +1,5 @@
 import type { TaskEnv } from './task.ts';
-import { assertAllowedInput, readUri } from '../storage/index.ts';
+import { assertAllowedInput, readUri, stepJobOf } from '../storage/index.ts';
 import { uploadJobId } from '../jobs/upload-key.ts';
 import { clearResultsFolder } from '../jobs/results-folder.ts';
 
@@ -117,7 +117,8 @@ async function claimedJobId(jobUri: string): Promise<string> {
  */
 export async function recordFailure(env: TaskEnv, jobUri: string, caught: { Error?: string; Cause?: string }): Promise<ErrorRecord> {
   const rec = recordFromCatch(caught);
-  const jobId = allowedUploadJobId(jobUri) ?? (await claimedJobId(jobUri));
+  // a step job's error goes to its parent's folder (the path it lives under), never to the id its job.json claims
+  const jobId = allowedUploadJobId(jobUri) ?? stepJobOf(jobUri)?.jobId ?? (await claimedJobId(jobUri));
   const dir = env.layout.results(jobId);
   const record = rec.error === 'States.ExceedToleratedFailureThreshold' && jobId !== 'invalid-job' ? ((await shardError(env, jobId)) ?? rec) : rec;
   if (jobId === 'invalid-job') await env.store.delete(`${dir}/result.json`);
