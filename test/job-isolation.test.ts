@@ -73,6 +73,27 @@ describe('the upload key names the job', () => {
   });
 });
 
+describe('a nested upload key (jobs/<id>/…/job.json, which the rule pattern also matches)', () => {
+  it('is refused without touching the results of the job its job.json names, its error under the first folder', async () => {
+    await bucket().put('jobs/attacker3/nested/participants.tsv', 'participant_id\tgroup\tmap\n');
+    const outcome = await upload('attacker3/nested', glmJob('victim'));
+    expect(outcome).toMatchObject({ status: 'failed', error: 'InvalidJobSpec' });
+    expect(await bucket().getText('results/victim/result.json')).toBe(VICTIM_RESULT);
+    expect(await bucket().exists('results/victim/maps/G1-G2_t.nii.gz')).toBe(true);
+    expect(await bucket().exists('results/victim/error.json')).toBe(false);
+    const err = JSON.parse(await bucket().getText('results/attacker3/error.json'));
+    expect(err).toMatchObject({ error: 'InvalidJobSpec', input: 'jobUri' });
+    expect(err.message).toMatch(/jobs\/<jobId>\/job\.json/);
+  });
+
+  it('an unreadable nested job.json naming another job leaves that job alone too', async () => {
+    const outcome = await upload('attacker4/a/b', '{"jobId": "victim", "pipeline": "glm", "inputs": ');
+    expect(outcome.status).toBe('failed');
+    expect(await bucket().getText('results/victim/result.json')).toBe(VICTIM_RESULT);
+    expect(await bucket().exists('results/victim/error.json')).toBe(false);
+  });
+});
+
 describe('a job reads only its own folder, dataset prefixes and shared prefixes', () => {
   it('refuses an input in another job’s upload folder (same-bucket rule)', async () => {
     const outcome = await upload('thief', glmJob('thief', { participants: `s3://${BUCKET}/jobs/victim/participants.tsv` }));

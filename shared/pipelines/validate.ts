@@ -3,7 +3,7 @@ import { parseJobText } from '../jobs/parse.ts';
 import { assertAllowedJobUri, readUri, stepJobOf } from '../storage/index.ts';
 import type { TaskEnv } from '../runtime/task.ts';
 import { PIPELINES } from './registry.ts';
-import { uploadJobId } from '../jobs/upload-key.ts';
+import { uploadFolderOf, uploadJobId } from '../jobs/upload-key.ts';
 import { clearResultsFolder } from '../jobs/results-folder.ts';
 import { inputsKey } from './common/context.ts';
 import { embeddingSchema, type Embedding } from './common/embed.ts';
@@ -34,6 +34,10 @@ export async function validateJob(env: TaskEnv, jobUri: string, embed?: unknown)
     const parsed = embeddingSchema.safeParse(embed);
     if (!parsed.success) throw new InvalidJobSpec(`the execution input's embed is not { resultsDir, resultKey, report }: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'embed'}: ${i.message}`).join('; ')}`, 'embed');
     embedding = parsed.data;
+  }
+  // the upload area names jobs by their folder: a job.json anywhere deeper than jobs/<jobId>/job.json names none
+  if (uploadFolderOf(jobUri) && uploadJobId(jobUri) === undefined) {
+    throw new InvalidJobSpec(`a job is uploaded as jobs/<jobId>/job.json; ${jobUri} is not (a nested or unsafe folder names no job)`, 'jobUri');
   }
   const text = new TextDecoder().decode(await readUri(jobUri));
   const job = parseJobText(text, 'job.json');

@@ -1,6 +1,6 @@
 import type { TaskEnv } from './task.ts';
 import { assertAllowedInput, readUri, stepJobOf } from '../storage/index.ts';
-import { uploadJobId } from '../jobs/upload-key.ts';
+import { uploadAreaJobId, uploadJobId } from '../jobs/upload-key.ts';
 import { clearResultsFolder } from '../jobs/results-folder.ts';
 
 export interface ErrorRecord {
@@ -93,7 +93,7 @@ function allowedUploadJobId(jobUri: string): string | undefined {
   } catch {
     return undefined;
   }
-  return uploadJobId(jobUri);
+  return uploadJobId(jobUri) ?? uploadAreaJobId(jobUri);
 }
 
 /** The jobId a job.json that was not uploaded claims ('invalid-job' if it has none or cannot be read). */
@@ -118,6 +118,7 @@ async function claimedJobId(jobUri: string): Promise<string> {
 export async function recordFailure(env: TaskEnv, jobUri: string, caught: { Error?: string; Cause?: string }): Promise<ErrorRecord> {
   const rec = recordFromCatch(caught);
   // a step job's error goes to its parent's folder (the path it lives under), never to the id its job.json claims
+  // a job.json anywhere under jobs/<jobId>/ (nested keys included) records under that folder's id, never a claimed one
   const jobId = allowedUploadJobId(jobUri) ?? stepJobOf(jobUri)?.jobId ?? (await claimedJobId(jobUri));
   const dir = env.layout.results(jobId);
   const record = rec.error === 'States.ExceedToleratedFailureThreshold' && jobId !== 'invalid-job' ? ((await shardError(env, jobId)) ?? rec) : rec;
