@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { executeJob } from '../bin/run.ts';
 import { exitCodeFor } from '../bin/exit-codes.ts';
 import { tmpDir } from './helpers/tmp.ts';
-import { describeCorpus } from './helpers/bad-input-corpus.ts';
+import { describeCorpus, filesUnder } from './helpers/bad-input-corpus.ts';
 import { ALE_EXPERIMENTS, aleCases, aleJob, netmapCases, netmapJob, sleuthText, withNaNAt } from './helpers/bad-inputs-ale-netmap.ts';
 import { recordWarnings, recordedWarnings } from '../shared/pipelines/common/finish.ts';
 
@@ -95,5 +95,18 @@ describe('warnings recorded by stages (common/finish.ts)', () => {
     expect(result.warnings[0]).toMatch(/a second Reference line/);
     expect(result.warnings[1]).toBe('coords.txt: experiment "Beta 2003: task": 1 focus lies outside inputs.mask (of 3; kept, their kernels still reach in-mask voxels)');
     expect(r.summary?.warnings).toEqual(result.warnings);
+  }, 120_000);
+});
+
+describe('ALE experiment names are never path components', () => {
+  it('names with "/" (the Sleuth study / experiment separator) and ".." run, every output inside the results folder under a fixed name', async () => {
+    const dir = tmpDir('nb-ale-names-');
+    const names = ['../../../escape: task', 'Study A / Experiment 1', '..', 'C:\\evil'];
+    const r = await executeJob(aleJob(dir, { coordinates: sleuthText(ALE_EXPERIMENTS.map((e, i) => ({ ...e, name: names[i]! }))) }), { out: join(dir, '__out'), progress: false });
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    const result = JSON.parse(readFileSync(r.result!, 'utf8'));
+    for (const f of result.outputs as string[]) expect(f).toMatch(/^(job\.json|result\.json|report\.html|dataset_description\.json|(maps|tables)\/[A-Za-z0-9._-]+)$/);
+    expect(filesUnder(dir).filter((f) => !f.startsWith('__out/') && !['coords.txt', 'mask.nii.gz', 'job.json'].includes(f))).toEqual([]);
+    expect(Object.keys(result.clusters[0].contributions).sort()).toEqual([...names].sort());
   }, 120_000);
 });
