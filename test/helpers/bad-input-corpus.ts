@@ -83,9 +83,18 @@ export function warningsIn(r: unknown): string[] {
   return [...own, ...Object.entries(o).filter(([k]) => k !== 'warnings').flatMap(([, v]) => warningsIn(v))];
 }
 
-/** Shard outputs that a fan-out would have written (anything under work/ beyond the plan and validation records). */
-function fannedOut(out: string): string[] {
-  return filesUnder(join(out, 'work')).filter((f) => !/(^|\/)(plan|validated|validation|job|spec)[^/]*\.json$/.test(f));
+/**
+ * What the tasks before any fan-out may write in a job's work folder
+ * `<out>/.work/<jobId>/<specHash>/` (the local layout; `work/` on AWS): the context and
+ * input fingerprints (Validate), the estimate, plan and per-subject QC records (Plan), and
+ * those two tasks' metrics. Anything else — item lists and map runs of a Distributed Map,
+ * shard outputs — means a fan-out started.
+ */
+const BEFORE_FAN_OUT = /^[^/]+\/[^/]+\/((context|inputs|estimate|plan)\.json|qc\/[^/]+\.json|(metrics|item-ms|errors)\/(validate|plan)\/[^/]+\.json)$/;
+
+/** Files a fan-out would have written (anything under the work folders beyond the records of Validate and Plan). */
+export function fannedOut(out: string): string[] {
+  return ['.work', 'work'].flatMap((w) => filesUnder(join(out, w)).filter((f) => !BEFORE_FAN_OUT.test(f)).map((f) => `${w}/${f}`));
 }
 
 /** Run one case and check everything the corpus promises. */
