@@ -24,6 +24,10 @@ interface CaseBase {
   build: (dir: string) => string;
   /** the failure must come within this many seconds of wall time (default 20) */
   maxSeconds?: number;
+  /** `--threads` as typed on the command line (default: not given) */
+  threads?: string;
+  /** the `--out` folder, given the case's folder (default `<dir>/__out`) */
+  out?: (dir: string) => string;
 }
 
 /** A case that must be refused by name. */
@@ -100,11 +104,11 @@ export function fannedOut(out: string): string[] {
 /** Run one case and check everything the corpus promises. */
 export async function checkCase(c: BadCase): Promise<void> {
   const dir = tmpDir('nb-bad-');
-  const out = join(dir, '__out');
+  const out = c.out ? c.out(dir) : join(dir, '__out');
   const jobPath = c.build(dir);
   const before = snapshot(dir, out);
   const t0 = performance.now();
-  const r = await executeJob(jobPath, { out, progress: false });
+  const r = await executeJob(jobPath, { out, progress: false, ...(c.threads !== undefined ? { threads: c.threads } : {}) });
   const seconds = (performance.now() - t0) / 1000;
   expect(snapshot(dir, out), 'inputs unchanged').toEqual(before);
   expect(seconds, 'time to fail/finish (s)').toBeLessThan(c.maxSeconds ?? 20);
