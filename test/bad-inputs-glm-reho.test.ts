@@ -5,13 +5,21 @@
  * result.json, inputs unchanged, no fan-out, quick) — or, for what is accepted but
  * suspicious, a warning in result.json and in the CLI summary.
  */
-import { truncateSync, writeFileSync } from 'node:fs';
+import { statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { executeJob } from '../bin/run.ts';
 import { describeCorpus, fannedOut, type BadCase } from './helpers/bad-input-corpus.ts';
-import { GLM_DIMS, GLM_VOXELS, REHO_AFFINE, REHO_DIMS, REHO_VOLUMES, glmMask, motionText, tinyGlm, tinyReho, writeMap } from './helpers/bad-inputs.ts';
+import { GLM_AFFINE, GLM_DIMS, GLM_VOXELS, REHO_AFFINE, REHO_DIMS, REHO_VOLUMES, glmMask, motionText, tinyGlm, tinyReho, writeMap } from './helpers/bad-inputs.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { decimalCell, unsafeGroupName } from '../shared/pipelines/glm/design.ts';
+import { parseTable } from '../shared/jobs/table.ts';
+import { deviationCovariates } from '../shared/pipelines/glm/cohort.ts';
+import { expectNamed, expectRejectsNamed } from './helpers/errors.ts';
+import { readHeaderAt } from '../shared/pipelines/common/header.ts';
+import { writeNifti } from '../shared/nifti/index.ts';
+import { gzipSync } from 'fflate';
+import { pathToFileURL } from 'node:url';
 
 type Json = Record<string, any>;
 const cell = (rows: string[][], r: number, col: string, value: string) => {
@@ -63,6 +71,7 @@ const glm: BadCase[] = [
   { name: 'an empty (0-byte) map', build: (d) => tinyGlm(d, { extra: (d) => writeFileSync(join(d, 'maps/s1.nii.gz'), '') }), error: 'InvalidNifti', input: /row 2 \(s1\) map/ },
   { name: 'a map cut inside its header', build: (d) => tinyGlm(d, { extra: (d) => { writeMap(join(d, 'maps/s1.nii'), GLM_DIMS, new Float32Array(GLM_VOXELS)); truncateSync(join(d, 'maps/s1.nii'), 200); }, rows: (r) => cell(r, 2, 'map', 'maps/s1.nii') }), error: 'InvalidNifti', input: /row 2 \(s1\) map/ },
   { name: 'an uncompressed map cut inside its voxels', build: (d) => tinyGlm(d, { extra: (d) => { writeMap(join(d, 'maps/s1.nii'), GLM_DIMS, new Float32Array(GLM_VOXELS).fill(0.5)); truncateSync(join(d, 'maps/s1.nii'), 352 + 1000); }, rows: (r) => cell(r, 2, 'map', 'maps/s1.nii') }), error: 'InvalidNifti', input: /row 2 \(s1\) map/, message: /truncated/ },
+  { name: 'a gzip map cut inside its voxels', build: (d) => tinyGlm(d, { extra: (d) => truncateSync(join(d, 'maps/s9.nii.gz'), Math.floor(statSync(join(d, 'maps/s9.nii.gz')).size / 2)) }), error: 'InvalidNifti', input: /row 10 \(s9\) map/ },
   { name: 'a gzip map cut inside its header', build: (d) => tinyGlm(d, { extra: (d) => truncateSync(join(d, 'maps/s1.nii.gz'), 40) }), error: 'InvalidNifti', input: /row 2 \(s1\) map/ },
   // the participants table: structure
   { name: 'a missing participants table', build: (d) => tinyGlm(d, { spec: (j) => (j.inputs.participants = 'none.tsv') }), error: 'MissingInput', input: 'inputs.participants' },
@@ -128,6 +137,9 @@ const glm: BadCase[] = [
   { name: 'an unknown params field', build: (d) => tinyGlm(d, params((p) => (p.smoothing = 6))), error: 'InvalidJobSpec', input: 'params' },
   { name: 'an unknown inputs field', build: (d) => tinyGlm(d, { spec: (j) => (j.inputs.maps = 'maps/') }), error: 'InvalidJobSpec', input: 'inputs' },
   { name: 'zero slabs', build: (d) => tinyGlm(d, params((p) => (p.slabs = 0))), error: 'InvalidJobSpec', input: 'params.slabs' },
+  { name: '"0x5f0" in a deviation covariate', build: (d) => tinyGlm(d, { rows: (r) => cell(r, 4, 'tiv', '0x5f0'), spec: (j) => (j.params.deviation = { reference: 'B', patients: ['A'], covariates: ['tiv'] }) }), error: 'PartlyNumericColumn', message: /tiv/ },
+  { name: 'a deviation reference group that does not exist', build: (d) => tinyGlm(d, params((p) => (p.deviation = { reference: 'HC', patients: ['A'] }))), error: 'TooFewSubjects', input: /^params\.deviation/ },
+  { name: 'exchangeability blocks from a missing column', build: (d) => tinyGlm(d, params((p) => (p.inference = { permutation: { n: 100, exchangeabilityBlocks: 'family' } }))), error: 'InvalidParticipants', message: /family/ },
   { name: 'a budget the estimate exceeds', build: (d) => tinyGlm(d, { spec: (j) => (j.budget = { maxUsd: 1e-9 }) }), error: 'BudgetExceeded' },
 ];
 
@@ -151,6 +163,7 @@ const reho: BadCase[] = [
   // func series
   { name: 'a truncated uncompressed .nii func (ranged reads), naming the file', build: (d) => tinyReho(d, { raw: true, extra: (d) => truncateSync(join(d, 'func/sub-1.nii'), VOX_OFFSET + 10 * VOL_BYTES + 7) }), error: 'InvalidNifti', input: /row 2 \(sub-1\) func/, message: /\(sub-1\.nii\) is truncated/ },
   { name: 'a truncated .nii.gz func', build: (d) => tinyReho(d, { extra: (d) => truncateSync(join(d, 'func/sub-1.nii.gz'), 300) }), error: 'InvalidNifti', input: /row 2 \(sub-1\) func/ },
+  { name: 'a .nii.gz func cut inside its voxels', build: (d) => tinyReho(d, { extra: (d) => truncateSync(join(d, 'func/sub-2.nii.gz'), Math.floor(statSync(join(d, 'func/sub-2.nii.gz')).size * 0.6)) }), error: 'InvalidNifti', input: /row 3 \(sub-2\) func/ },
   { name: 'an all-NaN 4-D series', build: (d) => tinyReho(d, { func: (s, x) => void (s === 2 && x.fill(NaN)) }), error: 'EmptyData', input: /row 3 \(sub-2\) func/ },
   { name: 'an all-NaN 4-D series (uncompressed)', build: (d) => tinyReho(d, { raw: true, func: (s, x) => void (s === 2 && x.fill(NaN)) }), error: 'EmptyData', input: /row 3 \(sub-2\) func/ },
   { name: 'a constant 4-D series', build: (d) => tinyReho(d, { func: (s, x) => void (s === 0 && x.fill(100)) }), error: 'EmptyData', input: /row 1 \(sub-0\) func/, message: /constant/ },
@@ -215,6 +228,50 @@ const warned: BadCase[] = [
 ];
 
 describeCorpus('accepted but suspicious: warned in result.json and the CLI summary', warned);
+
+describe('readHeaderAt: a file must hold the voxels its header describes', () => {
+  const nii = writeNifti({ dims: GLM_DIMS, affine: GLM_AFFINE, data: new Float32Array(GLM_VOXELS).fill(0.5) }, { datatype: 'float32', gzip: false });
+  const at = (name: string, bytes: Uint8Array) => {
+    const p = join(tmpDir('nb-bad-hdr-'), name);
+    writeFileSync(p, bytes);
+    return pathToFileURL(p).href;
+  };
+  it('whole files pass: .nii, .nii.gz, a .nii.gz of two gzip members, a .nii with bytes after the voxels', async () => {
+    const half = 1000;
+    const twoMembers = new Uint8Array([...gzipSync(nii.subarray(0, half)), ...gzipSync(nii.subarray(half))]);
+    for (const [name, bytes] of [['a.nii', nii], ['a.nii.gz', gzipSync(nii)], ['two.nii.gz', twoMembers], ['long.nii', new Uint8Array([...nii, 1, 2, 3])]] as const) {
+      expect((await readHeaderAt(at(name, bytes), name)).dims, name).toEqual(GLM_DIMS);
+    }
+  });
+  it('cut files are refused naming the input and the file', async () => {
+    await expectRejectsNamed(readHeaderAt(at('cut.nii', nii.subarray(0, nii.length - 1)), 'inputs.mask'), 'InvalidNifti', { input: 'inputs.mask', message: /inputs\.mask \(cut\.nii\) is truncated/ });
+    const gz = gzipSync(nii);
+    await expectRejectsNamed(readHeaderAt(at('cut.nii.gz', gz.subarray(0, gz.length - 9)), 'inputs.mask'), 'InvalidNifti', { input: 'inputs.mask' });
+  });
+});
+
+describe('the participants-table cell rules on their own', () => {
+  it('decimal numbers only, finite', () => {
+    for (const [t, x] of [['12', 12], [' -3.5 ', -3.5], ['.5', 0.5], ['1e3', 1000], ['+2', 2], ['7.', 7], ['1E-2', 0.01]] as const) expect(decimalCell(t), t).toBe(x);
+    for (const t of ['0x5f0', '0b101', '0o7', 'Infinity', '-Infinity', 'NaN', '1e999', '1_000', '', ' ', 'n/a', '1,5', '1.2.3', '--1', 'e3', undefined]) expect(decimalCell(t), String(t)).toBeUndefined();
+  });
+  it('deviation covariates: decimal numbers only, the row named, the cell not quoted', () => {
+    const parts = [{ id: 'a', group: 'HC', mapRef: 'm', row: { tiv: '1500' } }, { id: 'b', group: 'HC', mapRef: 'm', row: { tiv: '0x5f0' } }];
+    expect(Array.from(deviationCovariates(parts, [0], ['tiv'], 'p.tsv')!)).toEqual([1500]);
+    const err = expectNamed(() => deviationCovariates(parts, [0, 1], ['tiv'], 'p.tsv'), 'InvalidJobSpec', { input: 'params.deviation.covariates', message: /p\.tsv row 2 \(b\): column "tiv"/ });
+    expect(err.message).not.toContain('0x5f0');
+  });
+  it('group names are one safe path component', () => {
+    for (const g of ['HC', 'DRE', 'TLE_L', 'a.b', 'x+y', 'left TLE']) expect(unsafeGroupName(g), g).toBeUndefined();
+    for (const g of ['A/x', '../../HC', '..', '.', '.hidden', 'a\\b', 'x\ty', 'x\u0000']) expect(unsafeGroupName(g), JSON.stringify(g)).toBeDefined();
+  });
+  it('a header that disagrees with every row is blamed on its own line; a short row on its line', () => {
+    expect(() => parseTable('id group map\na\tA\tm\nb\tB\tn\n', 't.tsv')).toThrow(/t\.tsv line 1 \(the header\): 1 column name\(s\), but every row has 3 fields/);
+    expect(() => parseTable('\n\nid\tgroup\na\tA\tx\nb\tB\ty\n', 't.tsv')).toThrow(/line 3 \(the header\)/);
+    expect(() => parseTable('id\tgroup\na\tA\nb\n', 't.tsv')).toThrow(/line 3: 1 fields, but the header has 2/);
+    expect(parseTable('id\ta\nx\t1\n', 't.tsv').rows).toEqual([{ id: 'x', a: '1' }]);
+  });
+});
 
 it('the corpus holds over 60 refused cases for glm, reho and the participants table', () => {
   expect(glm.length + reho.length).toBeGreaterThan(60);
