@@ -32,16 +32,22 @@ const SUBJECT_SAMPLE_BYTES = 64 * 1024;
 
 /**
  * Every subject file of a connectome, before any fan-out: its size must be its runs × V float32
- * values (one HEAD each), and its first bytes must be neither gzip nor non-finite floats (one
+ * values (one HEAD each, which also finds a missing file), and its first bytes must be neither gzip nor non-finite floats (one
  * ranged read of 64 KiB each). The chunk workers check every value again when they read a file.
  */
 async function checkSubjectFiles(subjects: { id: string; uri: string; runs: number[] }[], V: number, field: string): Promise<void> {
   const missing: string[] = [];
   let next = 0;
   const one = async (s: (typeof subjects)[number]) => {
-    if (!(await existsUri(s.uri))) return void missing.push(s.id);
+    let size: number;
+    try {
+      size = await sizeUri(s.uri);
+    } catch (e) {
+      if (e instanceof MissingInput) return void missing.push(s.id);
+      throw e;
+    }
     const label = `${field}: subject ${s.id}'s file ${s.uri}`;
-    assertSubjectSize(await sizeUri(s.uri), s.runs, V, label, s.uri);
+    assertSubjectSize(size, s.runs, V, label, s.uri);
     const head = await readUri(s.uri, { start: 0, end: Math.min(SUBJECT_SAMPLE_BYTES, s.runs.reduce((a, T) => a + T * V, 0) * 4) });
     if (head[0] === 0x1f && head[1] === 0x8b) throw new InvalidConnectome(`${label} is gzip-compressed; subject files are raw float32 (neuroburst connectome pack writes them)`, s.uri);
     const sample = new Float32Array(Uint8Array.from(head.subarray(0, head.byteLength - (head.byteLength % 4))).buffer);
