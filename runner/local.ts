@@ -103,12 +103,15 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   const storeBucket = bucketKeyOf(taskEnv().store, 'x').bucket;
   const substituted = substitute(asl, { ResultsBucketName: storeBucket, InputBucketName: storeBucket, ...localSubstitutions(asl) });
   const tsSource = import.meta.url.endsWith('.ts');
+  const threads = opts.threads ?? availableParallelism();
   const pool = new Piscina({
     filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
     // tsx resolved from this package, not from the working directory (the CLI runs from anywhere)
     execArgv: tsSource ? ['--import', import.meta.resolve('tsx')] : [],
-    maxThreads: opts.threads ?? availableParallelism(),
-    minThreads: 1,
+    // every thread starts at once, while the first stage runs: a thread started on demand
+    // boots (module graph, tsx) in the middle of the first fan-out, on the core it should use
+    maxThreads: threads,
+    minThreads: threads,
     idleTimeout: 1000,
   });
 
