@@ -36,6 +36,7 @@ async function main() {
   const vs = (nVox * n) / g.fast;
   line('GLM fit + residuals (voxel·subjects/s/core)', `${(vs / 1e6).toFixed(1)} M`, `${((nVox * n) / g.naive / 1e6).toFixed(2)} M`, g.naive / g.fast);
   console.log(`   ${nVox} voxels × ${n} subjects × 5 columns: ${g.fast.toFixed(3)} s (per-voxel Gauss-Jordan baseline projected ${g.naive.toFixed(1)} s; max |Δt| ${g.maxDiff.toExponential(1)}); CPU ${g.fastCpu.toFixed(3)} s = ${((nVox * n) / g.fastCpu / 1e6).toFixed(1)} M voxel·subjects/s of CPU time`);
+  calib.push(`glmMsPerVoxelSubjectColumn ≈ ${((g.fastCpu * 1000) / (nVox * n * 5)).toExponential(2)} (fit + residuals)`);
 
   // 2. SPM smoothing of one 1.5 mm MNI volume (121×145×121) vs a direct 3-D convolution of a small block
   const dims: [number, number, number] = [121, 145, 121];
