@@ -116,10 +116,10 @@ program
 
 program
   .command('conjunction')
-  .description('overlap of two result maps on one grid (minimum statistic), its clusters and their atlas regions')
+  .description('overlap of two result maps (minimum statistic; the second resampled onto the first by nearest neighbour when the grids differ), its clusters and their atlas regions')
   .argument('<a>', 'first result map (NIfTI), e.g. a GMV _grf map')
-  .argument('<b>', 'second result map on the same grid, e.g. a ReHo _grf map')
-  .option('--atlas <name|file>', "'aal' or 'brainnetome' (bundled, 2 or 3 mm MNI) or a label NIfTI on the same grid")
+  .argument('<b>', 'second result map, e.g. a ReHo _grf map (any grid in the same space)')
+  .option('--atlas <name|file>', "'aal' or 'brainnetome' (bundled; resampled onto the maps' grid when needed) or a label NIfTI (any grid)")
   .option('--labels <table>', 'label table of an atlas file (CSV/TSV index,name; AAL txt; LUT)')
   .option('--mode <min|both>', 'min: sign·min(|a|,|b|) where both share a sign; both: 1 where both are non-zero', 'min')
   .option('--connectivity <6|18|26>', 'cluster connectivity', '26')
@@ -136,6 +136,7 @@ program
     }
   });
 
+(await import('./correlate.ts')).registerCorrelateCommand(program);
 (await import('./parcellate.ts')).registerParcellateCommand(program);
 (await import('./report.ts')).registerReportCommand(program);
 (await import('./cloud/commands.ts')).registerCloudCommands(program);

@@ -258,4 +258,62 @@ describe('neuroburst conjunction (command function)', () => {
     expect(back.data.reduce((s, x) => s + (x !== 0 ? 1 : 0), 0)).toBe(18);
     expect(readFileSync(csv, 'utf8')).toContain('Cerebelum_Crus2_L');
   });
+
+  it('resamples the second map onto the first grid by nearest neighbour when the grids differ (a 2 mm ReHo map on a 3 mm GMV grid)', () => {
+    const g = BUNDLED_GRIDS['3mm'];
+    const nv = g.dims[0] * g.dims[1] * g.dims[2];
+    const inBox = (x: number, y: number, z: number, c: [number, number, number], h: number) => Math.abs(x - c[0]) <= h && Math.abs(y - c[1]) <= h && Math.abs(z - c[2]) <= h;
+    // A: 3 mm grid, value 3 in a 10 mm box around (−30, −78, −39); B: a 2 mm grid shifted by 0.4 mm, value 5 in a box 4 mm to the right
+    const a = new Float32Array(nv);
+    for (let k = 0; k < g.dims[2]; k++) for (let j = 0; j < g.dims[1]; j++) for (let i = 0; i < g.dims[0]; i++) {
+      const [x, y, z] = voxelToMm(g.affine, i, j, k);
+      if (inBox(x, y, z, [-30, -78, -39], 5)) a[i + g.dims[0] * (j + g.dims[1] * k)] = 3;
+    }
+    const bDims = [91, 109, 91];
+    const bAff = Float64Array.from([-2, 0, 0, 90.4, 0, 2, 0, -126.4, 0, 0, 2, -72.4, 0, 0, 0, 1]);
+    const b = new Float32Array(91 * 109 * 91);
+    for (let k = 0; k < 91; k++) for (let j = 0; j < 109; j++) for (let i = 0; i < 91; i++) {
+      if (inBox(90.4 - 2 * i, -126.4 + 2 * j, -72.4 + 2 * k, [-26, -78, -39], 5)) b[i + 91 * (j + 109 * k)] = 5;
+    }
+    const fa = join(dir, 'gmv3.nii.gz');
+    const fb = join(dir, 'reho2.nii.gz');
+    writeFileSync(fa, writeNifti({ dims: [...g.dims], affine: g.affine, data: a }));
+    writeFileSync(fb, writeNifti({ dims: bDims, affine: bAff, data: b }));
+    const out = join(dir, 'conj2.nii.gz');
+    const { summary } = runConjunction(fa, fb, { atlas: 'aal', out });
+    expect(summary.resampled).toEqual(['reho2.nii.gz']);
+    // twin: B at the nearest 2 mm voxel of each 3 mm voxel centre (index = (mm − origin)/step, rounded)
+    let want = 0;
+    for (let k = 0; k < g.dims[2]; k++) for (let j = 0; j < g.dims[1]; j++) for (let i = 0; i < g.dims[0]; i++) {
+      const [x, y, z] = voxelToMm(g.affine, i, j, k);
+      const [bi, bj, bk] = [Math.round((90.4 - x) / 2), Math.round((y + 126.4) / 2), Math.round((z + 72.4) / 2)];
+      const bv = bi >= 0 && bj >= 0 && bk >= 0 && bi < 91 && bj < 109 && bk < 91 ? b[bi + 91 * (bj + 109 * bk)]! : 0;
+      if (a[i + g.dims[0] * (j + g.dims[1] * k)] && bv) want++;
+    }
+    expect(want).toBeGreaterThan(0);
+    expect(summary.voxels).toBe(want);
+    expect(summary.clusters).toHaveLength(1);
+    expect(summary.clusters[0]!.peakValue).toBe(3);
+    expect(summary.regions.some((r) => r.region === 'Cerebelum_Crus2_L')).toBe(true);
+    expect(readNifti(readFileSync(out), 'c').header.dims.slice(0, 3)).toEqual([...g.dims]);
+  });
+
+  it('two maps with no voxel in common (NoSpatialOverlap) or grids that share no space (NoGridOverlap) name the files', () => {
+    const g = BUNDLED_GRIDS['3mm'];
+    const nv = g.dims[0] * g.dims[1] * g.dims[2];
+    const one = (v: number) => {
+      const d = new Float32Array(nv);
+      d[v] = 4;
+      return d;
+    };
+    const fa = join(dir, 'gmv_grf.nii.gz');
+    const fb = join(dir, 'reho_far.nii.gz');
+    writeFileSync(fa, writeNifti({ dims: [...g.dims], affine: g.affine, data: one(1000) }));
+    writeFileSync(fb, writeNifti({ dims: [...g.dims], affine: g.affine, data: one(2000) }));
+    expectNamed(() => runConjunction(fa, fb), 'NoSpatialOverlap', { input: 'gmv_grf.nii.gz,reho_far.nii.gz' });
+    const far = Float64Array.from(g.affine);
+    far[3] = 5000;
+    writeFileSync(fb, writeNifti({ dims: [...g.dims], affine: far, data: one(1000) }));
+    expectNamed(() => runConjunction(fa, fb), 'NoGridOverlap', { input: 'reho_far.nii.gz', message: /shares no voxel/ });
+  });
 });

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../runner/local.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
+import { mmToVoxel } from '../shared/nifti/affine.ts';
 import { stream } from '../shared/random.ts';
 import { parseTable } from '../shared/jobs/table.ts';
 import { demographics, demographicsCsv } from '../shared/stats/demographics.ts';
@@ -20,11 +21,11 @@ import { compareDeviationGroups, deviationMaps, groupMeanMap } from '../shared/s
 import { findClusters, type Cluster } from '../shared/volume/clusters.ts';
 import { applyMinClusterVoxels, clusterRegions, clusterRegionsCsv, clusterValues, clusterValuesCsv } from '../shared/volume/cluster-regions.ts';
 import { parseLabelTable } from '../shared/volume/atlas-labels.ts';
-import { BUNDLED_GRIDS } from '../shared/volume/atlas-bundle.ts';
+import { BUNDLED_GRIDS, loadBundledAtlas } from '../shared/volume/atlas-bundle.ts';
 import { glmParamsSchema } from '../shared/pipelines/glm/params.ts';
-import { regionAtlas } from '../shared/pipelines/glm/cohort.ts';
+import { declaresMni, regionAtlas } from '../shared/pipelines/glm/cohort.ts';
 import { AFFINE, DIMS, makeAtlas, makeCohort, V, writeCohort, type CohortSubject } from './helpers/synthetic-cohort.ts';
-import { expectFailedJob } from './helpers/errors.ts';
+import { expectFailedJob, expectNamed } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
 const GROUPS = ['DRE', 'DSE', 'HC'];
@@ -204,6 +205,39 @@ describe('glm job on a synthetic cohort with the study group sizes (DRE 22 / DSE
     expect(mean('DRE')).toBeLessThan(mean('HC'));
   });
 
+  it('F-contrast tables, sidecars and methods say F (peak_F, F → z), t-contrasts say t', () => {
+    const F = map(out, 'maps/groups_F.nii.gz');
+    const z = map(out, 'maps/groups_z.nii.gz');
+    const csv = readFileSync(join(out, 'tables/groups_clusters.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('cluster,tail,voxels,volume_mm3,peak_F,peak_z,peak_x,peak_y,peak_z_mm,label');
+    expect(readFileSync(join(out, 'tables/groups_clusters.tsv'), 'utf8').split('\n')[0]!.split('\t')).toEqual(['cluster_id', 'tail', 'size_voxels', 'volume_mm3', 'peak_fstat', 'peak_zstat', 'peak_x_mm', 'peak_y_mm', 'peak_z_mm', 'label']);
+    expect(csv.length - 1).toBe(result.contrasts.groups.clusters.length);
+    for (const line of csv.slice(1)) {
+      const f = line.split(',');
+      // the peak's F and z are the maps' values at the peak coordinate
+      const [i, j, k] = mmToVoxel(AFFINE, Number(f[6]), Number(f[7]), Number(f[8])).map(Math.round) as [number, number, number];
+      const v = i + DIMS[0] * (j + DIMS[1] * k);
+      expect(Number(f[4])).toBeCloseTo(F[v]!, 3);
+      expect(Number(f[5])).toBeCloseTo(z[v]!, 3);
+      expect(Number(f[5])).toBeCloseTo(fToZ(F[v]!, 2, subjects.length - 5), 3);
+    }
+    expect(readFileSync(join(out, 'tables/groups_cluster_regions.csv'), 'utf8').split('\n')[0]!.endsWith(',peak_F')).toBe(true);
+    expect(readFileSync(join(out, 'tables/DRE-HC_clusters.csv'), 'utf8').split('\n')[0]).toBe('cluster,tail,voxels,volume_mm3,peak_t,peak_z,peak_x,peak_y,peak_z_mm,label');
+    expect(readFileSync(join(out, 'tables/DRE-HC_cluster_regions.csv'), 'utf8').split('\n')[0]!.endsWith(',peak_t')).toBe(true);
+    expect(readFileSync(join(out, 'analyses/TLE/tables/groups_clusters.csv'), 'utf8').split('\n')[0]).toContain(',peak_F,');
+    const side = (rel: string) => JSON.parse(readFileSync(join(out, rel), 'utf8'));
+    expect(side('maps/groups_F.json')).toMatchObject({ StatisticType: 'F', DegreesOfFreedom: [2, subjects.length - 5] });
+    for (const rel of ['maps/groups_F.json', 'maps/groups_z.json', 'maps/groups_grf.json']) {
+      expect(side(rel).Contrast.Rows, rel).toEqual(result.contrasts.groups.rows);
+      expect(side(rel).Contrast.Weights, rel).toBeUndefined();
+    }
+    expect(side('maps/DRE-HC_grf.json').Contrast.Weights).toEqual(result.contrasts['DRE-HC'].contrast);
+    expect(result.methods).toContain(`groups: F(2, ${subjects.length - 5}) → z,`);
+    expect(result.methods).toContain(`DRE-HC: t → z, DOF ${result.contrasts['DRE-HC'].dof},`);
+    expect(result.methods).toMatch(/two-tailed for t, one-tailed for F/);
+    expect(result.methods).not.toMatch(/groups: t/);
+  });
+
   it('IGE deviation maps, group means and their comparison equal the deviation module on the same maps', () => {
     const hc = subjects.filter((s) => s.group === 'HC');
     const dre = subjects.filter((s) => s.group === 'DRE' && s.syndrome === 'IGE');
@@ -218,6 +252,55 @@ describe('glm job on a synthetic cohort with the study group sizes (DRE 22 / DSE
     const cmp = compareDeviationGroups(zDre, dre.length, zDse, dse.length, V);
     expect(maxAbsDiff(map(out, 'maps/deviation/DRE-DSE_t.nii.gz'), cmp.t)).toBeLessThan(1e-4);
     expect(result.deviation.comparison.df).toBe(cmp.df);
+  });
+});
+
+describe('permutation inference with an F-contrast and a subgroup analysis', () => {
+  const subjects = makeCohort(5);
+  let out = '';
+  let result: Record<string, any> = {};
+  beforeAll(async () => {
+    const dir = tmpDir('nb-glm-cohort-perm-');
+    writeCohort(join(dir, 'in'), subjects);
+    const params = {
+      groups: GROUPS,
+      contrasts: ['DRE-HC'],
+      covariates: ['age'],
+      fContrasts: [{ name: 'groups', groups: GROUPS }],
+      analyses: [{ name: 'TLE', filter: { syndrome: 'TLE' }, referenceGroups: ['HC'], contrasts: ['DRE-HC'], fContrasts: [{ name: 'groups', groups: GROUPS }] }],
+      inference: { permutation: { n: 20, batchSize: 20, clusterFormingP: 0.01, statistics: ['maxT', 'clusterExtent'] } },
+    };
+    const outcome = await run(writeJob(join(dir, 'in'), 'perm', params), join(dir, 'out'));
+    if (outcome.status !== 'succeeded') throw new Error(`perm job: ${JSON.stringify(outcome)}`);
+    out = join(dir, 'out', 'perm');
+    result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+  }, 600_000);
+
+  it('labels the F column peak_F (peak_t for t), with the F map value at each cluster peak', () => {
+    const csv = readFileSync(join(out, 'tables/groups_permutation_clusters.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('cluster,voxels,volume_mm3,mass,peak_F,peak_z,peak_x,peak_y,peak_z_mm,label,p_fwe_extent,p_fwe_mass');
+    expect(readFileSync(join(out, 'tables/groups_permutation_clusters.tsv'), 'utf8').split('\n')[0]!.split('\t')[4]).toBe('peak_fstat');
+    expect(readFileSync(join(out, 'tables/DRE-HC_permutation_clusters.csv'), 'utf8').split('\n')[0]!.split(',')[4]).toBe('peak_t');
+    const F = map(out, 'maps/groups_F.nii.gz');
+    expect(csv.length).toBeGreaterThan(1);
+    for (const line of csv.slice(1)) {
+      const f = line.split(',');
+      const [i, j, k] = mmToVoxel(AFFINE, Number(f[6]), Number(f[7]), Number(f[8])).map(Math.round) as [number, number, number];
+      expect(Number(f[4])).toBeCloseTo(F[i + DIMS[0] * (j + DIMS[1] * k)]!, 3);
+    }
+    expect(JSON.parse(readFileSync(join(out, 'maps/groups_maxT_fwep.json'), 'utf8')).Contrast.Rows).toEqual(result.contrasts.groups.rows);
+    expect(result.methods).toMatch(/t → z \(F → z for the F-contrasts, one-tailed\)/);
+    expect(result.methods).not.toMatch(/, t converted to z/);
+  });
+
+  it('writes a subgroup analysis’s permutation outputs under analyses/<name>/, apart from the main ones', () => {
+    for (const f of ['maps/DRE-HC_uncp.nii.gz', 'maps/groups_maxT_fwep.nii.gz', 'tables/groups_permutation_clusters.csv']) {
+      expect(result.outputs).toContain(f);
+      expect(result.outputs).toContain(`analyses/TLE/${f}`);
+    }
+    expect(result.analyses.TLE.contrasts.groups.permutation.permutations).toBe(20);
+    // different subjects, different statistics: the main map was not overwritten by the subgroup's
+    expect(maxAbsDiff(map(out, 'maps/groups_uncp.nii.gz'), map(out, 'analyses/TLE/maps/groups_uncp.nii.gz'))).toBeGreaterThan(0);
   });
 });
 
@@ -249,11 +332,27 @@ describe('cohort bad input', () => {
     expectFailedJob(outcome, join(dir, 'out', 'bad-f'), 'NonEstimableContrast', { input: 'params.fContrasts (zero)' });
   });
 
-  it('a bundled atlas asked for by name on a grid it does not fit', async () => {
+  it('an F-contrast whose rows do not fit the design, or naming a group the design lacks', async () => {
     const dir = tmpDir('nb-glm-cohort-bad-');
     writeCohort(join(dir, 'in'), subjects);
+    const short = await run(writeJob(join(dir, 'in'), 'bad-f-cols', { fContrasts: [{ name: 'short', rows: [[1, -1]] }] }), join(dir, 'out'));
+    expectFailedJob(short, join(dir, 'out', 'bad-f-cols'), 'InvalidJobSpec', { input: /params\.fContrasts/ });
+    const absent = await run(writeJob(join(dir, 'in'), 'bad-f-group', { fContrasts: [{ name: 'g', groups: ['DRE', 'XYZ'] }] }), join(dir, 'out'));
+    expectFailedJob(absent, join(dir, 'out', 'bad-f-group'), 'InvalidJobSpec', { input: /params\.fContrasts/, message: /XYZ/ });
+  });
+
+  it('a bundled atlas asked for by name on a grid that shares no voxel with MNI space', async () => {
+    const dir = tmpDir('nb-glm-cohort-bad-');
+    const far = Float64Array.from(AFFINE);
+    far[3] = 1000;
+    // the cohort moved 1 km to the right: no voxel of the data falls inside the atlas
+    writeCohort(join(dir, 'in'), subjects);
+    for (const q of subjects) {
+      const f = join(dir, 'in', 'maps', `${q.id}.nii.gz`);
+      writeFileSync(f, writeNifti({ dims: DIMS, affine: far, pixdim: [3, 3, 3], data: readNifti(readFileSync(f), f).data }, { datatype: 'float32' }));
+    }
     const outcome = await run(writeJob(join(dir, 'in'), 'bad-atlas', { contrasts: ['DRE-HC'], atlas: 'aal' }), join(dir, 'out'));
-    expectFailedJob(outcome, join(dir, 'out', 'bad-atlas'), 'SpaceMismatch', { input: 'params.atlas' });
+    expectFailedJob(outcome, join(dir, 'out', 'bad-atlas'), 'NoGridOverlap', { input: 'params.atlas' });
   });
 
   it('a partly numeric demographics column names the column and row', async () => {
@@ -307,8 +406,38 @@ describe('bundled atlas in a job', () => {
     const rows = clusterRegions(t, g.dims, g.affine, all.map((x, i) => ({ ...x.c, id: i + 1, tail: x.tail })), atlas.labels, atlas.table);
     expect(rows.some((r) => r.region !== '')).toBe(true);
     expect(readFileSync(join(out, 'tables/A-B_cluster_regions.csv'), 'utf8')).toBe(clusterRegionsCsv(rows, 't'));
+    // the cluster table's peak label is the bundled atlas's name at the peak voxel
+    const peaks = readFileSync(join(out, 'tables/A-B_clusters.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(peaks.length).toBe(all.length);
+    peaks.forEach((f, i) => expect(f[9]).toBe(atlas.table.get(Number(atlas.labels[all[i]!.c.peakIndex])) ?? ''));
   }, 600_000);
 });
+
+/**
+ * Independent nearest-neighbour twin: each target voxel centre to mm by the target affine, to
+ * source voxel coordinates by solving the source affine's 3 × 3 system with Cramer's rule,
+ * rounded half up (an exact half goes to the higher index), looked up in the source labels.
+ */
+function nearestTwin(labels: ArrayLike<number>, src: { dims: readonly number[]; affine: ArrayLike<number> }, tg: { dims: readonly number[]; affine: ArrayLike<number> }): Int32Array {
+  const a = src.affine;
+  const M = [[a[0]!, a[1]!, a[2]!], [a[4]!, a[5]!, a[6]!], [a[8]!, a[9]!, a[10]!]];
+  const det3 = (m: number[][]) => m[0]![0]! * (m[1]![1]! * m[2]![2]! - m[1]![2]! * m[2]![1]!) - m[0]![1]! * (m[1]![0]! * m[2]![2]! - m[1]![2]! * m[2]![0]!) + m[0]![2]! * (m[1]![0]! * m[2]![1]! - m[1]![1]! * m[2]![0]!);
+  const D = det3(M);
+  const [tx, ty, tz] = tg.dims as [number, number, number];
+  const [sx, sy, sz] = src.dims as [number, number, number];
+  const t = tg.affine;
+  const out = new Int32Array(tx * ty * tz);
+  for (let k = 0; k < tz; k++)
+    for (let j = 0; j < ty; j++)
+      for (let i = 0; i < tx; i++) {
+        const mm = [0, 1, 2].map((r) => t[r * 4]! * i + t[r * 4 + 1]! * j + t[r * 4 + 2]! * k + t[r * 4 + 3]! - a[r * 4 + 3]!);
+        const v = [0, 1, 2].map((c) => det3(M.map((row, r) => row.map((x, cc) => (cc === c ? mm[r]! : x)))) / D);
+        const [si, sj, sk] = v.map((x) => Math.floor(x + 0.5 + 1e-6)) as [number, number, number];
+        const inside = si >= 0 && sj >= 0 && sk >= 0 && si < sx && sj < sy && sk < sz;
+        out[i + tx * (j + ty * k)] = inside ? Math.round(labels[si + sx * (sj + sy * sk)]!) : 0;
+      }
+  return out;
+}
 
 describe('bundled atlas for the cluster region tables', () => {
   const params = glmParamsSchema.parse({ contrasts: ['A-B'] });
@@ -316,11 +445,60 @@ describe('bundled atlas for the cluster region tables', () => {
     const g = BUNDLED_GRIDS['3mm'];
     const a = regionAtlas(params, g.dims, g.affine)!;
     expect(a.source).toMatch(/AAL/);
+    expect(a.resampled).toBe(false);
     expect(a.table.get(1)).toBeTruthy();
     expect(a.labels.length).toBe(g.dims[0] * g.dims[1] * g.dims[2]);
   });
-  it('applies none on another grid by default, and refuses one asked for explicitly', () => {
+  it('by default applies none on another grid unless the data declare MNI space', () => {
     expect(regionAtlas(params, DIMS, AFFINE)).toBeNull();
-    expect(() => regionAtlas({ ...params, atlas: 'aal' }, DIMS, AFFINE)).toThrow(/resampled/);
+    expect(regionAtlas(params, DIMS, AFFINE, undefined, { mni: false })).toBeNull();
+    expect(regionAtlas({ ...params, atlas: 'none' }, DIMS, AFFINE, undefined, { mni: true })).toBeNull();
+    expect(declaresMni({ sformCode: 4, qformCode: 0 })).toBe(true);
+    expect(declaresMni({ sformCode: 2, qformCode: 1 })).toBe(false);
+  });
+
+  // the synthetic cohort's 3 mm grid (exact half-voxel positions on the 2 mm atlas), an oblique
+  // 2.5 mm grid, and a 1 mm crop of the MNI grid
+  const c = Math.cos(0.2);
+  const s = Math.sin(0.2);
+  const grids: [string, readonly number[], Float64Array][] = [
+    ['synthetic 3 mm', DIMS, AFFINE],
+    ['oblique 2.5 mm', [30, 34, 28], Float64Array.from([-2.5 * c, -2.5 * s, 0, 37.3, 2.5 * s, 2.5 * c, 0, -60.7, 0, 0, 2.5, -30.2, 0, 0, 0, 1])],
+    ['1 mm crop', [40, 36, 30], Float64Array.from([-1, 0, 0, 20, 0, 1, 0, -60, 0, 0, 1, -20, 0, 0, 0, 1])],
+  ];
+  for (const [what, dims, affine] of grids) {
+    it(`AAL and Brainnetome resampled onto the ${what} grid equal a direct nearest-neighbour lookup of each voxel centre`, () => {
+      for (const name of ['aal', 'brainnetome'] as const) {
+        const src = loadBundledAtlas(name, '2mm');
+        const want = nearestTwin(src.labels, src, { dims, affine });
+        // explicit and default (MNI declared) give the same resampled atlas
+        for (const a of [regionAtlas({ ...params, atlas: name }, dims, affine)!, ...(name === 'aal' ? [regionAtlas(params, dims, affine, undefined, { mni: true })!] : [])]) {
+          expect(a.resampled).toBe(true);
+          expect(a.source).toMatch(/resampled from 2 mm by nearest neighbour/);
+          expect(Array.from(a.labels)).toEqual(Array.from(want));
+        }
+        expect(want.some((l) => l !== 0)).toBe(true);
+      }
+    });
+  }
+  it('a user atlas on another grid (1.5 mm) is resampled onto the data grid; on the data grid it is used as is', () => {
+    const ug = { dims: [26, 26, 20], affine: Float64Array.from([1.5, 0, 0, -19.6, 0, 1.5, 0, -19.1, 0, 0, 1.5, -13.7, 0, 0, 0, 1]) };
+    const labels = new Float32Array(26 * 26 * 20);
+    for (let v = 0; v < labels.length; v++) labels[v] = 1 + ((v * 7919) % 5);
+    const table = new Map([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e']]);
+    const a = regionAtlas(params, DIMS, AFFINE, { labels, table, grid: ug })!;
+    expect(a.resampled).toBe(true);
+    expect(a.source).toMatch(/^inputs\.atlas, resampled/);
+    expect(Array.from(a.labels)).toEqual(Array.from(nearestTwin(labels, ug, { dims: DIMS, affine: AFFINE })));
+    const same = regionAtlas(params, DIMS, AFFINE, { labels: makeAtlas(), table, grid: { dims: DIMS, affine: AFFINE } })!;
+    expect(same).toMatchObject({ resampled: false, source: 'inputs.atlas' });
+    expect(same.labels).toEqual(makeAtlas());
+  });
+  it('refuses an atlas whose grid shares no voxel with the data (NoGridOverlap naming the field)', () => {
+    const far = Float64Array.from(AFFINE);
+    far[3] = 1000;
+    expectNamed(() => regionAtlas({ ...params, atlas: 'aal' }, DIMS, far), 'NoGridOverlap', { input: 'params.atlas', message: /shares no voxel/ });
+    expectNamed(() => regionAtlas(params, DIMS, far, undefined, { mni: true }), 'NoGridOverlap', { input: 'params.atlas' });
+    expectNamed(() => regionAtlas(params, DIMS, AFFINE, { labels: makeAtlas(), grid: { dims: DIMS, affine: far } }), 'NoGridOverlap', { input: 'inputs.atlas' });
   });
 });

@@ -16,7 +16,8 @@ import type { LabelTable } from '../../volume/atlas-labels.ts';
 import { f32 } from '../common/bytes.ts';
 import { keys, type GlmContext } from './context.ts';
 import { readParticipants, type ModelSpec, type Participant } from './design.ts';
-import { demographicsOf, deviationCovariates, deviationSubjects, regionAtlas, tableOf, type RegionAtlas } from './cohort.ts';
+import { declaresMni, demographicsOf, deviationCovariates, deviationSubjects, regionAtlas, tableOf, type RegionAtlas } from './cohort.ts';
+import { readHeaderAt } from '../common/header.ts';
 import type { AnalysisSummary, DeviationSummary, GlmResult } from './result.ts';
 
 export function fModelOf(spec: ModelSpec): FContrastModel {
@@ -51,7 +52,16 @@ export async function cohortOutputs(
   const baseUri = ctx.jobUri.slice(0, ctx.jobUri.lastIndexOf('/') + 1);
   const table = parseTable(new TextDecoder().decode(await readUri(resolveRef(source, baseUri))), source);
   const participants = readParticipants(table, ctx.job.inputs.mapColumn, source);
-  const atlas = regionAtlas(p, ctx.grid.dims, Float64Array.from(ctx.grid.affine), userAtlas ? { labels: userAtlas, table: userLabels } : undefined);
+  // the default bundled atlas is resampled off its grids when the maps declare MNI space; a user's atlas on another grid is resampled
+  const first = await readHeaderAt(ctx.subjects[0]!.map, 'subject map');
+  const userGrid = userAtlas && ctx.atlasUri ? await readHeaderAt(ctx.atlasUri, 'inputs.atlas') : undefined;
+  const atlas = regionAtlas(
+    p,
+    ctx.grid.dims,
+    ctx.grid.affine,
+    userAtlas ? { labels: userAtlas, table: userLabels, ...(userGrid ? { grid: userGrid } : {}) } : undefined,
+    { mni: declaresMni(first) },
+  );
   const [nx, ny, nz] = ctx.grid.dims;
   const V = nx * ny * nz;
   let Y: Float32Array | undefined;
@@ -107,7 +117,7 @@ export async function cohortOutputs(
       parts.push(
         atlas
           ? `Clusters were broken into atlas regions (voxels per region, the region's peak) with ${atlas.source}.`
-          : 'No atlas was applied to the cluster region tables (the data are not on a bundled MNI grid and no atlas was given).',
+          : 'No atlas was applied to the cluster region tables (no atlas was given, and the data are neither on a bundled MNI grid nor declared in MNI space).',
       );
       const fs = Object.entries(r.contrasts).filter(([, c]) => c.kind === 'F');
       if (fs.length) {

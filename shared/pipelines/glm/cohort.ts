@@ -10,6 +10,7 @@ import { demographics, type DemographicsResult } from '../../stats/demographics.
 import { TooFewSubjects } from '../../stats/cohort-errors.ts';
 import { fContrastModel } from '../../stats/fcontrast.ts';
 import { bundledAtlasFor, BUNDLED_GRIDS, type NearestResampler } from '../../volume/atlas-bundle.ts';
+import { resampleNearest } from '../../volume/resample.ts';
 import type { LabelTable } from '../../volume/atlas-labels.ts';
 import { passesFilter, type ModelSpec, type Participant } from './design.ts';
 import type { DeviationParams, GlmParams } from './params.ts';
@@ -93,26 +94,68 @@ export interface RegionAtlas {
   table: LabelTable;
   /** how it is described in the methods text and result.json */
   source: string;
+  /** true when the atlas was resampled onto the data grid by nearest neighbour */
+  resampled: boolean;
 }
+
+/** The grid of an image: spatial dims and the row-major voxel → mm affine. */
+export interface ImageGrid {
+  dims: readonly number[];
+  affine: ArrayLike<number>;
+}
+
+export interface RegionAtlasOptions {
+  /**
+   * The data declare MNI-152 space (sform or qform code 4): the default bundled atlas is then
+   * resampled onto any grid; without it the default applies on the bundled grids only.
+   */
+  mni?: boolean;
+  /** nearest-neighbour resampler (default shared/volume/resample.ts's resampleNearest) */
+  resample?: NearestResampler;
+}
+
+/** True when a header declares MNI-152 space in its sform or qform (NIfTI xform code 4). */
+export function declaresMni(h: { sformCode: number; qformCode: number }): boolean {
+  return h.sformCode === 4 || h.qformCode === 4;
+}
+
+/** resampleNearest as a NearestResampler whose NoGridOverlap names `input`. */
+function nearestFor(input: string): NearestResampler {
+  return (data, source, target) =>
+    resampleNearest(data, { dims: source.dims, affine: Float64Array.from(source.affine) }, { dims: target.dims, affine: Float64Array.from(target.affine) }, { input }).data;
+}
+
+const onGrid = (a: ImageGrid, dims: readonly number[], affine: ArrayLike<number>) =>
+  [0, 1, 2].every((i) => a.dims[i] === dims[i]) && Array.from({ length: 16 }, (_, i) => i).every((i) => Math.abs(a.affine[i]! - affine[i]!) <= 1e-3);
 
 /**
  * The atlas of the region tables: the user's (inputs.atlas) when given, else the bundled one
- * (params.atlas, default aal). A bundled atlas needs the data on a bundled MNI grid unless a
- * nearest-neighbour resampler is given; with the default and no match, no atlas is used
- * (null, stated in the result); asked for explicitly, the mismatch is an error.
+ * (params.atlas, default aal). Any atlas not on the data grid is resampled onto it by nearest
+ * neighbour through the two affines (both images in one millimetre space, e.g. MNI); when no
+ * data voxel falls inside the atlas the spaces cannot be aligned and NoGridOverlap names the
+ * atlas field. The default (params.atlas not set) is applied off the bundled grids only when
+ * the data declare MNI space (`opts.mni`); otherwise no atlas is used (null, stated in the result).
  */
 export function regionAtlas(
   params: GlmParams,
   dims: readonly number[],
-  affine: Float64Array,
-  user?: { labels: ArrayLike<number>; table?: LabelTable },
-  resample?: NearestResampler,
+  affine: ArrayLike<number>,
+  user?: { labels: ArrayLike<number>; table?: LabelTable; grid?: ImageGrid },
+  opts: RegionAtlasOptions = {},
 ): RegionAtlas | null {
-  if (user) return { labels: user.labels, table: user.table ?? new Map(), source: 'inputs.atlas' };
+  const target = { dims: [dims[0]!, dims[1]!, dims[2]!], affine: Float64Array.from(affine) };
+  if (user) {
+    const table = user.table ?? new Map();
+    if (!user.grid || onGrid(user.grid, dims, affine)) return { labels: user.labels, table, source: 'inputs.atlas', resampled: false };
+    const resample = opts.resample ?? nearestFor('inputs.atlas');
+    const data = resample(user.labels, { dims: user.grid.dims, affine: Float64Array.from(user.grid.affine) }, target);
+    const labels = Int32Array.from(data, (x) => Math.round(x));
+    return { labels, table, source: 'inputs.atlas, resampled to the data grid by nearest neighbour', resampled: true };
+  }
   const name = params.atlas ?? 'aal';
   if (name === 'none') return null;
-  const onGrid = Object.values(BUNDLED_GRIDS).some((g) => g.dims.every((n, i) => n === dims[i]) && g.affine.every((a, i) => Math.abs(a - affine[i]!) <= 1e-3));
-  if (!onGrid && !resample && params.atlas === undefined) return null;
-  const a = bundledAtlasFor(name, dims, affine, 'params.atlas', resample);
-  return { labels: a.labels, table: a.table, source: a.citation };
+  const bundled = Object.values(BUNDLED_GRIDS).some((g) => onGrid(g, dims, affine));
+  if (!bundled && params.atlas === undefined && !opts.mni) return null;
+  const a = bundledAtlasFor(name, dims, target.affine, 'params.atlas', opts.resample ?? nearestFor('params.atlas'));
+  return { labels: a.labels, table: a.table, source: a.citation, resampled: !bundled };
 }

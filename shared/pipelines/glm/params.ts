@@ -104,7 +104,7 @@ export const glmParamsSchema = z
     analyses: z.array(analysisSchema).default([]).describe('subgroup analyses in the same job: each selects participants by a column filter and has its own contrasts; outputs under analyses/<name>/'),
     demographics: demographicsParamsSchema.default({ categorical: [], mannWhitney: [], kruskal: false, fisher: 'auto' }).describe('Table 1 from the participants table (tables/demographics.csv)'),
     minClusterVoxels: z.number().int().min(0).default(0).describe('clusters smaller than this are not reported, applied after correction (0 = report all; DPABI studies often use 20)'),
-    atlas: z.enum(['aal', 'brainnetome', 'none']).optional().describe('bundled atlas for cluster region tables when inputs.atlas is not given; default aal when the data grid is a bundled MNI grid'),
+    atlas: z.enum(['aal', 'brainnetome', 'none']).optional().describe('bundled atlas for cluster region tables when inputs.atlas is not given (resampled by nearest neighbour off its 2/3 mm grids); default aal when the data are on a bundled MNI grid or declare MNI space'),
     deviation: deviationParamsSchema.optional().describe('per-patient deviation (z against the reference group) maps'),
     covariates: z.array(covariateSchema).default([]),
     model: z

@@ -73,6 +73,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
 
   const contrasts: Record<string, ContrastResult> = {};
   const cohort = await cohortOutputs(env, ctx, mask, atlas, labels);
+  /** the peak's label in the cluster tables: from the region atlas (the user's, resampled if needed, or the bundled one) */
+  const peakLabel = (index: number): string => {
+    const ra = cohort.atlas;
+    if (!ra) return '';
+    return atlas && !labels ? String(Math.round(ra.labels[index]!)) : labelAtVoxel(ra.labels, ra.table, index);
+  };
   for (const [m, spec] of ctx.models.entries()) {
     const isF = spec.kind === 'F';
     const fm = isF ? fModelOf(spec) : undefined;
@@ -123,15 +129,17 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
         peakT: round(t[c.peakIndex]!, 4),
         peakZ: round(z[c.peakIndex]!, 4),
         peakMni: mni,
-        label: atlas && labels ? labelAtVoxel(atlas, labels, c.peakIndex) : atlas ? String(Math.round(atlas[c.peakIndex]!)) : '',
+        label: peakLabel(c.peakIndex),
       };
     });
     const name = spec.name;
     const pre = outputPrefix(spec);
     const contrast = { name, columns: spec.columns, weights: spec.contrast };
     const grfThr = { voxelP: grf.voxelP, clusterP: grf.clusterP, clusterFormingZ: round(thr.zThreshold, 6), minClusterVoxels: Math.max(thr.clusterSizeThreshold, minVox), twoTailed: twoTailed ? 1 : 0 };
+    // an F-contrast's sidecars give its rows, not a weight vector
+    const fContrast = { ...contrast, weights: undefined, ...(spec.rows ? { rows: spec.rows } : {}) };
+    const mapContrast = fm ? fContrast : contrast;
     if (fm) {
-      const fContrast = { ...contrast, weights: undefined, ...(spec.rows ? { rows: spec.rows } : {}) };
       await writeMap(`${pre}maps/${name}_F.nii.gz`, t, { kind: 'value', fDof: [fm.rank, fm.dof], units: 'F statistic', contrast: fContrast, description: `F df=${fm.rank},${fm.dof}` });
       await writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', contrast: fContrast, description: `z from F df=${fm.rank},${fm.dof}`, thresholds: grfThr });
       await writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', contrast: fContrast, description: 'one-sided uncorrected p of F' });
@@ -140,9 +148,11 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       await writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', dof, contrast, description: `z from t dof=${dof}`, thresholds: grfThr });
       await writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', dof, contrast, description: 'two-tailed uncorrected p' });
     }
-    await writeMap(`${pre}maps/${name}_grf.nii.gz`, survived, { kind: 'cluster', contrast, description: `GRF z>=${thr.zThreshold.toFixed(3)} k>=${Math.max(thr.clusterSizeThreshold, minVox)}`, thresholds: grfThr, extra: { Correction: 'Gaussian random field theory, cluster extent' } });
+    await writeMap(`${pre}maps/${name}_grf.nii.gz`, survived, { kind: 'cluster', contrast: mapContrast, description: `GRF z>=${thr.zThreshold.toFixed(3)} k>=${Math.max(thr.clusterSizeThreshold, minVox)}`, thresholds: grfThr, extra: { Correction: 'Gaussian random field theory, cluster extent' } });
+    // the peak statistic column names its statistic: t, or F for an F-contrast (z is the peak_z column)
+    const peakCol: [string, string] = fm ? ['peak_F', 'peak_fstat'] : ['peak_t', 'peak_t'];
     const cols: [string, string][] = [
-      ['cluster', 'cluster_id'], ['tail', 'tail'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], ['peak_t', 'peak_t'], ['peak_z', 'peak_zstat'],
+      ['cluster', 'cluster_id'], ['tail', 'tail'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], peakCol, ['peak_z', 'peak_zstat'],
       ['peak_x', 'peak_x_mm'], ['peak_y', 'peak_y_mm'], ['peak_z_mm', 'peak_z_mm'], ['label', 'label'],
     ];
     await putTable(`${pre}tables/${name}_clusters`, cols, records.map((r, ci) => [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label]));
@@ -158,11 +168,11 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       const gridOf = (values: ArrayLike<number>) => toGrid(lat, values);
       const oneMinus = (p: Float64Array) => gridOf(Float64Array.from(p, (x) => 1 - x));
       for (const stat of setup.options.statistics) {
-        await writeMap(`maps/${name}_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), { kind: 'oneMinusP', contrast, description: `1-p FWE ${stat}, ${summary.permutations} permutations`, thresholds: { significantAbove: 0.95 }, extra: { Correction: `permutation FWE (${stat})`, Permutations: summary.permutations } });
+        await writeMap(`${pre}maps/${name}_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), { kind: 'oneMinusP', contrast: mapContrast, description: `1-p FWE ${stat}, ${summary.permutations} permutations`, thresholds: { significantAbove: 0.95 }, extra: { Correction: `permutation FWE (${stat})`, Permutations: summary.permutations } });
       }
-      await writeMap(`maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), { kind: 'oneMinusP', contrast, description: `1-p uncorrected (permutation)`, extra: { Permutations: summary.permutations } });
-      await writeMap(`maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), { kind: 'oneMinusP', contrast, description: `1-q Benjamini-Hochberg FDR`, thresholds: { significantAbove: 0.95 }, extra: { Correction: 'Benjamini-Hochberg FDR' } });
-      if (observed.tfce) await writeMap(`maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), { kind: 'tfce', contrast, description: `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`, extra: { TfceH: setup.options.tfce.H, TfceE: setup.options.tfce.E } });
+      await writeMap(`${pre}maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), { kind: 'oneMinusP', contrast: mapContrast, description: `1-p uncorrected (permutation)`, extra: { Permutations: summary.permutations } });
+      await writeMap(`${pre}maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), { kind: 'oneMinusP', contrast: mapContrast, description: `1-q Benjamini-Hochberg FDR`, thresholds: { significantAbove: 0.95 }, extra: { Correction: 'Benjamini-Hochberg FDR' } });
+      if (observed.tfce) await writeMap(`${pre}maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), { kind: 'tfce', contrast: mapContrast, description: `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`, extra: { TfceH: setup.options.tfce.H, TfceE: setup.options.tfce.E } });
       nulls[name] = summary.nulls as Record<string, Float64Array>;
       const permClusters: PermClusterRecord[] = summary.clusters.filter((c) => c.size >= minVox).map((c) => {
         const g = lat.index[c.peak]!;
@@ -174,7 +184,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
           peakT: round(t[g]!, 4),
           peakZ: round(z[g]!, 4),
           peakMni: voxelToMm(affine, i, j, k).map((x) => round(x, 2)) as [number, number, number],
-          label: atlas && labels ? labelAtVoxel(atlas, labels, g) : atlas ? String(Math.round(atlas[g]!)) : '',
+          label: peakLabel(g),
           pFweExtent: c.pFweExtent,
           pFweMass: c.pFweMass,
         };
@@ -189,10 +199,10 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
         }
       }
       const pcols: [string, string][] = [
-        ['cluster', 'cluster_id'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], ['mass', 'mass'], ['peak_t', 'peak_t'], ['peak_z', 'peak_zstat'],
+        ['cluster', 'cluster_id'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], ['mass', 'mass'], peakCol, ['peak_z', 'peak_zstat'],
         ['peak_x', 'peak_x_mm'], ['peak_y', 'peak_y_mm'], ['peak_z_mm', 'peak_z_mm'], ['label', 'label'], ['p_fwe_extent', 'p_fwe_extent'], ['p_fwe_mass', 'p_fwe_mass'],
       ];
-      await putTable(`tables/${name}_permutation_clusters`, pcols, permClusters.map((r, ci) => [ci + 1, r.voxels, r.volumeMm3, r.mass, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label, r.pFweExtent, r.pFweMass]));
+      await putTable(`${pre}tables/${name}_permutation_clusters`, pcols, permClusters.map((r, ci) => [ci + 1, r.voxels, r.volumeMm3, r.mass, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label, r.pFweExtent, r.pFweMass]));
       const minFweP: Partial<Record<Statistic, number>> = {};
       const voxelsFwe05: Partial<Record<Statistic, number>> = {};
       for (const stat of setup.options.statistics) {
