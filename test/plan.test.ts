@@ -21,21 +21,23 @@ describe('planSlabs', () => {
     }
   });
 
-  it('sizes the slab count from the data alone: ≥ MIN_SLABS shards when each keeps ≥ MIN_VOXEL_SUBJECTS_PER_SLAB, else fewer, never over the budget or nz', () => {
-    // hand-computed cases: [voxels, subjects, maxConcurrency, nz, forced] → count
-    expect(slabCount(3264, 24, 200, 20)).toBe(1); // 78k voxel·subjects: one slab
-    expect(slabCount(MIN_VOXEL_SUBJECTS_PER_SLAB * 3, 1, 200, 61)).toBe(3);
-    expect(slabCount(60_000, 45, 200, 61)).toBe(Math.min(MIN_SLABS, Math.floor(2_700_000 / MIN_VOXEL_SUBJECTS_PER_SLAB)));
-    expect(slabCount(200_000, 74, 200, 91)).toBe(MIN_SLABS); // 4 by size, raised to the floor
-    expect(slabCount(500_000, 74, 200, 91)).toBe(Math.ceil((500_000 * 74) / VOXEL_SUBJECTS_PER_SLAB)); // 10 by size, above the floor
-    expect(slabCount(200_000, 74, 2, 91)).toBe(2); // the budget caps
+  it('sizes the slab count from the data alone: up to minSlabs shards while each keeps ≥ MIN_VOXEL_SUBJECTS_PER_SLAB, never over the budget or nz', () => {
+    // hand-computed cases: [voxels, subjects, maxConcurrency, nz, forced, minSlabs] → count
+    expect(slabCount(3264, 24, 200, 20, undefined, MIN_SLABS)).toBe(1); // 78k voxel·subjects: one slab
+    expect(slabCount(MIN_VOXEL_SUBJECTS_PER_SLAB * 3, 1, 200, 61, undefined, MIN_SLABS)).toBe(3);
+    expect(slabCount(60_000, 45, 200, 61, undefined, MIN_SLABS)).toBe(Math.min(MIN_SLABS, Math.floor(2_700_000 / MIN_VOXEL_SUBJECTS_PER_SLAB)));
+    expect(slabCount(60_000, 45, 200, 61)).toBe(1); // without a floor: by size only
+    expect(slabCount(200_000, 74, 200, 91, undefined, MIN_SLABS)).toBe(MIN_SLABS); // 4 by size, raised to the floor
+    expect(slabCount(200_000, 74, 200, 91)).toBe(4);
+    expect(slabCount(500_000, 74, 200, 91, undefined, MIN_SLABS)).toBe(Math.ceil((500_000 * 74) / VOXEL_SUBJECTS_PER_SLAB)); // 10 by size, above the floor
+    expect(slabCount(200_000, 74, 2, 91, undefined, MIN_SLABS)).toBe(2); // the budget caps
     expect(slabCount(10_000_000, 10, 200, 5)).toBe(5); // one plane per slab at most
-    expect(slabCount(10_000_000, 10, 200, 91, 3)).toBe(3); // params.slabs wins
+    expect(slabCount(10_000_000, 10, 200, 91, 3, MIN_SLABS)).toBe(3); // params.slabs wins
     for (let v = 1000; v < 5e6; v *= 1.7) {
-      const n = slabCount(v, 30, 200, 1000);
+      const n = slabCount(v, 30, 200, 1000, undefined, MIN_SLABS);
       expect(n).toBeGreaterThanOrEqual(1);
       if (n > 1 && n <= MIN_SLABS) expect((v * 30) / n).toBeGreaterThanOrEqual(MIN_VOXEL_SUBJECTS_PER_SLAB);
-      expect(planSlabs(Array.from({ length: 1000 }, () => v / 1000), 30, 200)).toHaveLength(n);
+      expect(planSlabs(Array.from({ length: 1000 }, () => v / 1000), 30, 200, undefined, MIN_SLABS)).toHaveLength(n);
     }
   });
 
