@@ -7,7 +7,7 @@ import { glmBench } from './glm.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { stream } from '../shared/random.ts';
 import { speedupBench, formatSpeedup } from './speedup.ts';
-import { permutationBench } from './permutation.ts';
+import { permutationBench, permutationReport } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
 import { rehoBench } from './reho.ts';
 import { netmapBench } from './netmap.ts';
@@ -57,17 +57,8 @@ async function main() {
       `10,000 permutations: ${((pb.fast * 10000) / 60).toFixed(1)} min on one core; on Lambda (cost model, ${pb.lambda10k.shards} shards) ` +
       `${pb.lambda10k.wallSeconds.toFixed(0)} s wall, $${pb.lambda10k.usd.toFixed(3)} (${pb.lambda10k.gbSeconds.toFixed(0)} GB-s)`,
   );
-  {
-    const a = ANCHORS.palm;
-    const palmPerVs = a.msPerPermutation / (a.subjects * a.voxels);
-    const eBytes = pb.voxels * pb.subjects * 8;
-    console.log(
-      `   CPU ${(pb.fastCpu * 1000).toFixed(0)} ms/permutation, of which the refit ${(pb.refitCpu * 1000).toFixed(0)} ms (SIMD; scalar twin ${(pb.refitScalarCpu * 1000).toFixed(0)} ms, ×${fmt(pb.refitScalarCpu / pb.refitCpu)}); ` +
-        `anchor: ${a.source}: ${a.msPerPermutation} ms/permutation = ${(palmPerVs * pb.voxels * pb.subjects / 1000).toFixed(1)} s at this size (linear in voxel·subjects), ×${fmt((palmPerVs * pb.voxels * pb.subjects) / 1000 / pb.fastCpu)} slower; ` +
-        `bound: the refit streams E (${(eBytes / 1e6).toFixed(0)} MB) once = ${((eBytes / bw) * 1000).toFixed(0)} ms`,
-    );
-    calib.push(`permMsPerVoxelSubjectColumn ≈ ${((pb.refitCpu * 1000) / (pb.voxels * pb.subjects * 5)).toExponential(2)}`, `permMsPerVoxel ≈ ${(((pb.fastCpu - pb.refitCpu) * 1000) / pb.voxels).toExponential(2)}`);
-  }
+  for (const l of permutationReport(pb, bw)) console.log(l);
+  calib.push(`permMsPerVoxelSubjectColumn ≈ ${((pb.refitCpu * 1000) / (pb.voxels * pb.subjects * 5)).toExponential(2)}`, `permMsPerVoxel ≈ ${(((pb.fastCpu - pb.refitCpu) * 1000) / pb.voxels).toExponential(2)}`);
 
   // 4. ALE Monte-Carlo on the pain dataset, and a whole 10,000-iteration job
   const ale = benchAle();

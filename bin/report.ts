@@ -18,7 +18,7 @@ export function registerReportCommand(program: Command): void {
     .command('report')
     .description('regenerate report.html of a result folder (result.json, job.json, maps/, tables/)')
     .argument('<dir>', 'result folder, e.g. out/<jobId>')
-    .option('--inputs <dir>', "folder the job's relative inputs resolve against (the folder of the job.json that was run), for input checksums, the design matrix and FD traces")
+    .option('--inputs <dir>', "folder the job's relative inputs resolve against (the folder of the job.json that was run), for input checksums, the design matrix, FD traces and the atlas a transcriptomics report paints its regions on")
     .option('-o, --out <file>', 'write the report here instead of <dir>/report.html')
     .action(async (dir: string, opts: { inputs?: string; out?: string }) => {
       try {

@@ -59,7 +59,7 @@ beforeAll(async () => {
   const demo = demoConnectome(3, 16, 50);
   const cb = join(base, 'connectome');
   const g = demo.manifest.grid;
-  await writeConnectome(new LocalStore(cb), '', demo.manifest, writeNifti({ dims: g.dims, affine: Float64Array.from(g.affine), pixdim: g.pixdim, data: Float32Array.from(demo.mask) }, { datatype: 'uint8' }), (s) => demo.runs[s]!);
+  await writeConnectome(new LocalStore(cb), '', demo.manifest, writeNifti({ dims: g.dims, affine: Float64Array.from(g.affine), pixdim: g.pixdim, data: Float32Array.from(demo.mask) }, { datatype: 'uint8', sformCode: 2, qformCode: 1 }), (s) => demo.runs[s]!);
   const nd = join(base, 'netmap');
   mkdirSync(nd, { recursive: true });
   writeFileSync(join(nd, 'seeds.csv'), ['study,x,y,z', 'thal,-12,-18,6', 'cereb,30,-66,-30', 'occip,-24,-90,6'].join('\n') + '\n');
@@ -181,6 +181,17 @@ describe('netmap', () => {
     expect(r.dof).toBe(r.connectome.subjects - 1);
     expect(header('netmap', 'maps/overlap.nii.gz').intent?.code ?? 0).toBe(0);
     expect(JSON.parse(readFileSync(join(dirs.netmap, 'maps/overlap.json'), 'utf8')).MapType).toBe('overlap');
+  });
+
+  it('maps keep the sform/qform codes of the connectome mask (written 2 aligned / 1 scanner), not the default MNI 4', () => {
+    const r = results.netmap;
+    const mask = readNiftiHeader(readFileSync(join(base, 'connectome', 'mask.nii.gz')), 'mask');
+    expect([mask.sformCode, mask.qformCode]).toEqual([2, 1]);
+    for (const rel of [`maps/${r.studies[0].study}_t.nii.gz`, 'maps/overlap.nii.gz', 'maps/overlap_positive.nii.gz']) {
+      const h = header('netmap', rel);
+      expect([h.sformCode, h.qformCode], rel).toEqual([2, 1]);
+      expect(Array.from(h.affine), rel).toEqual(Array.from(mask.affine));
+    }
   });
 });
 

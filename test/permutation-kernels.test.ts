@@ -5,6 +5,9 @@ import { tToZ } from '../shared/stats/distributions.ts';
 import { buildLattice } from '../shared/permutation/lattice.ts';
 import { clusterWork, labelClusters } from '../shared/permutation/clusters.ts';
 import { tfce, tfceLevel, tfceWork } from '../shared/permutation/tfce.ts';
+import { tfceVoxelOrder, tfceVoxelOrderWork } from '../shared/permutation/tfce-voxel-order.ts';
+import { keptEdges26, keptEdgesGeneric } from '../shared/permutation/tfce-edges.ts';
+import { paddedLattice } from '../shared/permutation/lattice.ts';
 import { labelComponents, type Connectivity } from '../shared/volume/components.ts';
 import { findClusters } from '../shared/volume/clusters.ts';
 import { permutationModel, permuteScratch, permutedT } from '../shared/permutation/model.ts';
@@ -103,6 +106,112 @@ describe('TFCE', () => {
       expect(worst, `connectivity ${conn}`).toBeLessThan(1e-10);
       expect(Math.max(...out)).toBeGreaterThan(0);
     }
+  });
+  it('equals the per-height definition with integer levels and many ties (plateaus decide which edges are dropped), fixed dh', () => {
+    const r = rng(5);
+    const dims: [number, number, number] = [9, 8, 7];
+    const N = 9 * 8 * 7;
+    const mask = new Uint8Array(N).map(() => (r.u() < 0.8 ? 1 : 0));
+    // values on the dh grid exactly: whole levels 0 … 4, so witnesses often tie with an edge's weight
+    const grid = new Float64Array(N).map((_, g) => (mask[g] ? Math.floor(r.u() * 5) : 0));
+    for (const conn of [6, 18, 26] as Connectivity[]) {
+      const lat = buildLattice(mask, dims, conn);
+      const stat = Float64Array.from(lat.index, (g) => grid[g]!);
+      const out = new Float64Array(lat.V);
+      tfce(stat, lat, { H: 2, E: 0.5, dh: 1 }, out, tfceWork(lat.V));
+      const ref = tfceDirect(grid, dims, conn, 2, 0.5, 1);
+      let worst = 0;
+      for (let v = 0; v < lat.V; v++) worst = Math.max(worst, Math.abs(out[v]! - ref[lat.index[v]!]!) / Math.max(1, ref[lat.index[v]!]!));
+      expect(worst, `connectivity ${conn}`).toBeLessThan(1e-10);
+    }
+  });
+  it('agrees with the previous kernel (voxels entering in level order) to 1e-12 on a larger smooth map, reusing one work area', () => {
+    const r = rng(17);
+    const dims: [number, number, number] = [31, 27, 23];
+    const N = dims[0] * dims[1] * dims[2];
+    const mask = new Uint8Array(N);
+    for (let z = 0; z < dims[2]; z++) for (let y = 0; y < dims[1]; y++) for (let x = 0; x < dims[0]; x++) {
+      if (((x - 15) / 15) ** 2 + ((y - 13) / 13) ** 2 + ((z - 11) / 12) ** 2 <= 1) mask[x + dims[0] * (y + dims[1] * z)] = 1;
+    }
+    for (const conn of [6, 18, 26] as Connectivity[]) {
+      const lat = buildLattice(mask, dims, conn);
+      const w = tfceWork(lat.V);
+      const w0 = tfceVoxelOrderWork(lat.V);
+      for (let rep = 0; rep < 3; rep++) {
+        // smooth |z|-like map: box-filtered normals
+        const raw = new Float64Array(N).map(() => r.z());
+        const grid = new Float64Array(N);
+        for (let g = 0; g < N; g++) {
+          let s2 = 0;
+          for (const d of [0, 1, -1, dims[0], -dims[0], dims[0] * dims[1], -dims[0] * dims[1]]) s2 += raw[(g + d + N) % N]!;
+          grid[g] = Math.abs(s2) / Math.sqrt(7);
+        }
+        const stat = Float64Array.from(lat.index, (g) => grid[g]!);
+        const a = new Float64Array(lat.V);
+        const b = new Float64Array(lat.V);
+        const ma = tfce(stat, lat, { H: 2, E: 0.5 }, a, w);
+        const mb = tfceVoxelOrder(stat, lat, { H: 2, E: 0.5 }, b, w0);
+        let worst = 0;
+        for (let v = 0; v < lat.V; v++) worst = Math.max(worst, Math.abs(a[v]! - b[v]!) / Math.max(1, b[v]!));
+        expect(worst, `connectivity ${conn}`).toBeLessThan(1e-12);
+        expect(Math.abs(ma - mb) / mb).toBeLessThan(1e-12);
+        // the caller's maximum of the map (as the engine passes it) changes nothing
+        const c = new Float64Array(lat.V).fill(7);
+        expect(tfce(stat, lat, { H: 2, E: 0.5 }, c, w, Math.max(...stat))).toBe(ma);
+        expect(Array.from(c)).toEqual(Array.from(a));
+      }
+    }
+  });
+  it('grows its edge buffers when a map keeps more edges than they hold, with the same result', () => {
+    const r = rng(29);
+    const dims: [number, number, number] = [10, 9, 8];
+    const N = 720;
+    const mask = new Uint8Array(N).map(() => (r.u() < 0.9 ? 1 : 0));
+    const grid = new Float64Array(N).map((_, g) => (mask[g] ? Math.abs(r.z()) : 0));
+    for (const conn of [6, 18, 26] as Connectivity[]) {
+      const lat = buildLattice(mask, dims, conn);
+      const stat = Float64Array.from(lat.index, (g) => grid[g]!);
+      const w = tfceWork(lat.V);
+      const first = new Float64Array(lat.V);
+      tfce(stat, lat, { H: 2, E: 0.5 }, first, w);
+      w.tmpU = new Int32Array(20);
+      w.tmpW = new Int32Array(20);
+      w.edges = new Int32Array(0);
+      const again = new Float64Array(lat.V);
+      tfce(stat, lat, { H: 2, E: 0.5 }, again, w);
+      expect(w.tmpU.length, `connectivity ${conn}`).toBeGreaterThan(20);
+      expect(Array.from(again)).toEqual(Array.from(first));
+      const ref = tfceDirect(grid, dims, conn, 2, 0.5);
+      for (let v = 0; v < lat.V; v++) expect(Math.abs(again[v]! - ref[lat.index[v]!]!)).toBeLessThan(1e-10 * Math.max(1, ref[lat.index[v]!]!));
+    }
+  });
+  it('keeps the same edges in the same order in the written-out 26-connectivity sweep as in the generic one', () => {
+    const r = rng(23);
+    const dims: [number, number, number] = [12, 10, 9];
+    const N = dims[0] * dims[1] * dims[2];
+    const mask = new Uint8Array(N).map(() => (r.u() < 0.85 ? 1 : 0));
+    const lat = buildLattice(mask, dims, 26);
+    const pad = paddedLattice(lat);
+    const w = tfceWork(lat.V);
+    // run once so the work area holds the lattice's offsets and witnesses
+    tfce(Float64Array.from(lat.index, () => 1), lat, { H: 2, E: 0.5, dh: 1 }, new Float64Array(lat.V), w);
+    const level = Int32Array.from(lat.index, () => Math.floor(r.u() * 6));
+    const levelGrid = new Int32Array(pad.N);
+    for (let v = 0; v < lat.V; v++) levelGrid[pad.index[v]!] = level[v]!;
+    const cap = lat.nbr.length / 2 + 1;
+    const bufs = () => ({ vStart: new Int32Array(lat.V + 1), tmpU: new Int32Array(cap), tmpW: new Int32Array(cap) });
+    const a = bufs();
+    const b = bufs();
+    const px = dims[0] + 2;
+    const na = keptEdges26(lat.V, level, pad.index, pad.compactOf, levelGrid, px, px * (dims[1] + 2), a);
+    const nb = keptEdgesGeneric(lat.V, level, pad.index, pad.compactOf, levelGrid, w.forward, w.wStart, w.witness, b);
+    expect(w.forward.length).toBe(13);
+    expect(na).toBe(nb);
+    expect(na).toBeGreaterThan(0);
+    expect(na).toBeLessThan(lat.nbr.length / 2); // some edges are implied by witnesses
+    expect(Array.from(a.vStart)).toEqual(Array.from(b.vStart));
+    expect(Array.from(a.tmpU.subarray(0, na))).toEqual(Array.from(b.tmpU.subarray(0, nb)));
+    expect(Array.from(a.tmpW.subarray(0, na))).toEqual(Array.from(b.tmpW.subarray(0, nb)));
   });
 });
 

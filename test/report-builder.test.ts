@@ -4,7 +4,11 @@
  * the pixel computed by hand from its MNI mm), and the HTML's self-containment.
  */
 import { decode } from 'fast-png';
-import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tmpDir } from './helpers/tmp.ts';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
 import { absQuantile, colourOf, displayFor, negLog10P } from '../shared/report/display.ts';
 import { renderReport } from '../shared/report/html.ts';
@@ -216,5 +220,226 @@ describe('peak of a map', () => {
     const d = displayFor('z', data, 3);
     expect(peakMm({ dims, affine, data }, d)).toEqual(mmOf(2, 3, 4));
     expect(peakMm({ dims, affine, data: new Float32Array(n) }, d)).toBeUndefined();
+  });
+});
+
+describe('glm cohort report (Table 1, subgroup analyses, cluster × region rows, deviation maps) of a real job', () => {
+  let out = '';
+  let inDir = '';
+  let result: any;
+  let desc: ReportDescription;
+  let html = '';
+  beforeAll(async () => {
+    const { runLocal } = await import('../runner/local.ts');
+    const { makeCohort, writeCohort } = await import('./helpers/synthetic-cohort.ts');
+    const { describeResultFolder, renderReportHtml } = await import('../shared/report/index.ts');
+    const dir = tmpDir('nb-report-cohort-');
+    inDir = join(dir, 'in');
+    writeCohort(inDir, makeCohort());
+    const groups = ['DRE', 'DSE', 'HC'];
+    const job = {
+      jobId: 'cohort-report',
+      pipeline: 'glm',
+      inputs: { participants: 'participants.tsv', atlas: 'atlas.nii.gz', atlasLabels: 'atlas.csv' },
+      params: {
+        groups,
+        contrasts: ['DRE-HC', 'DSE-HC'],
+        covariates: ['age', { name: 'sex', type: 'categorical' }],
+        demographics: { variables: ['age', 'sex', 'duration', 'onset'], mannWhitney: ['duration', 'onset'], fisher: 'auto' },
+        minClusterVoxels: 20,
+        analyses: [
+          { name: 'TLE', filter: { syndrome: 'TLE' }, referenceGroups: ['HC'], contrasts: ['DRE-HC', 'DSE-HC'] },
+          { name: 'IGE', filter: { syndrome: 'IGE' }, referenceGroups: ['HC'], contrasts: ['DRE-HC'] },
+        ],
+        deviation: { reference: 'HC', patients: ['DRE', 'DSE'], filter: { syndrome: 'IGE' }, covariates: ['age'] },
+        inference: { grf: { voxelP: 0.001, clusterP: 0.05, twoTailed: true, connectivity: 26 } },
+      },
+    };
+    writeFileSync(join(inDir, 'job.json'), JSON.stringify(job, null, 2));
+    const outcome = await runLocal({ jobUri: pathToFileURL(join(inDir, 'job.json')).href, pipeline: 'glm', outDir: join(dir, 'out'), threads: 2 });
+    if (outcome.status !== 'succeeded') throw new Error(JSON.stringify(outcome));
+    out = join(dir, 'out', 'cohort-report');
+    result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    desc = await describeResultFolder(out, { inputsDir: inDir });
+    html = await renderReportHtml(desc);
+  }, 300_000);
+
+  const csvRows = (rel: string) => readFileSync(join(out, rel), 'utf8').trim().split('\n');
+
+  it('Table 1 is tables/demographics.csv cell for cell, first among the tables', () => {
+    const t = desc.tables[0]!;
+    expect(t.id).toBe('demographics');
+    const lines = csvRows('tables/demographics.csv');
+    expect(t.columns).toEqual(splitLine(lines[0]!, ','));
+    const pi = t.columns.indexOf('p');
+    expect(t.rows.map((r) => r.cells.map(String))).toEqual(lines.slice(1).map((l) => splitLine(l, ',').map((c, i) => (i === pi && c !== '' ? String(Number(c)) : c))));
+    expect(t.rows.length).toBeGreaterThan(5);
+    // the tests the module chose are stated
+    expect(t.rows.map((r) => r.cells[t.columns.indexOf('test')])).toEqual(expect.arrayContaining(['one-way ANOVA', 'Pearson chi-squared']));
+    expect(desc.summary.some((s) => s.startsWith('Table 1: 4 variable(s)'))).toBe(true);
+    // the summary states the extent the clusters passed: the larger of the GRF k and params.minClusterVoxels
+    const c = result.contrasts['DRE-HC'];
+    expect(desc.summary[0]).toContain(`≥ ${Math.max(c.clusterSizeThreshold, 20)} voxels`);
+  });
+
+  it('one section per analysis with its contrasts, GRF cluster rows as in result.json and cluster × region rows as in its CSV', () => {
+    expect(desc.sections!.map((s) => s.id)).toEqual(['analysis-TLE', 'analysis-IGE', 'deviation']);
+    let regionRows = 0;
+    for (const [name, a] of Object.entries(result.analyses) as [string, any][]) {
+      const sec = `analysis-${name}`;
+      const list = desc.tables.find((t) => t.id === `${name}__contrasts`)!;
+      expect(list.section).toBe(sec);
+      expect(list.rows.map((r) => r.cells[0])).toEqual(Object.keys(a.contrasts));
+      expect(list.rows.map((r) => r.cells[3])).toEqual(Object.values(a.contrasts).map((c: any) => c.clusters.length));
+      for (const [cn, c] of Object.entries(a.contrasts) as [string, any][]) {
+        const t = desc.tables.find((x) => x.id === `${name}__${cn}_clusters`)!;
+        expect(t.section).toBe(sec);
+        expect(t.rows.map((r) => r.peakMm)).toEqual(c.clusters.map((k: any) => k.peakMni));
+        expect(t.file).toBe(`analyses/${name}/tables/${cn}_clusters.csv`);
+        const rel = `analyses/${name}/tables/${cn}_cluster_regions.csv`;
+        const cr = desc.tables.find((x) => x.id === `${name}__${cn}_cluster_regions`);
+        if (!existsSync(join(out, rel))) continue;
+        const lines = csvRows(rel);
+        expect(cr!.rows).toHaveLength(lines.length - 1);
+        regionRows += lines.length - 1;
+        const h = lines[0]!.split(',');
+        expect(cr!.rows.map((r) => r.peakMm)).toEqual(lines.slice(1).map((l) => ['peak_x', 'peak_y', 'peak_z_mm'].map((k) => Number(splitLine(l, ',')[h.indexOf(k)]))));
+        // the surviving clusters' map of this analysis is embedded and drawn in its section
+        if (c.clusters.length) {
+          const m = desc.maps.find((x) => x.id === `${name}__${cn}_grf`)!;
+          expect([m.file, m.section, m.mosaic]).toEqual([`analyses/${name}/maps/${cn}_grf.nii.gz`, sec, true]);
+        }
+      }
+    }
+    expect(regionRows).toBeGreaterThan(0);
+    // the main contrasts stay in the main tables, with their own cluster × region rows
+    const main = desc.tables.find((t) => t.id === 'DRE-HC_cluster_regions')!;
+    expect(main.section).toBeUndefined();
+    expect(main.rows).toHaveLength(csvRows('tables/DRE-HC_cluster_regions.csv').length - 1);
+  });
+
+  it('cluster values: per cluster mean ± SD over the subjects, and per group, as computed here from the CSV and the participants table', () => {
+    const rel = 'tables/DRE-HC_cluster_values.csv';
+    const t = desc.tables.find((x) => x.id === 'DRE-HC_cluster_values')!;
+    const lines = csvRows(rel).map((l) => l.split(','));
+    const groupOf = new Map(readFileSync(join(inDir, 'participants.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')).map((r) => [r[0]!, r[1]!]));
+    const k = 1;
+    const vals = lines.slice(1).map((r) => ({ g: groupOf.get(r[0]!)!, v: Number(r[k]) }));
+    const meanSd = (x: number[]) => {
+      const m = x.reduce((a, b) => a + b, 0) / x.length;
+      return [m, Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / (x.length - 1)), x.length];
+    };
+    const parse = (cell: unknown) => String(cell).match(/^(\S+) ± (\S+) \((\d+)\)$/)!.slice(1).map(Number);
+    const [m, sd, n] = parse(t.rows[0]!.cells[2]);
+    const want = meanSd(vals.map((e) => e.v));
+    expect(m).toBeCloseTo(want[0]!, 3);
+    expect(sd).toBeCloseTo(want[1]!, 2);
+    expect(n).toBe(want[2]);
+    const gi = t.columns.indexOf('HC: mean ± SD (n)');
+    const hc = meanSd(vals.filter((e) => e.g === 'HC').map((e) => e.v));
+    expect(parse(t.rows[0]!.cells[gi])[0]).toBeCloseTo(hc[0]!, 3);
+    expect(t.rows).toHaveLength(lines[0]!.length - 1);
+  });
+
+  it('deviation section: each patient group\'s mean z map as a mosaic, the comparison map, a row per group', () => {
+    const dev = result.deviation;
+    const ids = desc.maps.filter((m) => m.section === 'deviation').map((m) => m.id);
+    expect(ids).toEqual([...dev.patients.map((p: any) => `deviation_${p.group}_mean_z`), `deviation_${dev.comparison.groups[0]}-${dev.comparison.groups[1]}_t`]);
+    const t = desc.tables.find((x) => x.id === 'deviation')!;
+    expect(t.rows.map((r) => r.cells[1])).toEqual([...dev.patients.map((p: any) => p.n), '']);
+    const mean = readNifti(readFileSync(join(out, 'maps/deviation/DRE_mean_z.nii.gz')), 'm').data;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of mean) if (Number.isFinite(v) && v !== 0) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+    expect(t.rows[0]!.cells[3]).toBeCloseTo(lo, 3);
+    expect(t.rows[0]!.cells[4]).toBeCloseTo(hi, 3);
+  });
+
+  it('reho\'s group step (a glm result inside result.group, files in the same folder) gets the same cohort sections and tables', async () => {
+    const { describeResult, folderSource } = await import('../shared/report/index.ts');
+    const reho = { pipeline: 'reho', jobId: 'reho-cohort', settings: { fdThreshold: 0.5, dropVolumes: 0, smoothFwhmMm: 0 }, subjects: [], excluded: [], group: result };
+    const d = await describeResult(reho, folderSource(out, inDir), { job: { jobId: 'reho-cohort', pipeline: 'reho', inputs: { participants: 'participants.tsv' }, params: {} } });
+    expect(d.sections).toEqual(desc.sections);
+    const ids = (x: ReportDescription) => x.tables.filter((t) => t.id !== 'qc').map((t) => [t.id, t.section, t.rows.length]);
+    expect(ids(d)).toEqual(ids(desc));
+    expect(d.maps.filter((m) => m.section).map((m) => m.id)).toEqual(desc.maps.filter((m) => m.section).map((m) => m.id));
+  });
+
+  it('the HTML puts each section\'s tables and mosaics inside it', () => {
+    for (const s of desc.sections!) {
+      const body = html.match(new RegExp(`<section class="report-section" id="section-${s.id}"[\\s\\S]*?</section><section class="report-section"|<section class="report-section" id="section-${s.id}"[\\s\\S]*?(?=\\n<section id="plots">|\\n<section id="methods">)`))![0];
+      for (const t of desc.tables.filter((x) => x.section === s.id)) expect(body, t.id).toContain(`data-table="${t.id}"`);
+      for (const m of desc.maps.filter((x) => x.section === s.id && x.mosaic)) expect(body, m.id).toContain(`id="mosaic-${m.id}"`);
+    }
+    const main = html.match(/<section id="tables">[\s\S]*?<\/section>(?=\n)/)![0];
+    expect(main).toContain('data-table="demographics"');
+    expect(main).not.toContain('data-table="TLE__contrasts"');
+  });
+});
+
+describe('transcriptomics layout pieces', () => {
+  it('paintRegions: each template voxel takes its region\'s value through both affines (a diagonal-affine twin), centres are region voxels nearest the centroid', async () => {
+    const { paintRegions } = await import('../shared/report/transcriptomics.ts');
+    // template 2 mm, x flipped; atlas 1 mm on another origin
+    const tpl = { dims: [10, 8, 6], affine: Float64Array.from([-2, 0, 0, 9, 0, 2, 0, -7, 0, 0, 2, -5, 0, 0, 0, 1]) };
+    const ad = [24, 20, 16];
+    const aAff = Float64Array.from([1, 0, 0, -12, 0, 1, 0, -10, 0, 0, 1, -8, 0, 0, 0, 1]);
+    const adata = new Float32Array(ad[0]! * ad[1]! * ad[2]!);
+    for (let k = 0; k < ad[2]!; k++) for (let j = 0; j < ad[1]!; j++) for (let i = 0; i < ad[0]!; i++) adata[i + ad[0]! * (j + ad[1]! * k)] = k < 3 ? 0 : 1 + (i < 12 ? 0 : 1) + (j < 9 ? 0 : 2);
+    const labels = new Map([[1, 'A'], [2, 'B'], [3, 'C'], [4, 'D']]);
+    const values = new Map([['A', -1.5], ['B', 2], ['C', 0.25], ['E', 9]]);
+    const p = paintRegions(tpl, { dims: ad, affine: aAff, data: adata }, labels, [values]);
+    const want = new Float32Array(10 * 8 * 6);
+    for (let k = 0; k < 6; k++) for (let j = 0; j < 8; j++) for (let i = 0; i < 10; i++) {
+      const [x, y, z] = [9 - 2 * i, -7 + 2 * j, -5 + 2 * k];
+      const [a, b, c] = [Math.round(x + 12), Math.round(y + 10), Math.round(z + 8)];
+      if (a < 0 || b < 0 || c < 0 || a >= 24 || b >= 20 || c >= 16) continue;
+      const name = labels.get(adata[a + 24 * (b + 20 * c)]!);
+      if (name && values.has(name)) want[i + 10 * (j + 8 * k)] = values.get(name)!;
+    }
+    expect(Array.from(p.volumes[0]!)).toEqual(Array.from(want));
+    expect(p.missing).toEqual(['E']);
+    for (const [name, mm] of p.centres) {
+      const vox = (m: number[]) => [(9 - m[0]!) / 2, (m[1]! + 7) / 2, (m[2]! + 5) / 2];
+      const [i, j, k] = vox(mm);
+      expect(want[i! + 10 * (j! + 8 * k!)]).toBe(Math.fround(values.get(name)!));
+      // brute force: no voxel of the region is nearer its centroid
+      const pts: number[][] = [];
+      for (let g = 0; g < want.length; g++) if (want[g] === Math.fround(values.get(name)!)) pts.push([9 - 2 * (g % 10), -7 + 2 * (Math.floor(g / 10) % 8), -5 + 2 * Math.floor(g / 80)]);
+      const cen = [0, 1, 2].map((a) => pts.reduce((s, q) => s + q[a]!, 0) / pts.length);
+      const d = (q: number[]) => q.reduce((s, x, a) => s + (x - cen[a]!) ** 2, 0);
+      expect(d(mm)).toBeCloseTo(Math.min(...pts.map(d)), 9);
+    }
+  });
+
+  it('quantile and nulls parsing against hand values', async () => {
+    const { parseNulls, quantile } = await import('../shared/report/transcriptomics.ts');
+    expect(quantile([4, 1, 3, 2, 5], 0.5)).toBe(3);
+    expect(quantile([1, 2, 3, 4], 0.95)).toBeCloseTo(3.85, 12);
+    expect(parseNulls('null,k,variance_explained\npermutation,0,0.1\nspin,0,0.2\npermutation,1,0.3\n')).toEqual({ permutation: [0.1, 0.3], spin: [0.2] });
+  });
+
+  it('a region-values job without an atlas: no map, the report says why; components and genes from the tables', async () => {
+    const { describeResult } = await import('../shared/report/index.ts');
+    const files: Record<string, string> = {
+      'tables/regions.csv': 'region,value,n_voxels,status,pls1_score\nL_a,0.5,,used,1.2\nL_b,-0.2,,used,-0.7\nL_c,,,missing expression,\n',
+      'tables/pls_components.csv': 'component,variance_explained,cumulative\n1,0.4,0.4\n2,0.2,0.6\n',
+      'tables/pls_genes.csv': 'gene,weight,z,p,q,rank\nG1,0.3,4,6e-5,0.001,1\nG2,0.1,1,0.3,0.4,2\nG3,-0.2,-3,0.002,0.02,3\n',
+      'tables/nulls.csv': 'null,k,variance_explained\npermutation,0,0.1\npermutation,1,0.5\nspin,0,0.2\n',
+    };
+    const src = { files: Object.keys(files), read: async (rel: string) => (files[rel] ? new TextEncoder().encode(files[rel]) : undefined) };
+    const result = { pipeline: 'transcriptomics', jobId: 'tx', nRegions: 2, nGenes: 3, pls: { varianceExplained: 0.4, pPerm: 2 / 3, pSpin: 0.5, nPerm: 2, exhaustive: false, nBoot: 10, nSpin: 1, spinMethod: 'vasa', components: [] }, nGenesFdr05: { positive: 1, negative: 1 }, correlations: [], notIncluded: ['enrichment'] };
+    const d = await describeResult(result, src, { job: { jobId: 'tx', pipeline: 'transcriptomics', inputs: { regionValues: 'r.csv', expression: 'e.csv' }, params: {} } });
+    expect(d.maps).toEqual([]);
+    expect(d.warnings).toHaveLength(1);
+    expect(d.warnings[0]).toMatch(/inputs\.regionValues.*inputs\.atlas/);
+    const comps = d.tables.find((t) => t.id === 'components')!;
+    expect(comps.rows.map((r) => [r.cells[0], r.cells[3], r.survives])).toEqual([[1, 0.6667, false], [2, '', undefined]]);
+    expect(d.tables.find((t) => t.id === 'genes_positive')!.rows.map((r) => [r.cells[1], r.survives])).toEqual([['G1', true], ['G2', false]]);
+    expect(d.tables.find((t) => t.id === 'genes_negative')!.rows.map((r) => r.cells[1])).toEqual(['G3']);
+    expect(d.tables.find((t) => t.id === 'regions')!.rows.map((r) => [r.cells[0], r.survives, r.peakMm])).toEqual([['L_a', true, undefined], ['L_b', true, undefined], ['L_c', false, undefined]]);
+    const perm = d.plots.find((p) => p.id === 'null_permutation')!;
+    expect(perm.type === 'null' && [Array.from(perm.values!), perm.observed![0]!.value, perm.thresholds![0]!.value]).toEqual([[0.1, 0.5], 0.4, 0.1 + 0.95 * 0.4]);
+    expect(d.summary[0]).toContain('PLS1 explains 40.0% (0.4)');
   });
 });

@@ -64,11 +64,38 @@ interface Work {
   tfce: TfceWork;
 }
 
+/** t → z tables by df (built once per df: every batch of a job shares its model's df) */
+const tzByDf = new Map<number, TToZ>();
+function tToZFor(df: number): TToZ {
+  let tz = tzByDf.get(df);
+  if (!tz) {
+    if (tzByDf.size >= 16) tzByDf.clear();
+    tz = makeTToZ(df);
+    tzByDf.set(df, tz);
+  }
+  return tz;
+}
+
+/**
+ * Scratch of a setup, reused by its later batches (work areas are overwritten by every
+ * permutation before they are read, so reuse cannot change a result; this thread runs
+ * one batch at a time).
+ */
+const works = new WeakMap<PermutationSetup, Work>();
 function work(setup: PermutationSetup): Work {
+  let w = works.get(setup);
+  if (!w) {
+    w = newWork(setup);
+    works.set(setup, w);
+  }
+  return w;
+}
+
+function newWork(setup: PermutationSetup): Work {
   const { model, lattice } = setup;
   const V = lattice.V;
   return {
-    tz: makeTToZ(model.dof),
+    tz: tToZFor(model.dof),
     fz: model.f ? makeFToZ(model.f.rank, model.dof) : undefined,
     scratch: permuteScratch(model),
     perm: new Int32Array(model.n),
@@ -103,16 +130,24 @@ function evaluate(setup: PermutationSetup, k: number, w: Work): PermStats {
     }
   } else {
     permutedT(model, w.perm, plan.set.kind === 'flip' ? w.sign : undefined, w.t, w.scratch);
-    for (let v = 0; v < V; v++) {
-      const z = w.tz.z(w.t[v]!);
-      const s = options.twoTailed ? Math.abs(z) : z;
-      w.stat[v] = s;
-      if (s > maxStat) maxStat = s;
+    const { t, stat, tz } = w;
+    if (options.twoTailed) {
+      for (let v = 0; v < V; v++) {
+        const s = Math.abs(tz.z(t[v]!));
+        stat[v] = s;
+        if (s > maxStat) maxStat = s;
+      }
+    } else {
+      for (let v = 0; v < V; v++) {
+        const s = tz.z(t[v]!);
+        stat[v] = s;
+        if (s > maxStat) maxStat = s;
+      }
     }
   }
   const wantClusters = options.statistics.includes('clusterExtent') || options.statistics.includes('clusterMass');
   const cl = wantClusters ? labelClusters(w.stat, options.clusterFormingZ, lattice, w.clusters) : { maxExtent: 0, maxMass: 0 };
-  const maxTfce = options.statistics.includes('tfce') ? tfce(w.stat, lattice, options.tfce, w.tfceMap, w.tfce) : 0;
+  const maxTfce = options.statistics.includes('tfce') ? tfce(w.stat, lattice, options.tfce, w.tfceMap, w.tfce, maxStat) : 0;
   return { maxStat, maxExtent: cl.maxExtent, maxMass: cl.maxMass, maxTfce };
 }
 
@@ -165,6 +200,13 @@ export interface BatchResult {
   exceedTfce: Uint32Array;
 }
 
+/** ref − TIE·|ref| per voxel: x reaches ref (`atLeast`) iff x ≥ this */
+function reachFloor(ref: Float64Array): Float64Array {
+  const out = new Float64Array(ref.length);
+  for (let v = 0; v < ref.length; v++) out[v] = ref[v]! - TIE * Math.abs(ref[v]!);
+  return out;
+}
+
 /** Permutations k0 … k1−1 (clipped to the plan's count). */
 export function runBatch(setup: PermutationSetup, k0: number, k1: number, observed: Observed): BatchResult {
   const end = Math.min(k1, setup.plan.count);
@@ -181,16 +223,22 @@ export function runBatch(setup: PermutationSetup, k0: number, k1: number, observ
     exceedStat: new Uint32Array(V),
     exceedTfce: new Uint32Array(setup.options.statistics.includes('tfce') ? V : 0),
   };
-  const obsTfce = observed.tfce;
+  // atLeast(x, ref) is x ≥ ref − TIE·|ref|: the right-hand sides once per batch
+  const statFloor = reachFloor(observed.stat);
+  const tfceFloor = observed.tfce ? reachFloor(observed.tfce) : undefined;
+  const { exceedStat, exceedTfce } = out;
   for (let q = 0; q < len; q++) {
     const s = evaluate(setup, k0 + q, w);
     out.maxStat[q] = s.maxStat;
     out.maxExtent[q] = s.maxExtent;
     out.maxMass[q] = s.maxMass;
     out.maxTfce[q] = s.maxTfce;
-    const obs = observed.stat;
-    for (let v = 0; v < V; v++) if (atLeast(w.stat[v]!, obs[v]!)) out.exceedStat[v]++;
-    if (obsTfce) for (let v = 0; v < V; v++) if (atLeast(w.tfceMap[v]!, obsTfce[v]!)) out.exceedTfce[v]++;
+    const stat = w.stat;
+    for (let v = 0; v < V; v++) exceedStat[v] += stat[v]! >= statFloor[v]! ? 1 : 0;
+    if (tfceFloor) {
+      const map = w.tfceMap;
+      for (let v = 0; v < V; v++) exceedTfce[v] += map[v]! >= tfceFloor[v]! ? 1 : 0;
+    }
   }
   return out;
 }

@@ -1,25 +1,31 @@
 /**
  * From a pipeline's result (its result.json object) and where its files are, the plain report
- * description. One entry point for every pipeline: glm, reho, ale, netmap by their own
+ * description. One entry point for every pipeline: glm, reho, ale, netmap, transcriptomics by their own
  * describers, any other pipeline generically (maps by file name, CSV tables as they are).
  */
 import pkg from '../../package.json' with { type: 'json' };
 import { describeAleParts } from './ale.ts';
 import type { AleExtras, AleResultLike } from './ale.ts';
+import { describeCohortParts } from './cohort.ts';
+import type { CohortResultLike } from './cohort.ts';
 import { describeGlmParts } from './glm.ts';
 import type { GlmExtras, GlmResultLike } from './glm.ts';
 import { describeNetmapParts } from './netmap.ts';
 import type { NetmapExtras, NetmapResultLike } from './netmap.ts';
+import { kindFromName } from './kinds.ts';
 import { describeRehoParts } from './reho.ts';
+import { describeTranscriptomicsParts } from './transcriptomics.ts';
+import type { TranscriptomicsResultLike } from './transcriptomics.ts';
 import type { RehoExtras, RehoResultLike } from './reho.ts';
 import { describeInputs, flattenParams, genericTable, readText, text } from './source.ts';
 import type { ResultSource } from './source.ts';
-import type { MapKind, ReportDescription, ReportMap, ReportPlot, ReportTable, StageCost } from './types.ts';
+import type { ReportDescription, ReportMap, ReportPlot, ReportSection, ReportTable, StageCost } from './types.ts';
 
 export const VERSION: string = pkg.version;
+export { kindFromName } from './kinds.ts';
 
 /** Pipelines with their own report layout; any other is described generically. */
-export const DESCRIBED_PIPELINES: readonly string[] = ['glm', 'ale', 'reho', 'netmap'];
+export const DESCRIBED_PIPELINES: readonly string[] = ['glm', 'ale', 'reho', 'netmap', 'transcriptomics'];
 
 export interface DescribeOptions {
   /** the normalised job spec (job.json of the result folder); read from the source when absent */
@@ -32,23 +38,6 @@ export interface DescribeOptions {
   stages?: StageCost[];
   /** ISO time written in the header; omitted when absent (reports stay byte-identical across runs) */
   generatedAt?: string;
-}
-
-/** Kind of a map from its file name (for pipelines without a describer). */
-export function kindFromName(rel: string): MapKind {
-  const n = rel.replace(/^.*\//, '').replace(/\.nii(\.gz)?$/, '').toLowerCase();
-  if (/(_fwep|_uncp|_fdrp)$/.test(n)) return 'oneMinusP';
-  if (/logp$/.test(n)) return 'logp';
-  if (/(^|_)p$/.test(n)) return 'p';
-  if (/(^|_)t$/.test(n)) return 't';
-  if (/(^|_)(grf|cfwe.*)$/.test(n) || /^cfwe_/.test(n)) return 'cluster';
-  if (/(^|_)z$/.test(n)) return 'z';
-  if (/(^|_)ale$/.test(n)) return 'ale';
-  if (/overlap/.test(n)) return 'overlap';
-  if (/tfce$/.test(n)) return 'tfce';
-  if (/reho$/.test(n)) return 'reho';
-  if (/mask$/.test(n)) return 'mask';
-  return 'value';
 }
 
 const safeId = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -100,10 +89,27 @@ export async function describeResult(result: Record<string, unknown>, src: Resul
           ? await describeRehoParts(result as unknown as RehoResultLike, src, x.reho, job, participants)
           : pipeline === 'netmap'
             ? await describeNetmapParts(result as unknown as NetmapResultLike, src, x.netmap)
-            : await genericParts(src, result);
+            : pipeline === 'transcriptomics'
+              ? await describeTranscriptomicsParts(result as unknown as TranscriptomicsResultLike, src, job)
+              : await genericParts(src, result);
+  // glm's cohort outputs (Table 1, subgroup analyses, deviation maps), also in reho's group step
+  const cohortOf = pipeline === 'glm' ? result : pipeline === 'reho' && result.group && typeof result.group === 'object' ? (result.group as Record<string, unknown>) : undefined;
+  let sections: ReportSection[] = [];
+  if (cohortOf) {
+    const c = await describeCohortParts(cohortOf as unknown as CohortResultLike, src, participants);
+    const first = c.tables.filter((t) => t.id === 'demographics');
+    parts.tables = [...first, ...parts.tables, ...c.tables.filter((t) => !first.includes(t))];
+    parts.maps.push(...c.maps);
+    parts.plots.push(...c.plots);
+    parts.summary.push(...c.summary);
+    sections = c.sections;
+  }
   const cost = (result.cost ?? undefined) as { estimatedUsd?: number; actualUsd?: number; lambdaGbSeconds?: number } | undefined;
   const warnings = Array.isArray(result.warnings) ? (result.warnings as unknown[]).map(String) : [];
-  if (!parts.maps.length) warnings.push('This result holds no map to show.');
+  const partWarnings = 'warnings' in parts && Array.isArray(parts.warnings) ? (parts.warnings as string[]) : [];
+  warnings.push(...partWarnings);
+  // a layout that explains why it shows no map says so itself
+  if (!parts.maps.length && !partWarnings.length) warnings.push('This result holds no map to show.');
   return {
     pipeline,
     jobId: String(result.jobId ?? job?.jobId ?? ''),
@@ -119,6 +125,7 @@ export async function describeResult(result: Record<string, unknown>, src: Resul
     maps: parts.maps,
     tables: parts.tables,
     plots: parts.plots,
+    ...(sections.length ? { sections } : {}),
     methods: typeof result.methods === 'string' ? result.methods : '',
     warnings,
     files: [...new Set([...src.files, 'report.html'])].sort(),

@@ -53,7 +53,8 @@ function prepare(m: ReportMap): PreparedMap {
   const h = img.header;
   const n = h.dims[0]! * h.dims[1]! * h.dims[2]!;
   let data: Float32Array = img.data.length === n ? img.data : img.data.subarray(0, n);
-  const display0 = displayFor(m.kind, m.kind === 'p' ? negLog10P(data) : data, m.threshold);
+  const d = displayFor(m.kind, m.kind === 'p' ? negLog10P(data) : data, m.threshold);
+  const display0 = m.unit ? { ...d, unit: m.unit } : d;
   let bytes = m.nifti;
   if (display0.negLog10 || data !== img.data) {
     if (display0.negLog10) data = negLog10P(data);
@@ -145,13 +146,24 @@ export function renderReport(desc: ReportDescription, assets: ReportAssets): str
 <script type="application/json" id="nb-viewer-config">${scriptJson(viewerCfg)}</script></section>`
     : '';
 
-  const mosaics = prepared
-    .filter((p) => p.map.mosaic)
-    .map((p, pi) => {
-      const m = mosaic(template, p.vol, p.display);
+  const sectionIds = new Set((desc.sections ?? []).map((x) => x.id));
+  const inSection = (x: { section?: string }, id: string | undefined) => (x.section && sectionIds.has(x.section) ? x.section : undefined) === id;
+  const mosaicOf = (list: PreparedMap[]) => list
+    .map((p) => {
+      const pi = prepared.indexOf(p);
+      const m = mosaic(template, p.vol, p.display, p.map.centreMm ? { centre: p.map.centreMm } : {});
       return `<figure class="mosaic" id="mosaic-${esc(p.map.id)}"><figcaption><b>${esc(p.map.label)}</b> — ${esc(legendOf(p))}. Top: sagittal, coronal, axial through MNI (${m.centre.join(', ')}) mm (crosshair); bottom: axial slices at z = ${m.slicesMm.join(', ')} mm. Left hemisphere on the left.${p.map.file ? ` File: <a href="${href(p.map.file)}">${esc(p.map.file)}</a>.` : ''}</figcaption>${colourBar(p.display, `cb${pi}`)}<br><img alt="${esc(p.map.label)} over the template" src="data:image/png;base64,${b64(m.png)}"></figure>`;
     })
     .join('');
+  const mosaics = mosaicOf(prepared.filter((p) => p.map.mosaic && inSection(p.map, undefined)));
+  const sections = (desc.sections ?? [])
+    .map((sec) => {
+      const figs = mosaicOf(prepared.filter((p) => p.map.mosaic && inSection(p.map, sec.id)));
+      const tabs = desc.tables.filter((t) => inSection(t, sec.id));
+      return `<section class="report-section" id="section-${esc(sec.id)}" data-section="${esc(sec.id)}"><h2>${esc(sec.title)}</h2>${sec.note ? `<p class="note">${esc(sec.note)}</p>` : ''}${figs}${tabs.map(tableHtml).join('')}</section>`;
+    })
+    .join('');
+  const mainTables = desc.tables.filter((t) => inSection(t, undefined));
 
   const params = desc.parameters
     .map((p) => `<dt>${esc(p.name)}</dt><dd${p.isDefault ? ' class="default" title="default"' : ''}>${valueText(p.value)}${p.isDefault ? ' (default)' : ''}</dd>`)
@@ -175,7 +187,8 @@ ${headline ? `<p class="headline">${esc(headline)}</p>` : ''}${rest.length ? `<u
 ${desc.warnings.length ? `<div class="warnings" id="warnings"><b>Warnings</b><ul>${desc.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : ''}</header>
 ${viewer}
 ${mosaics ? `<section id="mosaics"><h2>Maps</h2>${mosaics}</section>` : ''}
-${desc.tables.length ? `<section id="tables"><h2>Tables</h2>${desc.tables.map(tableHtml).join('')}</section>` : ''}
+${mainTables.length ? `<section id="tables"><h2>Tables</h2>${mainTables.map(tableHtml).join('')}</section>` : ''}
+${sections}
 ${desc.plots.length ? `<section id="plots"><h2>Plots</h2><div class="plots">${desc.plots.map((p) => `<figure class="plot-box" data-plot="${esc(p.id)}" data-plot-type="${p.type}"><figcaption><b>${esc(p.title)}</b>${p.note ? ` <span class="meta">${esc(p.note)}</span>` : ''}</figcaption>${plotSvg(p)}</figure>`).join('')}</div></section>` : ''}
 <section id="methods"><h2>Methods</h2><p class="methods">${esc(desc.methods)}</p></section>
 <section id="summary"><h2>Run summary</h2>

@@ -34,6 +34,12 @@ export interface ReportMap {
   legend?: string;
   /** draw a static slice mosaic of it (the main maps; default false) */
   mosaic?: boolean;
+  /** what the displayed numbers are, when the kind's default unit does not say it (e.g. "regional mean") */
+  unit?: string;
+  /** id of the report section (ReportDescription.sections) its mosaic is shown in; the main Maps otherwise */
+  section?: string;
+  /** where the mosaic's orthogonal slices cross (MNI mm); default the map's largest |value| */
+  centreMm?: [number, number, number];
 }
 
 export type Cell = string | number | null | undefined;
@@ -58,6 +64,15 @@ export interface ReportTable {
   note?: string;
   /** text of the survivors column (default "survives"); omitted when no row says */
   survivorLabel?: string;
+  /** id of the report section (ReportDescription.sections) it is shown in; the main Tables otherwise */
+  section?: string;
+}
+
+/** A titled part of the report (a subgroup analysis, the deviation maps) holding the mosaics and tables that name it. */
+export interface ReportSection {
+  id: string;
+  title: string;
+  note?: string;
 }
 
 export interface Marker {
@@ -155,6 +170,8 @@ export interface ReportDescription {
   maps: ReportMap[];
   tables: ReportTable[];
   plots: ReportPlot[];
+  /** sections after the main tables, in order (each with the mosaics and tables naming it) */
+  sections?: ReportSection[];
   methods: string;
   warnings: string[];
   /** every output file, relative to the result folder (linked) */

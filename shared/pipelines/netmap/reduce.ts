@@ -5,7 +5,8 @@ import type { CostEstimate, TaskType } from '../../jobs/cost.ts';
 import { csvField } from '../../jobs/csv.ts';
 import { readNifti, voxelToMm } from '../../nifti/index.ts';
 import { kindFromName } from '../../report/index.ts';
-import { readUri } from '../../storage/index.ts';
+import { readUri, resolveRef } from '../../storage/index.ts';
+import { readHeaderAt } from '../common/header.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { loadSeedMaps } from './seed-maps.ts';
@@ -116,7 +117,10 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     restrict = Uint8Array.from(m, (x) => (x !== 0 && Number.isFinite(x) ? 1 : 0));
   }
 
-  const { outputs, put, putMap } = outputWriter(env, resultsDir, { grid });
+  // maps keep the space codes (sform/qform) of the connectome's mask, whose grid they share
+  const cmanifest = JSON.parse(new TextDecoder().decode(await readUri(ctx.connectomeUri))) as { mask: string };
+  const space = await readHeaderAt(resolveRef(cmanifest.mask, ctx.connectomeBase), 'connectome mask');
+  const { outputs, put, putMap } = outputWriter(env, resultsDir, { grid, space });
   // kind from the file name (t, overlap, 1 − p …); a study's t map carries the connectome's DOF
   const writeMap = (rel: string, data: Float32Array, description: string, dof?: number) => putMap(rel, data, { kind: kindFromName(rel), description, ...(dof !== undefined ? { dof } : {}) });
   const toGrid = (values: ArrayLike<number>) => {

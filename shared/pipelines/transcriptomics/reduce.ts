@@ -10,7 +10,6 @@ import { tailLists } from '../../enrichment/index.ts';
 import { keys, loadContext, loadX, nullItems } from './context.ts';
 import type { TxContext } from './context.ts';
 import { decodePartials } from './nulls.ts';
-import { renderReport } from './report.ts';
 import { runOmics } from './omics.ts';
 import type { TxResult } from './result.ts';
 import { txCounts } from './workflow.ts';
@@ -24,7 +23,7 @@ async function readF64(env: TaskEnv, key: string): Promise<Float64Array> {
   return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-/** Pool every null batch in index order; write tables, report.html and (last) result.json. */
+/** Pool every null batch in index order; write tables, then report.html and (last) result.json by finishJob. */
 export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
   const ctx: TxContext = await loadContext(env.store, contextKey);
   const { workDir, resultsDir, n, p, genes, regions } = ctx;
@@ -202,7 +201,6 @@ export async function reduceTranscriptomics(env: TaskEnv, contextKey: string, st
     outputs: [],
     methods,
   };
-  const top = order.slice(0, 20).map((g) => ({ gene: genes[g]!, weight: fit.weights[g]!, z: z[g]!, q: q[g]! }));
-  await put('report.html', renderReport(ctx, result, top));
-  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json']);
+  // report.html by the report library (its transcriptomics layout); the job URI lets it checksum the inputs and read the atlas
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri });
 }
