@@ -70,11 +70,14 @@ export const SPEED = {
   /** ms per voxel·subject for the mask pass (not re-measured since the first calibration) */
   maskMsPerVoxelSubject: 2e-6,
   /**
-   * ms per voxel·subject·column for one GLM model (fit, residuals, smoothness sums). Source: the
-   * bench line "GLM fit + residuals" (500k voxels × 74 subjects × 5 columns): 69 M voxel·subjects/s
-   * of CPU time quiet (2.9e-6 ms per voxel·subject·column), 60 M under load (3.3e-6).
+   * ms per (grid) voxel·subject·column for one GLM model in a slab shard (fit, residuals,
+   * standardised residuals and smoothness sums, ranged reads of every subject, sealed outputs).
+   * Source: the FitSlabs shards of the bench's local glm demo job (45 subjects, 61×73×61 grid, 6
+   * slabs): 1.5–2.2 s for the stage, 4–5× what the kernel alone predicts — the bench line "GLM fit
+   * + residuals" (500k voxels × 74 subjects × 5 columns, CPU time) gives 2.9e-6 (69 M
+   * voxel·subjects/s quiet) to 3.3e-6 (loaded). The bench's "ms/shard estimated vs measured" shows it.
    */
-  glmMsPerVoxelSubjectColumn: 3e-6,
+  glmMsPerVoxelSubjectColumn: 1.2e-5,
   /**
    * ms per voxel·subject·column of one permutation (Freedman–Lane refit, SIMD). Source: the bench
    * line "permutations/s/core" (74 subjects × 197k voxels × 5 columns), its CPU refit time:
