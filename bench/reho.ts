@@ -4,6 +4,7 @@ import { IdealBandpass } from '../shared/reho/filter.ts';
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
 import { friston24 } from '../shared/reho/motion.ts';
 import { SeriesCleaner } from '../shared/reho/clean.ts';
+import { ANCHORS } from './anchors.ts';
 
 /**
  * A straightforward ReHo for one voxel: gather the in-mask neighbours' series as plain
@@ -39,38 +40,58 @@ export function naiveRehoVoxel(data: Float32Array, dims: [number, number, number
   return (12 * S) / (k * k * (nt ** 3 - nt));
 }
 
+/** A second reference figure for ReHo, same machine kind (with its source). */
+export const REHO_NUMPY_ANCHOR = { secondsPerSubject: 6.1, source: 'a tuned numpy ReHo, one 61×73×61×250 subject, same machine kind' } as const;
+
+/** The per-subject targets of the speed issue (CPU seconds per core). */
+export const REHO_TARGETS = { kccSeconds: 0.7, cleanSeconds: 0.7 } as const;
+
 export interface RehoBenchResult {
-  /** seconds, one subject, one core: rank every in-mask series + Kendall's W (rehoVolume) */
+  /** seconds (wall), one subject, one core: gather + rank every in-mask series + Kendall's W (rehoVolume) */
   fast: number;
-  /** seconds for the same with the straightforward per-voxel version (every 20th in-mask voxel timed, scaled to the mask) */
+  /** seconds for the same with the straightforward per-voxel version (every 60th grid voxel in the mask timed, scaled to the mask) */
   naive: number;
-  /** CPU seconds of the kernel and of the cleaning (the machine may be shared) */
+  /** CPU seconds of the kernel (gather + rank + W, WebAssembly SIMD sums) — the machine may be shared */
   fastCpu: number;
+  /** CPU seconds of the same kernel on its JavaScript path (no WebAssembly) and whether its map is bit-identical */
+  jsCpu: number;
+  jsIdentical: boolean;
   /** CPU seconds of the twin kernel (merge-sort ranks, per-voxel W) and whether its map is bit-identical */
   twinCpu: number;
   twinIdentical: boolean;
+  /** CPU seconds of SeriesCleaner (WebAssembly SIMD) over every in-mask series (series-major, gather not included) */
   cleanCpu: number;
+  /** CPU seconds of SeriesCleaner's JavaScript path over the same series, and whether it is bit-identical */
+  cleanJsCpu: number;
+  cleanJsIdentical: boolean;
   /** CPU seconds of the plain cleaning twin (regressOut + IdealBandpass.apply per series) */
   cleanTwinCpu: number;
   /** CPU seconds of gathering the in-mask series from the volume-major 4-D array (not in cleanCpu) */
   gatherCpu: number;
   /** largest |fast − twin| over all cleaned series, over the largest |twin| */
   cleanRelDiff: number;
-  /** seconds for nuisance regression (trend, Friston-24, 2 spikes, WM, CSF) + band-pass of every in-mask series */
+  /** CPU seconds of what one subject costs in a slab worker without I/O: gather, clean, rank, W (rehoVolume with the cleaner) */
+  subjectCpu: number;
+  /** seconds (wall) of cleaning every in-mask series */
   clean: number;
-  /** fast + clean: what one subject costs in the slab workers, without I/O */
+  /** fast + clean: what one subject costs in the slab workers, without I/O (wall) */
   perSubject: number;
   voxels: number;
+  nt: number;
+  /** nuisance regressors of the cleaning design */
+  p: number;
   /** largest |W_fast − W_naive| over the voxels checked */
   maxDiff: number;
 }
 
+const cpu = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
+
 /**
  * ReHo of one subject on a 61×73×61 grid × `nt` volumes (default 250; ellipsoid mask of 57 469
- * voxels), single core: the kernel (rank in-mask series + Kendall's W) against the naive
- * version in the same run. About 10 s in all on the development machine (kernel ≈ 2.5 s,
- * cleaning ≈ 2.6 s, naive ≈ 76 s projected). For bench/run.ts:
- * `const r = rehoBench(); line('ReHo per subject 61×73×61×250 (s/core)', `${r.fast.toFixed(2)} s`, `${r.naive.toFixed(1)} s`, r.naive / r.fast);`
+ * voxels), single core: the kernel (gather + rank in-mask series + Kendall's W) against its
+ * JavaScript path, the plain twin and the naive version in the same process; the cleaning
+ * (trend, Friston-24, 2 spikes, WM, CSF, 0.01–0.08 Hz band-pass) against its JavaScript path and
+ * the plain twin. CPU times (process.cpuUsage), since the machine may be shared.
  */
 export function rehoBench(nt = 250): RehoBenchResult {
   const dims: [number, number, number, number] = [61, 73, 61, nt];
@@ -95,27 +116,35 @@ export function rehoBench(nt = 250): RehoBenchResult {
     const w = (v % 7) / 7;
     for (let t = 0; t < nt; t++) data[v + t * nVox] = 1000 + 5 * w * shared[t]! + 3 * rng.normal();
   }
+  // warm-up on a small volume (JIT, wasm compile) so the timed runs measure steady state
+  rehoVolume(data.subarray(0, nVox * 8), [nx, ny, nz, 8], mask, 27);
   const t0 = performance.now();
   let c0 = process.cpuUsage();
   const fastMap = rehoVolume(data, dims, mask, 27);
-  let c = process.cpuUsage(c0);
+  const fastCpu = cpu(process.cpuUsage(c0));
   const fast = (performance.now() - t0) / 1000;
-  const fastCpu = (c.user + c.system) / 1e6;
-  // the previous kernel as the twin: index merge sort + per-voxel rank-row sums (same map, bit for bit)
+  c0 = process.cpuUsage();
+  const jsMap = rehoVolume(data, dims, mask, 27, undefined, { simd: false });
+  const jsCpu = cpu(process.cpuUsage(c0));
+  // the plain twin: index merge sort + per-voxel rank-row sums (same map, bit for bit)
   c0 = process.cpuUsage();
   const twinMap = rehoTwin(data, dims, mask);
-  c = process.cpuUsage(c0);
-  const twinCpu = (c.user + c.system) / 1e6;
+  const twinCpu = cpu(process.cpuUsage(c0));
   let twinIdentical = true;
-  for (let v = 0; v < nVox; v++) if (!Object.is(twinMap[v], fastMap[v])) twinIdentical = false;
+  let jsIdentical = true;
+  for (let v = 0; v < nVox; v++) {
+    if (!Object.is(twinMap[v], fastMap[v])) twinIdentical = false;
+    if (!Object.is(jsMap[v], fastMap[v])) jsIdentical = false;
+  }
 
-  // cleaning: Friston-24 + trend + WM/CSF, band-pass, on every in-mask series
+  // cleaning: Friston-24 + trend + WM/CSF + 2 spikes, band-pass, on every in-mask series
   const rp = Float64Array.from({ length: nt * 6 }, () => 0.01 * rng.normal());
   const model = nuisanceModel(nuisanceDesign(nt, { trend: true, friston24: friston24(rp, nt), spikes: [3, 40], wm: Float64Array.from({ length: nt }, () => rng.normal()), csf: Float64Array.from({ length: nt }, () => rng.normal()) }));
   const filt = new IdealBandpass(nt, 2, [0.01, 0.08]);
   const beta = new Float64Array(model.p);
   const cleaner = new SeriesCleaner(nt, model, filt);
-  // volume-major to series-major in blocks of grid voxels (as the kernel does), timed on its own
+  const cleanerJs = new SeriesCleaner(nt, model, filt, { simd: false });
+  // volume-major to series-major in blocks of grid voxels, timed on its own
   c0 = process.cpuUsage();
   const index = new Int32Array(nVox).fill(-1);
   let count = 0;
@@ -131,38 +160,47 @@ export function rehoBench(nt = 250): RehoBenchResult {
       }
     }
   }
-  c = process.cpuUsage(c0);
-  const gatherCpu = (c.user + c.system) / 1e6;
+  const gatherCpu = cpu(process.cpuUsage(c0));
   const twin = series.slice();
-  // fast: two series per call, in place
+  const viaJs = series.slice();
+  const cleanAll = (cl: SeriesCleaner, s: Float64Array) => {
+    for (let i = 0; i < count; i += 2) {
+      if (i + 1 < count) cl.cleanPair(s, s, i * nt, (i + 1) * nt);
+      else cl.clean(s, i * nt);
+    }
+  };
   const t1 = performance.now();
   c0 = process.cpuUsage();
-  for (let i = 0; i < count; i += 2) {
-    if (i + 1 < count) cleaner.cleanPair(series, series, i * nt, (i + 1) * nt);
-    else cleaner.clean(series, i * nt);
-  }
+  cleanAll(cleaner, series);
+  const cleanCpu = cpu(process.cpuUsage(c0));
   const clean = (performance.now() - t1) / 1000;
-  c = process.cpuUsage(c0);
-  const cleanCpu = (c.user + c.system) / 1e6;
+  c0 = process.cpuUsage();
+  cleanAll(cleanerJs, viaJs);
+  const cleanJsCpu = cpu(process.cpuUsage(c0));
   c0 = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     regressOut(model, twin, twin, beta, i * nt, i * nt);
     filt.apply(twin, twin, i * nt, i * nt);
   }
-  c = process.cpuUsage(c0);
-  const cleanTwinCpu = (c.user + c.system) / 1e6;
+  const cleanTwinCpu = cpu(process.cpuUsage(c0));
   let cleanDiff = 0;
   let cleanScale = 0;
+  let cleanJsIdentical = true;
   for (let i = 0; i < twin.length; i++) {
     cleanDiff = Math.max(cleanDiff, Math.abs(twin[i]! - series[i]!));
     cleanScale = Math.max(cleanScale, Math.abs(twin[i]!));
+    if (!Object.is(viaJs[i], series[i])) cleanJsIdentical = false;
   }
+  // one subject as a slab worker does it (gather, clean, rank, W), without I/O
+  c0 = process.cpuUsage();
+  rehoVolume(data, dims, mask, 27, cleaner);
+  const subjectCpu = cpu(process.cpuUsage(c0));
 
-  // naive on a subset of in-mask voxels (every 20th), scaled
+  // naive on a subset of in-mask voxels (every 60th), scaled
   let done = 0;
   let maxDiff = 0;
   const t2 = performance.now();
-  for (let v = 0; v < nVox; v += 20) {
+  for (let v = 0; v < nVox; v += 60) {
     if (!mask[v]) continue;
     const x = v % nx;
     const yy = Math.floor(v / nx) % ny;
@@ -172,7 +210,42 @@ export function rehoBench(nt = 250): RehoBenchResult {
     done++;
   }
   const naive = ((performance.now() - t2) / 1000) * (voxels / done);
-  return { fast, fastCpu, twinCpu, twinIdentical, naive, clean, cleanCpu, cleanTwinCpu, gatherCpu, cleanRelDiff: cleanDiff / cleanScale, perSubject: fast + clean, voxels, maxDiff };
+  return {
+    fast, naive, fastCpu, jsCpu, jsIdentical, twinCpu, twinIdentical, cleanCpu, cleanJsCpu, cleanJsIdentical, cleanTwinCpu, gatherCpu,
+    cleanRelDiff: cleanDiff / cleanScale, subjectCpu, clean, perSubject: fast + clean, voxels, nt, p: model.p, maxDiff,
+  };
+}
+
+const x = (a: number, b: number) => `×${(a / b).toPrecision(3)}`;
+
+/**
+ * The bench lines for ReHo: each kernel's CPU time, its target, the ratio to its twins measured in
+ * the same process, the anchors (DPABI y_reho in Octave; a tuned numpy version) and the physical
+ * bound (bytes touched / `bandwidth`, bytes/s read + write).
+ */
+export function rehoBenchLines(r: RehoBenchResult, bandwidth: number): string[] {
+  const ms = (bytes: number) => `${((bytes / bandwidth) * 1000).toFixed(0)} ms`;
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+  const stride = Math.ceil(r.nt / 8) * 8;
+  // kernel: the float32 4-D data of the in-mask voxels read once; Int16 rank rows written once and read three times (z-sums)
+  const kccBytes = r.voxels * r.nt * 4 + r.voxels * stride * 2 * 4;
+  // cleaning: every series read and written once (float64, as the bench holds them) — it is arithmetic-bound, see flops
+  const cleanBytes = r.voxels * r.nt * 8 * 2;
+  const N = 2 ** Math.ceil(Math.log2(r.nt));
+  const flops = r.voxels * (2 * r.p * r.nt + 2 * 5 * N * Math.log2(N) * 0.5 + 4 * r.nt);
+  const dp = ANCHORS.reho;
+  const np = REHO_NUMPY_ANCHOR;
+  const ok = (v: number, t: number) => (v <= t ? 'met' : 'NOT met');
+  return [
+    `ReHo KCC (rank + Kendall W, 27 nb) ${r.voxels} voxels × ${r.nt}: CPU ${r.fastCpu.toFixed(3)} s (target ≤ ${REHO_TARGETS.kccSeconds} s: ${ok(r.fastCpu, REHO_TARGETS.kccSeconds)}); ` +
+      `JavaScript path ${r.jsCpu.toFixed(3)} s (${x(r.jsCpu, r.fastCpu)}, map ${r.jsIdentical ? 'bit-identical' : 'DIFFERS'}); plain twin ${r.twinCpu.toFixed(3)} s (${x(r.twinCpu, r.fastCpu)}, map ${r.twinIdentical ? 'bit-identical' : 'DIFFERS'}); ` +
+      `naive per-voxel ${r.naive.toFixed(1)} s wall (${x(r.naive, r.fast)}), max |ΔW| ${r.maxDiff.toExponential(1)}; bound: ${mb(kccBytes)} touched = ${ms(kccBytes)}`,
+    `ReHo cleaning (${r.p} regressors + band-pass, N = ${N} FFT) ${r.voxels} series: CPU ${r.cleanCpu.toFixed(3)} s (target ≤ ${REHO_TARGETS.cleanSeconds} s: ${ok(r.cleanCpu, REHO_TARGETS.cleanSeconds)}); ` +
+      `JavaScript path ${r.cleanJsCpu.toFixed(3)} s (${x(r.cleanJsCpu, r.cleanCpu)}, ${r.cleanJsIdentical ? 'bit-identical' : 'DIFFERS'}); plain twin ${r.cleanTwinCpu.toFixed(3)} s (${x(r.cleanTwinCpu, r.cleanCpu)}, max relative difference ${r.cleanRelDiff.toExponential(1)}, tolerance 1e-9); ` +
+      `bound: ${mb(cleanBytes)} read + written = ${ms(cleanBytes)}; ${(flops / 1e9).toFixed(2)} G flops (arithmetic-bound); gathering the series from the 4-D array ${r.gatherCpu.toFixed(3)} s more`,
+    `ReHo per subject (gather + clean + rank + W, as a slab worker, no I/O): CPU ${r.subjectCpu.toFixed(3)} s; anchors: ${dp.source} ${dp.secondsPerSubject} s (${x(dp.secondsPerSubject, r.subjectCpu)}), ` +
+      `${np.source} ${np.secondsPerSubject} s (${x(np.secondsPerSubject, r.subjectCpu)}); bound: the float32 series read once = ${mb(r.voxels * r.nt * 4)} = ${ms(r.voxels * r.nt * 4)}`,
+  ];
 }
 
 function rehoTwin(data: Float32Array, dims: [number, number, number, number], mask: Uint8Array): Float32Array {
@@ -196,6 +269,7 @@ function rehoTwin(data: Float32Array, dims: [number, number, number, number], ma
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = rehoBench();
-  console.log(`ReHo 61×73×61×250, ${r.voxels} in-mask voxels: kernel ${r.fast.toFixed(2)} s, naive ${r.naive.toFixed(1)} s (×${(r.naive / r.fast).toFixed(1)}), cleaning ${r.clean.toFixed(2)} s, max |diff| ${r.maxDiff.toExponential(2)}`);
+  const { streamBandwidth } = await import('./anchors.ts');
+  const bw = streamBandwidth();
+  for (const l of rehoBenchLines(rehoBench(), bw)) console.log(l);
 }

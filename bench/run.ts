@@ -9,7 +9,7 @@ import { stream } from '../shared/random.ts';
 import { speedupBench, formatSpeedup } from './speedup.ts';
 import { permutationBench, permutationReport } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
-import { rehoBench } from './reho.ts';
+import { rehoBench, rehoBenchLines } from './reho.ts';
 import { netmapBench } from './netmap.ts';
 import { netmapSweepBench } from './netmap-sweep.ts';
 import { txBenchReport } from './transcriptomics.ts';
@@ -85,16 +85,7 @@ async function main() {
   // 5. ReHo per subject, 61×73×61 × 250 volumes
   const rh = rehoBench();
   line('ReHo per subject 61×73×61×250 (s/core)', `${rh.fast.toFixed(2)} s`, `${rh.naive.toFixed(1)} s`, rh.naive / rh.fast);
-  console.log(`   ${rh.voxels} voxels; cleaning (nuisance + band-pass) ${rh.clean.toFixed(2)} s more; max |ΔW| ${rh.maxDiff.toExponential(1)}; CPU: kernel ${rh.fastCpu.toFixed(2)} s (target ≤ 0.7; previous kernel as twin ${rh.twinCpu.toFixed(2)} s, ×${fmt(rh.twinCpu / rh.fastCpu)}, map ${rh.twinIdentical ? 'bit-identical' : 'DIFFERS'}), cleaning ${rh.cleanCpu.toFixed(2)} s (target ≤ 0.7; plain twin ${rh.cleanTwinCpu.toFixed(2)} s, ×${fmt(rh.cleanTwinCpu / rh.cleanCpu)}; max relative difference ${rh.cleanRelDiff.toExponential(1)}; gathering the series from the 4-D array ${rh.gatherCpu.toFixed(2)} s more)`);
-  {
-    const a = ANCHORS.reho;
-    const bytes = rh.voxels * 250 * 4; // every in-mask series read once (float32)
-    const adds = rh.voxels * 27 * 250; // rank sums of W
-    console.log(
-      `   anchor: ${a.source}: ${a.secondsPerSubject} s (×${fmt(a.secondsPerSubject / (rh.fastCpu + rh.cleanCpu))} slower than our kernel + cleaning in CPU time); ` +
-        `bound: the series read once = ${(bytes / 1e6).toFixed(0)} MB = ${((bytes / bw) * 1000).toFixed(0)} ms; ${(adds / 1e6).toFixed(0)} M rank additions at 1/ns = ${(adds / 1e9).toFixed(2)} s`,
-    );
-  }
+  for (const l of rehoBenchLines(rh, bw)) console.log(`   ${l}`);
 
   // 6. Network mapping: 21 seeds × ~228k voxels × 124 time points (one connectome run)
   { const sw = netmapSweepBench(); line('netmap sweep 21 studies × 3 diameters (s)', `${sw.onePass.toFixed(2)} s one pass`, `${sw.threePasses.toFixed(2)} s 3 passes`, sw.threePasses / sw.onePass); }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
-import { kendallW, kendallWPlain, maskStats, neighbourOffsets, rankAll, rankSeries, rankSeriesMerge, rankSeriesPlain, rehoVolume } from '../shared/reho/kcc.ts';
+import { kendallW, kendallWCentred, kendallWPlain, maskStats, neighbourOffsets, rankAll, rankRegion, rankRows, rankSeries, rankSeriesCentred, rankSeriesMerge, rankSeriesPlain, rehoVolume } from '../shared/reho/kcc.ts';
 import type { Neighbours } from '../shared/reho/kcc.ts';
 import { subjectMaps } from '../shared/reho/maps.ts';
 import { friston24, motionQc, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
@@ -152,6 +152,128 @@ describe('ReHo (Kendall W) kernel', () => {
       kendallW(ranks, sub, n, { nx, ny, nzLocal: 5, z0Global: 1, nzGlobal: nz }, nb, 1, 4, c);
       expect(Array.from(c)).toEqual(Array.from(a.subarray(2 * plane, 5 * plane)));
     }
+  });
+
+  it('centred doubled ranks equal 2·rank − (n + 1) of the plain twin: normal, outliers (fallback), huge range, ulp ties, constants, many ties', () => {
+    const rng = stream(5, 3);
+    const cases: Float64Array[] = [];
+    for (let r = 0; r < 200; r++) cases.push(Float64Array.from({ length: 250 }, () => rng.normal()));
+    cases.push(Float64Array.from({ length: 250 }, (_, t) => (t === 7 ? 1e6 : rng.normal())));
+    cases.push(Float64Array.from({ length: 250 }, (_, t) => (t % 2 ? 1e308 : -1e308) * rng.next()));
+    cases.push(Float64Array.from({ length: 250 }, (_, t) => 1 + (t % 5) * Number.EPSILON));
+    cases.push(new Float64Array(250).fill(3.5));
+    cases.push(Float64Array.from({ length: 250 }, () => Math.round(rng.normal() * 3)));
+    cases.push(Float64Array.from({ length: 250 }, () => Math.round(rng.normal() * 30)));
+    cases.push(Float64Array.from({ length: 64 }, (_, t) => Math.exp(t)));
+    cases.push(Float64Array.from([2, 1]), Float64Array.from([5]), Float64Array.from([-0, 0, 1, -1]));
+    for (const x of cases) {
+      const n = x.length;
+      const d = new Int16Array(n + 3);
+      const r = new Float32Array(n);
+      rankSeriesCentred(x, 0, n, d, 3);
+      rankSeriesPlain(x, 0, n, r, 0, new Float64Array(n));
+      expect(Array.from(d.subarray(3)), `n=${n}`).toEqual(Array.from(r, (q) => 2 * q - (n + 1)));
+      expect(Array.from(d.subarray(0, 3))).toEqual([0, 0, 0]);
+      // the same through rankRegion (one voxel), on the WebAssembly and the JavaScript paths
+      for (const simd of [true, false]) {
+        const rows = rankRows(1, n, 1, { simd });
+        expect(rows.wasm !== null).toBe(simd);
+        rankRegion(x, 1, n, Int32Array.of(0), 1, undefined, rows);
+        expect(Array.from(rows.d.subarray(0, n)), `n=${n} simd ${simd}`).toEqual(Array.from(d.subarray(3)));
+        expect(rows.d.subarray(n, rows.stride).every((q) => q === 0)).toBe(true);
+      }
+    }
+  });
+
+  it('kendallWCentred is bit-identical to kendallWPlain for 27, 19 and 7 neighbours, whole volume and slabs; rankRegion equals per-series ranking', () => {
+    const rng = stream(8, 4);
+    const [nx, ny, nz, n] = [9, 8, 7, 20];
+    const plane = nx * ny;
+    const nVox = plane * nz;
+    const index = new Int32Array(nVox).fill(-1);
+    let count = 0;
+    for (let v = 0; v < nVox; v++) if (rng.next() < 0.7) index[v] = count++;
+    // volume-major data with ties (rounded values) and a non-finite value (counts as 0)
+    const data = Float64Array.from({ length: nVox * n }, () => Math.round(rng.normal() * 4));
+    const vNan = index.findIndex((c) => c >= 0);
+    data[vNan + 3 * nVox] = NaN;
+    const series = new Float64Array(count * n);
+    for (let v = 0; v < nVox; v++) if (index[v]! >= 0) for (let t = 0; t < n; t++) series[index[v]! * n + t] = data[v + t * nVox]!;
+    series[index[vNan]! * n + 3] = 0;
+    const ranks = new Float32Array(count * n);
+    rankAll(series, count, n, ranks);
+    for (const simd of [true, false]) {
+      const rows = rankRows(count, n, nx, { simd });
+      expect(rows.wasm !== null, `simd ${simd}`).toBe(simd);
+      expect(rows.stride).toBe(24);
+      rankRegion(data, nVox, n, index, nx, undefined, rows);
+      const unpadded = Array.from({ length: count * n }, (_, i) => rows.d[Math.floor(i / n) * rows.stride + (i % n)]!);
+      expect(unpadded).toEqual(Array.from(ranks, (q) => 2 * q - (n + 1)));
+      for (const nb of [27, 19, 7] as Neighbours[]) {
+        const a = new Float32Array(nVox);
+        const b = new Float32Array(nVox);
+        const region = { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz };
+        kendallWCentred(rows, index, region, nb, 0, nz, a);
+        kendallWPlain(ranks, index, n, region, nb, 0, nz, b);
+        expect(a.some((w) => w > 0)).toBe(true);
+        expect(Array.from(a), `${nb} simd ${simd}`).toEqual(Array.from(b));
+        const sub = new Int32Array(plane * 5);
+        for (let v = 0; v < sub.length; v++) sub[v] = index[v + plane]!;
+        const c = new Float32Array(plane * 3);
+        kendallWCentred(rows, sub, { nx, ny, nzLocal: 5, z0Global: 1, nzGlobal: nz }, nb, 1, 4, c);
+        expect(Array.from(c)).toEqual(Array.from(a.subarray(2 * plane, 5 * plane)));
+      }
+    }
+  });
+
+  it('cleaned and ranked per slab (row-paired cleaner) gives bit-identical maps for every slab cut, within the tolerance of the plain cleaning', () => {
+    const rng = stream(8, 5);
+    const [nx, ny, nz, T] = [7, 6, 9, 64];
+    const plane = nx * ny;
+    const nVox = plane * nz;
+    const mask = Uint8Array.from({ length: nVox }, () => (rng.next() < 0.75 ? 1 : 0));
+    const shared = Float64Array.from({ length: T }, () => rng.normal());
+    const data = new Float32Array(nVox * T);
+    for (let v = 0; v < nVox; v++) for (let t = 0; t < T; t++) data[v + t * nVox] = 100 + (v % 5) * shared[t]! + rng.normal();
+    const rp = Float64Array.from({ length: T * 6 }, () => 0.01 * rng.normal());
+    const model = nuisanceModel(nuisanceDesign(T, { trend: true, friston24: friston24(rp, T), spikes: [5] }));
+    const filt = new IdealBandpass(T, 2, [0.01, 0.1]);
+    const cleaner = new SeriesCleaner(T, model, filt);
+    const whole = rehoVolume(data, [nx, ny, nz, T], mask, 27, cleaner);
+    expect(whole.some((w) => w > 0)).toBe(true);
+    for (const cuts of [[0, 9], [0, 4, 9], [0, 1, 2, 5, 6, 9], [0, 3, 4, 7, 8, 9]]) {
+      const out = new Float32Array(nVox);
+      for (let s = 0; s + 1 < cuts.length; s++) {
+        const z0 = cuts[s]!;
+        const z1 = cuts[s + 1]!;
+        const zl = Math.max(0, z0 - 1);
+        const zh = Math.min(nz, z1 + 1);
+        const regionVox = plane * (zh - zl);
+        const region = new Float32Array(regionVox * T);
+        for (let t = 0; t < T; t++) region.set(data.subarray(t * nVox + zl * plane, t * nVox + zh * plane), t * regionVox);
+        const index = new Int32Array(regionVox).fill(-1);
+        let count = 0;
+        for (let v = 0; v < regionVox; v++) if (mask[v + zl * plane]) index[v] = count++;
+        const rows = rankRows(count, T, nx);
+        rankRegion(region, regionVox, T, index, nx, cleaner, rows);
+        const w = new Float32Array((z1 - z0) * plane);
+        kendallWCentred(rows, index, { nx, ny, nzLocal: zh - zl, z0Global: zl, nzGlobal: nz }, 27, z0 - zl, z1 - zl, w);
+        out.set(w, z0 * plane);
+      }
+      expect(Array.from(out), cuts.join(',')).toEqual(Array.from(whole));
+    }
+    // the plain cleaning twin: the same map up to rank swaps of values closer than 1e-9 (none here)
+    const clean = new Float64Array(nVox * T);
+    const y = new Float64Array(T);
+    const beta = new Float64Array(model.p);
+    for (let v = 0; v < nVox; v++) {
+      if (!mask[v]) continue;
+      for (let t = 0; t < T; t++) y[t] = data[v + t * nVox]!;
+      regressOut(model, y, y, beta);
+      filt.apply(y, y);
+      for (let t = 0; t < T; t++) clean[v + t * nVox] = y[t]!;
+    }
+    expect(Array.from(rehoVolume(clean, [nx, ny, nz, T], mask, 27))).toEqual(Array.from(whole));
   });
 
   it('W is 1 for identical series and 0 for two reversed ones', () => {
@@ -585,6 +707,29 @@ describe('SeriesCleaner: regression folded into the spectrum, two series per com
     const m2 = nuisanceModel({ X, T: T2, p: 2, columns: ['s', 'lin'] });
     check(m2, new IdealBandpass(T2, 2, [0.01, 0.2]), T2);
     check(m2, undefined, T2);
+  });
+  it('the WebAssembly SIMD path is bit-identical to the JavaScript path (pairs, alone, zero series, every configuration)', () => {
+    const cases: [typeof model | undefined, IdealBandpass][] = [
+      [model, new IdealBandpass(T, 2, [0.01, 0.08], true)],
+      [undefined, new IdealBandpass(T, 2, [0.01, 0.08], false)],
+      [model, new IdealBandpass(T, 2, [0.01, 0])],
+    ];
+    for (const [m, f] of cases) {
+      const simd = new SeriesCleaner(T, m, f);
+      const js = new SeriesCleaner(T, m, f, { simd: false });
+      expect(simd.simd).toBe(true);
+      expect(js.simd).toBe(false);
+      const a = series.slice();
+      a.fill(0, 2 * T, 3 * T);
+      const b = a.slice();
+      for (const cl of [simd, js]) {
+        const x = cl === simd ? a : b;
+        for (let c = 0; c + 1 < count; c += 2) cl.cleanPair(x, x, c * T, (c + 1) * T);
+        cl.clean(x, (count - 1) * T);
+      }
+      expect(a.some((v, i) => v !== series[i])).toBe(true);
+      for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) expect(a[i], `value ${i}`).toBe(b[i]);
+    }
   });
   it('a wrong-length model or filter is a named error', () => {
     expect(() => new SeriesCleaner(100, model, undefined)).toThrow(expect.objectContaining({ name: 'InvalidParameter' }));

@@ -9,6 +9,7 @@ import { maskStats, rehoVolume } from '../shared/reho/kcc.ts';
 import { IdealBandpass } from '../shared/reho/filter.ts';
 import { friston24, powerFd, spikeVolumes } from '../shared/reho/motion.ts';
 import { nuisanceDesign, nuisanceModel, regressOut } from '../shared/reho/nuisance.ts';
+import { SeriesCleaner } from '../shared/reho/clean.ts';
 import { VBM } from './helpers/fixture-job.ts';
 import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
@@ -184,8 +185,13 @@ function plainMaskMean(data: Float32Array, mask: Float32Array, thr: number, drop
   return { mean, n: vox.length };
 }
 
-/** drop 5 → [1, t, Friston-24, spikes, WM, CSF] regression → band-pass → Kendall W, computed directly on the whole volume. */
-function directReho(s: Synth, wm: Float64Array, csf: Float64Array): Float32Array {
+/**
+ * drop 5 → [1, t, Friston-24, spikes, WM, CSF] regression → band-pass → Kendall W, computed directly
+ * on the whole volume: `fast` with the pipeline's cleaner (SeriesCleaner, row-paired) through
+ * rehoVolume — the pipeline's maps must equal it bit for bit for any slab count — and `twin` with
+ * the plain cleaning (regressOut, then IdealBandpass.apply per series).
+ */
+function directReho(s: Synth, wm: Float64Array, csf: Float64Array): { fast: Float32Array; twin: Float32Array } {
   const mask = ellipsoidMask();
   const T = NT - 5;
   const nVox = mask.length;
@@ -203,7 +209,27 @@ function directReho(s: Synth, wm: Float64Array, csf: Float64Array): Float32Array
     f.apply(y, y);
     for (let t = 0; t < T; t++) clean[v + t * nVox] = y[t]!;
   }
-  return rehoVolume(clean, [...DIMS, T], mask, 27);
+  const twin = rehoVolume(clean, [...DIMS, T], mask, 27);
+  const fast = rehoVolume(s.data.subarray(5 * nVox), [...DIMS, T], mask, 27, new SeriesCleaner(T, model, f));
+  return { fast, twin };
+}
+
+/**
+ * TOLERANCE (map from the fast cleaner vs the plain cleaning twin): the cleaned series agree within
+ * 1e-9 of their scale (reho-kernels tests), so a rank can differ only where two values of a series
+ * lie closer than that — rare, and then by one adjacent swap, which moves W by at most
+ * 12·(2k(n − 1) + 2)/(k²(n³ − n)) ≤ 0.008 (k ≥ 1 members, n = 55). So: every voxel within 0.008,
+ * and at least 99 % of the voxels bit-identical (in practice all of them).
+ */
+function expectNearTwin(map: Buffer, twin: Float32Array, label: string): void {
+  const a = new Float32Array(map.buffer, map.byteOffset, map.byteLength / 4);
+  expect(a.length, label).toBe(twin.length);
+  let same = 0;
+  for (let v = 0; v < a.length; v++) {
+    expect(Math.abs(a[v]! - twin[v]!), `${label} voxel ${v}`).toBeLessThanOrEqual(0.008);
+    if (a[v] === twin[v]) same++;
+  }
+  expect(same / a.length, label).toBeGreaterThanOrEqual(0.99);
 }
 
 /**
@@ -292,7 +318,9 @@ describe('reho pipeline on a synthetic cohort: preprocessing, exclusion, group G
       const id = `s0${k + 1}`;
       const s = synthSubject(k, k % 2 === 0, false);
       const ref = directReho(s, Float64Array.from(s.wm.slice(5)), Float64Array.from(s.csf.slice(5)));
-      expect(bytesOf(join(out, `maps/sub-${id}_reho.nii.gz`)).equals(Buffer.from(ref.buffer)), id).toBe(true);
+      const map = bytesOf(join(out, `maps/sub-${id}_reho.nii.gz`));
+      expect(map.equals(Buffer.from(ref.fast.buffer)), id).toBe(true);
+      expectNearTwin(map, ref.twin, id);
     }
   });
 
@@ -343,6 +371,31 @@ describe('reho pipeline on a synthetic cohort: preprocessing, exclusion, group G
   });
 });
 
+describe('reho pipeline: cleaned series (nuisance + band-pass) give bit-identical maps for any slab count', () => {
+  const outs: Record<number, string> = {};
+  beforeAll(async () => {
+    for (const slabs of [1, 3, 10]) {
+      const dir = tmp();
+      const job = cohortJob(join(dir, 'in'), { params: { slabs, group: undefined }, edit: (rows) => rows.splice(3) });
+      const outcome = await run(job, join(dir, 'out'));
+      if (outcome.status !== 'succeeded') throw new Error(`${slabs} slabs: ${outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : ''}`);
+      outs[slabs] = join(dir, 'out', 'reho-cohort');
+    }
+  }, 120_000);
+
+  it('1, 3 and 10 slabs: every subject map bit-identical, and equal to the whole-volume computation', () => {
+    for (const id of ['s01', 's02', 's03']) {
+      for (const m of ['reho', 'mreho', 'zreho', 'szreho']) {
+        const a = bytesOf(join(outs[1]!, `maps/sub-${id}_${m}.nii.gz`));
+        for (const slabs of [3, 10]) expect(bytesOf(join(outs[slabs]!, `maps/sub-${id}_${m}.nii.gz`)).equals(a), `${id} ${m} ${slabs} slabs`).toBe(true);
+      }
+    }
+    const s = synthSubject(0, true, false);
+    const ref = directReho(s, Float64Array.from(s.wm.slice(5)), Float64Array.from(s.csf.slice(5)));
+    expect(bytesOf(join(outs[10]!, 'maps/sub-s01_reho.nii.gz')).equals(Buffer.from(ref.fast.buffer))).toBe(true);
+  });
+});
+
 describe('reho pipeline: WM/CSF regressors from masks (6-column motion files only)', () => {
   let out = '';
   let result: any;
@@ -387,10 +440,12 @@ describe('reho pipeline: WM/CSF regressors from masks (6-column motion files onl
       const s = synthSubject(k, k % 2 === 0, false);
       const level = k % 3 === 0 ? 'subject' : 'job';
       const ref = directReho(s, plainMaskMean(s.data, tissueMask('wm', level), 0.99, 5).mean, plainMaskMean(s.data, tissueMask('csf', level), 0.99, 5).mean);
-      expect(bytesOf(join(out, `maps/sub-s0${k + 1}_reho.nii.gz`)).equals(Buffer.from(ref.buffer)), `s0${k + 1}`).toBe(true);
+      const map = bytesOf(join(out, `maps/sub-s0${k + 1}_reho.nii.gz`));
+      expect(map.equals(Buffer.from(ref.fast.buffer)), `s0${k + 1}`).toBe(true);
+      expectNearTwin(map, ref.twin, `s0${k + 1}`);
       // and differs from a run with the true WM/CSF signals (the masks did change the regressors)
       const other = directReho(s, Float64Array.from(s.wm.slice(5)), Float64Array.from(s.csf.slice(5)));
-      expect(bytesOf(join(out, `maps/sub-s0${k + 1}_reho.nii.gz`)).equals(Buffer.from(other.buffer))).toBe(false);
+      expect(bytesOf(join(out, `maps/sub-s0${k + 1}_reho.nii.gz`)).equals(Buffer.from(other.fast.buffer))).toBe(false);
     }
   });
 });

@@ -1,4 +1,6 @@
 import { InvalidParameter } from '../errors.ts';
+import { kccKernels } from './wasm.ts';
+import type { KccKernels } from './wasm.ts';
 
 /**
  * Regional homogeneity (DPABI y_reho): Kendall's coefficient of concordance of each
@@ -202,6 +204,382 @@ export function rankAll(series: Float64Array | Float32Array, count: number, n: n
   for (let c = 0; c < count; c++) rankSeries(series, c * n, n, out, c * n, sorted);
 }
 
+/**
+ * Centred doubled ranks: d = 2·rank − (n + 1) with rank as in rankSeries (ties averaged), so
+ * d = 2·#{< v} + #{= v} − n, an integer in [−(n − 1), n − 1] (Int16 for n ≤ 32 768). A rank row sum
+ * R over k members is (D + k(n + 1))/2 with D the sum of the d's, and R − mean(R) = D/2 exactly.
+ *
+ * The bucket sort of rankSeries (counting sort by bucket, one insertion pass, a pass over the tie
+ * groups), writing d directly: a tie group at sorted positions i..j gets d = i + j + 1 − n. Buckets
+ * fuller than a limit (heavy outliers) fall back to the merge sort. `rankSeriesPlain` is the twin (tested: d equals
+ * 2·rank − (n + 1) for every value).
+ */
+export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, out: Int16Array, outOff: number): void {
+  if (n > 32768) throw new InvalidParameter(`rankSeriesCentred: at most 32768 values, got ${n}`);
+  if (cVals.length < n) {
+    cVals = new Float64Array(n);
+    cIdx = new Int32Array(n);
+    cOf = new Int32Array(n);
+    cStart = new Int32Array(n + 1);
+    cRank = new Float64Array(n);
+    cSorted = new Float64Array(n);
+  }
+  let lo = x[off]!;
+  let hi = lo;
+  for (let t = 1; t < n; t++) {
+    const v = x[off + t]!;
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  if (lo === hi) {
+    // one tie group: every d is 2·0 + n − n
+    out.fill(0, outOff, outOff + n);
+    return;
+  }
+  const B = n;
+  const scale = (B - 1) / (hi - lo);
+  if (scale > 0 && scale < Infinity) {
+    const start = cStart;
+    const of = cOf;
+    start.fill(0, 0, B + 1);
+    for (let t = 0; t < n; t++) {
+      // v − lo ≥ 0, so truncation is the floor
+      let b = ((x[off + t]! - lo) * scale) | 0;
+      if (b > B - 1) b = B - 1;
+      of[t] = b;
+      start[b + 1]!++;
+    }
+    let ok = true;
+    for (let b = 0; b < B; b++) {
+      const c = start[b + 1]!;
+      if (c > BUCKET_LIMIT) ok = false;
+      start[b + 1] = c + start[b]!;
+    }
+    if (ok) {
+      const vals = cVals;
+      const idx = cIdx;
+      for (let t = 0; t < n; t++) {
+        const q = start[of[t]!]!++;
+        vals[q] = x[off + t]!;
+        idx[q] = t;
+      }
+      // one insertion pass orders the buckets (values only move within their bucket)
+      for (let i = 1; i < n; i++) {
+        const v = vals[i]!;
+        if (!(vals[i - 1]! > v)) continue;
+        const id = idx[i]!;
+        let j = i - 1;
+        while (j >= 0 && vals[j]! > v) {
+          vals[j + 1] = vals[j]!;
+          idx[j + 1] = idx[j]!;
+          j--;
+        }
+        vals[j + 1] = v;
+        idx[j + 1] = id;
+      }
+      // a tie group at sorted positions i..j: d = 2·i + (j − i + 1) − n
+      let i = 0;
+      while (i < n) {
+        const v = vals[i]!;
+        if (i + 1 === n || vals[i + 1] !== v) {
+          out[outOff + idx[i]!] = 2 * i + 1 - n;
+          i++;
+          continue;
+        }
+        let j = i + 1;
+        while (j + 1 < n && vals[j + 1] === v) j++;
+        const d = i + j + 1 - n;
+        for (let q = i; q <= j; q++) out[outOff + idx[q]!] = d;
+        i = j + 1;
+      }
+      return;
+    }
+  }
+  rankSeriesMerge(x, off, n, cRank, 0, cSorted);
+  for (let t = 0; t < n; t++) out[outOff + t] = 2 * cRank[t]! - (n + 1);
+}
+
+let cVals = new Float64Array(0);
+let cIdx = new Int32Array(0);
+let cOf = new Int32Array(0);
+let cStart = new Int32Array(0);
+let cRank = new Float64Array(0);
+let cSorted = new Float64Array(0);
+
+/** Something that cleans in-mask series in place, two at a time (SeriesCleaner). */
+export interface PairCleaner {
+  cleanPair(a: Float64Array, b: Float64Array, aOff: number, bOff: number): void;
+  clean(a: Float64Array, off: number): void;
+}
+
+/**
+ * Centred doubled rank rows (rankSeriesCentred) of `count` series of length n: row c at
+ * d[c·stride ..], stride = n rounded up to a multiple of 8, padding zero (a zero d adds nothing
+ * to any sum). Held in WebAssembly memory, with kendallWCentred's scratch rows after them, when
+ * the SIMD kernels are available and every 27-member sum fits Int16 (27(n − 1) ≤ 32 767).
+ */
+export interface RankRows {
+  n: number;
+  count: number;
+  stride: number;
+  d: Int16Array;
+  /** the grid's x extent the scratch rows were sized for */
+  nx: number;
+  wasm: KccKernels | null;
+  /**
+   * byte offsets in wasm memory: the rank rows, 3·nx z-sum rows, nx column rows, one zero row, then
+   * rankRegion's gather buffer and the ranking scratch
+   */
+  at: { d: number; p: number; c: number; zero: number; buf: number; of: number; start: number; vals: number; idx: number };
+}
+
+/** Rank rows for `count` series of length n on a grid nx wide (simd: false forces the JavaScript path). */
+export function rankRows(count: number, n: number, nx: number, opts: { simd?: boolean } = {}): RankRows {
+  if (!(n >= 1 && n <= 32768)) throw new InvalidParameter(`ReHo needs 1 to 32768 volumes, got ${n}`);
+  const stride = Math.ceil(n / 8) * 8;
+  const rowBytes = 2 * stride;
+  const al = (b: number) => Math.ceil(b / 16) * 16;
+  const zero = (count + 4 * nx) * rowBytes;
+  const buf = al(zero + rowBytes);
+  const of = al(buf + 8 * GATHER_ROWS * nx * n);
+  const start = al(of + 4 * n);
+  const vals = al(start + 4 * (n + 1));
+  const idx = al(vals + 8 * n);
+  const at = { d: 0, p: count * rowBytes, c: (count + 3 * nx) * rowBytes, zero, buf, of, start, vals, idx };
+  const wasm = opts.simd !== false && 27 * (n - 1) <= 32767 ? kccKernels(idx + 4 * n) : null;
+  const d = wasm ? new Int16Array(wasm.memory.buffer, 0, count * stride) : new Int16Array(count * stride);
+  return { n, count, stride, d, nx, wasm, at };
+}
+
+/** Rows of the grid gathered together (reads of ROWS·nx contiguous values per volume). */
+const GATHER_ROWS = 4;
+
+/**
+ * Centred doubled ranks (rankSeriesCentred) of every in-mask series of a region stored volume-major
+ * (voxel v at volume t is data[t·stride + v], t < T), into `rows` (row c for series c = index[v]).
+ * The series of a few grid rows are gathered into a small buffer (non-finite values → 0), cleaned
+ * there when a cleaner is given, and ranked — the region's series are never held whole.
+ *
+ * The cleaner pairs series within each grid row (x-row at fixed y, z): the 1st in-mask voxel with
+ * the 2nd, the 3rd with the 4th, …, an odd last one alone. Pairing depends on the row only, so any
+ * slab cut (slabs are whole planes) cleans every series with the same partner: maps are bit-identical
+ * for any slab count. `index` must number in-mask voxels in raster order (x fastest).
+ */
+export function rankRegion(data: Float32Array | Float64Array, stride: number, T: number, index: Int32Array, nx: number, cleaner: PairCleaner | undefined, rows: RankRows): void {
+  const nRows = index.length / nx;
+  if (!Number.isInteger(nRows)) throw new InvalidParameter('rankRegion: index is not whole rows');
+  if (rows.n !== T) throw new InvalidParameter(`rankRegion: rank rows hold ${rows.n} volumes, expected ${T}`);
+  const { d, stride: rs, wasm, at } = rows;
+  if (rows.nx < nx) throw new InvalidParameter('rankRegion: rank rows sized for a narrower grid');
+  const buf = wasm ? new Float64Array(wasm.memory.buffer, at.buf, GATHER_ROWS * nx * T) : new Float64Array(GATHER_ROWS * nx * T);
+  const vs = new Int32Array(GATHER_ROWS * nx);
+  for (let r0 = 0; r0 < nRows; r0 += GATHER_ROWS) {
+    const r1 = Math.min(nRows, r0 + GATHER_ROWS);
+    let m = 0;
+    let cFirst = -1;
+    for (let v = r0 * nx; v < r1 * nx; v++) {
+      const c = index[v]!;
+      if (c < 0) continue;
+      if (cFirst < 0) cFirst = c;
+      if (c !== cFirst + m) throw new InvalidParameter('rankRegion: index is not in raster order');
+      vs[m++] = v;
+    }
+    if (m === 0) continue;
+    if (cFirst + m > rows.count) throw new InvalidParameter('rankRegion: more in-mask voxels than rank rows');
+    for (let t = 0; t < T; t++) {
+      const o = t * stride;
+      for (let i = 0, bi = t; i < m; i++, bi += T) {
+        const x = data[o + vs[i]!]!;
+        buf[bi] = x - x === 0 ? x : 0;
+      }
+    }
+    if (cleaner) {
+      let i = 0;
+      while (i < m) {
+        const row = Math.floor(vs[i]! / nx);
+        let j = i;
+        while (j + 1 < m && Math.floor(vs[j + 1]! / nx) === row) j++;
+        let q = i;
+        for (; q + 1 <= j; q += 2) cleaner.cleanPair(buf, buf, q * T, (q + 1) * T);
+        if (q === j) cleaner.clean(buf, q * T);
+        i = j + 1;
+      }
+    }
+    if (wasm) {
+      // the same bucket sort in WebAssembly (same integers); the rare fallback is the merge sort
+      for (let i = 0; i < m; i++) {
+        const c = cFirst + i;
+        if (!wasm.rank(at.buf + 8 * i * T, T, at.d + 2 * c * rs, at.of, at.start, at.vals, at.idx, BUCKET_LIMIT)) rankSeriesCentred(buf, i * T, T, d, c * rs);
+      }
+    } else {
+      for (let i = 0; i < m; i++) rankSeriesCentred(buf, i * T, T, d, (cFirst + i) * rs);
+    }
+  }
+}
+
+/**
+ * Kendall's W from centred doubled ranks (rankSeriesCentred): S = Σ_t (R_t − mean R)² = Σ_t D_t²/4
+ * with D_t the sum of the members' d, all in exact integer arithmetic, so every map is bit-identical
+ * to `kendallWPlain` on the ranks themselves (whose S = Σ R² − n·mean² is also exact: half-integer
+ * sums far below 2^53). 27 neighbours: z-sums of rank rows once per (x, y) (a ring of three rows),
+ * 3×3 (y, z) column sums once per x, three of those per voxel — as WebAssembly SIMD i16x8 sums when
+ * `rows.wasm` is set (same integers); 19 and 7: per-voxel member sums.
+ */
+export function kendallWCentred(rows: RankRows, index: Int32Array, region: KccRegion, neighbours: Neighbours, zFrom: number, zTo: number, out: Float32Array): void {
+  const { nx, ny, nzLocal, z0Global, nzGlobal } = region;
+  const { n, d, stride: rs } = rows;
+  const plane = nx * ny;
+  if (out.length < (zTo - zFrom) * plane) throw new InvalidParameter('kendallW: output too small');
+  if (index.length !== plane * nzLocal) throw new InvalidParameter('kendallW: index does not cover the region');
+  if (rows.nx < nx) throw new InvalidParameter('kendallW: rank rows sized for a narrower grid');
+  const denomBase = n * n * n - n;
+  const offs = neighbourOffsets(neighbours).map(([di, dj, dk]) => di + nx * (dj + ny * dk));
+  const wasm = neighbours === 27 ? rows.wasm : null;
+  const R = new Int32Array(n);
+  const P = [new Int32Array(nx * n), new Int32Array(nx * n), new Int32Array(nx * n)];
+  const pc = [new Int32Array(nx), new Int32Array(nx), new Int32Array(nx)];
+  const C = new Int32Array(nx * n);
+  const cc = new Int32Array(nx);
+  const rowBytes = 2 * rs;
+  const at = rows.at;
+  const zSums = (z: number, y: number) => {
+    const slot = y % 3;
+    const cs = pc[slot]!;
+    if (wasm) {
+      for (let x = 0; x < nx; x++) {
+        const v = x + nx * (y + ny * z);
+        const a = index[v - plane]!;
+        const b = index[v]!;
+        const c = index[v + plane]!;
+        const k = (a >= 0 ? 1 : 0) + (b >= 0 ? 1 : 0) + (c >= 0 ? 1 : 0);
+        cs[x] = k;
+        if (k === 0) continue;
+        wasm.add3(at.p + (slot * nx + x) * rowBytes, a >= 0 ? a * rowBytes : at.zero, b >= 0 ? b * rowBytes : at.zero, c >= 0 ? c * rowBytes : at.zero, rs);
+      }
+      return;
+    }
+    const Ps = P[slot]!;
+    for (let x = 0; x < nx; x++) {
+      const pb = x * n;
+      const v = x + nx * (y + ny * z);
+      const a = index[v - plane]!;
+      const b = index[v]!;
+      const c = index[v + plane]!;
+      let k = 0;
+      if (a >= 0 && b >= 0 && c >= 0) {
+        const ao = a * rs;
+        const bo = b * rs;
+        const co = c * rs;
+        for (let t = 0; t < n; t++) Ps[pb + t] = d[ao + t]! + d[bo + t]! + d[co + t]!;
+        k = 3;
+      } else {
+        for (const e of [a, b, c]) {
+          if (e < 0) continue;
+          const eo = e * rs;
+          if (k === 0) for (let t = 0; t < n; t++) Ps[pb + t] = d[eo + t]!;
+          else for (let t = 0; t < n; t++) Ps[pb + t] += d[eo + t]!;
+          k++;
+        }
+      }
+      cs[x] = k;
+    }
+  };
+  for (let z = zFrom; z < zTo; z++) {
+    const zg = z + z0Global;
+    const o = (z - zFrom) * plane;
+    for (let v = 0; v < plane; v++) out[o + v] = 0;
+    if (zg === 0 || zg === nzGlobal - 1) continue;
+    if (z < 1 || z > nzLocal - 2) throw new InvalidParameter(`kendallW: plane ${z} needs a halo plane on both sides`);
+    if (neighbours !== 27) {
+      for (let y = 1; y < ny - 1; y++) {
+        for (let x = 1; x < nx - 1; x++) {
+          const v = x + nx * (y + ny * z);
+          if (index[v]! < 0) continue;
+          let k = 0;
+          R.fill(0);
+          for (const q of offs) {
+            const c = index[v + q]!;
+            if (c < 0) continue;
+            const co = c * rs;
+            for (let t = 0; t < n; t++) R[t] += d[co + t]!;
+            k++;
+          }
+          let sum2 = 0;
+          for (let t = 0; t < n; t++) sum2 += R[t]! * R[t]!;
+          out[o + x + nx * y] = (12 * (sum2 / 4)) / (k * k) / denomBase;
+        }
+      }
+      continue;
+    }
+    zSums(z, 0);
+    zSums(z, 1);
+    for (let y = 1; y < ny - 1; y++) {
+      zSums(z, y + 1);
+      const row = nx * (y + ny * z);
+      let first = -1;
+      let last = -1;
+      for (let x = 1; x < nx - 1; x++) {
+        if (index[row + x]! >= 0) {
+          if (first < 0) first = x;
+          last = x;
+        }
+      }
+      if (first < 0) continue;
+      const s0 = (y - 1) % 3;
+      const s1 = y % 3;
+      const s2 = (y + 1) % 3;
+      const c0 = pc[s0]!;
+      const c1 = pc[s1]!;
+      const c2 = pc[s2]!;
+      if (wasm) {
+        for (let x = first - 1; x <= last + 1; x++) {
+          const m0 = c0[x]!;
+          const m1 = c1[x]!;
+          const m2 = c2[x]!;
+          cc[x] = m0 + m1 + m2;
+          wasm.add3(at.c + x * rowBytes, m0 ? at.p + (s0 * nx + x) * rowBytes : at.zero, m1 ? at.p + (s1 * nx + x) * rowBytes : at.zero, m2 ? at.p + (s2 * nx + x) * rowBytes : at.zero, rs);
+        }
+        for (let x = first; x <= last; x++) {
+          if (index[row + x]! < 0) continue;
+          const k = cc[x - 1]! + cc[x]! + cc[x + 1]!;
+          const a = at.c + (x - 1) * rowBytes;
+          const sum2 = wasm.sumsq3(a, a + rowBytes, a + 2 * rowBytes, rs);
+          out[o + x + nx * y] = (12 * (sum2 / 4)) / (k * k) / denomBase;
+        }
+        continue;
+      }
+      const P0 = P[s0]!;
+      const P1 = P[s1]!;
+      const P2 = P[s2]!;
+      for (let x = first - 1; x <= last + 1; x++) {
+        const cb = x * n;
+        const m0 = c0[x]!;
+        const m1 = c1[x]!;
+        const m2 = c2[x]!;
+        if (m0 && m1 && m2) {
+          for (let t = 0; t < n; t++) C[cb + t] = P0[cb + t]! + P1[cb + t]! + P2[cb + t]!;
+        } else {
+          for (let t = 0; t < n; t++) C[cb + t] = (m0 ? P0[cb + t]! : 0) + (m1 ? P1[cb + t]! : 0) + (m2 ? P2[cb + t]! : 0);
+        }
+        cc[x] = m0 + m1 + m2;
+      }
+      for (let x = first; x <= last; x++) {
+        if (index[row + x]! < 0) continue;
+        const k = cc[x - 1]! + cc[x]! + cc[x + 1]!;
+        const a = (x - 1) * n;
+        const b = a + n;
+        const c = b + n;
+        let sum2 = 0;
+        for (let t = 0; t < n; t++) {
+          const r = C[a + t]! + C[b + t]! + C[c + t]!;
+          sum2 += r * r;
+        }
+        out[o + x + nx * y] = (12 * (sum2 / 4)) / (k * k) / denomBase;
+      }
+    }
+  }
+}
+
 export interface KccRegion {
   nx: number;
   ny: number;
@@ -377,34 +755,22 @@ export function kendallWPlain(
 }
 
 /**
- * ReHo of a whole 4-D volume (x fastest, volumes back to back) held in memory: rank the
- * in-mask series, then Kendall's W. Used by tests and the benchmark; the pipeline works per slab.
+ * ReHo of a whole 4-D volume (x fastest, volumes back to back) held in memory: rank the in-mask
+ * series (rankRegion, cleaning them first when a cleaner is given, row-paired as the pipeline's
+ * slabs do), then Kendall's W (kendallWCentred). Non-finite values count as 0. Used by tests and the
+ * benchmark; the pipeline works per slab and gives the same maps.
  */
-export function rehoVolume(data: Float32Array | Float64Array, dims: readonly [number, number, number, number], mask: ArrayLike<number>, neighbours: Neighbours): Float32Array {
+export function rehoVolume(data: Float32Array | Float64Array, dims: readonly [number, number, number, number], mask: ArrayLike<number>, neighbours: Neighbours, cleaner?: PairCleaner, opts: { simd?: boolean } = {}): Float32Array {
   const [nx, ny, nz, nt] = dims;
   const nVox = nx * ny * nz;
   if (data.length !== nVox * nt) throw new InvalidParameter(`4-D data has ${data.length} values, expected ${nVox * nt}`);
   const index = new Int32Array(nVox).fill(-1);
   let count = 0;
   for (let v = 0; v < nVox; v++) if (mask[v]) index[v] = count++;
-  // float32 input stays float32 (the same values, half the bytes to move)
-  const series = data instanceof Float32Array ? new Float32Array(count * nt) : new Float64Array(count * nt);
-  // volume-major to series-major in blocks of grid voxels: reads run along each volume
-  const GATHER = 1024;
-  for (let v0 = 0; v0 < nVox; v0 += GATHER) {
-    const v1 = Math.min(nVox, v0 + GATHER);
-    for (let t = 0; t < nt; t++) {
-      const o = t * nVox;
-      for (let v = v0; v < v1; v++) {
-        const c = index[v]!;
-        if (c >= 0) series[c * nt + t] = data[o + v]!;
-      }
-    }
-  }
-  const ranks = new Float32Array(count * nt);
-  rankAll(series, count, nt, ranks);
+  const rows = rankRows(count, nt, nx, opts);
+  rankRegion(data, nVox, nt, index, nx, cleaner, rows);
   const out = new Float32Array(nVox);
-  kendallW(ranks, index, nt, { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz }, neighbours, 0, nz, out);
+  kendallWCentred(rows, index, { nx, ny, nzLocal: nz, z0Global: 0, nzGlobal: nz }, neighbours, 0, nz, out);
   return out;
 }
 

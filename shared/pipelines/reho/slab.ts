@@ -1,8 +1,8 @@
 import { assertSameSpace, decodeVoxels, readNifti, readNiftiHeader, slabByteRange } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { kendallW, rankSeries } from '../../reho/kcc.ts';
-import { regressOut } from '../../reho/nuisance.ts';
+import { kendallWCentred, rankRegion, rankRows } from '../../reho/kcc.ts';
+import { SeriesCleaner } from '../../reho/clean.ts';
 import { asBytes } from '../common/bytes.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
@@ -40,9 +40,11 @@ export async function readSlabSeries(ctx: RehoContext, s: number, zl: number, zh
 
 /**
  * One subject × slab: read planes z0−1..z1 (one-voxel halo), clean each in-mask series
- * (nuisance regression, band-pass), rank it, and compute Kendall's W for planes z0..z1−1.
- * Only in-mask voxels are ranked. Every voxel's result depends only on its own and its
- * neighbours' series, so any slab cut gives bit-identical maps.
+ * (nuisance regression, band-pass: SeriesCleaner, within 1e-9 of regressOut + IdealBandpass),
+ * rank it, and compute Kendall's W for planes z0..z1−1. Only in-mask voxels are ranked. Every
+ * voxel's result depends only on its own and its neighbours' series, and the cleaner pairs
+ * series within grid rows (whole rows lie in every slab that holds them), so any slab cut
+ * gives bit-identical maps.
  */
 export async function rehoSlab(env: TaskEnv, contextKey: string, shard: RehoShard): Promise<{ index: number; skipped: boolean }> {
   const ctx = await loadContext(env.store, contextKey);
@@ -67,38 +69,27 @@ export async function rehoSlab(env: TaskEnv, contextKey: string, shard: RehoShar
       mask[v] = x !== 0 && Number.isFinite(x) ? 1 : 0;
     }
   } else {
-    for (let v = 0; v < regionVox; v++) {
-      let any = false;
-      let finite = true;
-      for (let t = 0; t < T; t++) {
-        const x = data[v + t * regionVox]!;
-        if (!Number.isFinite(x)) finite = false;
-        else if (x !== 0) any = true;
+    // volume by volume (contiguous reads): bit 1 = some value non-zero, bit 2 = some value non-finite
+    const flags = new Uint8Array(regionVox);
+    for (let t = 0; t < T; t++) {
+      const o = t * regionVox;
+      for (let v = 0; v < regionVox; v++) {
+        const x = data[o + v]!;
+        if (x !== 0) flags[v]! |= x - x === 0 ? 1 : 2;
       }
-      mask[v] = any && finite ? 1 : 0;
     }
+    for (let v = 0; v < regionVox; v++) mask[v] = flags[v] === 1 ? 1 : 0;
   }
   const index = new Int32Array(regionVox).fill(-1);
   let count = 0;
   for (let v = 0; v < regionVox; v++) if (mask[v]) index[v] = count++;
 
-  const ranks = new Float32Array(count * T);
-  const y = new Float64Array(T);
-  const beta = new Float64Array(pre.model ? pre.model.p : 1);
-  const sorted = new Float64Array(T);
-  for (let v = 0; v < regionVox; v++) {
-    const c = index[v]!;
-    if (c < 0) continue;
-    for (let t = 0; t < T; t++) {
-      const x = data[v + t * regionVox]!;
-      y[t] = Number.isFinite(x) ? x : 0;
-    }
-    if (pre.model) regressOut(pre.model, y, y, beta);
-    if (pre.bandpass) pre.bandpass.apply(y, y);
-    rankSeries(y, 0, T, ranks, c * T, sorted);
-  }
+  // clean (nuisance regression + band-pass, two series per transform, paired within grid rows) and rank
+  const cleaner = pre.model || pre.bandpass ? new SeriesCleaner(T, pre.model, pre.bandpass) : undefined;
+  const ranks = rankRows(count, T, nx);
+  rankRegion(data, regionVox, T, index, nx, cleaner, ranks);
   const out = new Float32Array((shard.z1 - shard.z0) * plane);
-  kendallW(ranks, index, T, { nx, ny, nzLocal: zh - zl, z0Global: zl, nzGlobal: nz }, ctx.job.params.neighbours, shard.z0 - zl, shard.z1 - zl, out);
+  kendallWCentred(ranks, index, { nx, ny, nzLocal: zh - zl, z0Global: zl, nzGlobal: nz }, ctx.job.params.neighbours, shard.z0 - zl, shard.z1 - zl, out);
   const off = (shard.z0 - zl) * plane;
   await env.store.put(keys.slabMask(workDir, shard.subject, shard.slab), mask.slice(off, off + out.length));
   await env.store.put(outKey, asBytes(out));
