@@ -78,12 +78,15 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string, emb
     require3d(h, subjects[i]!.field);
     assertSameSpace(ref0, h, subjects[i]!.field);
   });
-  const optional = async (r: string | undefined, field: string) => {
+  const optional = async (r: string | undefined, field: string, sameGrid = true) => {
     if (!r) return undefined;
     const { uri } = ref(r, field);
     const h = await readHeaderAt(uri, field);
     require3d(h, field, 'one 3-D image');
-    assertSameSpace(ref0, h, field);
+    if (sameGrid) assertSameSpace(ref0, h, field);
+    // an atlas on another grid is resampled onto the data grid by nearest neighbour (region tables);
+    // refused here (NoGridOverlap naming inputs.atlas) when no data voxel falls inside it
+    else regionAtlas(job.params, ref0.dims, Float64Array.from(ref0.affine), { labels: readNifti(await readUri(uri), field).data, grid: h });
     return uri;
   };
   const maskUri = await optional(job.inputs.mask, 'inputs.mask');
@@ -91,7 +94,7 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string, emb
   if (maskUri && !readNifti(await readUri(maskUri), 'inputs.mask').data.some((x) => x !== 0 && Number.isFinite(x))) {
     throw new EmptyData('inputs.mask has no voxel in the mask (every value is zero or not finite)', 'inputs.mask');
   }
-  const atlasUri = await optional(job.inputs.atlas, 'inputs.atlas');
+  const atlasUri = await optional(job.inputs.atlas, 'inputs.atlas', false);
   // a bundled atlas asked for by name must fit the data grid (SpaceMismatch naming params.atlas otherwise)
   if (!atlasUri && job.params.atlas && job.params.atlas !== 'none') regionAtlas(job.params, ref0.dims, Float64Array.from(ref0.affine));
   let atlasLabelsUri: string | undefined;

@@ -8,7 +8,7 @@ import { readUri } from '../../storage/index.ts';
 import { fanOut, type FanOut } from '../common/fanout.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
-import { planSlabs } from '../common/shards.ts';
+import { MIN_SLABS, planSlabs } from '../common/shards.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
 import { subjectPreproc } from './preprocess.ts';
@@ -107,7 +107,8 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   }
   const T = Math.max(...ctx.subjects.map((s) => s.volumes));
   const perSlabScale = (T * 4_000_000) / VOXEL_VOLUMES_PER_SLAB;
-  const slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
+  // the stage fans out over subjects × slabs: slabs only until there are MIN_SLABS shards in all
+  const slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs, Math.ceil(MIN_SLABS / Math.max(1, included.length)));
   const maskVoxels = planeCounts.reduce((a, b) => a + b, 0);
   const signalSubjects = included.filter((s) => ctx.steps.nuisance && ctx.steps.wmCsf && ctx.subjects[s]!.wmCsfSource === 'masks');
   const warnings = excluded.length && included.length
