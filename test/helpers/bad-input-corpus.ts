@@ -94,7 +94,7 @@ export function warningsIn(r: unknown): string[] {
  * those two tasks' metrics. Anything else — item lists and map runs of a Distributed Map,
  * shard outputs — means a fan-out started.
  */
-const BEFORE_FAN_OUT = /^[^/]+\/[^/]+\/((context|inputs|estimate|plan)\.json|qc\/[^/]+\.json|(metrics|item-ms|errors)\/(validate|plan)\/[^/]+\.json)$/;
+const BEFORE_FAN_OUT = /^[^/]+\/[^/]+\/((context|inputs|estimate|plan)\.json|qc\/[^/]+\.json|(metrics|item-ms|errors)\/(validate|plan)\/[^/]+\.json|warnings\/(validate|plan)\.json)$/;
 
 /** Files a fan-out would have written (anything under the work folders beyond the records of Validate and Plan). */
 export function fannedOut(out: string): string[] {
