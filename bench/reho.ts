@@ -269,7 +269,7 @@ function rehoTwin(data: Float32Array, dims: [number, number, number, number], ma
 }
 
 export interface RehoJobBenchResult {
-  /** CPU seconds (whole process, one thread, handlers in-process) of a 1-subject job from the .nii.gz as planned (one slab) */
+  /** CPU seconds per subject (whole process, one thread, handlers in-process) of a job from the .nii.gz as planned (one slab) */
   gzCpu: number;
   gzSlabs: number;
   /** the same with `slabs` forced to `forcedSlabs` (each slab inflates the stream again: the earlier plan) */
@@ -282,17 +282,18 @@ export interface RehoJobBenchResult {
   inflateCpu: number;
   inflateFflateCpu: number;
   gzMb: number;
+  subjects: number;
   /** the .nii.gz job's maps equal the forced-slab and .nii jobs' maps bit for bit */
   identical: boolean;
 }
 
 /**
- * A whole local ReHo job for one 61×73×61×`nt` subject (no preprocessing), run through the
+ * A whole local ReHo job for `subjects` 61×73×61×`nt` subjects (one file listed that many times; no preprocessing), run through the
  * workflow with its handlers in this thread: from the .nii.gz as planned, from the .nii.gz
  * with the slab count forced (every slab re-inflates the file), and from the uncompressed .nii.
  * CPU time of the whole process (the machine may be shared).
  */
-export async function rehoJobBench(nt = 250, forcedSlabs = 4): Promise<RehoJobBenchResult> {
+export async function rehoJobBench(nt = 250, forcedSlabs = 4, subjects = 4): Promise<RehoJobBenchResult> {
   const { mkdtempSync, rmSync, writeFileSync, readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -327,7 +328,8 @@ export async function rehoJobBench(nt = 250, forcedSlabs = 4): Promise<RehoJobBe
     // a tiny subject first: module loading and JIT warm-up are not billed to the first timed job
     writeFileSync(join(dir, 'tiny.nii.gz'), writeNifti({ dims: [8, 8, 8, 20], affine, data: Float32Array.from({ length: 8 ** 3 * 20 }, () => rng.normal()), tr: 2 }, { datatype: 'float32' }));
     const job = async (name: string, file: string, slabs?: number) => {
-      writeFileSync(join(dir, `${name}.tsv`), `participant_id\tfunc\nb\t${file}\n`);
+      const ids = name === 'warmup' ? ['b'] : Array.from({ length: subjects }, (_, k) => (k ? `b${k}` : 'b'));
+      writeFileSync(join(dir, `${name}.tsv`), `participant_id\tfunc\n${ids.map((id) => `${id}\t${file}\n`).join('')}`);
       const spec = { jobId: name, pipeline: 'reho', inputs: { participants: `${name}.tsv` }, params: { preprocess: false, ...(slabs ? { slabs } : {}) } };
       writeFileSync(join(dir, `${name}.json`), JSON.stringify(spec));
       c0 = process.cpuUsage();
@@ -335,7 +337,7 @@ export async function rehoJobBench(nt = 250, forcedSlabs = 4): Promise<RehoJobBe
       const used = cpu(process.cpuUsage(c0));
       if (out.status !== 'succeeded') throw new Error(`${name}: ${out.error}: ${out.message}`);
       const result = JSON.parse(readFileSync(join(dir, 'out', name, 'result.json'), 'utf8'));
-      return { cpu: used, slabs: result.shards.slabs as number, map: name === 'warmup' ? new Float32Array(0) : readNifti(readFileSync(join(dir, 'out', name, 'maps', 'sub-b_reho.nii.gz')), name).data };
+      return { cpu: used / ids.length, slabs: result.shards.slabs as number, map: name === 'warmup' ? new Float32Array(0) : readNifti(readFileSync(join(dir, 'out', name, 'maps', 'sub-b_reho.nii.gz')), name).data };
     };
     await job('warmup', 'tiny.nii.gz');
     const a = await job('gz', 'func.nii.gz');
@@ -344,7 +346,7 @@ export async function rehoJobBench(nt = 250, forcedSlabs = 4): Promise<RehoJobBe
     const same = (p: Float32Array, q: Float32Array) => p.length === q.length && p.every((v, i) => Object.is(v, q[i]));
     return {
       gzCpu: a.cpu, gzSlabs: a.slabs, gzForcedCpu: b.cpu, forcedSlabs: b.slabs, niiCpu: c.cpu, niiSlabs: c.slabs, inflateCpu, inflateFflateCpu,
-      gzMb: gz.length / 1e6, identical: same(a.map, b.map) && same(a.map, c.map),
+      subjects, gzMb: gz.length / 1e6, identical: same(a.map, b.map) && same(a.map, c.map),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -354,7 +356,7 @@ export async function rehoJobBench(nt = 250, forcedSlabs = 4): Promise<RehoJobBe
 /** The job-level bench line: one subject end to end from .nii.gz, against the re-inflating plan and the .nii. */
 export function rehoJobBenchLine(r: RehoJobBenchResult): string {
   return (
-    `ReHo job, 1 subject 61×73×61×250 end to end (validate … report, no preprocessing, 1 thread): from .nii.gz (${r.gzMb.toFixed(0)} MB) CPU ${r.gzCpu.toFixed(2)} s with ${r.gzSlabs} slab; ` +
+    `ReHo job, ${r.subjects} subjects 61×73×61×250 end to end (validate … report, no preprocessing, 1 thread), CPU per subject: from .nii.gz (${r.gzMb.toFixed(0)} MB) ${r.gzCpu.toFixed(2)} s with ${r.gzSlabs} slab; ` +
     `${r.forcedSlabs} slabs (each re-inflates the file) ${r.gzForcedCpu.toFixed(2)} s (${x(r.gzForcedCpu, r.gzCpu)}); from .nii (ranged reads, ${r.niiSlabs} slabs) ${r.niiCpu.toFixed(2)} s; ` +
     `inflating + decoding the whole file once: readGzipSlab (Node zlib) ${r.inflateCpu.toFixed(2)} s, readNifti (fflate) ${r.inflateFflateCpu.toFixed(2)} s (${x(r.inflateFflateCpu, r.inflateCpu)}); maps ${r.identical ? 'bit-identical' : 'DIFFER'}`
   );

@@ -2,15 +2,11 @@
  * `npm run bench`: speed of the hot kernels and of a whole local job, each printed
  * with the baseline it is compared with, measured in the same process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadavg } from 'node:os';
 import { glmBench } from './glm.ts';
 import { smoothSpm } from '../shared/volume/smooth.ts';
 import { stream } from '../shared/random.ts';
-import { runLocal } from '../runner/local.ts';
-import { writeDemoJob } from '../bin/demo.ts';
+import { speedupBench, formatSpeedup } from './speedup.ts';
 import { permutationBench, permutationReport } from './permutation.ts';
 import { benchAle, benchAleJob } from './ale.ts';
 import { rehoBench, rehoBenchLines, rehoJobBench, rehoJobBenchLine } from './reho.ts';
@@ -27,7 +23,8 @@ function line(name: string, value: string, baseline: string, ratio: number) {
 }
 
 async function main() {
-  console.log(`neuroburst bench — node ${process.version}, one core unless stated\n`);
+  const started = performance.now();
+  console.log(`neuroburst bench — node ${process.version}, one core unless stated; load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
   const bw = streamBandwidth();
   console.log(`memory bandwidth (one core, STREAM-like 64 MB copy, read + write): ${(bw / 1e9).toFixed(1)} GB/s — the physical bounds below divide bytes touched by it\n`);
   const calib: string[] = [];
@@ -39,6 +36,7 @@ async function main() {
   const vs = (nVox * n) / g.fast;
   line('GLM fit + residuals (voxel·subjects/s/core)', `${(vs / 1e6).toFixed(1)} M`, `${((nVox * n) / g.naive / 1e6).toFixed(2)} M`, g.naive / g.fast);
   console.log(`   ${nVox} voxels × ${n} subjects × 5 columns: ${g.fast.toFixed(3)} s (per-voxel Gauss-Jordan baseline projected ${g.naive.toFixed(1)} s; max |Δt| ${g.maxDiff.toExponential(1)}); CPU ${g.fastCpu.toFixed(3)} s = ${((nVox * n) / g.fastCpu / 1e6).toFixed(1)} M voxel·subjects/s of CPU time`);
+  calib.push(`glmMsPerVoxelSubjectColumn ≈ ${((g.fastCpu * 1000) / (nVox * n * 5)).toExponential(2)} (fit + residuals)`);
 
   // 2. SPM smoothing of one 1.5 mm MNI volume (121×145×121) vs a direct 3-D convolution of a small block
   const dims: [number, number, number] = [121, 145, 121];
@@ -110,21 +108,16 @@ async function main() {
 
   await txBenchReport(line); // 6b. imaging transcriptomics at the study's scale (123 regions × 10,000 genes × 5,000 resamples each)
 
-  // 7. The whole local glm job (demo cohort: 45 subjects, 61×73×61, 3 contrasts)
-  const dir = mkdtempSync(join(tmpdir(), 'nb-bench-'));
-  try {
-    const jobPath = writeDemoJob(join(dir, 'in'));
-    const r1 = await runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'glm', outDir: join(dir, 'out1'), threads: 1 });
-    const r2 = await runLocal({ jobUri: pathToFileURL(jobPath).href, pipeline: 'glm', outDir: join(dir, 'out2') });
-    if (r1.status !== 'succeeded' || r2.status !== 'succeeded') throw new Error('demo job failed');
-    line('local glm job, demo cohort (wall s, all cores)', `${r2.seconds.toFixed(2)} s`, `${r1.seconds.toFixed(2)} s (1 thread)`, r1.seconds / r2.seconds);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // 7. Whole local jobs on 1 and 2 threads: glm demo, ALE, ReHo, netmap (bench/speedup.ts)
+  if (process.env.BENCH_SKIP_JOBS !== '1') {
+    console.log('');
+    for (const r of await speedupBench()) formatSpeedup(r, line);
   }
   // 8. Study scale on AWS: the Plan stage's estimates for 1,000-subject jobs (cost model, no data)
   console.log(`\n${formatScale('scale: glm job plan (2 mm MNI, 5 columns, 5,000 permutations)', glmScale())}\n${formatScale('scale: connectome sweep (netmap estimate)', netmapScale())}`);
   console.log(`\ncost-model constants from this run (CPU time; shared/jobs/cost.ts SPEED and the ALE planner): ${calib.join(', ')}`);
   console.log(`(pyls anchor for a future PLS line: ${ANCHORS.pyls.source}: ${ANCHORS.pyls.seconds} s)`);
+  console.log(`\nbench done in ${((performance.now() - started) / 1000).toFixed(0)} s; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
 /** Direct (non-separable) convolution cost per output voxel, measured on a small block. */

@@ -193,6 +193,12 @@ const PREPARE: Record<DemoPipeline, (dir: string, size: Size) => Prepared | Prom
   transcriptomics: prepareTranscriptomics,
 };
 
+/** Write one pipeline's demo input into dir (the bench's local-job lines run the same jobs); returns its job.json path and jobId. */
+export async function prepareDemoInput(pipeline: DemoPipeline, dir: string, size: DemoSize = 'full'): Promise<{ jobPath: string; jobId: string }> {
+  const p = await PREPARE[pipeline](dir, DEMO_SIZES[size]);
+  return { jobPath: p.jobPath, jobId: p.jobId };
+}
+
 /** Why a pipeline is skipped in this build, or null when it runs. */
 export function skipReason(pipeline: string): string | null {
   if (pipeline === 'transcriptomics' && !existsSync(join(REPO, 'shared', 'pipelines', 'transcriptomics'))) return 'not in this build';

@@ -63,6 +63,7 @@ function namedInputErrors(): Set<string> {
       /* a class with another constructor: not one of the `named` errors */
     }
   }
+  for (const name of errors.NAMED_ELSEWHERE) names.add(name);
   return names;
 }
 const NAMED = namedInputErrors();

@@ -53,6 +53,12 @@ export interface DistributedMapEnv {
   handlers: Record<string, Handler>;
   /** name used in the local MapRun/execution ARNs */
   machineName: string;
+  /**
+   * the caller validated the whole definition, every Map's ItemProcessor included (runner/local.ts):
+   * children are built without validating again (asl-validator costs 0.1–0.3 s a call, on the
+   * runner's thread, before a Map's first child can start)
+   */
+  validated?: boolean;
   /** a Map starts `workers` child executions covering `items` items; each child's end ticks with its item count */
   progress?: { start(state: string, workers: number, items?: number): void; tick(state: string, items?: number, ok?: boolean): void };
 }
@@ -224,7 +230,7 @@ async function runMap(name: string, state: Record<string, unknown>, child: AslMa
       : (toleratedCount !== undefined && failed > toleratedCount) || (toleratedPercent !== undefined && total > 0 && (failed * 100) / total > toleratedPercent);
   const concurrency = numberField(state, 'MaxConcurrency', input) || Number.POSITIVE_INFINITY;
 
-  const machine = new env.StateMachine(child as never, { validationOptions: { checkPaths: true } });
+  const machine = new env.StateMachine(child as never, { validationOptions: env.validated ? { noValidate: true } : { checkPaths: true } });
   env.progress?.start(name, children.length, total);
   let failedItems = 0;
   let stop = false;

@@ -103,12 +103,15 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   const storeBucket = bucketKeyOf(taskEnv().store, 'x').bucket;
   const substituted = substitute(asl, { ResultsBucketName: storeBucket, InputBucketName: storeBucket, ...localSubstitutions(asl) });
   const tsSource = import.meta.url.endsWith('.ts');
+  const threads = opts.threads ?? availableParallelism();
   const pool = new Piscina({
     filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
     // tsx resolved from this package, not from the working directory (the CLI runs from anywhere)
     execArgv: tsSource ? ['--import', import.meta.resolve('tsx')] : [],
-    maxThreads: opts.threads ?? availableParallelism(),
-    minThreads: 1,
+    // every thread starts at once, while the first stage runs: a thread started on demand
+    // boots (module graph, tsx) in the middle of the first fan-out, on the core it should use
+    maxThreads: threads,
+    minThreads: threads,
     idleTimeout: 1000,
   });
 
@@ -161,8 +164,12 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     };
   }
 
+  // the whole definition is validated once, as written (every Distributed Map's ItemProcessor
+  // included, as Step Functions does on deploy); the rewritten one and the Maps' children are not again
+  new StateMachine(substituted as never, { validationOptions: { checkPaths: true } });
   // Distributed Maps run here (ItemReader/ItemBatcher/ResultWriter), their children through the same handlers
   const definition = rewriteDistributedMaps(substituted, {
+    validated: true,
     store: () => taskEnv().store,
     StateMachine: StateMachine as unknown as StateMachineCtor,
     handlers,
@@ -172,7 +179,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
       tick: (state, items, ok) => progress.mapTick(state, items ?? 1, ok ?? true),
     },
   });
-  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  const machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
   const execution = machine.run({ ...opts.input, jobUri: opts.jobUri, ...(opts.validated ? { job: opts.validated } : {}) }, {
     overrides: { taskResourceLocalHandlers: handlers as never },
     context: { Execution: { Id: `arn:aws:states:us-east-1:000000000000:execution:local-${opts.pipeline}:${opts.executionName ?? 'local'}`, Name: opts.executionName ?? 'local' } } as never,

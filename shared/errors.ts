@@ -62,3 +62,35 @@ export const CorruptIntermediate = named('CorruptIntermediate');
 export const InputChanged = named('InputChanged');
 /** Cloud commands without credentials, region or a reachable endpoint; the message says what to set. */
 export const CloudNotConfigured = named('CloudNotConfigured');
+/** A connectome subject file is truncated, too long, of the wrong type (e.g. gzip) or holds non-finite values; `input` is the file. */
+export const InvalidConnectome = named('InvalidConnectome');
+
+
+/**
+ * Names of the named errors defined beside the code that throws them (subclasses of
+ * NeuroburstError in shared/stats, shared/rnaseq, shared/transcriptomics, …, and names given
+ * to `new NeuroburstError(name, …)` directly). Every one is about the input: the CLI gives
+ * them the exit code of an invalid input, and the README's "Errors" section lists them
+ * (a test scans the sources so this list stays complete).
+ */
+export const NAMED_ELSEWHERE: readonly string[] = [
+  'PartlyNumericColumn',
+  'TooFewSubjects',
+  'NonEstimableContrast',
+  'NoSpatialOverlap',
+  'ExactTestTooLarge',
+  'InvalidCounts',
+  'InvalidSampleGroups',
+  'InvalidAhbaData',
+  'InvalidGeneSets',
+  'InvalidGeneList',
+  'InvalidEdgeList',
+  'NotAResultFolder',
+  'InvalidSpinInput',
+  'InvalidRegionTable',
+  'InvalidPlsInput',
+  'UnknownRegions',
+  'NoGridOverlap',
+  'TooFewRegions',
+  'TooFewGenes',
+];

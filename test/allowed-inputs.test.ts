@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Store, allowedInputsFromEnv, assertAllowedInput, resetS3Clients, resolveRef } from '../shared/storage/index.ts';
+import { S3Store, allowedInputsFromEnv, assertAllowedInput, assertAllowedJobUri, resetS3Clients, resolveRef, stepJobOf } from '../shared/storage/index.ts';
 import { runLocal } from '../runner/local.ts';
 import { VBM, vbmParticipants } from './helpers/fixture-job.ts';
 import { startS3Server } from './helpers/s3server.ts';
@@ -50,6 +50,40 @@ describe('allow-list rules', () => {
     // local jobs keep their rules without an allow-list, and are refused under one
     expect(resolveRef('m.nii.gz', 'file:///data/job/', {})).toBe('file:///data/job/m.nii.gz');
     expect(() => resolveRef('m.nii.gz', 'file:///data/job/', { allowedInputs: ALLOWED })).toThrow(expect.objectContaining({ name: 'UnsafeInputKey' }));
+  });
+});
+
+describe('a step job (a workflow started by another job, e.g. reho\'s group glm)', () => {
+  const DEPLOYED = ['s3://nb-input/', 's3://nb-datasets/cohort'];
+  const workStore = { store: 's3://nb-results', workPrefix: 'work/', resultsPrefix: 'results/' };
+  const base = 's3://nb-results/work/rj/4d1f1f19c30b/group/';
+  const policy = { allowedInputs: DEPLOYED, workStore };
+
+  it('is recognised by its job.json under a job\'s work folder of the work store', () => {
+    expect(stepJobOf(`${base}job.json`, workStore)).toEqual({ jobId: 'rj', bucket: 'nb-results', prefixes: ['s3://nb-results/work/rj/', 's3://nb-results/results/rj/'] });
+    expect(stepJobOf('s3://nb-results/results/rj/job.json', workStore)).toBeUndefined();
+    expect(stepJobOf('s3://nb-input/jobs/rj/job.json', workStore)).toBeUndefined();
+    expect(stepJobOf('s3://nb-results/work/../x/job.json', workStore)).toBeUndefined();
+    expect(stepJobOf(`${base}job.json`, undefined)).toBeUndefined();
+    expect(stepJobOf('file:///out/.work/rj/h/group/job.json', { store: 'file:///out/', workPrefix: '.work/', resultsPrefix: '' })).toBeUndefined();
+  });
+
+  it("reads its parent's work and results prefixes, the parent's upload folder and the dataset prefixes", () => {
+    expect(resolveRef('participants.tsv', base, policy)).toBe(`${base}participants.tsv`);
+    expect(resolveRef('s3://nb-results/results/rj/maps/s1_szreho.nii.gz', base, policy)).toBe('s3://nb-results/results/rj/maps/s1_szreho.nii.gz');
+    expect(resolveRef('s3://nb-input/jobs/rj/mask.nii.gz', base, policy)).toBe('s3://nb-input/jobs/rj/mask.nii.gz');
+    expect(resolveRef('s3://nb-datasets/cohort/mask.nii.gz', base, policy)).toBe('s3://nb-datasets/cohort/mask.nii.gz');
+    expect(assertAllowedJobUri(`${base}job.json`, DEPLOYED, workStore)).toBe(`${base}job.json`);
+  });
+
+  it("and nothing of another job: its work, results or upload folder", () => {
+    for (const other of ['s3://nb-results/results/other/maps/s1_szreho.nii.gz', 's3://nb-results/work/other/h/group/participants.tsv', 's3://nb-input/jobs/other/mask.nii.gz', 's3://nb-input/private/x.tsv', 's3://nb-results/results/rj2/x']) {
+      expect(() => resolveRef(other, base, policy), other).toThrow(expect.objectContaining({ name: 'UnsafeInputKey', input: other }));
+    }
+    // a job.json elsewhere in the work store (a results folder) is no step job: the allow-list applies
+    expect(() => assertAllowedJobUri('s3://nb-results/results/rj/job.json', DEPLOYED, workStore)).toThrow(expect.objectContaining({ name: 'UnsafeInputKey' }));
+    // an uploaded job is unaffected: the input bucket means its own folder, the work store stays out of reach
+    expect(() => resolveRef('s3://nb-results/work/rj/h/group/participants.tsv', 's3://nb-input/jobs/rj/', policy)).toThrow(expect.objectContaining({ name: 'UnsafeInputKey' }));
   });
 });
 

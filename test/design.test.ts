@@ -60,7 +60,7 @@ describe('design', () => {
     const small = readParticipants(parseTable('participant_id\tgroup\tmap\na\tA\tx\nb\tB\ty\nc\tB\tz\n', 's.tsv'), 'map', 's.tsv');
     expect(() => buildDesign(small, params({ contrasts: ['A-B'] }), 's.tsv')).toThrow(/group "A" has 1 subject/);
     const bad = readParticipants(parseTable('participant_id\tgroup\tage\tmap\na\tA\t1\tx\nb\tA\tn/a\ty\nc\tB\t3\tz\nd\tB\t4\tw\n', 'b.tsv'), 'map', 'b.tsv');
-    expect(() => buildDesign(bad, params({ contrasts: ['A-B'], covariates: ['age'] }), 'b.tsv')).toThrow(/participant b has a non-numeric or missing age/);
+    expect(() => buildDesign(bad, params({ contrasts: ['A-B'], covariates: ['age'] }), 'b.tsv')).toThrow(/b\.tsv row 2 \(b\): covariate column "age" is empty, not a decimal number/);
   });
 });
 

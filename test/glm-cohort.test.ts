@@ -410,6 +410,21 @@ describe('bundled atlas in a job', () => {
     const peaks = readFileSync(join(out, 'tables/A-B_clusters.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     expect(peaks.length).toBe(all.length);
     peaks.forEach((f, i) => expect(f[9]).toBe(atlas.table.get(Number(atlas.labels[all[i]!.c.peakIndex])) ?? ''));
+
+    // a user's atlas on another grid (4 mm, shifted) is accepted and resampled for the region tables
+    const ug = { dims: [46, 55, 46], affine: Float64Array.from([4, 0, 0, -91, 0, 4, 0, -127, 0, 0, 4, -73, 0, 0, 0, 1]) };
+    const ul = new Float32Array(ug.dims[0]! * ug.dims[1]! * ug.dims[2]!);
+    for (let k = 0; k < ug.dims[2]!; k++) for (let j = 0; j < ug.dims[1]!; j++) for (let i = 0; i < ug.dims[0]!; i++) ul[i + ug.dims[0]! * (j + ug.dims[1]! * k)] = 1 + (i % 3) + 3 * (k % 2);
+    writeFileSync(join(inD, 'user_atlas.nii.gz'), writeNifti({ dims: ug.dims, affine: ug.affine, pixdim: [4, 4, 4], data: ul }, { datatype: 'float32' }));
+    writeFileSync(join(inD, 'user_labels.tsv'), ['index\tname', ...[1, 2, 3, 4, 5, 6].map((x) => `${x}\tregion_${x}`)].join('\n') + '\n');
+    const u = await run(writeJob(inD, 'user', { contrasts: ['A-B'], smoothFwhmMm: 6 }, { atlas: 'user_atlas.nii.gz', atlasLabels: 'user_labels.tsv' }), join(dir, 'out'));
+    expect(u.status, JSON.stringify(u)).toBe('succeeded');
+    const uOut = join(dir, 'out', 'user');
+    const ua = regionAtlas(glmParamsSchema.parse({ contrasts: ['A-B'] }), g.dims, g.affine, { labels: ul, table: new Map([1, 2, 3, 4, 5, 6].map((x) => [x, `region_${x}`])), grid: ug })!;
+    expect(ua.resampled).toBe(true);
+    const uRows = clusterRegions(t, g.dims, g.affine, all.map((x, i) => ({ ...x.c, id: i + 1, tail: x.tail })), ua.labels, ua.table);
+    expect(uRows.some((r) => /^region_/.test(r.region))).toBe(true);
+    expect(readFileSync(join(uOut, 'tables/A-B_cluster_regions.csv'), 'utf8')).toBe(clusterRegionsCsv(uRows, 't'));
   }, 600_000);
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSlabs } from '../shared/pipelines/common/shards.ts';
+import { MIN_SLABS, MIN_VOXEL_SUBJECTS_PER_SLAB, planSlabs, slabCount, VOXEL_SUBJECTS_PER_SLAB } from '../shared/pipelines/common/shards.ts';
 import { enforceBudget, estimateCost, pricesFor } from '../shared/jobs/cost.ts';
 import { stream } from '../shared/random.ts';
 
@@ -18,6 +18,26 @@ describe('planSlabs', () => {
         if (s > 0) expect(slabs[s]!.z0).toBe(slabs[s - 1]!.z1);
       }
       if (forced) expect(slabs.length).toBe(Math.min(forced, nz));
+    }
+  });
+
+  it('sizes the slab count from the data alone: up to minSlabs shards while each keeps ≥ MIN_VOXEL_SUBJECTS_PER_SLAB, never over the budget or nz', () => {
+    // hand-computed cases: [voxels, subjects, maxConcurrency, nz, forced, minSlabs] → count
+    expect(slabCount(3264, 24, 200, 20, undefined, MIN_SLABS)).toBe(1); // 78k voxel·subjects: one slab
+    expect(slabCount(MIN_VOXEL_SUBJECTS_PER_SLAB * 3, 1, 200, 61, undefined, MIN_SLABS)).toBe(3);
+    expect(slabCount(60_000, 45, 200, 61, undefined, MIN_SLABS)).toBe(Math.min(MIN_SLABS, Math.floor(2_700_000 / MIN_VOXEL_SUBJECTS_PER_SLAB)));
+    expect(slabCount(60_000, 45, 200, 61)).toBe(1); // without a floor: by size only
+    expect(slabCount(200_000, 74, 200, 91, undefined, MIN_SLABS)).toBe(MIN_SLABS); // 4 by size, raised to the floor
+    expect(slabCount(200_000, 74, 200, 91)).toBe(4);
+    expect(slabCount(500_000, 74, 200, 91, undefined, MIN_SLABS)).toBe(Math.ceil((500_000 * 74) / VOXEL_SUBJECTS_PER_SLAB)); // 10 by size, above the floor
+    expect(slabCount(200_000, 74, 2, 91, undefined, MIN_SLABS)).toBe(2); // the budget caps
+    expect(slabCount(10_000_000, 10, 200, 5)).toBe(5); // one plane per slab at most
+    expect(slabCount(10_000_000, 10, 200, 91, 3, MIN_SLABS)).toBe(3); // params.slabs wins
+    for (let v = 1000; v < 5e6; v *= 1.7) {
+      const n = slabCount(v, 30, 200, 1000, undefined, MIN_SLABS);
+      expect(n).toBeGreaterThanOrEqual(1);
+      if (n > 1 && n <= MIN_SLABS) expect((v * 30) / n).toBeGreaterThanOrEqual(MIN_VOXEL_SUBJECTS_PER_SLAB);
+      expect(planSlabs(Array.from({ length: 1000 }, () => v / 1000), 30, 200, undefined, MIN_SLABS)).toHaveLength(n);
     }
   });
 

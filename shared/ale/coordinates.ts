@@ -84,11 +84,13 @@ export function parseSleuth(text: string, source: string): CoordinateSet {
   let subjectsLine = 0;
   let foci: number[][] = [];
   let startLine = 0;
+  const lineOf: number[] = [];
   const close = (line: number) => {
     if (names.length === 0 && subjects === undefined && foci.length === 0) return;
     if (subjects === undefined) fail(startLine, `experiment "${names.join(' / ') || '(unnamed)'}" has no "// Subjects=N" line before its foci`);
     if (foci.length === 0) fail(subjectsLine, `experiment "${names.join(' / ') || '(unnamed)'}" has no foci (ends at line ${line})`);
     experiments.push({ id: names.join(' / ') || `experiment ${experiments.length + 1}`, sampleSize: subjects!, foci, space: space! });
+    lineOf.push(startLine);
     names = [];
     subjects = undefined;
     foci = [];
@@ -129,22 +131,31 @@ export function parseSleuth(text: string, source: string): CoordinateSet {
     }
     if (space === undefined) fail(ln, 'the file must start with a "// Reference=MNI" or "// Reference=Talairach" line');
     const parts = raw.split(/[\s,;]+/).filter((s) => s !== '');
-    if (parts.length !== 3) fail(ln, `a focus row needs exactly three numbers (x y z), found ${parts.length} value(s): "${raw}"`);
+    // the row itself is not quoted (a wrong file given as coordinates must not be echoed), only a short offending value
+    if (parts.length !== 3) fail(ln, `a focus row needs exactly three numbers (x y z), found ${parts.length} value(s)`);
     const bad = parts.find((p) => !NUMBER.test(p));
-    if (bad !== undefined) fail(ln, `"${bad}" is not a number in focus row "${raw}"`);
+    if (bad !== undefined) fail(ln, `"${bad.length > 12 ? `${bad.slice(0, 12)}…` : bad}" is not a number (focus rows are x y z)`);
     if (subjects === undefined) fail(ln, 'a focus row before the experiment\'s "// Subjects=N" line');
     foci.push(toMni(space!, parts.map(Number)));
   }
   close(lines.length);
   if (space === undefined) fail(1, 'the file must start with a "// Reference=MNI" or "// Reference=Talairach" line');
   if (experiments.length === 0) throw new InvalidCoordinates(`${source} holds no experiment`, source);
-  const seen = new Map<string, number>();
-  for (const e of experiments) {
-    const c = (seen.get(e.id) ?? 0) + 1;
-    seen.set(e.id, c);
-    if (c > 1) e.id = `${e.id} (${c})`;
-  }
+  assertUniqueIds(experiments, source, (i) => `line ${lineOf[i]}`);
   return { format: 'sleuth', experiments, warnings };
+}
+
+/**
+ * Experiment ids must be unique: ALE treats experiments as independent, so one listed twice
+ * (a pasted-in-twice block, two contrasts of one id) would count its foci twice, and its
+ * per-experiment outputs (contributions, jackknife rows) would be ambiguous.
+ */
+function assertUniqueIds(experiments: readonly Experiment[], source: string, where: (index: number) => string): void {
+  const at = new Map<string, number[]>();
+  experiments.forEach((e, i) => at.set(e.id, [...(at.get(e.id) ?? []), i]));
+  for (const [id, idx] of at) {
+    if (idx.length > 1) throw new InvalidCoordinates(`${source}: experiment id "${id}" appears ${idx.length} times (${idx.map(where).join(', ')}); experiment ids must be unique`, source);
+  }
 }
 
 type Json = Record<string, unknown>;
@@ -178,6 +189,7 @@ export function parseNimareJson(text: string, source: string): CoordinateSet {
   }
   if (!isObj(doc)) throw new InvalidCoordinates(`${source}: expected a JSON object`, source);
   const experiments: Experiment[] = [];
+  const wheres: string[] = [];
   if (Array.isArray(doc.studies)) {
     for (const [si, st] of doc.studies.entries()) {
       if (!isObj(st) || !Array.isArray(st.analyses)) throw new InvalidCoordinates(`${source}: studies[${si}] has no analyses array`, source);
@@ -196,9 +208,11 @@ export function parseNimareJson(text: string, source: string): CoordinateSet {
           return toMni(space, c as number[]);
         });
         experiments.push({ id: `${String(st.id ?? si)}-${String(an.id ?? ai)}`, sampleSize: n, foci, space });
+        wheres.push(where);
       }
     }
     if (experiments.length === 0) throw new InvalidCoordinates(`${source} holds no analysis with points`, source);
+    assertUniqueIds(experiments, source, (i) => wheres[i]!);
     return { format: 'nimads-studyset', experiments, warnings: [] };
   }
   for (const [study, st] of Object.entries(doc)) {
@@ -219,9 +233,11 @@ export function parseNimareJson(text: string, source: string): CoordinateSet {
         return toMni(space, p as number[]);
       });
       experiments.push({ id: `${study}-${cid}`, sampleSize: sampleSizeOf(con.metadata, where, source), foci, space });
+      wheres.push(where);
     }
   }
   if (experiments.length === 0) throw new InvalidCoordinates(`${source} holds no contrast with coordinates`, source);
+  assertUniqueIds(experiments, source, (i) => wheres[i]!);
   // the reference orders experiments by id
   experiments.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { format: 'nimare-dataset', experiments, warnings: [] };

@@ -53,27 +53,54 @@ export const TASKS = {
 export type TaskType = keyof typeof TASKS;
 
 /**
- * Calibrated speed constants (single core, measured by `npm run bench` on the
- * development machine; Lambda arm64 at ≥ 1769 MB is assumed to be about as fast).
+ * Calibrated speed constants: ms of one core's CPU time, measured by `npm run bench` on the
+ * development machine kind (2-vCPU Intel Xeon VM, Node 20; CPU time, so a loaded machine
+ * inflates them little). Lambda arm64 at ≥ 1769 MB (one full vCPU) is assumed about as fast.
+ * Each constant names the bench line it comes from; the bench's last lines print the values
+ * of the run ("cost-model constants from this run") and, for every local job, the estimate
+ * against the billed GB-seconds, so a drift shows.
  */
 export const SPEED = {
-  /** ms per voxel to read, decode, smooth and write one subject map */
+  /**
+   * ms per voxel to read, decode, smooth and write one subject map. Source: the PrepareSubjects
+   * shards of the bench's local glm demo job (61×73×61 grid: ≈ 52 ms per subject = 1.9e-4 ms/voxel
+   * on a quiet machine; rounded up for reads from S3).
+   */
   prepareMsPerVoxel: 2.5e-4,
-  /** ms per voxel·subject for the mask pass */
+  /** ms per voxel·subject for the mask pass (not re-measured since the first calibration) */
   maskMsPerVoxelSubject: 2e-6,
-  /** ms per voxel·subject·column for one GLM model (fit, residuals, smoothness sums) */
-  glmMsPerVoxelSubjectColumn: 1.5e-6,
-  /** ms per voxel·subject·column of one permutation (Freedman–Lane refit) */
-  permMsPerVoxelSubjectColumn: 1.1e-6,
-  /** ms per voxel of one permutation for t→z, clusters and TFCE */
-  permMsPerVoxel: 7.5e-4,
-  /** ms per time point·voxel·seed of seed-to-voxel correlation (network mapping) */
-  netmapMsPerSampleVoxelSeed: 1.3e-6,
-  /** ms per stored value read and decoded (connectome series, shard sums) */
+  /**
+   * ms per (grid) voxel·subject·column for one GLM model in a slab shard (fit, residuals,
+   * standardised residuals and smoothness sums, ranged reads of every subject, sealed outputs).
+   * Source: the FitSlabs shards of the bench's local glm demo job (45 subjects, 61×73×61 grid, 6
+   * slabs): 1.5–2.2 s for the stage, 4–5× what the kernel alone predicts — the bench line "GLM fit
+   * + residuals" (500k voxels × 74 subjects × 5 columns, CPU time) gives 2.9e-6 (69 M
+   * voxel·subjects/s quiet) to 3.3e-6 (loaded). The bench's "ms/shard estimated vs measured" shows it.
+   */
+  glmMsPerVoxelSubjectColumn: 1.2e-5,
+  /**
+   * ms per voxel·subject·column of one permutation (Freedman–Lane refit, SIMD). Source: the bench
+   * line "permutations/s/core" (74 subjects × 197k voxels × 5 columns), its CPU refit time:
+   * 24 ms per permutation = 3.2e-7 (two sessions: 3.2e-7 and 3.3e-7).
+   */
+  permMsPerVoxelSubjectColumn: 3.3e-7,
+  /**
+   * ms per voxel of one permutation for t→z, clusters (extent, mass) and TFCE. Source: the same
+   * bench line, CPU time per permutation minus the refit: 93 ms / 197k voxels = 4.7e-4 (two
+   * sessions: 4.7e-4 and 5e-4).
+   */
+  permMsPerVoxel: 5e-4,
+  /**
+   * ms per time point·voxel·seed of seed-to-voxel correlation (network mapping, WebAssembly SIMD).
+   * Source: the bench line "netmap seed-to-voxel r" (21 seeds × 228k voxels × 124 time points),
+   * CPU time: 2.1–2.3 G multiply-adds/s = 4.3e-7 to 4.7e-7.
+   */
+  netmapMsPerSampleVoxelSeed: 4.7e-7,
+  /** ms per stored value read and decoded (connectome series, shard sums; not re-measured since the first calibration) */
   readMsPerValue: 2e-6,
-  /** ms per voxel for the reducer per contrast (stitch, z, clusters, writing maps) */
+  /** ms per voxel for the reducer per contrast (stitch, z, clusters, writing maps; not re-measured since the first calibration) */
   reduceMsPerVoxel: 2.5e-4,
-  /** fixed ms per invocation (start, storage round trips) */
+  /** fixed ms per invocation (start, storage round trips on AWS; a local run does not pay it) */
   invocationOverheadMs: 150,
 } as const;
 

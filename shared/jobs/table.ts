@@ -40,7 +40,9 @@ export function parseTable(text: string, source: string): Table {
   const firstIdx = lines.findIndex((l) => l.trim() !== '');
   if (firstIdx < 0) throw new InvalidParticipants(`${source} is empty`, source);
   const header = lines[firstIdx]!;
-  const delim = header.includes('\t') ? '\t' : ',';
+  // the header decides the delimiter; a header with neither (one column, or names split by spaces) follows the first row
+  const firstRow = lines.slice(firstIdx + 1).find((l) => l.trim() !== '') ?? '';
+  const delim = header.includes('\t') ? '\t' : header.includes(',') ? ',' : firstRow.includes('\t') ? '\t' : ',';
   const columns = splitLine(header, delim);
   const seen = new Set<string>();
   for (const c of columns) {
@@ -49,10 +51,24 @@ export function parseTable(text: string, source: string): Table {
     seen.add(c);
   }
   const rows: Record<string, string>[] = [];
+  const split: [number, string[]][] = [];
   for (let i = firstIdx + 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
-    const fields = splitLine(line, delim);
+    split.push([i, splitLine(line, delim)]);
+  }
+  // every row agrees with the others but not with the header: the header is at fault (e.g. a
+  // header written with spaces in a tab-separated table), so the error names the header's line
+  const counts = new Set(split.map(([, f]) => f.length));
+  if (split.length > 0 && counts.size === 1 && !counts.has(columns.length)) {
+    const [k] = counts;
+    throw new InvalidParticipants(
+      `${source} line ${firstIdx + 1} (the header): ${columns.length} column name(s), but every row has ${k} fields (${delim === '\t' ? 'tab' : 'comma'}-separated; ` +
+        `${delim === '\t' ? 'is the header tab-separated like the rows?' : 'a tab-separated table needs tabs in its header line'})`,
+      source,
+    );
+  }
+  for (const [i, fields] of split) {
     if (fields.length !== columns.length) {
       throw new InvalidParticipants(
         `${source} line ${i + 1}: ${fields.length} fields, but the header has ${columns.length} (${delim === '\t' ? 'tab' : 'comma'}-separated)`,

@@ -20,3 +20,14 @@ export function uploadFolderOf(uri: string): { bucket: string; jobId: string; pr
   const m = /^s3:\/\/([^/]+)\/jobs\/([^/]+)\//.exec(uri);
   return m ? { bucket: m[1]!, jobId: m[2]!, prefix: `jobs/${m[2]}/` } : undefined;
 }
+
+/**
+ * The job a URI in an upload area names: `s3://<bucket>/jobs/<jobId>/…` names <jobId> however deep
+ * the key (the trigger rule's `jobs/*\/job.json` matches nested keys too), never the id a job.json
+ * inside it claims; 'invalid-job' when the folder is not a safe id; undefined outside any `jobs/` folder.
+ */
+export function uploadAreaJobId(uri: string): string | undefined {
+  const folder = uploadFolderOf(uri);
+  if (!folder) return undefined;
+  return JOB_ID.test(folder.jobId) ? folder.jobId : 'invalid-job';
+}

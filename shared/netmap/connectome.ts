@@ -13,7 +13,7 @@
  * subject through {@link ConnectomeWriter}.
  */
 import { z } from 'zod';
-import { InvalidParameter } from '../errors.ts';
+import { InvalidConnectome, InvalidParameter } from '../errors.ts';
 
 export const CONNECTOME_FORMAT = 'neuroburst-connectome-1';
 
@@ -72,14 +72,43 @@ export function packRun(data: Float32Array, nVox: number, T: number, mask: Uint8
   return out;
 }
 
-/** Split a subject file into its runs. */
-export function subjectRuns(bytes: Uint8Array, runs: readonly number[], V: number, source: string): { data: Float32Array; T: number }[] {
-  const total = runs.reduce((a, T) => a + T * V, 0);
-  if (bytes.byteLength !== total * 4) {
-    throw new InvalidParameter(`${source} holds ${bytes.byteLength} bytes; the manifest's runs [${runs.join(', ')}] × ${V} voxels need ${total * 4}`, source);
+/** Bytes a subject file of these runs over V voxels must hold. */
+export function subjectBytes(runs: readonly number[], V: number): number {
+  return runs.reduce((a, T) => a + T * V, 0) * 4;
+}
+
+/** `InvalidConnectome` (input: the file) unless a subject file holds exactly its runs × V float32 values. */
+export function assertSubjectSize(size: number, runs: readonly number[], V: number, source: string, input = source): void {
+  const need = subjectBytes(runs, V);
+  if (size !== need) {
+    throw new InvalidConnectome(`${source} holds ${size} bytes; the manifest's runs [${runs.join(', ')}] × ${V} voxels need ${need} (float32, little-endian)${size < need ? ': the file is truncated' : ''}`, input);
   }
+}
+
+/** How many values are NaN or ±Infinity. */
+export function countNonFinite(values: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) n++;
+  return n;
+}
+
+export function nonFiniteMessage(source: string, bad: number, of: number, where = ''): string {
+  return bad === of
+    ? `${source} holds no finite value${where} (all ${of} are NaN or infinite); a connectome subject's series must be finite (neuroburst connectome pack refuses them)`
+    : `${source} holds ${bad} non-finite value(s) (NaN or infinite)${where} of ${of}; a connectome subject's series must be finite (neuroburst connectome pack refuses them)`;
+}
+
+/**
+ * Split a subject file into its runs: `InvalidConnectome` naming the file when its size is not
+ * the manifest's runs × V float32 values or any value is NaN or infinite.
+ */
+export function subjectRuns(bytes: Uint8Array, runs: readonly number[], V: number, source: string, input = source): { data: Float32Array; T: number }[] {
+  const total = runs.reduce((a, T) => a + T * V, 0);
+  assertSubjectSize(bytes.byteLength, runs, V, source, input);
   const all = new Float32Array(total);
   new Uint8Array(all.buffer).set(bytes);
+  const bad = countNonFinite(all);
+  if (bad > 0) throw new InvalidConnectome(nonFiniteMessage(source, bad, all.length), input);
   const out: { data: Float32Array; T: number }[] = [];
   let off = 0;
   for (const T of runs) {

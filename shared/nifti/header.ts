@@ -174,9 +174,9 @@ function readRaw(bytes: Uint8Array, source: string): RawFields {
     version = 2;
     littleEndian = le === NIFTI2_HEADER_SIZE;
   } else {
+    // the bytes found are not quoted: they are the file's contents (e.g. the start of a text file)
     throw new InvalidNifti(
-      `${source} is not a NIfTI image: its first 4 bytes should hold the header size 348 (NIfTI-1) or 540 (NIfTI-2), ` +
-        `found ${le} (read little-endian) / ${be} (big-endian).` +
+      `${source} is not a NIfTI image: its first 4 bytes do not hold the header size 348 (NIfTI-1) or 540 (NIfTI-2) in either byte order.` +
         (bytes[0] === 0x1f && bytes[1] === 0x8b ? '' : ' If it is compressed, only gzip (.nii.gz) is supported.'),
       source,
     );
@@ -254,9 +254,8 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): NiftiHeader
     );
   }
   if (raw.magic !== single) {
-    const printable = raw.magic.replace(/[^\x20-\x7e]/g, '?');
     throw new InvalidNifti(
-      `${source} is not a NIfTI-${v} image: the magic string should be "${single}", found "${printable}"` +
+      `${source} is not a NIfTI-${v} image: the magic string at byte ${v === 1 ? 344 : 4} is not "${single}"` +
         (v === 1 ? ' (an ANALYZE 7.5 header has no magic; convert it to NIfTI first).' : '.'),
       source,
     );

@@ -20,6 +20,7 @@ export {
   readNifti,
   readNiftiHeader,
   slabByteRange,
+  truncatedNifti,
 } from './read.ts';
 export { type WritableVolume, type WriteDatatype, type WriteOptions, NIFTI_INTENT, statIntent, writeNifti } from './write.ts';
 export {

@@ -152,7 +152,12 @@ export function readNiftiHeader(bytes: Uint8Array, source: string): NiftiHeader 
   return parseNiftiHeader(headerBytes(bytes, source), source);
 }
 
-function truncated(header: NiftiHeader, have: number, source: string, gzip: boolean): NeuroburstError {
+/** The named error of a file whose voxel data stop early (`have` bytes of the file, decompressed for gzip), naming `source`. */
+export function truncatedNifti(header: NiftiHeader, have: number, source: string, gzip: boolean, input = source): NeuroburstError {
+  return truncated(header, have, source, gzip, input);
+}
+
+function truncated(header: NiftiHeader, have: number, source: string, gzip: boolean, input = source): NeuroburstError {
   const need = header.voxOffset + imageByteLength(header);
   const got = Math.max(0, have - header.voxOffset) / Math.max(1, need - header.voxOffset);
   return new InvalidNifti(
@@ -160,7 +165,7 @@ function truncated(header: NiftiHeader, have: number, source: string, gzip: bool
       `${header.voxOffset}, which needs ${formatBytes(need)}, but the ` +
       (gzip ? `gzip stream ends after ${formatBytes(have)} of decompressed data` : `file holds only ${formatBytes(have)}`) +
       ` (${(100 * got).toFixed(1)}% of the voxel data). The file was probably cut during upload or download; copy it again.`,
-    source,
+    input,
   );
 }
 

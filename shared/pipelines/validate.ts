@@ -1,9 +1,9 @@
 import { InvalidJobSpec } from '../errors.ts';
 import { parseJobText } from '../jobs/parse.ts';
-import { assertAllowedInput, readUri } from '../storage/index.ts';
+import { assertAllowedJobUri, readUri, stepJobOf } from '../storage/index.ts';
 import type { TaskEnv } from '../runtime/task.ts';
 import { PIPELINES } from './registry.ts';
-import { uploadJobId } from '../jobs/upload-key.ts';
+import { uploadFolderOf, uploadJobId } from '../jobs/upload-key.ts';
 import { clearResultsFolder } from '../jobs/results-folder.ts';
 import { inputsKey } from './common/context.ts';
 import { embeddingSchema, type Embedding } from './common/embed.ts';
@@ -28,12 +28,16 @@ export interface ValidateResult {
 export async function validateJob(env: TaskEnv, jobUri: string, embed?: unknown): Promise<ValidateResult> {
   if (typeof jobUri !== 'string' || jobUri === '') throw new InvalidJobSpec('the execution input has no jobUri', 'jobUri');
   // on AWS the job itself must come from an allowed location too (the input bucket); refs are checked by resolveRef
-  assertAllowedInput(jobUri);
+  assertAllowedJobUri(jobUri);
   let embedding: Embedding | undefined;
   if (embed !== undefined) {
     const parsed = embeddingSchema.safeParse(embed);
     if (!parsed.success) throw new InvalidJobSpec(`the execution input's embed is not { resultsDir, resultKey, report }: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'embed'}: ${i.message}`).join('; ')}`, 'embed');
     embedding = parsed.data;
+  }
+  // the upload area names jobs by their folder: a job.json anywhere deeper than jobs/<jobId>/job.json names none
+  if (uploadFolderOf(jobUri) && uploadJobId(jobUri) === undefined) {
+    throw new InvalidJobSpec(`a job is uploaded as jobs/<jobId>/job.json; ${jobUri} is not (a nested or unsafe folder names no job)`, 'jobUri');
   }
   const text = new TextDecoder().decode(await readUri(jobUri));
   const job = parseJobText(text, 'job.json');
@@ -41,6 +45,11 @@ export async function validateJob(env: TaskEnv, jobUri: string, embed?: unknown)
   const uploaded = uploadJobId(jobUri);
   if (uploaded !== undefined && job.jobId !== uploaded) {
     throw new InvalidJobSpec(`jobId "${job.jobId}" differs from the folder the job was uploaded to (jobs/${uploaded}/); a job's id is its upload folder`, 'jobId');
+  }
+  // a step job (under its parent's work folder) carries its parent's id: one naming another job is refused likewise
+  const step = stepJobOf(jobUri);
+  if (step !== undefined && job.jobId !== step.jobId) {
+    throw new InvalidJobSpec(`jobId "${job.jobId}" differs from the job whose work folder holds this step's job.json (${step.jobId})`, 'jobId');
   }
   const entry = PIPELINES[job.pipeline]!;
   if (embedding) {

@@ -1,6 +1,6 @@
 import type { TaskEnv } from './task.ts';
-import { assertAllowedInput, readUri } from '../storage/index.ts';
-import { uploadJobId } from '../jobs/upload-key.ts';
+import { assertAllowedInput, readUri, stepJobOf } from '../storage/index.ts';
+import { uploadAreaJobId, uploadJobId } from '../jobs/upload-key.ts';
 import { clearResultsFolder } from '../jobs/results-folder.ts';
 
 export interface ErrorRecord {
@@ -48,7 +48,9 @@ export function recordFromCatch(err: { Error?: string; Cause?: string } | undefi
  */
 async function shardError(env: TaskEnv, jobId: string): Promise<ErrorRecord | undefined> {
   let newest: (ErrorRecord & { at: string }) | undefined;
+  const mapRunFailures: string[] = [];
   for await (const key of env.store.list(`${env.layout.work(jobId)}/`)) {
+    if (/\/map-runs\/.+\/FAILED_\d+\.json$/.test(key)) mapRunFailures.push(key);
     if (!/\/errors\/[^/]+\/[^/]+\.json$/.test(key)) continue;
     try {
       const r = JSON.parse(await env.store.getText(key)) as ErrorRecord & { at: string };
@@ -57,7 +59,29 @@ async function shardError(env: TaskEnv, jobId: string): Promise<ErrorRecord | un
       /* unreadable record: ignored */
     }
   }
-  return newest ? { error: newest.error, message: newest.message, input: newest.input ?? '' } : undefined;
+  if (newest) return { error: newest.error, message: newest.message, input: newest.input ?? '' };
+  return mapRunFailure(env, mapRunFailures);
+}
+
+/**
+ * No shard left a record (the worker died: a timeout, out of memory): the first failed child of
+ * the newest failed map run, from the FAILED_<n>.json its ResultWriter exported ({Error, Cause}).
+ */
+async function mapRunFailure(env: TaskEnv, keys: string[]): Promise<ErrorRecord | undefined> {
+  let best: { at: string; rec: ErrorRecord } | undefined;
+  for (const key of keys) {
+    try {
+      const entries = JSON.parse(await env.store.getText(key)) as { Error?: string; Cause?: string; StopDate?: string }[];
+      for (const e of Array.isArray(entries) ? entries : []) {
+        if (typeof e.Error !== 'string') continue;
+        const at = String(e.StopDate ?? '');
+        if (!best || at > best.at) best = { at, rec: recordFromCatch({ Error: e.Error, Cause: e.Cause }) };
+      }
+    } catch {
+      /* unreadable export: ignored */
+    }
+  }
+  return best?.rec;
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
@@ -69,7 +93,7 @@ function allowedUploadJobId(jobUri: string): string | undefined {
   } catch {
     return undefined;
   }
-  return uploadJobId(jobUri);
+  return uploadJobId(jobUri) ?? uploadAreaJobId(jobUri);
 }
 
 /** The jobId a job.json that was not uploaded claims ('invalid-job' if it has none or cannot be read). */
@@ -93,7 +117,9 @@ async function claimedJobId(jobUri: string): Promise<string> {
  */
 export async function recordFailure(env: TaskEnv, jobUri: string, caught: { Error?: string; Cause?: string }): Promise<ErrorRecord> {
   const rec = recordFromCatch(caught);
-  const jobId = allowedUploadJobId(jobUri) ?? (await claimedJobId(jobUri));
+  // a step job's error goes to its parent's folder (the path it lives under), never to the id its job.json claims
+  // a job.json anywhere under jobs/<jobId>/ (nested keys included) records under that folder's id, never a claimed one
+  const jobId = allowedUploadJobId(jobUri) ?? stepJobOf(jobUri)?.jobId ?? (await claimedJobId(jobUri));
   const dir = env.layout.results(jobId);
   const record = rec.error === 'States.ExceedToleratedFailureThreshold' && jobId !== 'invalid-job' ? ((await shardError(env, jobId)) ?? rec) : rec;
   if (jobId === 'invalid-job') await env.store.delete(`${dir}/result.json`);

@@ -14,6 +14,10 @@ export {
   storeFromEnv,
   allowedInputsFromEnv,
   assertAllowedInput,
+  assertAllowedJobUri,
+  stepJobOf,
+  workStoreFromEnv,
+  type WorkStoreLocation,
   type ParsedUri,
   type RefPolicy,
 } from './uri.ts';

@@ -92,6 +92,51 @@ export interface RefPolicy {
    * (`allowedInputsFromEnv`); unset = the same-bucket rule alone.
    */
   allowedInputs?: string[];
+  /** The work/results store of step jobs (`stepJobOf`); default NEUROBURST_STORE, NEUROBURST_WORK_PREFIX, NEUROBURST_RESULTS_PREFIX. */
+  workStore?: WorkStoreLocation;
+}
+
+/** Where a deployment keeps intermediates and results: the store URI and its two key prefixes. */
+export interface WorkStoreLocation {
+  store: string;
+  workPrefix: string;
+  resultsPrefix: string;
+}
+
+/** The work/results store from the environment the stack (and the local runners) set; undefined without NEUROBURST_STORE. */
+export function workStoreFromEnv(env: NodeJS.ProcessEnv = process.env): WorkStoreLocation | undefined {
+  const store = env.NEUROBURST_STORE;
+  if (!store) return undefined;
+  return { store, workPrefix: env.NEUROBURST_WORK_PREFIX ?? 'work/', resultsPrefix: env.NEUROBURST_RESULTS_PREFIX ?? 'results/' };
+}
+
+const STEP_JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+/**
+ * A step job — a workflow another job's workflow starts as one of its steps (reho's group glm) —
+ * keeps its job.json, participants table and so on under its parent's work folder in the S3
+ * work/results store, `<store><work prefix><jobId>/…`, and reads the parent's maps from
+ * `<store><results prefix><jobId>/…`. Returns the parent's jobId and those two prefixes (what the
+ * step may read besides its parent's upload folder and the dataset prefixes); undefined for any
+ * other URI, and for a local store (local runs have no allow-list).
+ */
+export function stepJobOf(uri: string, where: WorkStoreLocation | undefined = workStoreFromEnv()): { jobId: string; bucket: string; prefixes: string[] } | undefined {
+  if (!where || typeof uri !== 'string' || !where.store.startsWith('s3://')) return undefined;
+  const root = where.store.endsWith('/') ? where.store : `${where.store}/`;
+  const work = `${root}${where.workPrefix}`;
+  if (!uri.startsWith(work)) return undefined;
+  const jobId = uri.slice(work.length).split('/')[0]!;
+  if (!STEP_JOB_ID.test(jobId) || !uri.slice(work.length + jobId.length).startsWith('/')) return undefined;
+  return { jobId, bucket: parseUri(root).bucket!, prefixes: [`${work}${jobId}/`, `${root}${where.resultsPrefix}${jobId}/`] };
+}
+
+/**
+ * The job.json check Validate and the failure recorder apply: a step job's job.json (under its
+ * parent's work folder, `stepJobOf`) was written by the parent's worker and is read from there;
+ * any other job.json must lie inside the allow-list (`assertAllowedInput`). Returns the URI.
+ */
+export function assertAllowedJobUri(jobUri: string, allowed: string[] | undefined = allowedInputsFromEnv(), where: WorkStoreLocation | undefined = workStoreFromEnv()): string {
+  return stepJobOf(jobUri, where) ? jobUri : assertAllowedInput(jobUri, allowed);
 }
 
 /**
@@ -152,7 +197,9 @@ export function assertAllowedInput(uri: string, allowed: string[] | undefined = 
  *    path normalisation; an empty list allows none).
  */
 export function resolveRef(ref: string, baseUri: string, policy: RefPolicy = {}): string {
-  const allowedInputs = narrowToJobFolder(policy.allowedInputs ?? allowedInputsFromEnv(), baseUri);
+  const step = stepJobOf(baseUri, policy.workStore ?? workStoreFromEnv());
+  const listed = policy.allowedInputs ?? allowedInputsFromEnv();
+  const allowedInputs = step ? narrowToStepJob(listed, step) : narrowToJobFolder(listed, baseUri);
   const resolved = resolveRefUnchecked(ref, baseUri, policy, allowedInputs);
   assertNotOtherJob(resolved, baseUri, allowedInputs, ref);
   return allowedInputs === undefined ? resolved : assertAllowedInput(resolved, allowedInputs);
@@ -177,6 +224,20 @@ function narrowToJobFolder(allowed: string[] | undefined, baseUri: string): stri
     const loc = allowedLocation(entry);
     return loc.bucket === own.bucket && loc.prefix === '' ? `s3://${own.bucket}/${own.prefix}` : entry;
   });
+}
+
+/**
+ * A step job's allow-list: its parent's own work and results prefixes, plus the allow-list with
+ * every whole-bucket entry narrowed to the parent's upload folder `jobs/<jobId>/` (as for the
+ * parent itself) — never another job's folders.
+ */
+function narrowToStepJob(allowed: string[] | undefined, step: { jobId: string; prefixes: string[] }): string[] | undefined {
+  if (!allowed) return allowed;
+  const narrowed = allowed.map((entry) => {
+    const loc = allowedLocation(entry);
+    return loc.prefix === '' ? `s3://${loc.bucket}/jobs/${step.jobId}/` : entry;
+  });
+  return [...narrowed, ...step.prefixes];
 }
 
 /** Without an allow-list (the same-bucket rule), an uploaded job still may not read another job's upload folder. */

@@ -24,6 +24,10 @@ interface CaseBase {
   build: (dir: string) => string;
   /** the failure must come within this many seconds of wall time (default 20) */
   maxSeconds?: number;
+  /** `--threads` as typed on the command line (default: not given) */
+  threads?: string;
+  /** the `--out` folder, given the case's folder (default `<dir>/__out`) */
+  out?: (dir: string) => string;
 }
 
 /** A case that must be refused by name. */
@@ -83,19 +87,28 @@ export function warningsIn(r: unknown): string[] {
   return [...own, ...Object.entries(o).filter(([k]) => k !== 'warnings').flatMap(([, v]) => warningsIn(v))];
 }
 
-/** Shard outputs that a fan-out would have written (anything under work/ beyond the plan and validation records). */
-function fannedOut(out: string): string[] {
-  return filesUnder(join(out, 'work')).filter((f) => !/(^|\/)(plan|validated|validation|job|spec)[^/]*\.json$/.test(f));
+/**
+ * What the tasks before any fan-out may write in a job's work folder
+ * `<out>/.work/<jobId>/<specHash>/` (the local layout; `work/` on AWS): the context and
+ * input fingerprints (Validate), the estimate, plan and per-subject QC records (Plan), and
+ * those two tasks' metrics. Anything else — item lists and map runs of a Distributed Map,
+ * shard outputs — means a fan-out started.
+ */
+const BEFORE_FAN_OUT = /^[^/]+\/[^/]+\/((context|inputs|estimate|plan)\.json|qc\/[^/]+\.json|(metrics|item-ms|errors)\/(validate|plan)\/[^/]+\.json|warnings\/(validate|plan)\.json)$/;
+
+/** Files a fan-out would have written (anything under the work folders beyond the records of Validate and Plan). */
+export function fannedOut(out: string): string[] {
+  return ['.work', 'work'].flatMap((w) => filesUnder(join(out, w)).filter((f) => !BEFORE_FAN_OUT.test(f)).map((f) => `${w}/${f}`));
 }
 
 /** Run one case and check everything the corpus promises. */
 export async function checkCase(c: BadCase): Promise<void> {
   const dir = tmpDir('nb-bad-');
-  const out = join(dir, '__out');
+  const out = c.out ? c.out(dir) : join(dir, '__out');
   const jobPath = c.build(dir);
   const before = snapshot(dir, out);
   const t0 = performance.now();
-  const r = await executeJob(jobPath, { out, progress: false });
+  const r = await executeJob(jobPath, { out, progress: false, ...(c.threads !== undefined ? { threads: c.threads } : {}) });
   const seconds = (performance.now() - t0) / 1000;
   expect(snapshot(dir, out), 'inputs unchanged').toEqual(before);
   expect(seconds, 'time to fail/finish (s)').toBeLessThan(c.maxSeconds ?? 20);

@@ -28,7 +28,7 @@ export const aleParamsSchema = z
   .object({
     clusterFormingP: z.number().gt(0).lt(1).default(0.001).describe('voxel-level p of the cluster-forming threshold'),
     iterations: z.number().int().min(10).max(1_000_000).default(10000).describe('Monte-Carlo iterations of the FWE null'),
-    fweAlpha: z.array(z.number().gt(0).lt(1)).min(1).max(5).default([0.05, 0.01]).describe('cluster-level FWE levels: one cfwe map and extent threshold each'),
+    fweAlpha: z.array(z.number().gt(0).lt(1)).min(1).max(5).default([0.05, 0.01]).describe('cluster-level FWE levels: one cfwe map and extent threshold each; a level needs more than 1/α iterations (refused when set in the job, a warning for the default levels)'),
     coordinateToVoxel: z.enum(['truncate', 'round']).default('truncate').describe('mm -> voxel: truncate toward zero (reference behaviour) or round to nearest'),
     kernel: z.literal('sample-size').default('sample-size').describe('Eickhoff 2009 sample-size dependent Gaussian kernels'),
     batchSize: z.number().int().min(1).max(100_000).optional().describe('Monte-Carlo iterations per shard (never changes results)'),

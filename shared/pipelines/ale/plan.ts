@@ -9,10 +9,11 @@ import { keys, loadContext } from './context.ts';
 import type { AleContext } from './context.ts';
 
 /**
- * ms per kernel-box voxel of one Monte-Carlo iteration (single core, development
- * machine, pain dataset: 267 foci × 17^3-19^3 voxels ≈ 22 ms per iteration).
+ * ms per kernel-box voxel of one Monte-Carlo iteration (one core's CPU time). Source: the bench
+ * line "ALE Monte-Carlo iterations/s/core" on the development machine kind (2-vCPU Xeon VM),
+ * pain dataset: 267 foci, 1.36 M kernel-box voxels, 1.5–2.0 ms per iteration = 1.4e-6 to 1.5e-6.
  */
-export const ALE_MS_PER_BOX_VOXEL = 1.7e-5;
+export const ALE_MS_PER_BOX_VOXEL = 1.5e-6;
 /** ms per grid voxel of the observed analysis (MA, ALE, histogram null, p, z) */
 export const ALE_OBSERVE_MS_PER_VOXEL = 4e-4;
 

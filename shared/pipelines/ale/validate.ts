@@ -8,8 +8,29 @@ import { makeGrid } from '../../ale/ale.ts';
 import { readHeaderAt } from '../common/header.ts';
 import type { AleJob } from './job.ts';
 import { DEFAULT_MASK_URI, keys, planBatches, planJackknife } from './context.ts';
-import { aleContrastParamsSchema } from './params.ts';
+import { aleContrastParamsSchema, aleParamsSchema } from './params.ts';
+import { placeFoci } from '../../ale/placement.ts';
+import { recordWarnings } from '../common/finish.ts';
 import type { AleContext } from './context.ts';
+
+const DEFAULT_FWE_ALPHA = aleParamsSchema.shape.fweAlpha.parse(undefined);
+
+/**
+ * A cFWE level α needs more than 1/α Monte-Carlo iterations (the smallest FWE p is 1/iterations):
+ * levels the job set itself must all be reachable (InvalidParameter naming params.fweAlpha and the
+ * iterations needed); with the default levels an unreachable one gives an empty map and a warning.
+ */
+function checkFweAlpha(levels: readonly number[], iterations: number): string[] {
+  const need = (a: number) => Math.floor(1 / a) + 1;
+  const unreachable = levels.filter((a) => a <= 1 / iterations);
+  if (unreachable.length === 0) return [];
+  const isDefault = levels.length === DEFAULT_FWE_ALPHA.length && levels.every((a, i) => a === DEFAULT_FWE_ALPHA[i]);
+  const what = unreachable.map((a) => `${a} (needs at least ${need(a)} iterations)`).join(', ');
+  if (!isDefault) {
+    throw new InvalidParameter(`params.fweAlpha ${what} cannot be reached with params.iterations ${iterations}: the smallest FWE p is 1/${iterations}; use at least ${need(Math.min(...unreachable))} iterations or a larger fweAlpha`, 'params.fweAlpha');
+  }
+  return [`params.fweAlpha ${what} cannot be reached with ${iterations} iterations: its cFWE map is empty and its extent threshold null`];
+}
 
 /** Check an ale job against its inputs (coordinates parse, mask usable) and write the context. */
 export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Promise<AleContext> {
@@ -48,8 +69,12 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
   }
   if (set.experiments.length < 2) throw new EmptyData(`${job.inputs.coordinates} holds ${set.experiments.length} experiment; ALE needs at least two`, 'inputs.coordinates');
 
-  const experiments = set.experiments.map((e) => ({ id: e.id, sampleSize: e.sampleSize, foci: e.foci }));
-  const experiments2 = set2?.experiments.map((e) => ({ id: e.id, sampleSize: e.sampleSize, foci: e.foci }));
+  const mode = job.params.coordinateToVoxel;
+  const placed = placeFoci(grid, set.experiments.map((e) => ({ id: e.id, sampleSize: e.sampleSize, foci: e.foci })), mode, job.inputs.coordinates, maskField);
+  const placed2 = set2 ? placeFoci(grid, set2.experiments.map((e) => ({ id: e.id, sampleSize: e.sampleSize, foci: e.foci })), mode, job.inputs.coordinates2!, maskField) : undefined;
+  const experiments = placed.experiments;
+  const experiments2 = placed2?.experiments;
+  const fweWarnings = checkFweAlpha(job.params.fweAlpha, job.params.iterations);
   if (job.params.jackknife && experiments.length < 3) throw new InvalidParameter('the jackknife needs at least three experiments (two remain when one is left out)', 'params.jackknife');
   const contrast = set2 ? aleContrastParamsSchema.parse(job.params.contrast ?? {}) : undefined;
   // the smallest label-exchange p is 1/iterations and a voxel needs p < params.contrast.p: otherwise both contrast maps are empty by construction
@@ -83,6 +108,8 @@ export async function validateAle(env: TaskEnv, job: AleJob, jobUri: string): Pr
     resultsDir,
   };
   if (contrast) ctx.job.params.contrast = contrast;
+  // accepted but suspicious: merged into result.json's warnings by finishJob
+  await recordWarnings(env, workDir, 'validation', [...placed.warnings, ...(placed2?.warnings ?? []), ...fweWarnings]);
   await env.store.put(keys.context(ctx.workDir), JSON.stringify(ctx));
   return ctx;
 }

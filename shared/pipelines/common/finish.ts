@@ -12,7 +12,36 @@ import { removeStaleWork } from './context.ts';
 export const jobKeys = {
   estimate: (workDir: string) => `${workDir}/estimate.json`,
   metrics: (workDir: string) => `${workDir}/metrics/`,
+  warnings: (workDir: string) => `${workDir}/warnings/`,
 };
+
+const STAGE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+/**
+ * Warnings: what a stage accepted but found suspicious (foci outside the mask, a level the
+ * iterations cannot resolve, subjects dropped). Any stage records its own under the job's work
+ * folder, `warnings/<stage>.json` (one file per stage or shard, e.g. "validation", "plan",
+ * "slab-000003", so parallel shards never race; a resumed shard's file stays), and finishJob
+ * appends every recorded warning, in key order and without duplicates, to result.json's
+ * `warnings` (which the CLI summary prints). Recording an empty list removes the stage's file.
+ */
+export async function recordWarnings(env: TaskEnv, workDir: string, stage: string, warnings: readonly string[]): Promise<void> {
+  if (!STAGE.test(stage)) throw new Error(`warning stage name ${JSON.stringify(stage)} is not a safe key part`);
+  const key = `${jobKeys.warnings(workDir)}${stage}.json`;
+  if (warnings.length === 0) await env.store.delete(key);
+  else await env.store.put(key, JSON.stringify([...warnings]));
+}
+
+/** Every warning recorded under a work folder (key order, duplicates removed). */
+export async function recordedWarnings(env: TaskEnv, workDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const key of env.store.list(jobKeys.warnings(workDir))) {
+    if (!key.endsWith('.json')) continue;
+    const list = JSON.parse(await env.store.getText(key)) as unknown;
+    if (Array.isArray(list)) for (const w of list) if (typeof w === 'string') out.push(w);
+  }
+  return [...new Set(out)];
+}
 
 /** Persist the estimate (estimate.json, read again by the reducer), then refuse a job over budget (BudgetExceeded). */
 export async function estimateAndEnforce(env: TaskEnv, workDir: string, estimate: CostEstimate, maxUsd: number): Promise<CostEstimate> {
@@ -56,12 +85,19 @@ export { outputWriter, type MapInfo, type OutputWriter, type ReportOptions } fro
 /**
  * The end of every job (common/outputs.ts): sidecars for maps without one,
  * dataset_description.json, report.html by the report library (`report` adds the job's URI
- * for input checksums and the pipeline's extras), then result.json last with its outputs list;
+ * for input checksums and the pipeline's extras), then result.json last with its outputs list
+ * and the warnings the stages recorded (`recordWarnings`) appended to its `warnings`;
  * then (locally) remove the job's stale work folders; returns its key.
  */
 export async function finishJob<R extends { outputs: string[] }>(env: TaskEnv, resultsDir: string, result: R, outputs: string[], report: ReportOptions = {}): Promise<{ result: string }> {
-  const done = await finishOutputs(env, resultsDir, result, outputs, report);
   const { jobId, specHash } = result as { jobId?: unknown; specHash?: unknown };
+  const recorded = typeof jobId === 'string' && typeof specHash === 'string' ? await recordedWarnings(env, env.layout.work(jobId, specHash)) : [];
+  if (recorded.length) {
+    const own = (result as { warnings?: unknown }).warnings;
+    const mine = Array.isArray(own) ? own.filter((w): w is string => typeof w === 'string') : [];
+    result = { ...result, warnings: [...new Set([...mine, ...recorded])] };
+  }
+  const done = await finishOutputs(env, resultsDir, result, outputs, report);
   if (typeof jobId === 'string' && typeof specHash === 'string') await removeStaleWork(env, jobId, specHash);
   return done;
 }

@@ -12,7 +12,7 @@ import { fContrastModel } from '../../stats/fcontrast.ts';
 import { bundledAtlasFor, BUNDLED_GRIDS, type NearestResampler } from '../../volume/atlas-bundle.ts';
 import { resampleNearest } from '../../volume/resample.ts';
 import type { LabelTable } from '../../volume/atlas-labels.ts';
-import { passesFilter, type ModelSpec, type Participant } from './design.ts';
+import { decimalCell, passesFilter, type ModelSpec, type Participant } from './design.ts';
 import type { DeviationParams, GlmParams } from './params.ts';
 
 /** Table 1 of the participants in `rows` (null when they form fewer than 2 groups: nothing to compare). */
@@ -78,10 +78,10 @@ export function deviationCovariates(participants: Participant[], subjects: numbe
   const out = new Float64Array(subjects.length * names.length);
   subjects.forEach((s, i) =>
     names.forEach((c, j) => {
-      const raw = participants[s]!.row[c];
-      const x = Number(raw);
-      if (raw === undefined || raw.trim() === '' || !Number.isFinite(x)) {
-        throw new InvalidJobSpec(`${source}: participant ${participants[s]!.id} has a non-numeric or missing ${c} ("${raw ?? ''}") (params.deviation.covariates)`, 'params.deviation.covariates');
+      const x = decimalCell(participants[s]!.row[c]);
+      if (x === undefined) {
+        // the cell's text is not quoted back: it is the table's contents
+        throw new InvalidJobSpec(`${source} row ${s + 1} (${participants[s]!.id}): column "${c}" is empty, not a decimal number or not finite (params.deviation.covariates)`, 'params.deviation.covariates');
       }
       out[i * names.length + j] = x;
     }),

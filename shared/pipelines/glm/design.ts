@@ -50,6 +50,33 @@ function covariateSpecs(params: GlmParams): CovariateSpec[] {
   );
 }
 
+/**
+ * A group name names output files and folders (maps/<A-B>_t.nii.gz, contrast names): it must
+ * be one safe path component — no "/" or "\\", no control characters, not "." or "..", not
+ * starting with a dot.
+ */
+export function unsafeGroupName(g: string): string | undefined {
+  if (/[/\\]/.test(g)) return 'holds "/" or "\\"';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(g)) return 'holds a control character';
+  if (g.startsWith('.')) return 'starts with a dot';
+  return undefined;
+}
+
+/** Decimal numbers only: "12", "-3.5", ".5", "1e3" (not "0x5f0", "0b1", "Infinity", "1_000", ""). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Largest covariate magnitude accepted: beyond it squares and cross-products lose the design (rescale the column). */
+export const MAX_COVARIATE_MAGNITUDE = 1e12;
+
+/** A cell parsed as a decimal number, or undefined when it is not one or not finite. */
+export function decimalCell(v: string | undefined): number | undefined {
+  const t = (v ?? '').trim();
+  if (!DECIMAL.test(t)) return undefined;
+  const x = Number(t);
+  return Number.isFinite(x) ? x : undefined;
+}
+
 /** Read participants (id, group, map) out of the table; names the row of any problem. */
 export function readParticipants(table: Table, mapColumn: string, source: string): Participant[] {
   for (const col of ['participant_id', 'group', mapColumn]) {
@@ -65,6 +92,8 @@ export function readParticipants(table: Table, mapColumn: string, source: string
     if (ids.has(id)) throw new InvalidParticipants(`${where}: participant_id "${id}" appears twice`, source);
     ids.add(id);
     if (!row.group) throw new InvalidParticipants(`${where} (${id}): empty group`, source);
+    const unsafe = unsafeGroupName(row.group);
+    if (unsafe) throw new InvalidParticipants(`${where} (${id}): the group name ${unsafe}; group names name output files, so they must be one safe path component`, source);
     if (!row[mapColumn]) throw new InvalidParticipants(`${where} (${id}): empty ${mapColumn}`, source);
     return { id, group: row.group!, mapRef: row[mapColumn]!, row };
   });
@@ -76,20 +105,28 @@ function covariateColumns(
   subjects: number[],
   covs: CovariateSpec[],
   source: string,
+  model = 'the model',
 ): { names: string[]; cols: number[][] } {
   const names: string[] = [];
   const cols: number[][] = [];
-  for (const cov of covs) {
+  for (const [ci, cov] of covs.entries()) {
     const raw = subjects.map((s) => participants[s]!.row[cov.name]);
     if (raw.some((v) => v === undefined)) {
       throw new InvalidParticipants(`covariate "${cov.name}" is not a column of ${source}`, `params.covariates`);
     }
+    const rowOf = (k: number) => {
+      const p = participants[subjects[k]!]!;
+      return `${source} row ${participants.indexOf(p) + 1} (${p.id})`;
+    };
     if (cov.type === 'continuous') {
+      // the cell's text is not quoted back: it is the table's contents
       const vals = raw.map((v, k) => {
-        const x = Number(v);
-        if (v!.trim() === '' || !Number.isFinite(x)) {
-          const p = participants[subjects[k]!]!;
-          throw new InvalidParticipants(`${source}: participant ${p.id} has a non-numeric or missing ${cov.name} ("${v}")`, source);
+        const x = decimalCell(v);
+        if (x === undefined) {
+          throw new InvalidParticipants(`${rowOf(k)}: covariate column "${cov.name}" is empty, not a decimal number (e.g. hexadecimal or text) or not finite`, source);
+        }
+        if (Math.abs(x) > MAX_COVARIATE_MAGNITUDE) {
+          throw new InvalidParticipants(`${rowOf(k)}: covariate column "${cov.name}" holds a value of magnitude above ${MAX_COVARIATE_MAGNITUDE} (an absurd scale for a covariate; rescale the column, e.g. to other units)`, source);
         }
         return x;
       });
@@ -101,6 +138,12 @@ function covariateColumns(
       cols.push(vals);
     } else {
       const levels = [...new Set(raw as string[])].sort();
+      if (levels.length < 2) {
+        throw new InvalidParticipants(
+          `categorical covariate "${cov.name}" has only one level among the ${subjects.length} subjects of ${model}; it would be dropped from the design (remove it from params.covariates or give it a second level)`,
+          `params.covariates[${ci}]`,
+        );
+      }
       for (const level of levels.slice(1)) {
         names.push(`${cov.name}[${level}]`);
         cols.push((raw as string[]).map((v) => (v === level ? 1 : 0)));
@@ -119,7 +162,7 @@ function buildModel(
   contrastOf: (columns: string[]) => number[],
   source: string,
 ): ModelSpec {
-  const { names, cols } = covariateColumns(participants, subjects, covs, source);
+  const { names, cols } = covariateColumns(participants, subjects, covs, source, `contrast "${name}"`);
   const columns = [...groups, ...names];
   const n = subjects.length;
   const p = columns.length;
@@ -138,7 +181,7 @@ export function passesFilter(row: Record<string, string>, filter: Record<string,
   return Object.entries(filter).every(([col, want]) => {
     const cell = (row[col] ?? '').trim();
     const list = Array.isArray(want) ? want : [want];
-    return list.some((w) => (typeof w === 'number' ? cell !== '' && Number(cell) === w : cell === w.trim()));
+    return list.some((w) => (typeof w === 'number' ? decimalCell(cell) === w : cell === w.trim()));
   });
 }
 

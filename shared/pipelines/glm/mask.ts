@@ -5,7 +5,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { keys, loadContext } from './context.ts';
 import { f32 } from '../common/bytes.ts';
 import type { GlmContext } from './context.ts';
-import { planSlabs } from '../common/shards.ts';
+import { MIN_SLABS, planSlabs } from '../common/shards.ts';
 import { packData } from './permute.ts';
 import { fanOut, type FanOut } from '../common/fanout.ts';
 
@@ -87,7 +87,7 @@ export async function buildMask(env: TaskEnv, contextKey: string): Promise<MaskR
     for (let v = z * plane; v < (z + 1) * plane; v++) c += mask[v]!;
     return c;
   });
-  const slabs = planSlabs(planeCounts, n, ctx.job.budget.maxConcurrency, ctx.job.params.slabs).map((s, index) => ({ index, ...s }));
+  const slabs = planSlabs(planeCounts, n, ctx.job.budget.maxConcurrency, ctx.job.params.slabs, MIN_SLABS).map((s, index) => ({ index, ...s }));
   await env.store.put(keys.slabs(ctx.workDir), JSON.stringify(slabs));
   return { slabs: await fanOut(env.store, ctx.workDir, 'slabs', slabs), voxels };
 }

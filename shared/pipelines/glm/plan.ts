@@ -5,7 +5,7 @@ import type { CostEstimate } from '../../jobs/cost.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { keys, loadContext } from './context.ts';
 import type { GlmContext } from './context.ts';
-import { VOXEL_SUBJECTS_PER_SLAB } from '../common/shards.ts';
+import { MIN_SLABS, slabCount } from '../common/shards.ts';
 import { planPermutations } from './permute.ts';
 import { fanOut, type FanOut } from '../common/fanout.ts';
 import { bucketKeyOf, writeItemList, type BucketKey } from '../../storage/items.ts';
@@ -15,7 +15,7 @@ export function estimateGlm(ctx: GlmContext): CostEstimate {
   const nVox = nx * ny * nz;
   const n = ctx.subjects.length;
   const maxC = ctx.job.budget.maxConcurrency;
-  const nSlabs = Math.max(1, Math.min(nz, ctx.job.params.slabs ?? Math.min(maxC, Math.ceil((nVox * n) / VOXEL_SUBJECTS_PER_SLAB))));
+  const nSlabs = slabCount(nVox, n, maxC, nz, ctx.job.params.slabs, MIN_SLABS);
   const colSubjects = ctx.models.reduce((a, m) => a + m.n * m.p, 0);
   const perm = planPermutations(ctx);
   const permStages = perm.batches.length

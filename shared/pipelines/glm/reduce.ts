@@ -263,6 +263,8 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     jobId: ctx.jobId,
     specHash: ctx.specHash,
     mask: maskInfo,
+    // accepted but suspicious: voxels of the user's mask lost because some subject's map is not finite there
+    warnings: maskInfo.source === 'inputs.mask' && maskInfo.excludedNonFinite > 0 ? [`${maskInfo.excludedNonFinite} voxel(s) of inputs.mask left out of the analysis because some subject's map is not finite there (NaN)`] : [],
     contrasts,
     shards: { subjects: ctx.subjects.length, slabs: slabs.length, permutationBatches: permBatches },
     cost: await jobCost(env, workDir, startedMs, transitions),

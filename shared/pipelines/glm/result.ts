@@ -97,6 +97,8 @@ export interface GlmResult {
   jobId: string;
   specHash: string;
   mask: MaskInfo;
+  /** what was accepted but is suspicious (e.g. mask voxels lost to non-finite data) */
+  warnings: string[];
   contrasts: Record<string, ContrastResult>;
   shards: { subjects: number; slabs: number; permutationBatches: number };
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };

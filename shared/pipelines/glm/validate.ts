@@ -1,9 +1,9 @@
 import { jobLocation } from '../common/context.ts';
-import { EmptyData, InvalidParameter, MissingInput } from '../../errors.ts';
+import { EmptyData, InvalidParameter, MissingInput, NeuroburstError } from '../../errors.ts';
 import type { GlmJob } from './job.ts';
 import type { GlmParams } from './params.ts';
 import { parseTable, type Table } from '../../jobs/table.ts';
-import { assertSameSpace } from '../../nifti/index.ts';
+import { assertSameSpace, readNifti } from '../../nifti/index.ts';
 import type { NiftiHeader } from '../../nifti/index.ts';
 import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
 import { glmModel } from '../../stats/glm.ts';
@@ -17,10 +17,10 @@ import { blockLabels } from './permute.ts';
 import type { Embedding } from '../common/embed.ts';
 import { checkFModels, demographicsOf, deviationSubjects, regionAtlas } from './cohort.ts';
 
-function require3d(h: NiftiHeader, input: string): void {
+function require3d(h: NiftiHeader, input: string, what = 'one 3-D map per subject'): void {
   const extra = h.dims.slice(3).reduce((a, b) => a * b, 1);
   if (extra !== 1) {
-    throw new InvalidParameter(`${input} is ${h.dims.length}-D (dims ${h.dims.join('×')}); the glm pipeline needs one 3-D map per subject`, input);
+    throw new InvalidParameter(`${input} is ${h.dims.length}-D (dims ${h.dims.join('×')}); the glm pipeline needs ${what}`, input);
   }
 }
 
@@ -30,8 +30,14 @@ function require3d(h: NiftiHeader, input: string): void {
  * `field` names the block in errors.
  */
 export function checkGlmDesign(table: Table, mapColumn: string, params: GlmParams, source: string, field: string): void {
-  const design = buildDesign(readParticipants(table, mapColumn, source), params, source);
-  for (const m of design.models) glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `${field}.contrasts (${m.name})`);
+  try {
+    const design = buildDesign(readParticipants(table, mapColumn, source), params, source);
+    for (const m of design.models) glmModel(Float64Array.from(m.X), m.n, m.p, [Float64Array.from(m.contrast)], `${field}.contrasts (${m.name})`);
+  } catch (e) {
+    // the design names its fields as a glm job's (params.…): here they sit under `field`
+    if (e instanceof NeuroburstError && e.input.startsWith('params.') && field !== 'params') throw new NeuroburstError(e.name, e.message.replaceAll('params.', `${field}.`), `${field}${e.input.slice('params'.length)}`);
+    throw e;
+  }
 }
 
 /**
@@ -72,15 +78,23 @@ export async function validateGlm(env: TaskEnv, job: GlmJob, jobUri: string, emb
     require3d(h, subjects[i]!.field);
     assertSameSpace(ref0, h, subjects[i]!.field);
   });
-  const optional = async (r: string | undefined, field: string) => {
+  const optional = async (r: string | undefined, field: string, sameGrid = true) => {
     if (!r) return undefined;
     const { uri } = ref(r, field);
     const h = await readHeaderAt(uri, field);
-    assertSameSpace(ref0, h, field);
+    require3d(h, field, 'one 3-D image');
+    if (sameGrid) assertSameSpace(ref0, h, field);
+    // an atlas on another grid is resampled onto the data grid by nearest neighbour (region tables);
+    // refused here (NoGridOverlap naming inputs.atlas) when no data voxel falls inside it
+    else regionAtlas(job.params, ref0.dims, Float64Array.from(ref0.affine), { labels: readNifti(await readUri(uri), field).data, grid: h });
     return uri;
   };
   const maskUri = await optional(job.inputs.mask, 'inputs.mask');
-  const atlasUri = await optional(job.inputs.atlas, 'inputs.atlas');
+  // a mask with no voxel in it would leave nothing to test: refused here, before any map is read
+  if (maskUri && !readNifti(await readUri(maskUri), 'inputs.mask').data.some((x) => x !== 0 && Number.isFinite(x))) {
+    throw new EmptyData('inputs.mask has no voxel in the mask (every value is zero or not finite)', 'inputs.mask');
+  }
+  const atlasUri = await optional(job.inputs.atlas, 'inputs.atlas', false);
   // a bundled atlas asked for by name must fit the data grid (SpaceMismatch naming params.atlas otherwise)
   if (!atlasUri && job.params.atlas && job.params.atlas !== 'none') regionAtlas(job.params, ref0.dims, Float64Array.from(ref0.affine));
   let atlasLabelsUri: string | undefined;

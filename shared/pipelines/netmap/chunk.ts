@@ -28,7 +28,7 @@ export async function correlateChunk(env: TaskEnv, contextKey: string, shard: Ch
   const roiRows: { subject: string; z: (number | null)[] }[] = [];
   for (let s = shard.s0; s < shard.s1; s++) {
     const subj = conn.subjects[s]!;
-    const runs = subjectRuns(await readUri(subj.uri), subj.runs, ctx.voxels, `connectome subject ${subj.id}`);
+    const runs = subjectRuns(await readUri(subj.uri), subj.runs, ctx.voxels, `connectome subject ${subj.id}`, subj.uri);
     addSubject(runs, ctx.voxels, seeds, sums);
     // the same decoded runs give the subject's ROI-to-ROI values (NaN stored as null)
     if (roi) roiRows.push({ subject: subj.id, z: Array.from(roiToRoiSubject(runs, ctx.voxels, roi.source, roi.targets), (x) => (Number.isFinite(x) ? x : null)) });

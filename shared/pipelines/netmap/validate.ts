@@ -3,19 +3,75 @@ import { jobLocation } from '../common/context.ts';
 import { planSweep } from '../../netmap/sweep-variants.ts';
 import { controlsTable, randomCoordinateControls } from '../../netmap/random-controls.ts';
 import { vatMask, vatRadiusMm, type StimulationSetting } from '../../netmap/vat.ts';
-import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
+import { EmptyData, InvalidConnectome, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable } from '../../jobs/table.ts';
 import { assertSameSpace, readNifti } from '../../nifti/index.ts';
 import type { NiftiHeader } from '../../nifti/index.ts';
-import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
+import { existsUri, readUri, resolveRef, sizeUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
-import { connectomeManifestSchema } from '../../netmap/connectome.ts';
+import { assertSubjectSize, connectomeManifestSchema, countNonFinite, nonFiniteMessage } from '../../netmap/connectome.ts';
 import { sphereMask } from '../../volume/spheres.ts';
 import type { NetmapJob } from './job.ts';
 import { keys, planChunks } from './context.ts';
 import type { NetmapContext, StudySeed } from './context.ts';
 
 const STUDY = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,79}$/;
+/** a decimal number as a seeds table writes it (no hexadecimal, binary or 'Infinity') */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A NIfTI that must be one 3-D volume (`label` in the message, `input` the field named). */
+function readVolume(bytes: Uint8Array, label: string, input = label) {
+  const vol = readNifti(bytes, label);
+  const dims = vol.header.dims;
+  if (dims.slice(3).reduce((a, b) => a * b, 1) !== 1) throw new InvalidParameter(`${label} must be a 3-D image (dims ${dims.join('×')})`, input);
+  return vol;
+}
+
+/** Bytes of each subject file sampled in Validate: enough to catch an all-NaN or gzip file without reading the connectome. */
+const SUBJECT_SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * Every subject file of a connectome, before any fan-out: its size must be its runs × V float32
+ * values (one HEAD each, which also finds a missing file), and its first bytes must be neither gzip nor non-finite floats (one
+ * ranged read of 64 KiB each). The chunk workers check every value again when they read a file.
+ */
+async function checkSubjectFiles(subjects: { id: string; uri: string; runs: number[] }[], V: number, field: string): Promise<void> {
+  const missing: string[] = [];
+  let next = 0;
+  const one = async (s: (typeof subjects)[number]) => {
+    let size: number;
+    try {
+      size = await sizeUri(s.uri);
+    } catch (e) {
+      if (e instanceof MissingInput) return void missing.push(s.id);
+      throw e;
+    }
+    const label = `${field}: subject ${s.id}'s file ${s.uri}`;
+    assertSubjectSize(size, s.runs, V, label, s.uri);
+    const head = await readUri(s.uri, { start: 0, end: Math.min(SUBJECT_SAMPLE_BYTES, s.runs.reduce((a, T) => a + T * V, 0) * 4) });
+    if (head[0] === 0x1f && head[1] === 0x8b) throw new InvalidConnectome(`${label} is gzip-compressed; subject files are raw float32 (neuroburst connectome pack writes them)`, s.uri);
+    const sample = new Float32Array(Uint8Array.from(head.subarray(0, head.byteLength - (head.byteLength % 4))).buffer);
+    const bad = countNonFinite(sample);
+    if (bad > 0) throw new InvalidConnectome(nonFiniteMessage(label, bad, sample.length, ` in its first ${sample.length} values`), s.uri);
+  };
+  await Promise.all(Array.from({ length: Math.min(16, subjects.length) }, async () => {
+    while (next < subjects.length) await one(subjects[next++]!);
+  }));
+  if (missing.length) throw new MissingInput(`${field}: ${missing.length} subject file(s) missing (${missing.sort().slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, field);
+}
+
+/** Subject ids and files of a manifest are unique (a subject listed twice would count twice). */
+function checkUniqueSubjects(subjects: { id: string; uri: string }[], field: string): void {
+  const ids = new Map<string, number>();
+  const files = new Map<string, string>();
+  subjects.forEach((s, i) => {
+    if (ids.has(s.id)) throw new InvalidParameter(`${field}: subject id ${s.id} is listed twice (subjects[${ids.get(s.id)}] and subjects[${i}])`, field);
+    ids.set(s.id, i);
+    const other = files.get(s.uri);
+    if (other !== undefined) throw new InvalidParameter(`${field}: subjects ${other} and ${s.id} name the same file`, field);
+    files.set(s.uri, s.id);
+  });
+}
 
 interface SeedRecord {
   study: string;
@@ -56,15 +112,15 @@ function readSeedTable(text: string, src: string, grouping: readonly string[] = 
     }
     if (table.columns.includes('outcome') && (row.outcome ?? '').trim() !== '') {
       const o = Number(row.outcome);
-      if (!Number.isFinite(o)) throw new InvalidParticipants(`${where} (${study}): outcome "${row.outcome}" is not a number`, src);
+      if (!Number.isFinite(o) || !DECIMAL.test((row.outcome ?? '').trim())) throw new InvalidParticipants(`${where} (${study}): outcome "${row.outcome}" is not a number`, src);
       if (entry.outcome !== undefined && entry.outcome !== o) throw new InvalidParticipants(`${where} (${study}): outcome ${o} differs from ${entry.outcome} on an earlier row of the same study`, src);
       entry.outcome = o;
     }
     if (byMask && row.mask) entry.masks.push(row.mask);
     else if (byCoords) {
       const c = ['x', 'y', 'z'].map((k) => Number(row[k]));
-      if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => (row[k] ?? '').trim() === '')) {
-        throw new InvalidParticipants(`${where} (${study}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers`, src);
+      if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => !DECIMAL.test((row[k] ?? '').trim()))) {
+        throw new InvalidParticipants(`${where} (${study}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers (decimal numbers, e.g. -12.5)`, src);
       }
       if (c.some((x) => Math.abs(x) > 200)) throw new InvalidParticipants(`${where} (${study}): (${c.join(', ')}) is outside any MNI brain (|coordinate| > 200 mm)`, src);
       entry.coords.push(c as [number, number, number]);
@@ -115,7 +171,7 @@ async function seedOf(study: string, entry: { coords: readonly (readonly [number
     maskUri = resolveRef(ref, baseUri);
     const field = `${src} (${study}) mask`;
     if (!(await existsUri(maskUri))) throw new MissingInput(`${field}: ${maskUri} does not exist`, field);
-    const vol = readNifti(await readUri(maskUri), field);
+    const vol = readVolume(await readUri(maskUri), field);
     assertSameSpace(geo.header, vol.header, field);
     for (let g = 0; g < nVox; g++) {
       const w = vol.data[g]!;
@@ -163,7 +219,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   const connectomeUri = primary.uri;
   const manifest = primary.manifest;
   const connectomeBase = primary.base;
-  const maskVol = readNifti(await readUri(resolveRef(manifest.mask, connectomeBase)), 'connectome mask');
+  const maskVol = readVolume(await readUri(resolveRef(manifest.mask, connectomeBase)), 'connectome mask', 'inputs.connectome');
   const h = maskVol.header;
   const dims: [number, number, number] = [h.dims[0]!, h.dims[1]!, h.dims[2]!];
   if (dims.some((d, i) => d !== manifest.grid.dims[i])) {
@@ -178,24 +234,23 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   for (let g = 0, q = 0; g < nVox; g++) if (cmask[g]) compact[g] = q++;
 
   const subjects = manifest.subjects.map((s) => ({ id: s.id, uri: resolveRef(s.file, connectomeBase), runs: s.runs }));
-  const missing: string[] = [];
-  await Promise.all(subjects.map(async (s) => (!(await existsUri(s.uri)) ? missing.push(s.id) : undefined)));
-  if (missing.length) throw new MissingInput(`connectome: ${missing.length} subject file(s) missing (${missing.sort().slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, 'inputs.connectome');
+  checkUniqueSubjects(subjects, 'inputs.connectome');
+  await checkSubjectFiles(subjects, V, 'inputs.connectome');
 
   const extras: { name: string; uri: string; manifest: typeof manifest; subjects: typeof subjects }[] = [];
   for (const [name, ref] of Object.entries(job.inputs.connectomes ?? {})) {
     const field = `inputs.connectomes.${name}`;
     const x = await readManifest(ref, field);
-    const mv = readNifti(await readUri(resolveRef(x.manifest.mask, x.base)), `${field} mask`);
+    const mv = readVolume(await readUri(resolveRef(x.manifest.mask, x.base)), `${field} mask`, field);
     assertSameSpace(h, mv.header, `${field} mask`);
     for (let g = 0; g < nVox; g++) {
       const inside = mv.data[g] !== 0 && Number.isFinite(mv.data[g]!);
       if (inside !== (cmask[g] === 1)) throw new InvalidParameter(`${field}: its mask differs from inputs.connectome's (voxel ${g}); further connectomes must share the primary's grid and mask`, field);
     }
     const xs = x.manifest.subjects.map((s) => ({ id: s.id, uri: resolveRef(s.file, x.base), runs: s.runs }));
-    const gone: string[] = [];
-    await Promise.all(xs.map(async (s) => (!(await existsUri(s.uri)) ? gone.push(s.id) : undefined)));
-    if (gone.length) throw new MissingInput(`${field}: ${gone.length} subject file(s) missing (${gone.sort().slice(0, 5).join(', ')})`, field);
+    if (x.manifest.voxels !== V) throw new InvalidParameter(`${field}: its manifest says ${x.manifest.voxels} voxels; inputs.connectome's mask holds ${V}`, field);
+    checkUniqueSubjects(xs, field);
+    await checkSubjectFiles(xs, V, field);
     extras.push({ name, uri: x.uri, manifest: x.manifest, subjects: xs });
   }
   const sweepSpec = job.params.sweep;
@@ -238,7 +293,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
       const field = 'params.randomControls.mask';
       const uri = resolveRef(rc.mask, baseUri);
       if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
-      const vol = readNifti(await readUri(uri), field);
+      const vol = readVolume(await readUri(uri), field);
       assertSameSpace(h, vol.header, field);
       for (let g = 0; g < nVox; g++) if (!(vol.data[g] !== 0 && Number.isFinite(vol.data[g]!))) within[g] = 0;
     }
@@ -285,14 +340,14 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
   if (job.inputs.mask) {
     maskUri = resolveRef(job.inputs.mask, baseUri);
     if (!(await existsUri(maskUri))) throw new MissingInput(`inputs.mask: ${maskUri} does not exist`, 'inputs.mask');
-    assertSameSpace(h, readNifti(await readUri(maskUri), 'inputs.mask').header, 'inputs.mask');
+    assertSameSpace(h, readVolume(await readUri(maskUri), 'inputs.mask').header, 'inputs.mask');
   }
 
   const onGrid = async (ref: string | undefined, field: string) => {
     if (!ref) return undefined;
     const uri = resolveRef(ref, baseUri);
     if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
-    const vol = readNifti(await readUri(uri), field);
+    const vol = readVolume(await readUri(uri), field);
     assertSameSpace(h, vol.header, field);
     return { uri, data: vol.data };
   };
@@ -340,7 +395,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
         const field = `params.lesionTests.groups.${group}[${i}]`;
         const uri = resolveRef(ref, baseUri);
         if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
-        assertSameSpace(h, readNifti(await readUri(uri), field).header, field);
+        assertSameSpace(h, readVolume(await readUri(uri), field).header, field);
         masks.push({ name: ref.slice(ref.lastIndexOf('/') + 1), uri });
       }
       lesionGroups.push({ group, masks });
@@ -361,7 +416,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
     const maskW = async (ref: string, field: string) => {
       const uri = resolveRef(ref, baseUri);
       if (!(await existsUri(uri))) throw new MissingInput(`${field}: ${uri} does not exist`, field);
-      const vol = readNifti(await readUri(uri), field);
+      const vol = readVolume(await readUri(uri), field);
       assertSameSpace(h, vol.header, field);
       return Float64Array.from(vol.data);
     };
@@ -384,7 +439,7 @@ export async function validateNetmap(env: TaskEnv, job: NetmapJob, jobUri: strin
       if (byMask && row.mask) weight = await maskW(row.mask, `${where} mask`);
       else {
         const c = ['x', 'y', 'z'].map((k) => Number(row[k]));
-        if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => (row[k] ?? '').trim() === '')) throw new InvalidParticipants(`${where} (${name}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers`, ref);
+        if (!c.every(Number.isFinite) || ['x', 'y', 'z'].some((k) => !DECIMAL.test((row[k] ?? '').trim()))) throw new InvalidParticipants(`${where} (${name}): coordinates (${row.x}, ${row.y}, ${row.z}) are not numbers`, ref);
         weight = sphereW(c as [number, number, number], rc.diameterMm, where);
       }
       targets.push(toRecord(name, weight, where));

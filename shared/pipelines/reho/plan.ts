@@ -8,7 +8,7 @@ import { readUri } from '../../storage/index.ts';
 import { fanOut, type FanOut } from '../common/fanout.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
-import { planSlabs } from '../common/shards.ts';
+import { MIN_SLABS, planSlabs } from '../common/shards.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
 import { subjectPreproc } from './preprocess.ts';
@@ -34,6 +34,8 @@ export interface RehoPlan {
   excluded: { subject: number; id: string; reasons: string[] }[];
   /** included subjects whose WM/CSF signals come from masks (signals stage) */
   signalSubjects: number[];
+  /** what is accepted but suspicious (subjects excluded while enough remain); result.json lists them */
+  warnings?: string[];
 }
 
 export interface PlanResult {
@@ -115,12 +117,17 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   }
   const T = Math.max(...ctx.subjects.map((s) => s.volumes));
   const perSlabScale = (T * 4_000_000) / VOXEL_VOLUMES_PER_SLAB;
-  let slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs);
-  const gzipSlabs = Math.ceil((plane * nz * T) / GZIP_VOXEL_VOLUMES_PER_SLAB);
+  // the stage fans out over subjects × slabs: slabs only until there are MIN_SLABS shards in all
+  let slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, ctx.job.params.slabs, Math.ceil(MIN_SLABS / Math.max(1, included.length)));
+  // gzipped: every slab re-inflates the stream, so one shard per thread (MIN_SLABS / 2 in all) and what memory needs
+  const gzipSlabs = Math.max(Math.ceil((plane * nz * T) / GZIP_VOXEL_VOLUMES_PER_SLAB), Math.ceil(MIN_SLABS / 2 / Math.max(1, included.length)));
   if (ctx.job.params.slabs === undefined && included.some((s) => !ctx.subjects[s]!.ranged) && gzipSlabs < slabs.length) slabs = planSlabs(planeCounts, perSlabScale, ctx.job.budget.maxConcurrency, gzipSlabs);
   const maskVoxels = planeCounts.reduce((a, b) => a + b, 0);
   const signalSubjects = included.filter((s) => ctx.steps.nuisance && ctx.steps.wmCsf && ctx.subjects[s]!.wmCsfSource === 'masks');
-  const plan: RehoPlan = { slabs, included, excluded, signalSubjects };
+  const warnings = excluded.length && included.length
+    ? [`${excluded.length} of ${ctx.subjects.length} subject(s) excluded by motion QC (${excluded.map((e) => `${e.id}: ${e.reasons.join('; ')}`).join(', ')}); ${included.length} remain`]
+    : [];
+  const plan: RehoPlan = { slabs, included, excluded, signalSubjects, warnings };
   await env.store.put(keys.plan(ctx.workDir), JSON.stringify(plan));
   const est = estimateReho(ctx, included.length, slabs.length, maskVoxels, signalSubjects.length);
   await estimateAndEnforce(env, ctx.workDir, est, ctx.job.budget.maxUsd);
@@ -132,6 +139,7 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
       'params.exclusion',
     );
   }
+  if (ctx.job.params.group) checkGroupAfterExclusion(ctx, included, excluded);
   const shards: RehoShard[] = [];
   for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
   return {
@@ -139,4 +147,22 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
     subjects: await fanOut(env.store, ctx.workDir, 'subjects', included),
     signalSubjects: await fanOut(env.store, ctx.workDir, 'signals', signalSubjects),
     signals: signalSubjects.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+}
+
+/**
+ * The group GLM runs on the subjects motion QC keeps: at least 3 of them, and at least 2 in
+ * each group a pairwise contrast ("A-B") names; otherwise EmptyData here, before any ReHo
+ * shard runs (the group step would refuse it only after every subject map was computed).
+ */
+function checkGroupAfterExclusion(ctx: RehoContext, included: number[], excluded: RehoPlan['excluded']): void {
+  const out = excluded.length ? ` after motion exclusion (${excluded.map((e) => e.id).join(', ')} excluded)` : '';
+  if (included.length < 3) throw new EmptyData(`only ${included.length} subject(s) remain${out}; the group step needs at least 3`, 'params.group');
+  const count = (g: string) => included.filter((s) => ctx.subjects[s]!.group === g).length;
+  ctx.job.params.group!.contrasts.forEach((c, i) => {
+    if (typeof c !== 'string') return;
+    for (const g of c.split('-')) {
+      const n = count(g);
+      if (n < 2) throw new EmptyData(`group "${g}" of contrast "${c}" has ${n} subject(s)${out}; a group needs at least 2`, `params.group.contrasts[${i}]`);
+    }
+  });
 }

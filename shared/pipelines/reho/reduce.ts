@@ -44,6 +44,8 @@ export interface RehoResult {
   settings: { preprocess: RehoContext['steps']; neighbours: number; smoothFwhmMm: number; zOrder: string; bandpassHz: [number, number]; dropVolumes: number; fdThreshold: number };
   subjects: RehoSubjectResult[];
   excluded: { id: string; reasons: string[] }[];
+  /** accepted but suspicious: subjects excluded while enough remain (the plan's) */
+  warnings: string[];
   group: GroupResult | null;
   shards: { subjects: number; slabs: number; rehoShards: number };
   cost: { estimatedUsd: number; actualUsd: number; lambdaGbSeconds: number; stateTransitions: number; invocations: number };
@@ -137,6 +139,7 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     settings: { preprocess: ctx.steps, neighbours: p.neighbours, smoothFwhmMm: p.smoothFwhmMm, zOrder: p.zOrder, bandpassHz: p.bandpassHz, dropVolumes: ctx.steps.dropVolumes ? p.dropVolumes : 0, fdThreshold: p.fdThreshold },
     subjects,
     excluded: plan.excluded.map((e) => ({ id: e.id, reasons: e.reasons })),
+    warnings: plan.warnings ?? [],
     group,
     shards: { subjects: plan.included.length, slabs: plan.slabs.length, rehoShards: nShards },
     cost,

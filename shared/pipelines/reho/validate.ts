@@ -1,10 +1,10 @@
 import { jobLocation } from '../common/context.ts';
 import { EmptyData, InvalidParameter, InvalidParticipants, MissingInput } from '../../errors.ts';
 import { parseTable, type Table } from '../../jobs/table.ts';
-import { assertSameSpace, readNifti } from '../../nifti/index.ts';
+import { assertSameSpace, decodeVoxels, gunzipPrefix, imageByteLength, readNifti, slabByteRange } from '../../nifti/index.ts';
 import type { NiftiHeader } from '../../nifti/index.ts';
 import { tissueVoxels } from '../../reho/signals.ts';
-import { existsUri, readUri, resolveRef } from '../../storage/index.ts';
+import { existsUri, readUri, resolveRef, sizeUri } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { readHeaderAt } from '../common/header.ts';
 import type { RehoJob } from './job.ts';
@@ -78,6 +78,7 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string, c
     if (steps.bandpass && !(tr !== undefined && tr > 0)) {
       throw new InvalidParameter(`${field}: the header gives no repetition time; set params.tr`, 'params.tr');
     }
+    if (steps.bandpass) checkBand(p.bandpassHz, tr!, field);
     const opt = async (col: string, needed: boolean) => {
       const v = r.row[col];
       if (!v || !needed) return undefined;
@@ -121,11 +122,17 @@ export async function validateReho(env: TaskEnv, job: RehoJob, jobUri: string, c
     });
   }
   let maskUri: string | undefined;
+  let mask: Float32Array | undefined;
   if (job.inputs.mask) {
     maskUri = resolveRef(job.inputs.mask, baseUri);
     const mh = await readHeaderAt(maskUri, 'inputs.mask');
+    if (mh.dims.slice(3).some((d) => d !== 1)) throw new InvalidParameter(`inputs.mask is ${mh.dims.join('×')}; the brain mask must be one 3-D image`, 'inputs.mask');
     assertSameSpace(ref0, mh, 'inputs.mask');
+    mask = readNifti(await readUri(maskUri), 'inputs.mask').data;
+    if (!mask.some((x) => x !== 0 && Number.isFinite(x))) throw new EmptyData('inputs.mask has no voxel in the mask (every value is zero or not finite), so there is no ReHo to compute', 'inputs.mask');
   }
+  // a series with nothing in it (all NaN or zero) or nothing changing in it gives no ReHo: refused before any slab is read
+  for (const [i, subj] of subjects.entries()) await checkSeries(subj, headers[i]!, drop, mask, `${rows[i]!.where} (${subj.id}) ${funcColumn}`);
   const { specHash, workDir, resultsDir } = await jobLocation(env, job.jobId, { job, tableUri, subjects, jobMasks, maskUri });
   const ctx: RehoContext = {
     jobId: job.jobId,
@@ -158,6 +165,61 @@ async function checkTissueMask(uri: string, field: string, ref: NiftiHeader, thr
   if (threshold === undefined) return;
   const m = readNifti(await readUri(uri), field).data;
   if (tissueVoxels(m, threshold).length === 0) throw new EmptyData(`${field} has no voxel above params.tissueThreshold ${threshold}`, field);
+}
+
+/** The band-pass must lie below the Nyquist frequency 1/(2·TR) of the series, its low edge below its high edge (high 0 = high-pass only). */
+function checkBand(band: [number, number], tr: number, field: string): void {
+  const [lo, hi] = band;
+  const nyquist = 1 / (2 * tr);
+  const at = `${field} (TR ${tr} s, Nyquist ${Number(nyquist.toPrecision(4))} Hz)`;
+  if (hi > nyquist) throw new InvalidParameter(`params.bandpassHz: the high edge ${hi} Hz is above the Nyquist frequency of ${at}`, 'params.bandpassHz');
+  if (lo >= nyquist) throw new InvalidParameter(`params.bandpassHz: the low edge ${lo} Hz is at or above the Nyquist frequency of ${at}; nothing would pass`, 'params.bandpassHz');
+  if (hi > 0 && lo >= hi) throw new InvalidParameter(`params.bandpassHz: the low edge ${lo} Hz must be below the high edge ${hi} Hz (or the high edge 0 for high-pass only)`, 'params.bandpassHz');
+}
+
+/**
+ * Volumes t and t+1 (the first two kept) of a subject's series: ranged reads of an
+ * uncompressed file; for gzip, a compressed prefix of about the bytes needed (the whole file
+ * when that prefix does not decompress far enough).
+ */
+async function firstKeptVolumes(subj: RehoSubject, h: NiftiHeader, t: number, input: string): Promise<[Float32Array, Float32Array]> {
+  const nz = h.dims[2]!;
+  if (subj.ranged) {
+    const read = async (k: number) => decodeVoxels(h, await readUri(subj.func, slabByteRange(h, 0, nz, k)), input);
+    return [await read(t), await read(t + 1)];
+  }
+  const vol = imageByteLength({ dims: h.dims.slice(0, 3), datatype: h.datatype });
+  const need = h.voxOffset + (t + 2) * vol;
+  const size = await sizeUri(subj.func);
+  let bytes: Uint8Array;
+  try {
+    bytes = gunzipPrefix(await readUri(subj.func, { start: 0, end: Math.min(size, Math.ceil(need * 1.01) + (1 << 16)) }), need, input);
+  } catch {
+    bytes = gunzipPrefix(await readUri(subj.func), need, input);
+  }
+  const at = (k: number) => decodeVoxels(h, bytes.subarray(h.voxOffset + k * vol, h.voxOffset + (k + 1) * vol), input);
+  return [at(t), at(t + 1)];
+}
+
+/**
+ * Refuse (EmptyData naming the subject's func cell) a series whose first kept volume has no
+ * finite non-zero voxel in the mask (an all-NaN or all-zero series), or whose first two kept
+ * volumes are identical at every mask voxel (a constant series: real data always change).
+ */
+async function checkSeries(subj: RehoSubject, h: NiftiHeader, drop: number, mask: Float32Array | undefined, field: string): Promise<void> {
+  const [a, b] = await firstKeptVolumes(subj, h, drop, field);
+  const inMask = (v: number) => !mask || (mask[v] !== 0 && Number.isFinite(mask[v]!));
+  let any = false;
+  let changes = false;
+  for (let v = 0; v < a.length; v++) {
+    if (!inMask(v)) continue;
+    const x = a[v]!;
+    const y = b[v]!;
+    if (Number.isFinite(x) && x !== 0) any = true;
+    if (x !== y && !(Number.isNaN(x) && Number.isNaN(y))) changes = true;
+  }
+  if (!any) throw new EmptyData(`${field}: volume ${drop + 1} has no finite non-zero voxel${mask ? ' in inputs.mask' : ''} (an all-NaN or all-zero series gives no ReHo)`, field);
+  if (!changes) throw new EmptyData(`${field}: volumes ${drop + 1} and ${drop + 2} are identical at every voxel${mask ? ' of inputs.mask' : ''}: the series is constant, so ReHo is undefined`, field);
 }
 
 async function isGzipAt(uri: string): Promise<boolean> {
