@@ -24,7 +24,8 @@ export const VOXEL_VOLUMES_PER_SLAB = 20_000_000;
 /**
  * Grid voxel·volumes one slab shard may hold when a func file is gzipped (memory bound, 400 MB
  * of float32). Every slab inflates its subject's stream from the start, and inflating costs
- * more than the slab's kernels, so gzipped subjects get as few slabs as memory allows.
+ * about as much as the slab's kernels, so gzipped subjects get the slabs memory needs and no
+ * more than MIN_SLABS / 2 shards in all (one per thread), never more than uncompressed ones.
  */
 export const GZIP_VOXEL_VOLUMES_PER_SLAB = 100_000_000;
 
