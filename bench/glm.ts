@@ -44,12 +44,17 @@ export function glmBench(nVox: number, n: number): { fast: number; fastCpu: numb
   const t = new Float32Array(nVox);
   const resid = new Float32Array(n * nVox);
   fitGlm(model, Y, nVox, undefined, [t], resid);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  fitGlm(model, Y, nVox, undefined, [t], resid);
-  const fast = (performance.now() - t0) / 1000;
-  const c1 = process.cpuUsage(c0);
-  const fastCpu = (c1.user + c1.system) / 1e6;
+  // best of three timed fits (the first runs in the bench's cold start: JIT, page faults, GC of earlier lines)
+  let fast = Infinity;
+  let fastCpu = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    fitGlm(model, Y, nVox, undefined, [t], resid);
+    const c1 = process.cpuUsage(c0);
+    fast = Math.min(fast, (performance.now() - t0) / 1000);
+    fastCpu = Math.min(fastCpu, (c1.user + c1.system) / 1e6);
+  }
   const sub = Math.min(nVox, 20000);
   const tn = new Float32Array(sub);
   const Ysub = new Float32Array(n * sub);
