@@ -86,10 +86,10 @@ export const SPEED = {
   permMsPerVoxelSubjectColumn: 3.3e-7,
   /**
    * ms per voxel of one permutation for t→z, clusters (extent, mass) and TFCE. Source: the same
-   * bench line, CPU time per permutation minus the refit: 93 ms / 197k voxels = 4.7e-4 (two
-   * sessions: 4.7e-4 and 5e-4).
+   * bench line, CPU time per permutation minus the refit: 45–49 ms / 197k voxels = 2.3e-4 to
+   * 2.5e-4 on a quiet machine after the edge-bucketed TFCE (was 4.7e-4 to 5e-4 before it).
    */
-  permMsPerVoxel: 5e-4,
+  permMsPerVoxel: 2.5e-4,
   /**
    * ms per time point·voxel·seed of seed-to-voxel correlation (network mapping, WebAssembly SIMD).
    * Source: the bench line "netmap seed-to-voxel r" (21 seeds × 228k voxels × 124 time points),
