@@ -111,7 +111,7 @@ describe('fan-out stays within Step Functions quotas', () => {
 
 describe('the ALE estimate uses the mask\'s real grid', () => {
   it('a 1 mm grid costs about eight times the 2 mm one in the observed stages (and more in Monte-Carlo: bigger kernels in voxels)', async () => {
-    const { estimateAle } = await import('../shared/pipelines/ale/plan.ts');
+    const { estimateAle, ALE_MS_PER_BATCH } = await import('../shared/pipelines/ale/plan.ts');
     const ctx = (dims: [number, number, number], voxelMm: number) =>
       ({
         experiments: [{ id: 'a', sampleSize: 20, foci: [[0, 0, 0]] }, { id: 'b', sampleSize: 12, foci: [[10, 0, 0], [0, 10, 0]] }],
@@ -127,7 +127,7 @@ describe('the ALE estimate uses the mask\'s real grid', () => {
     const observe = (e: typeof two) => e.stages.find((s) => s.stage === 'observe')!.msPerShard;
     expect(observe(one) / observe(two)).toBeCloseTo(8, 6);
     const mc = (e: typeof two) => e.stages.find((s) => s.stage === 'montecarlo')!.msPerShard;
-    // per-shard time less the fixed 300 ms overhead: the kernel boxes hold about 2³ times the voxels
-    expect(mc(one) - 300).toBeGreaterThan(4 * (mc(two) - 300));
+    // per-shard time less the fixed per-batch overhead: the kernel boxes hold about 2³ times the voxels
+    expect(mc(one) - ALE_MS_PER_BATCH).toBeGreaterThan(4 * (mc(two) - ALE_MS_PER_BATCH));
   });
 });

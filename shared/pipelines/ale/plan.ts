@@ -14,6 +14,14 @@ import type { AleContext } from './context.ts';
  * pain dataset: 267 foci, 1.36 M kernel-box voxels, 1.5–2.0 ms per iteration = 1.4e-6 to 1.5e-6.
  */
 export const ALE_MS_PER_BOX_VOXEL = 1.5e-6;
+/**
+ * Fixed ms of one Monte-Carlo batch beyond its iterations: reading the context and the observed
+ * summary, and (first batch on a thread or warm container only) the mask and the simulator's
+ * buffers. Source: the bench line "local job: ALE pain, 5000 iterations", 200 batches of 25
+ * iterations measured at 50 ms each against 25 × 2.0 ms of iterations — under 10 ms locally;
+ * 50 ms leaves room for S3 round trips on Lambda (its per-invocation overhead is counted apart).
+ */
+export const ALE_MS_PER_BATCH = 50;
 /** ms per grid voxel of the observed analysis (MA, ALE, histogram null, p, z) */
 export const ALE_OBSERVE_MS_PER_VOXEL = 4e-4;
 
@@ -36,11 +44,11 @@ export function estimateAle(ctx: AleContext): CostEstimate {
     { stage: 'validate', task: 'validate', shards: 1, msPerShard: 500 },
     { stage: 'plan', task: 'plan', shards: 1, msPerShard: 10 },
     { stage: 'observe', task: 'aleObserve', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) },
-    { stage: 'montecarlo', task: 'aleMonteCarlo', shards: nb, msPerShard: (iters / nb) * msIter + 300 },
+    { stage: 'montecarlo', task: 'aleMonteCarlo', shards: nb, msPerShard: (iters / nb) * msIter + ALE_MS_PER_BATCH },
   ];
   if (hasB) {
     const msIterB = boxVoxelsPerIteration({ ...ctx, experiments: ctx.experiments2! }) * ALE_MS_PER_BOX_VOXEL;
-    stages.push({ stage: 'montecarlo-b', task: 'aleMonteCarlo', shards: ctx.batchesB.length, msPerShard: (iters / ctx.batchesB.length) * msIterB + 300 });
+    stages.push({ stage: 'montecarlo-b', task: 'aleMonteCarlo', shards: ctx.batchesB.length, msPerShard: (iters / ctx.batchesB.length) * msIterB + ALE_MS_PER_BATCH });
   }
   stages.push({ stage: 'threshold', task: 'aleThreshold', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) });
   const nJ = ctx.jackknifeShards.length;
