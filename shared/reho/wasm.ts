@@ -6,16 +6,7 @@
  */
 import { CLEAN_KERNELS_WASM_BASE64 } from './clean-kernels.ts';
 import { KCC_KERNELS_WASM_BASE64 } from './kcc-kernels.ts';
-
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+import { instantiateWasm, type WasmMemory } from '../wasm/instance.ts';
 
 export interface CleanKernels {
   memory: WasmMemory;
@@ -37,46 +28,14 @@ export interface KccKernels {
   rank(x: number, n: number, out: number, of: number, start: number, vals: number, idx: number, limit: number): number;
 }
 
-const modules = new Map<string, object | null>();
-
-function compiled(base64: string): object | null {
-  if (modules.has(base64)) return modules.get(base64)!;
-  let mod: object | null = null;
-  if (WA) {
-    try {
-      const bin = atob(base64);
-      const bytes = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      mod = new WA.Module(bytes);
-    } catch {
-      mod = null;
-    }
-  }
-  modules.set(base64, mod);
-  return mod;
-}
-
-function instantiate(base64: string, bytes: number): { memory: WasmMemory; exports: Record<string, unknown> } | null {
-  const mod = compiled(base64);
-  if (!mod || !WA || !(bytes > 0 && bytes <= 2 ** 30)) return null;
-  try {
-    const pages = Math.max(1, Math.ceil(bytes / 65536));
-    const memory = new WA.Memory({ initial: pages, maximum: pages });
-    const inst = new WA.Instance(mod, { env: { memory } });
-    return { memory, exports: inst.exports };
-  } catch {
-    return null;
-  }
-}
-
 /** SeriesCleaner's kernels over a fresh memory of at least `bytes` bytes (null: unavailable). */
 export function cleanKernels(bytes: number): CleanKernels | null {
-  const w = instantiate(CLEAN_KERNELS_WASM_BASE64, bytes);
+  const w = instantiateWasm(CLEAN_KERNELS_WASM_BASE64, bytes, 2 ** 30);
   return w && { memory: w.memory, beta: w.exports.beta as CleanKernels['beta'], fft: w.exports.fft as CleanKernels['fft'], correct: w.exports.correct as CleanKernels['correct'] };
 }
 
 /** kendallWCentred's kernels over a fresh memory of at least `bytes` bytes (null: unavailable). */
 export function kccKernels(bytes: number): KccKernels | null {
-  const w = instantiate(KCC_KERNELS_WASM_BASE64, bytes);
+  const w = instantiateWasm(KCC_KERNELS_WASM_BASE64, bytes, 2 ** 30);
   return w && { memory: w.memory, add3: w.exports.add3 as KccKernels['add3'], sumsq3: w.exports.sumsq3 as KccKernels['sumsq3'], rank: w.exports.rank as KccKernels['rank'] };
 }
