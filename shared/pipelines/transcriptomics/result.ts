@@ -1,6 +1,10 @@
 /** The transcriptomics pipeline's result record (result.json). */
 import type { JobCost } from '../common/finish.ts';
 import type { OmicsResult } from './omics.ts';
+import type { TranscriptomicsResultLike } from '../../report/transcriptomics.ts';
+
+/** The fields the report reads keep the report's shapes (one definition). */
+type Shown = TranscriptomicsResultLike;
 
 export interface TxResult {
   pipeline: 'transcriptomics';
@@ -9,22 +13,12 @@ export interface TxResult {
   specHash: string;
   nRegions: number;
   nGenes: number;
-  regions: { used: string[]; dropped: { region: string; reason: string }[]; genesDropped: number };
-  parcellation?: { resampling: string; statistic: string; emptyRegions: string[] };
-  pls: {
-    varianceExplained: number;
-    pPerm: number | null;
-    pSpin: number | null;
-    nPerm: number;
-    exhaustive: boolean;
-    nBoot: number;
-    nSpin: number;
-    spinMethod: string;
-    components: { component: number; varianceExplained: number }[];
-  };
-  nGenesFdr05: { positive: number; negative: number };
-  geneSpin?: { nSpin: number; nFdr05: number };
-  correlations: { name: string; n: number; r: number; rho: number; pSpin: number | null; pSpinRho: number | null; nSpin: number }[];
+  regions: NonNullable<Shown['regions']>;
+  parcellation?: Shown['parcellation'];
+  pls: Shown['pls'];
+  nGenesFdr05: Shown['nGenesFdr05'];
+  geneSpin?: Shown['geneSpin'];
+  correlations: NonNullable<Shown['correlations']>;
   enrichment: OmicsResult['enrichment'];
   deg: OmicsResult['deg'];
   mcode: OmicsResult['mcode'];
