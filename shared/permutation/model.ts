@@ -213,13 +213,7 @@ export function permutationModel(M: Float64Array, n: number, p: number, c: Float
   // M = QR; g solves Rᵀg = c
   const qr = gramSchmidt(M, n, p);
   if (qr.r !== p) throw new InvalidParameter('design is rank deficient', input);
-  const R = qr.R;
-  const g = new Float64Array(p);
-  for (let a = 0; a < p; a++) {
-    let s = c[a]!;
-    for (let b = 0; b < a; b++) s -= R[b * p + a]! * g[b]!;
-    g[a] = s / R[a * p + a]!;
-  }
+  const g = solveRt(qr.R, p, c);
   const model: PermutationModel = { n, p, V, dof: n - p, Q: qr.Q, g, cDc, E, sse, interest };
   if (kernels) model.simd = { kernels, qpPtr, aPtr, ePtr };
   return model;
