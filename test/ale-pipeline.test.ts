@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,14 +25,14 @@ function stripVolatile(r: Record<string, unknown>) {
 }
 
 describe('ale pipeline on the pain dataset (embedded runner, same ASL as AWS)', () => {
-  const runs: Record<number, { out: string; result: Record<string, any> }> = {};
+  const runs: Record<number, { out: string; root: string; result: Record<string, any> }> = {};
   beforeAll(async () => {
     for (const batchSize of [7, 30]) {
       const dir = tmp();
       const out = join(dir, 'out');
       const outcome = await run(job(join(dir, 'in'), { seed: 3, inputs: { coordinates: join(ALE, 'nidm_pain_dset.json') }, params: { iterations: 30, batchSize } }), out);
       if (outcome.status !== 'succeeded') throw new Error(`batch ${batchSize}: ${outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : ''}`);
-      runs[batchSize] = { out: join(out, 'pain-ale'), result: JSON.parse(readFileSync(join(out, 'pain-ale', 'result.json'), 'utf8')) };
+      runs[batchSize] = { out: join(out, 'pain-ale'), root: out, result: JSON.parse(readFileSync(join(out, 'pain-ale', 'result.json'), 'utf8')) };
     }
   }, 600_000);
 
@@ -60,6 +60,14 @@ describe('ale pipeline on the pain dataset (embedded runner, same ASL as AWS)', 
     expect(contrib.length).toBe(21);
     expect(Math.max(...contrib)).toBeLessThan(100);
     expect(result.cost.actualUsd).toBeGreaterThan(0);
+  });
+
+  it('runs Threshold only for a jackknife or a contrast: this job goes from Monte-Carlo straight to Reduce', () => {
+    const work = join(runs[7]!.root, '.work', 'pain-ale');
+    const [specHash] = readdirSync(work);
+    const ran = readdirSync(join(work, specHash!, 'metrics')).sort();
+    expect(ran).toEqual(['aleMonteCarlo', 'aleObserve', 'plan', 'validate']);
+    expect(existsSync(join(work, specHash!, 'thresholds.json'))).toBe(false);
   });
 
   it('gives identical results for batch sizes 7 and 30', () => {

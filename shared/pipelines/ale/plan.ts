@@ -50,8 +50,9 @@ export function estimateAle(ctx: AleContext): CostEstimate {
     const msIterB = boxVoxelsPerIteration({ ...ctx, experiments: ctx.experiments2! }) * ALE_MS_PER_BOX_VOXEL;
     stages.push({ stage: 'montecarlo-b', task: 'aleMonteCarlo', shards: ctx.batchesB.length, msPerShard: (iters / ctx.batchesB.length) * msIterB + ALE_MS_PER_BATCH });
   }
-  stages.push({ stage: 'threshold', task: 'aleThreshold', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) });
   const nJ = ctx.jackknifeShards.length;
+  // the workflow runs Threshold only for what needs its labels or domain (jackknife, contrast)
+  if (nJ || hasB) stages.push({ stage: 'threshold', task: 'aleThreshold', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) });
   if (nJ) stages.push({ stage: 'jackknife', task: 'aleJackknife', shards: nJ, msPerShard: observeMs * 0.5 + (ctx.experiments.length / nJ) * nVox * 2e-5 });
   const nC = ctx.contrastBatches.length;
   if (nC) {
