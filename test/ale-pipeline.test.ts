@@ -6,6 +6,11 @@ import { runLocal } from '../runner/local.ts';
 import { FIXTURES } from './helpers/fixture-job.ts';
 import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { LocalStore } from '../shared/storage/index.ts';
+import { verifiedWorkStore } from '../shared/storage/work-store.ts';
+import { loadContext, loadGrid } from '../shared/pipelines/ale/context.ts';
+import { loadObserved } from '../shared/pipelines/ale/observe.ts';
+import { observeAle } from '../shared/ale/analysis.ts';
 
 const ALE = join(FIXTURES, 'ale');
 const tmp = () => tmpDir('nb-ale-');
@@ -68,6 +73,22 @@ describe('ale pipeline on the pain dataset (embedded runner, same ASL as AWS)', 
     const ran = readdirSync(join(work, specHash!, 'metrics')).sort();
     expect(ran).toEqual(['aleMonteCarlo', 'aleObserve', 'plan', 'validate']);
     expect(existsSync(join(work, specHash!, 'thresholds.json'))).toBe(false);
+  });
+
+  it('Observe keeps the ALE map and the null: what Threshold and Reduce load equals the observed analysis recomputed, bit for bit', async () => {
+    const store = verifiedWorkStore(new LocalStore(runs[7]!.root), '.work/');
+    const [specHash] = readdirSync(join(runs[7]!.root, '.work', 'pain-ale'));
+    const ctx = await loadContext(store, `.work/pain-ale/${specHash}/context.json`);
+    const grid = await loadGrid(ctx);
+    const kept = await loadObserved(store, ctx, grid, 'A');
+    const fresh = observeAle(grid, ctx.experiments, ctx.job.params.coordinateToVoxel, ctx.job.params.clusterFormingP);
+    const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const k of ['ale', 'p', 'z'] as const) expect(bits(kept[k]).equals(bits(fresh[k])), k).toBe(true);
+    expect(bits(kept.nul.weights).equals(bits(fresh.nul.weights))).toBe(true);
+    expect(bits(kept.nul.tail).equals(bits(fresh.nul.tail))).toBe(true);
+    expect(kept.nul.minP).toBe(fresh.nul.minP);
+    expect(kept.clusterFormingAle).toBe(fresh.clusterFormingAle);
+    expect(await store.exists(`.work/pain-ale/${specHash}/observed-A.f64`)).toBe(true);
   });
 
   it('gives identical results for batch sizes 7 and 30', () => {

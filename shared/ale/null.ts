@@ -93,7 +93,12 @@ export function aleNull(ma: readonly SparseMa[], nMaskVoxels: number): AleNull {
     }
     ale = next;
   }
-  return { nBins, weights: ale, ...tailOf(ale) };
+  return nullFromWeights(ale);
+}
+
+/** The null of combined histogram weights (tail and p floor derived from them). */
+export function nullFromWeights(weights: Float64Array): AleNull {
+  return { nBins: weights.length, weights, ...tailOf(weights) };
 }
 
 function tailOf(weights: Float64Array): { tail: Float64Array; minP: number } {

@@ -46,6 +46,8 @@ export const keys = {
   context: (workDir: string) => `${workDir}/context.json`,
   estimate: (workDir: string) => `${workDir}/estimate.json`,
   observed: (workDir: string) => `${workDir}/observed.json`,
+  /** one set's observed ALE on the mask and its null's weights (Float64), kept by Observe */
+  observedSet: (workDir: string, set: 'A' | 'B') => `${workDir}/observed-${set}.f64`,
   batch: (workDir: string, b: number) => `${workDir}/montecarlo/${String(b).padStart(6, '0')}.f64`,
   batchB: (workDir: string, b: number) => `${workDir}/montecarlo-b/${String(b).padStart(6, '0')}.f64`,
   thresholds: (workDir: string) => `${workDir}/thresholds.json`,

@@ -22,7 +22,7 @@ export const ALE_MS_PER_BOX_VOXEL = 1.5e-6;
  * 50 ms leaves room for S3 round trips on Lambda (its per-invocation overhead is counted apart).
  */
 export const ALE_MS_PER_BATCH = 50;
-/** ms per grid voxel of the observed analysis (MA, ALE, histogram null, p, z) */
+/** ms per grid voxel of the observed analysis (MA, ALE, histogram null; Reduce adds p and z) */
 export const ALE_OBSERVE_MS_PER_VOXEL = 4e-4;
 
 export function boxVoxelsPerIteration(ctx: AleContext): number {

@@ -10,7 +10,7 @@ import { readNifti, voxelToMm } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
-import { observeAle } from '../../ale/analysis.ts';
+import { observeMa } from '../../ale/analysis.ts';
 import { aleClusters } from '../../ale/clusters.ts';
 import { minClusterSize, nullToP, sortedNull } from '../../ale/fwe.ts';
 import { keys, loadContext, loadGrid } from './context.ts';
@@ -19,6 +19,7 @@ import { contrastOutputs, jackknifeOutputs } from './jackknife-contrast-outputs.
 import type { ContrastResult } from './jackknife-contrast-outputs.ts';
 import type { AleContext } from './context.ts';
 import { describeAle } from './methods.ts';
+import { loadObserved } from './observe.ts';
 import type { AleClusterRecord, AleResult } from './result.ts';
 
 const round = (x: number, d = 6) => Number(x.toPrecision(d + 1));
@@ -32,7 +33,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   const [nx, ny] = grid.dims;
   const nVox = grid.mask.length;
   const voxMm3 = grid.voxelMm ** 3;
-  const obs = observeAle(grid, ctx.experiments, params.coordinateToVoxel, params.clusterFormingP);
+  const obs = await loadObserved(env.store, ctx, grid, 'A');
   const ss = obs.clusterFormingAle;
 
   const iters = params.iterations;
@@ -55,7 +56,8 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   for (let v = 0; v < nVox; v++) if (clusterLabels[v]) supraIdx.set(v, supraIdx.size);
   const nE = ctx.experiments.length;
   const maAt = new Float64Array(nE * supraIdx.size);
-  obs.ma.forEach((m, e) => {
+  // the MA maps (Observe keeps ALE and the null, not these)
+  if (supraIdx.size) observeMa(grid, ctx.experiments, params.coordinateToVoxel).ma.forEach((m, e) => {
     for (let c = 0; c < m.index.length; c++) {
       const s = supraIdx.get(m.index[c]!);
       if (s !== undefined) maAt[e * supraIdx.size + s] = m.value[c]!;
