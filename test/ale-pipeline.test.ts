@@ -8,7 +8,7 @@ import { expectFailedJob } from './helpers/errors.ts';
 import { tmpDir } from './helpers/tmp.ts';
 import { LocalStore } from '../shared/storage/index.ts';
 import { verifiedWorkStore } from '../shared/storage/work-store.ts';
-import { loadContext, loadGrid } from '../shared/pipelines/ale/context.ts';
+import { loadContext, loadGrid, MIN_BATCH_ITERATIONS, planBatches } from '../shared/pipelines/ale/context.ts';
 import { loadObserved } from '../shared/pipelines/ale/observe.ts';
 import { observeAle } from '../shared/ale/analysis.ts';
 
@@ -100,6 +100,20 @@ describe('ale pipeline on the pain dataset (embedded runner, same ASL as AWS)', 
       expect(b.equals(a), f).toBe(true);
     }
     expect(readFileSync(join(runs[30]!.out, 'tables/clusters.csv'), 'utf8')).toBe(readFileSync(join(runs[7]!.out, 'tables/clusters.csv'), 'utf8'));
+  });
+});
+
+describe('ale Monte-Carlo batches', () => {
+  it('default: about one per allowed concurrent shard, at least MIN_BATCH_ITERATIONS each, covering every iteration once in order', () => {
+    const cover = (b: { k0: number; k1: number }[]) => b.every((x, i) => x.k0 === (i ? b[i - 1]!.k1 : 0) && x.k1 > x.k0);
+    const small = planBatches(5000, 200);
+    expect(small.length).toBe(5000 / MIN_BATCH_ITERATIONS);
+    expect(cover(small) && small.at(-1)!.k1 === 5000).toBe(true);
+    const big = planBatches(100_000, 200);
+    expect(big.length).toBe(200);
+    expect(cover(big) && big.at(-1)!.k1 === 100_000).toBe(true);
+    expect(planBatches(30, 200).length).toBe(1);
+    expect(planBatches(30, 200, 7).map((b) => b.k1 - b.k0)).toEqual([7, 7, 7, 7, 2]);
   });
 });
 

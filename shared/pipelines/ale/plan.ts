@@ -16,10 +16,11 @@ import type { AleContext } from './context.ts';
 export const ALE_MS_PER_BOX_VOXEL = 1.5e-6;
 /**
  * Fixed ms of one Monte-Carlo batch beyond its iterations: reading the context and the observed
- * summary, and (first batch on a thread or warm container only) the mask and the simulator's
- * buffers. Source: the bench line "local job: ALE pain, 5000 iterations", 200 batches of 25
- * iterations measured at 50 ms each against 25 × 2.0 ms of iterations — under 10 ms locally;
- * 50 ms leaves room for S3 round trips on Lambda (its per-invocation overhead is counted apart).
+ * summary, writing its result, and (first batch on a thread or warm container only) the mask and
+ * the simulator's buffers. Source: the pain job at 2,000 iterations in batches of 25 and of 100
+ * (80 and 20 shards, same process, alternating runs): 0.45 s more process CPU for the 60 extra
+ * shards, 7.5 ms each, the runner's share included — under 10 ms locally; 50 ms leaves room for
+ * S3 round trips on Lambda (its per-invocation overhead is counted apart).
  */
 export const ALE_MS_PER_BATCH = 50;
 /** ms per grid voxel of the observed analysis (MA, ALE, histogram null; Reduce adds p and z) */
