@@ -73,6 +73,9 @@ describe('ale pipeline on the pain dataset (embedded runner, same ASL as AWS)', 
     const ran = readdirSync(join(work, specHash!, 'metrics')).sort();
     expect(ran).toEqual(['aleMonteCarlo', 'aleObserve', 'plan', 'validate']);
     expect(existsSync(join(work, specHash!, 'thresholds.json'))).toBe(false);
+    // the fan-out's first item wrote the observed maps beside the 5 batches (one metrics record each)
+    const items = readdirSync(join(work, specHash!, 'metrics', 'aleMonteCarlo')).sort();
+    expect(items).toEqual(['batch-0.json', 'batch-1.json', 'batch-2.json', 'batch-3.json', 'batch-4.json', 'observed-maps.json']);
   });
 
   it('Observe keeps the ALE map and the null: what Threshold and Reduce load equals the observed analysis recomputed, bit for bit', async () => {

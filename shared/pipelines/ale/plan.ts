@@ -7,6 +7,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { aleKernel } from '../../ale/kernel.ts';
 import { keys, loadContext } from './context.ts';
 import type { AleContext } from './context.ts';
+import { monteCarloItems, monteCarloList } from './montecarlo.ts';
 
 /**
  * ms per kernel-box voxel of one Monte-Carlo iteration (one core's CPU time). Source: the bench
@@ -45,6 +46,8 @@ export function estimateAle(ctx: AleContext): CostEstimate {
     { stage: 'validate', task: 'validate', shards: 1, msPerShard: 500 },
     { stage: 'plan', task: 'plan', shards: 1, msPerShard: 10 },
     { stage: 'observe', task: 'aleObserve', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) },
+    // the Monte-Carlo fan-out's first item: the observed ALE, p and z maps
+    { stage: 'observed-maps', task: 'aleMonteCarlo', shards: 1, msPerShard: observeMs },
     { stage: 'montecarlo', task: 'aleMonteCarlo', shards: nb, msPerShard: (iters / nb) * msIter + ALE_MS_PER_BATCH },
   ];
   if (hasB) {
@@ -63,8 +66,8 @@ export function estimateAle(ctx: AleContext): CostEstimate {
     stages.push({ stage: 'contrast', task: 'aleContrast', shards: nC, msPerShard: observeMs * 0.5 + (perm / nC) * maValues * ALE_CONTRAST_MS_PER_MA_VALUE });
   }
   stages.push({ stage: 'reduce', task: 'reduce', shards: 1, msPerShard: observeMs * (hasB ? 6 : 3) });
-  const shards = nb + ctx.batchesB.length + nJ + nC;
-  const transitions = aleCounts({ MonteCarlo: { items: nb + ctx.batchesB.length }, Jackknife: { items: nJ }, Contrast: { items: nC } }).stateTransitions;
+  const shards = monteCarloItems(ctx) + nJ + nC;
+  const transitions = aleCounts({ MonteCarlo: { items: monteCarloItems(ctx) }, Jackknife: { items: nJ }, Contrast: { items: nC } }).stateTransitions;
   return estimateCost(stages, { puts: shards * 2 + 30, gets: shards * 4 + 30 }, ctx.job.budget.maxConcurrency, undefined, transitions);
 }
 
@@ -83,9 +86,8 @@ export interface AlePlanResult {
 export async function planAle(env: TaskEnv, contextKey: string): Promise<AlePlanResult> {
   const ctx = await loadContext(env.store, contextKey);
   const est = await estimateAndEnforce(env, ctx.workDir, estimateAle(ctx), ctx.job.budget.maxUsd);
-  const batches = [...ctx.batches.map((b) => ({ ...b, set: 'A' as const })), ...ctx.batchesB.map((b) => ({ ...b, set: 'B' as const }))];
   return {
-    batches: await fanOut(env.store, ctx.workDir, 'montecarlo', batches),
+    batches: await fanOut(env.store, ctx.workDir, 'montecarlo', monteCarloList(ctx)),
     jackknifeShards: await fanOut(env.store, ctx.workDir, 'jackknife', ctx.jackknifeShards),
     contrastBatches: await fanOut(env.store, ctx.workDir, 'contrast', ctx.contrastBatches),
     maxConcurrency: ctx.job.budget.maxConcurrency,
