@@ -62,9 +62,21 @@ export async function loadContext(store: Store, contextKey: string): Promise<Ale
   return JSON.parse(await store.getText(contextKey)) as AleContext;
 }
 
+/**
+ * The grid of the last job this thread (or warm Lambda container) loaded: the work folder is
+ * content-addressed, so the same folder and mask URI mean the same mask, and no stage writes to
+ * a grid. The stages after the first (the Monte-Carlo items, Reduce) then skip reading and
+ * inflating the mask again.
+ */
+let lastGrid: { key: string; grid: AleGrid } | undefined;
+
 export async function loadGrid(ctx: AleContext): Promise<AleGrid> {
+  const key = `${ctx.workDir}\u0000${ctx.maskUri}`;
+  if (lastGrid?.key === key) return lastGrid.grid;
   const m = readNifti(await readUri(ctx.maskUri), ctx.maskSource === 'bundled' ? 'bundled mask' : 'inputs.mask');
-  return makeGrid([m.header.dims[0]!, m.header.dims[1]!, m.header.dims[2]!], m.header.affine, m.data);
+  const grid = makeGrid([m.header.dims[0]!, m.header.dims[1]!, m.header.dims[2]!], m.header.affine, m.data);
+  lastGrid = { key, grid };
+  return grid;
 }
 
 /**
