@@ -1,13 +1,19 @@
 /**
  * Whole local jobs on 1 and 2 worker threads (runLocal, the same ASL as on AWS): the glm demo
- * cohort, the ALE pain job, the ReHo demo cohort and a netmap job. For each: wall seconds on
- * 1 and 2 threads and the speed-up, with three figures that say how far the measurement can
- * be trusted on a shared machine —
+ * cohort, the same cohort with permutation inference, the ALE pain job at 10,000 iterations
+ * (the issue's "≤ 30 s locally on 2 cores"), the ReHo demo cohort and a netmap job. For each:
+ * wall seconds on 1 and 2 threads and the speed-up; whether the job is dominated by fan-out
+ * (the share of the 1-thread wall spent in the shards of stages with more than one shard;
+ * FANOUT_DOMINATED_SHARE) and so held to the 1.7× target, met or not; and figures that say
+ * how far the measurement can be trusted on a shared machine and why a target is not met —
  *  - the machine's 2-thread capacity right before the pair (pure CPU work on 1 and 2 worker
  *    threads: ×2 on an idle 2-core machine, less when other processes hold a core);
  *  - the speed-up the job's structure allows on an idle 2-core machine: the 1-thread run's
  *    shard durations (the workers' metrics records) scheduled on 2 threads stage by stage
  *    (longest first), everything between shards (reduce, start-up, the runner) kept serial;
+ *  - the profile of the 1-thread run: its stage timeline (task type, shards, busy seconds)
+ *    and its serial seconds split into start-up, single-shard stages (the reducer, which
+ *    writes no metrics record, up to its result.json) and the runner's gaps;
  *  - the cost model against the run: Lambda GB-seconds the Plan stage estimated (estimate.json;
  *    with and without the 150 ms per-invocation overhead, which a local run does not pay)
  *    and those the workers billed (result.json), per fan-out stage ms per shard.
@@ -115,6 +121,9 @@ export const SPEEDUP_TARGET = 1.7;
  * overlapping the serial part can reach 1.7×.
  */
 export const FANOUT_DOMINATED_SHARE = 2 - 2 / SPEEDUP_TARGET;
+
+/** Below this 2-thread capacity (pure CPU work, ×2 on an idle 2-core machine) the bench says its wall-time verdicts come from a loaded machine. */
+export const LOADED_CAPACITY = 1.8;
 
 /** Speed-up on `threads` threads if the fan-out share `f` of the wall were divided perfectly and the rest stayed serial (Amdahl). */
 export function amdahl(f: number, threads = 2): number {
@@ -373,7 +382,7 @@ async function writeGlmPermutationBenchJob(dir: string): Promise<string> {
 /** The bench's local jobs: the pipeline each runs, its label and how its input is written. */
 const BENCH_JOBS = {
   glm: { pipeline: 'glm', label: 'glm demo, 45 subjects', prepare: async (d: string) => (await prepareDemoInput('glm', d)).jobPath },
-  'glm-perm': { pipeline: 'glm', label: `glm demo + ${GLM_PERMUTATION_BENCH.n} permutations × ${GLM_PERMUTATION_BENCH.statistics.length} statistics`, prepare: writeGlmPermutationBenchJob },
+  'glm-perm': { pipeline: 'glm', label: `glm demo, ${GLM_PERMUTATION_BENCH.n} perms × ${GLM_PERMUTATION_BENCH.statistics.length} statistics`, prepare: writeGlmPermutationBenchJob },
   ale: {
     pipeline: 'ale',
     label: `ALE pain, ${ALE_BENCH_ITERATIONS} iterations`,
@@ -425,7 +434,7 @@ export function formatSpeedup(r: JobSpeedup, line: (name: string, value: string,
 }
 
 /** Whether the job is dominated by fan-out (so the 1.7× target applies) and whether its targets are met. */
-export function targetLines(r: Pick<JobSpeedup, 'wall1' | 'wall2' | 'structural2' | 'profile' | 'wall2Target'>): string[] {
+export function targetLines(r: Pick<JobSpeedup, 'wall1' | 'wall2' | 'structural2' | 'profile' | 'wall2Target' | 'capacity'>): string[] {
   const f = fanoutShare(r.profile);
   const x = r.wall1 / r.wall2;
   const verdict = x >= SPEEDUP_TARGET ? 'met' : 'not met';
@@ -436,6 +445,7 @@ export function targetLines(r: Pick<JobSpeedup, 'wall1' | 'wall2' | 'structural2
       : `${share}: not fan-out dominated (< ${(100 * FANOUT_DOMINATED_SHARE).toFixed(0)}%: halving the fan-out alone gives ×${amdahl(f).toFixed(2)}), target ×${SPEEDUP_TARGET} ${verdict} (×${x.toFixed(2)}) — it needs the serial part shorter`,
   ];
   if (r.wall2Target) out.push(`${r.wall2Target.what}: ${r.wall2.toFixed(1)} s, target ≤ ${r.wall2Target.seconds} s: ${r.wall2 <= r.wall2Target.seconds ? 'met' : 'not met'}`);
+  if (r.capacity < LOADED_CAPACITY) out.push(`(a loaded machine: pure CPU work got ×${r.capacity.toFixed(2)} from 2 threads just before, so these verdicts are of this run; on an idle machine the structure's ×${r.structural2.toFixed(2)} is the better guide)`);
   return out;
 }
 
