@@ -60,6 +60,10 @@ export interface Invocation {
   billedMs: number;
   /** epoch ms the worker started it (its metrics record's startedAt) */
   start: number;
+  /** the record's shard label (e.g. "validate", "group", "subject-3") */
+  shard?: string;
+  /** the work folder it belongs to (<jobId>/<specHash>): a child workflow's differs from its parent's */
+  work?: string;
 }
 
 function walk(dir: string): string[] {
@@ -73,9 +77,17 @@ function walk(dir: string): string[] {
 function invocations(outDir: string): Invocation[] {
   return walk(join(outDir, '.work'))
     .filter((f) => f.includes('/metrics/') && f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(f, 'utf8')) as { task: TaskType; billedMs: number; startedAt: string })
-    .map((m) => ({ task: m.task, billedMs: m.billedMs, start: Date.parse(m.startedAt) }))
+    .map((f) => ({ m: JSON.parse(readFileSync(f, 'utf8')) as { task: TaskType; shard?: string; billedMs: number; startedAt: string }, work: f.slice(0, f.indexOf('/metrics/')).split('/').slice(-2).join('/') }))
+    .map(({ m, work }) => ({ task: m.task, billedMs: m.billedMs, start: Date.parse(m.startedAt), shard: m.shard, work }))
     .sort((a, b) => a.start - b.start);
+}
+
+/** When each result.json of a run was written (epoch ms): the job's and any child workflow's (a reducer's last write). */
+function resultTimes(outDir: string): number[] {
+  return walk(outDir)
+    .filter((f) => f.endsWith('/result.json'))
+    .map((f) => statSync(f).mtimeMs)
+    .sort((a, b) => a - b);
 }
 
 /** Makespan of `durations` on `threads` threads, longest first onto the least loaded thread. */
@@ -133,6 +145,10 @@ export function amdahl(f: number, threads = 2): number {
 /** One stage of a 1-thread run as its metrics records show it: consecutive invocations of one task type; ms relative to the job's start. */
 export interface ProfileStage {
   task: TaskType;
+  /** the task type, with the shard's name where a single-shard stage's says more (reho's group step runs as a "plan" task: "plan (group)") */
+  label: string;
+  /** the stage belongs to a child workflow (its work folder is not the first invocation's) */
+  child: boolean;
   shards: number;
   busyMs: number;
   startMs: number;
@@ -147,64 +163,88 @@ export interface RunProfile {
   fanoutMs: number;
   /** the job's start to the first invocation's start (runner: definition validation, worker-thread start) */
   startupMs: number;
-  /** busy ms of single-shard stages, per task type (summed over its stages, in order of first appearance) */
-  singleShard: { task: TaskType; ms: number }[];
+  /** busy ms of single-shard stages, per stage label (summed over its stages, in order of first appearance) */
+  singleShard: { name: string; ms: number }[];
   /** time no invocation ran between two stages (the runner: state transitions, Map item reading/writing, a child workflow's start) */
   betweenStagesMs: number;
   /** time no invocation ran between two shards of one fan-out stage (the runner's dispatch, on 1 thread) */
   withinFanoutMs: number;
-  /** the reducer: from the last recorded invocation's end to result.json written (no reducer writes a metrics record: its record would come after the cost it sums); 0 when not known */
+  /** the reducers (the job's and a child workflow's): from the last recorded invocation before a result.json to its writing (no reducer writes a metrics record: its record would come after the cost it sums); 0 when not known */
   reduceMs: number;
+  reducers: number;
   /** result.json written (or the last invocation's end) to the job's end */
   tailMs: number;
 }
 
+/** A stage's name: its task type, and a single shard's own name where it is not the task's (e.g. "plan (group)"). */
+export function stageLabel(task: TaskType, shards: number, shard?: string): string {
+  if (shards > 1 || !shard || /-\d+$/.test(shard) || task.toLowerCase().includes(shard.toLowerCase())) return task;
+  return `${task} (${shard})`;
+}
+
 /**
  * The profile of a 1-thread run of `wallMs` that started at epoch ms `jobStart`, from its
- * invocations (one at a time on 1 thread; an overlap is not counted twice) and the time its
- * result.json was written (`resultAt`, epoch ms; the reducer's end): the stage timeline and
- * the wall split into fan-out shards and what stays serial.
+ * invocations (one at a time on 1 thread; an overlap is not counted twice) and the times its
+ * result.json files were written (`resultAts`, epoch ms: the ends of the job's reducer and of
+ * a child workflow's): the stage timeline and the wall split into fan-out shards and what
+ * stays serial. A gap without invocations that ends in a result.json being written is the
+ * reducer up to that time.
  */
-export function runProfile(wallMs: number, jobStart: number, inv: readonly Invocation[], resultAt?: number): RunProfile {
+export function runProfile(wallMs: number, jobStart: number, inv: readonly Invocation[], resultAts: readonly number[] = []): RunProfile {
   const sorted = [...inv].sort((a, b) => a.start - b.start);
-  const runs: { task: TaskType; items: Invocation[] }[] = [];
+  const main = sorted[0]?.work;
+  const runs: { task: TaskType; work?: string; items: Invocation[] }[] = [];
   for (const r of sorted) {
     const last = runs[runs.length - 1];
-    if (last && last.task === r.task) last.items.push(r);
-    else runs.push({ task: r.task, items: [r] });
+    if (last && last.task === r.task && last.work === r.work) last.items.push(r);
+    else runs.push({ task: r.task, work: r.work, items: [r] });
   }
   const stages = runs.map((g) => ({
     task: g.task,
+    label: stageLabel(g.task, g.items.length, g.items[0]!.shard),
+    child: g.work !== main,
     shards: g.items.length,
     busyMs: g.items.reduce((a, r) => a + r.billedMs, 0),
     startMs: g.items[0]!.start - jobStart,
     endMs: Math.max(...g.items.map((r) => r.start + r.billedMs)) - jobStart,
   }));
-  const singleShard: { task: TaskType; ms: number }[] = [];
+  const singleShard: { name: string; ms: number }[] = [];
   let fanoutMs = 0;
   for (const st of stages) {
     if (st.shards > 1) fanoutMs += st.busyMs;
     else {
-      const e = singleShard.find((x) => x.task === st.task);
+      const e = singleShard.find((x) => x.name === st.label);
       if (e) e.ms += st.busyMs;
-      else singleShard.push({ task: st.task, ms: st.busyMs });
+      else singleShard.push({ name: st.label, ms: st.busyMs });
     }
   }
+  const jobEnd = jobStart + wallMs;
+  let reduceMs = 0;
+  let reducers = 0;
+  /** the part of the gap [from, to) up to the last result.json written in it is a reducer's; the rest is returned */
+  const gapAfterReducer = (from: number, to: number): number => {
+    const inside = resultAts.filter((t) => t > from && t <= to);
+    if (!inside.length) return to - from;
+    const t = Math.max(...inside);
+    reduceMs += t - from;
+    reducers += inside.length;
+    return to - t;
+  };
   let betweenStagesMs = 0;
   let withinFanoutMs = 0;
   let cursor = sorted.length ? sorted[0]!.start : jobStart;
   for (const g of runs) {
     g.items.forEach((r, k) => {
-      const gap = Math.max(0, r.start - cursor);
-      if (k > 0) withinFanoutMs += gap;
-      else betweenStagesMs += gap;
+      if (r.start > cursor) {
+        if (k > 0) withinFanoutMs += r.start - cursor;
+        else betweenStagesMs += gapAfterReducer(cursor, r.start);
+      }
       cursor = Math.max(cursor, r.start + r.billedMs);
     });
   }
   const startupMs = sorted.length ? Math.max(0, sorted[0]!.start - jobStart) : wallMs;
-  const reduceMs = sorted.length && resultAt !== undefined ? Math.max(0, Math.min(resultAt, jobStart + wallMs) - cursor) : 0;
-  const tailMs = sorted.length ? Math.max(0, jobStart + wallMs - cursor - reduceMs) : 0;
-  return { wallMs, stages, fanoutMs, startupMs, singleShard, betweenStagesMs, withinFanoutMs, reduceMs, tailMs };
+  const tailMs = sorted.length && jobEnd > cursor ? gapAfterReducer(cursor, jobEnd) : 0;
+  return { wallMs, stages, fanoutMs, startupMs, singleShard, betweenStagesMs, withinFanoutMs, reduceMs, reducers, tailMs };
 }
 
 /** The share of a run's wall spent in fan-out shards. */
@@ -220,9 +260,9 @@ export function serialMs(p: RunProfile): number {
 /** A few lines that show a profile: the stage timeline, then the serial seconds split. */
 export function profileLines(p: RunProfile): string[] {
   const s = (ms: number) => (ms / 1000).toFixed(2);
-  const timeline = p.stages.map((st) => `${st.task}${st.shards > 1 ? ` ×${st.shards}` : ''} ${s(st.busyMs)}`).join(' | ');
+  const timeline = p.stages.map((st, k) => `${st.child && !p.stages[k - 1]?.child ? 'child workflow: ' : ''}${st.label}${st.shards > 1 ? ` ×${st.shards}` : ''} ${s(st.busyMs)}`).join(' | ');
   const single = p.singleShard.reduce((a, x) => a + x.ms, 0) + p.reduceMs;
-  const names = [...p.singleShard.map((x) => `${x.task} ${s(x.ms)}`), ...(p.reduceMs > 0 ? [`reduce ${s(p.reduceMs)} (last record → result.json)`] : [])];
+  const names = [...p.singleShard.map((x) => `${x.name} ${s(x.ms)}`), ...(p.reduceMs > 0 ? [`reduce${p.reducers > 1 ? ` ×${p.reducers}` : ''} ${s(p.reduceMs)} (last record → result.json)`] : [])];
   return [
     `1-thread timeline (stage [×shards] busy s, from the workers' metrics records): ${timeline}`,
     `serial ${s(serialMs(p))} s of ${s(p.wallMs)} s (fan-out shards ${s(p.fanoutMs)} s = ${(100 * fanoutShare(p)).toFixed(0)}%): ` +
@@ -294,7 +334,7 @@ export async function measureJob(name: string, pipeline: string, jobPath: string
   const estimate = JSON.parse(readFileSync(join(one.out, '.work', jobId, r1.specHash, 'estimate.json'), 'utf8')) as CostEstimate;
   const inv = invocations(one.out);
   const s = structuralWall(one.wall, inv, 2);
-  const profile = runProfile(one.wall * 1000, one.start, inv, statSync(join(one.out, jobId, 'result.json')).mtimeMs);
+  const profile = runProfile(one.wall * 1000, one.start, inv, resultTimes(one.out));
   const measuredByTask = new Map<TaskType, number[]>();
   for (const i of inv) measuredByTask.set(i.task, [...(measuredByTask.get(i.task) ?? []), i.billedMs]);
   const perStage = estimate.stages
