@@ -6,8 +6,8 @@
  * (the share of the 1-thread wall spent in the shards of stages with more than one shard;
  * FANOUT_DOMINATED_SHARE) and so held to the 1.7× target, met or not; and figures that say
  * how far the measurement can be trusted on a shared machine and why a target is not met —
- *  - the machine's 2-thread capacity right before the pair (pure CPU work on 1 and 2 worker
- *    threads: ×2 on an idle 2-core machine, less when other processes hold a core);
+ *  - the machine's 2-thread capacity right before and right after the pair (pure CPU work on
+ *    1 and 2 worker threads: ×2 on an idle 2-core machine, less when other processes hold a core);
  *  - the speed-up the job's structure allows on an idle 2-core machine: the 1-thread run's
  *    shard durations (the workers' metrics records) scheduled on 2 threads stage by stage
  *    (longest first), everything between shards (reduce, start-up, the runner) kept serial;
@@ -284,11 +284,15 @@ export interface JobSpeedup {
   /** process CPU seconds of each run (all threads) */
   cpu1: number;
   cpu2: number;
-  /** pure-CPU speed-up from 1 to 2 threads measured just before the pair */
+  /** pure-CPU speed-up from 1 to 2 threads measured just before and just after the pair, and the lower of the two */
   capacity: number;
+  capacityBefore: number;
+  capacityAfter: number;
+  /** load averages before the pair */
   load: number[];
   /** what the job's structure allows on an idle 2-core machine (from the 1-thread run) */
   structural2: number;
+  /** seconds of the 1-thread run outside every worker invocation (structuralWall) */
   serialSeconds: number;
   /** where the 1-thread run's wall went: stage timeline, fan-out shards, serial split */
   profile: RunProfile;
@@ -313,7 +317,7 @@ function stripVolatile(r: unknown): unknown {
 
 /** Run the job at `jobPath` on 1 and on 2 threads (fresh output folders) and measure. */
 export async function measureJob(name: string, pipeline: string, jobPath: string, work: string): Promise<JobSpeedup> {
-  const capacity = await parallelCapacity();
+  const capacityBefore = await parallelCapacity();
   const load = loadavg();
   const runs: { wall: number; cpu: number; out: string; start: number }[] = [];
   for (const threads of [1, 2]) {
@@ -326,6 +330,7 @@ export async function measureJob(name: string, pipeline: string, jobPath: string
     // the run's start on the clock the metrics records use (runLocal measures its wall with performance.now)
     runs.push({ wall: r.seconds, cpu: (c.user + c.system) / 1e6, out, start: end - r.seconds * 1000 });
   }
+  const capacityAfter = await parallelCapacity();
   const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
   const jobId = (JSON.parse(readFileSync(jobPath, 'utf8')) as { jobId: string }).jobId;
   const result = (o: string) => JSON.parse(readFileSync(join(o, jobId, 'result.json'), 'utf8')) as Record<string, unknown> & { specHash: string; cost: { lambdaGbSeconds: number } };
@@ -349,7 +354,9 @@ export async function measureJob(name: string, pipeline: string, jobPath: string
     wall2: two.wall,
     cpu1: one.cpu,
     cpu2: two.cpu,
-    capacity,
+    capacity: Math.min(capacityBefore, capacityAfter),
+    capacityBefore,
+    capacityAfter,
     load,
     structural2: one.wall / s.seconds,
     serialSeconds: s.serialSeconds,
@@ -463,7 +470,7 @@ export function formatSpeedup(r: JobSpeedup, line: (name: string, value: string,
   line(`local job: ${r.name}`, `${r.wall2.toFixed(2)} s 2 threads`, `${r.wall1.toFixed(2)} s 1 thread`, r.wall1 / r.wall2);
   for (const l of targetLines(r)) console.log(`   ${l}`);
   console.log(
-    `   CPU ${r.cpu1.toFixed(1)} s / ${r.cpu2.toFixed(1)} s; the machine gave pure CPU work ×${r.capacity.toFixed(2)} from 2 threads just before (load ${r.load.map((x) => x.toFixed(1)).join(' ')}); ` +
+    `   CPU ${r.cpu1.toFixed(1)} s / ${r.cpu2.toFixed(1)} s; the machine gave pure CPU work ×${r.capacityBefore.toFixed(2)} / ×${r.capacityAfter.toFixed(2)} from 2 threads just before / after (load before ${r.load.map((x) => x.toFixed(1)).join(' ')}); ` +
       `its structure allows ×${r.structural2.toFixed(2)} on an idle 2-core machine (each stage's shards on 2 threads longest first, the rest serial); results on 1 and 2 threads ${r.identical ? 'identical' : 'DIFFER'}`,
   );
   console.log(
@@ -485,7 +492,7 @@ export function targetLines(r: Pick<JobSpeedup, 'wall1' | 'wall2' | 'structural2
       : `${share}: not fan-out dominated (< ${(100 * FANOUT_DOMINATED_SHARE).toFixed(0)}%: halving the fan-out alone gives ×${amdahl(f).toFixed(2)}), target ×${SPEEDUP_TARGET} ${verdict} (×${x.toFixed(2)}) — it needs the serial part shorter`,
   ];
   if (r.wall2Target) out.push(`${r.wall2Target.what}: ${r.wall2.toFixed(1)} s, target ≤ ${r.wall2Target.seconds} s: ${r.wall2 <= r.wall2Target.seconds ? 'met' : 'not met'}`);
-  if (r.capacity < LOADED_CAPACITY) out.push(`(a loaded machine: pure CPU work got ×${r.capacity.toFixed(2)} from 2 threads just before, so these verdicts are of this run; on an idle machine the structure's ×${r.structural2.toFixed(2)} is the better guide)`);
+  if (r.capacity < LOADED_CAPACITY) out.push(`(a loaded machine: pure CPU work got ×${r.capacity.toFixed(2)} from 2 threads before or after the pair, so these verdicts are of this run; on an idle machine the structure's ×${r.structural2.toFixed(2)} is the better guide)`);
   return out;
 }
 
