@@ -11,7 +11,7 @@ import type { MotionQc } from '../../reho/motion.ts';
 import { MIN_SLABS, planSlabs } from '../common/shards.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
-import { subjectPreproc } from './preprocess.ts';
+import { r6, subjectPreproc, type QcRecord } from './preprocess.ts';
 
 /**
  * Single-core speed of the ReHo slab worker's kernels: ms per in-region voxel·volume (gather,
@@ -99,7 +99,7 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
         // WM/CSF signals from masks come later (signals stage): QC only here for those subjects
         const pre = await subjectPreproc(ctx, s, { qcOnly: true });
         qcs[s] = pre.qc;
-        const rec = { id: ctx.subjects[s]!.id, drop: pre.drop, volumes: pre.T, qc: pre.qc ?? null, wmCsfSource: pre.wmCsfSource ?? null, nuisanceColumns: pre.model?.columns ?? [], droppedColumns: pre.model?.dropped ?? [] };
+        const rec: QcRecord = { id: ctx.subjects[s]!.id, drop: pre.drop, volumes: pre.T, qc: pre.qc ?? null, wmCsfSource: pre.wmCsfSource ?? null, nuisanceColumns: pre.model?.columns ?? [], droppedColumns: pre.model?.dropped ?? [], fd: pre.fd ? Array.from(pre.fd, r6) : null };
         await env.store.put(keys.qc(ctx.workDir, s), JSON.stringify(rec));
       }),
     );
