@@ -16,10 +16,12 @@ import { slabReadBytes, slabSpans } from './slab.ts';
 
 /**
  * Single-core speed of the ReHo slab worker's kernels: ms per in-region voxel·volume (gather,
- * clean, rank, W; reading is the separate per-shard term). bench/reho.ts "per subject" CPU:
- * 0.545 s for 57 469 voxels × 250 volumes = 3.8e-5, rounded up for the mask pass and writes.
+ * clean, rank, W; reading and writing are separate terms of rehoSlabMs). bench/reho.ts "per
+ * subject" CPU: 0.545 s for 57 469 voxels × 250 volumes = 3.8e-5; the demo cohort's slabs
+ * (24×28×24, ~6 400 in-mask voxels × 100 volumes, CPU profile of the slab handler in-process,
+ * load 9): rankRegion 34 ms a shard = 5.3e-5 (shorter series pay more per volume). 5e-5 between.
  */
-export const REHO_MS_PER_VOXEL_VOLUME = 4e-5;
+export const REHO_MS_PER_VOXEL_VOLUME = 5e-5;
 /** Voxel·volumes one slab shard should hold. */
 export const VOXEL_VOLUMES_PER_SLAB = 20_000_000;
 /**
