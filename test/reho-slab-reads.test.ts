@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNifti, writeNifti } from '../shared/nifti/index.ts';
-import { readSlabSeries, slabReadBytes, slabSpans } from '../shared/pipelines/reho/slab.ts';
+import { readSlabSeries, slabReadBytes, slabSpans } from '../shared/pipelines/reho/func-read.ts';
 import type { RehoContext } from '../shared/pipelines/reho/context.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nb-reho-reads-'));

@@ -12,7 +12,7 @@ import { MIN_SLABS, planSlabs } from '../common/shards.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
 import { r6, subjectPreproc, type QcRecord } from './preprocess.ts';
-import { slabReadBytes, slabSpans } from './slab.ts';
+import { slabReadBytes, slabSpans } from './func-read.ts';
 
 /**
  * Single-core speed of the ReHo slab worker's kernels: ms per in-region voxel·volume (gather,
@@ -36,7 +36,7 @@ export interface RehoPlan {
   slabs: { z0: number; z1: number }[];
   included: number[];
   excluded: { subject: number; id: string; reasons: string[] }[];
-  /** included subjects whose WM/CSF signals come from masks (signals stage) */
+  /** included subjects whose WM/CSF signals come from masks (the signals stage, or their slab shard when the plan has one slab of every plane) */
   signalSubjects: number[];
   /** what is accepted but suspicious (subjects excluded while enough remain); result.json lists them */
   warnings?: string[];
@@ -47,7 +47,7 @@ export interface PlanResult {
   shards: FanOut;
   /** included subjects (the subject-map stage) */
   subjects: FanOut;
-  /** included subjects whose WM/CSF signals the signals stage computes from masks */
+  /** included subjects whose WM/CSF signals the signals stage computes from masks (none when the slab shards do) */
   signalSubjects: FanOut;
   signals: boolean;
   group: boolean;
@@ -84,7 +84,7 @@ export function rehoSlabMs(ctx: RehoContext, slab: { z0: number; z1: number }, m
   return SPEED.shardFixedMs + read + kernels + mask + outputs + 3 * SPEED.putMs;
 }
 
-export function estimateReho(ctx: RehoContext, nIncluded: number, slabs: readonly { z0: number; z1: number }[], maskVoxels: number, nSignals = 0): CostEstimate {
+export function estimateReho(ctx: RehoContext, nIncluded: number, slabs: readonly { z0: number; z1: number }[], maskVoxels: number, nSignals = 0, nSignalsInSlabs = 0): CostEstimate {
   const [nx, ny, nz] = ctx.grid.dims;
   const nVox = nx * ny * nz;
   const T = Math.max(...ctx.subjects.map((s) => s.volumes));
@@ -93,12 +93,15 @@ export function estimateReho(ctx: RehoContext, nIncluded: number, slabs: readonl
   const rangedFraction = n ? ctx.subjects.filter((s) => s.ranged).length / n : 1;
   const slabMs = slabs.length ? slabs.reduce((a, sl) => a + rehoSlabMs(ctx, sl, maskVoxels, rangedFraction), 0) / slabs.length : 0;
   // signals: the planes the tissue masks touch (at most all of them) and both masks inflated; one record written
-  const signalsMs = SPEED.shardFixedMs + rangedFraction * funcReadMs(nx * ny, nz, 0, nz, T, true) + (1 - rangedFraction) * funcReadMs(nx * ny, nz, 0, nz, T, false) + nVox * T * 2e-6 + 2 * nVox * 4 * SPEED.inflateMsPerByte + 2 * SPEED.putMs;
+  const signalsMeansMs = nVox * T * 2e-6 + 2 * nVox * 4 * SPEED.inflateMsPerByte;
+  const signalsMs = SPEED.shardFixedMs + rangedFraction * funcReadMs(nx * ny, nz, 0, nz, T, true) + (1 - rangedFraction) * funcReadMs(nx * ny, nz, 0, nz, T, false) + signalsMeansMs + 2 * SPEED.putMs;
+  // slab shards that compute their subject's signals: the means and masks, one record more (no second read)
+  const inSlabsMs = nIncluded > 0 ? (nSignalsInSlabs / nIncluded) * (signalsMeansMs + SPEED.putMs) : 0;
   const stages: StageEstimate[] = [
     { stage: 'validate', task: 'validate', shards: 1, msPerShard: n * 20 },
     { stage: 'plan', task: 'plan', shards: 1, msPerShard: n * 5 },
     ...(nSignals > 0 ? [{ stage: 'signals', task: 'rehoSignals' as const, shards: nSignals, msPerShard: signalsMs }] : []),
-    { stage: 'reho', task: 'rehoSlab', shards: nIncluded * nSlabs, msPerShard: slabMs },
+    { stage: 'reho', task: 'rehoSlab', shards: nIncluded * nSlabs, msPerShard: slabMs + inSlabsMs },
     // four maps (read, smooth, write as for a glm subject map), each with its sidecar, and the subject's record
     { stage: 'maps', task: 'rehoSubject', shards: nIncluded, msPerShard: SPEED.shardFixedMs + nVox * 4 * SPEED.prepareMsPerVoxel + 10 * SPEED.putMs },
     { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: n * 5 },
@@ -169,9 +172,12 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   const warnings = excluded.length && included.length
     ? [`${excluded.length} of ${ctx.subjects.length} subject(s) excluded by motion QC (${excluded.map((e) => `${e.id}: ${e.reasons.join('; ')}`).join(', ')}); ${included.length} remain`]
     : [];
+  // one slab of every plane: each mask subject's slab shard computes its signals from the series it reads (one read, one inflation, not two)
+  const signalsInSlabs = slabs.length === 1 && slabs[0]!.z0 === 0 && slabs[0]!.z1 === nz;
+  const signalStage = signalsInSlabs ? [] : signalSubjects;
   const plan: RehoPlan = { slabs, included, excluded, signalSubjects, warnings };
   await env.store.put(keys.plan(ctx.workDir), JSON.stringify(plan));
-  const est = estimateReho(ctx, included.length, slabs, maskVoxels, signalSubjects.length);
+  const est = estimateReho(ctx, included.length, slabs, maskVoxels, signalStage.length, signalsInSlabs ? signalSubjects.length : 0);
   await estimateAndEnforce(env, ctx.workDir, est, ctx.job.budget.maxUsd);
   // after the estimate (so `neuroburst estimate` shows the 0-shard stages), before any fan-out
   if (included.length === 0) {
@@ -183,12 +189,13 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   }
   if (ctx.job.params.group) checkGroupAfterExclusion(ctx, included, excluded);
   const shards: RehoShard[] = [];
-  for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
+  const inSlab = new Set(signalsInSlabs ? signalSubjects : []);
+  for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1, ...(inSlab.has(s) ? { signals: true } : {}) }));
   return {
     shards: await fanOut(env.store, ctx.workDir, 'reho-slabs', shards),
     subjects: await fanOut(env.store, ctx.workDir, 'subjects', included),
-    signalSubjects: await fanOut(env.store, ctx.workDir, 'signals', signalSubjects),
-    signals: signalSubjects.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+    signalSubjects: await fanOut(env.store, ctx.workDir, 'signals', signalStage),
+    signals: signalStage.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
 }
 
 /**
