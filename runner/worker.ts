@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { allStages } from '../shared/pipelines/manifests.ts';
+import { loadModule } from '../shared/runtime/load-module.ts';
 
 export interface WorkerCall {
   name: string;
@@ -19,25 +19,9 @@ const ENTRIES = new Map(allStages().map((s) => [s.handler, s.entry]));
 const EXT = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
 const loaded = new Map<string, Promise<Handler | undefined>>();
 
-/** Whether `import()` of the handler modules works in this thread (set false at the first that does not). */
-let esm = true;
-
-/**
- * Import a handler module. A pool thread runs under tsx's require hook (piscina loads its file
- * with require, and the ESM hooks of `--import tsx` do not reach worker threads on Node 20),
- * so there `import()` of a .ts file fails with ERR_UNKNOWN_FILE_EXTENSION and the module is
- * required instead, the way this one was; an ES-module context (tests, a built .js tree) imports.
- */
-async function importModule(url: URL): Promise<{ handler: Handler }> {
-  if (esm) {
-    try {
-      return (await import(url.href)) as { handler: Handler };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION' || typeof require !== 'function') throw e;
-      esm = false;
-    }
-  }
-  return require(fileURLToPath(url)) as { handler: Handler };
+/** A handler module's `handler` (`loadModule`: import, or require in a pool thread, which runs under tsx's require hook). */
+async function loadHandlerModule(url: URL): Promise<Handler> {
+  return (await loadModule(url, () => import(url.href) as Promise<{ handler: Handler }>)).handler;
 }
 
 /**
@@ -49,7 +33,7 @@ export function loadHandler(name: string): Promise<Handler | undefined> {
   let h = loaded.get(name);
   if (!h) {
     const entry = ENTRIES.get(name);
-    h = entry === undefined ? Promise.resolve(undefined) : importModule(new URL(`../${entry.replace(/\.ts$/, EXT)}`, import.meta.url)).then((m) => m.handler);
+    h = entry === undefined ? Promise.resolve(undefined) : loadHandlerModule(new URL(`../${entry.replace(/\.ts$/, EXT)}`, import.meta.url));
     // a failed import is not cached: the next call tries again (and reports the same error)
     h.catch(() => loaded.delete(name));
     loaded.set(name, h);

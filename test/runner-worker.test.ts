@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Piscina } from 'piscina';
 import { describe, expect, it } from 'vitest';
@@ -37,11 +39,17 @@ describe('worker threads load handlers on demand', () => {
   });
 
   it('in a pool thread: UnknownTask for an unknown name, the named error of a real handler', async () => {
+    // an ale job with a bad parameter: Validate loads ale's validation in the thread (require there) and refuses it
+    const job = join(tmpDir('nb-runner-worker-job-'), 'job.json');
+    writeFileSync(job, JSON.stringify({ jobId: 'w1', pipeline: 'ale', inputs: { coordinates: 'foci.txt' }, params: { iterations: -1 } }));
     const pool = new Piscina({ filename: new URL('../runner/worker.ts', import.meta.url).href, execArgv: ['--import', import.meta.resolve('tsx')], minThreads: 1, maxThreads: 1 });
     try {
       expect(await pool.run({ name: 'NoSuchTask', event: {} })).toEqual({ ok: false, name: 'UnknownTask', message: 'no handler named NoSuchTask' });
       const reply = (await pool.run({ name: 'Validate', event: {} })) as WorkerReply;
       expect(reply).toMatchObject({ ok: false, name: 'InvalidJobSpec' });
+      const bad = (await pool.run({ name: 'Validate', event: { jobUri: pathToFileURL(job).href } })) as Extract<WorkerReply, { ok: false }>;
+      expect(bad).toMatchObject({ ok: false, name: 'InvalidJobSpec' });
+      expect(JSON.parse(bad.message)).toMatchObject({ input: 'params.iterations' });
     } finally {
       await pool.destroy();
     }
