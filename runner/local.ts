@@ -73,6 +73,21 @@ export function useStore(s: StoreSettings): void {
   resetTaskEnv();
 }
 
+/**
+ * Definitions this process has validated (their JSON text, placeholders substituted): a second
+ * run of the same workflow (a bench's repeat, a child workflow started again) skips
+ * asl-validator, which costs 0.2–0.5 s of the runner's thread per call.
+ */
+const validatedDefinitions = new Set<string>();
+
+/** Validate `definition` as written (checkPaths: every Distributed Map's ItemProcessor included), once per process per definition. */
+function validateOnce(StateMachine: new (d: never, o: unknown) => unknown, definition: AslMachine): void {
+  const text = JSON.stringify(definition);
+  if (validatedDefinitions.has(text)) return;
+  new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  validatedDefinitions.add(text);
+}
+
 export type LocalRunOutcome =
   | { status: 'succeeded'; output: Record<string, unknown>; seconds: number }
   | { status: 'failed'; error: string; message: string; seconds: number };
@@ -114,6 +129,14 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     minThreads: threads,
     idleTimeout: 1000,
   });
+
+  // the first task's thread loads its module (Validate: the job's pipeline's validation too)
+  // while this thread validates the definition; a failed warm-up is the task's to report
+  const first = Object.values(asl.States).flatMap((st) => {
+    const hit = st.Type === 'Task' && typeof st.Resource === 'string' ? /^\$\{([A-Za-z0-9]+)FunctionArn\}$/.exec(st.Resource) : null;
+    return hit && !(opts.validated && hit[1] === 'Validate') ? [hit[1]!] : [];
+  })[0];
+  if (first && !opts.localHandlers?.[first]) void pool.run({ name: first, event: { pipeline: opts.pipeline }, warm: true } satisfies WorkerCall).catch(() => undefined);
 
   const mode: ProgressMode = opts.progress === true ? 'bars' : opts.progress === false || opts.progress === undefined ? 'none' : opts.progress;
   const progress = progressFor(mode);
@@ -166,7 +189,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
 
   // the whole definition is validated once, as written (every Distributed Map's ItemProcessor
   // included, as Step Functions does on deploy); the rewritten one and the Maps' children are not again
-  new StateMachine(substituted as never, { validationOptions: { checkPaths: true } });
+  validateOnce(StateMachine as never, substituted);
   // Distributed Maps run here (ItemReader/ItemBatcher/ResultWriter), their children through the same handlers
   const definition = rewriteDistributedMaps(substituted, {
     validated: true,
