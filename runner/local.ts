@@ -130,13 +130,17 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     idleTimeout: 1000,
   });
 
-  // the first task's thread loads its module (Validate: the job's pipeline's validation too)
-  // while this thread validates the definition; a failed warm-up is the task's to report
+  // every thread loads the first task's module (Validate: the job's pipeline's validation too)
+  // while this thread validates the definition: the first task then runs on whichever thread is
+  // ready first, never loading it a second time, and the modules it shares with the next
+  // stages' (storage, schemas, NIfTI) are loaded on every thread; a failed warm-up is the task's to report
   const first = Object.values(asl.States).flatMap((st) => {
     const hit = st.Type === 'Task' && typeof st.Resource === 'string' ? /^\$\{([A-Za-z0-9]+)FunctionArn\}$/.exec(st.Resource) : null;
     return hit && !(opts.validated && hit[1] === 'Validate') ? [hit[1]!] : [];
   })[0];
-  if (first && !opts.localHandlers?.[first]) void pool.run({ name: first, event: { pipeline: opts.pipeline }, warm: true } satisfies WorkerCall).catch(() => undefined);
+  if (first && !opts.localHandlers?.[first]) {
+    for (let i = 0; i < threads; i++) void pool.run({ name: first, event: { pipeline: opts.pipeline }, warm: true } satisfies WorkerCall).catch(() => undefined);
+  }
 
   const mode: ProgressMode = opts.progress === true ? 'bars' : opts.progress === false || opts.progress === undefined ? 'none' : opts.progress;
   const progress = progressFor(mode);
