@@ -134,10 +134,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   // while this thread validates the definition: the first task then runs on whichever thread is
   // ready first, never loading it a second time, and the modules it shares with the next
   // stages' (storage, schemas, NIfTI) are loaded on every thread; a failed warm-up is the task's to report
-  const first = Object.values(asl.States).flatMap((st) => {
-    const hit = st.Type === 'Task' && typeof st.Resource === 'string' ? /^\$\{([A-Za-z0-9]+)FunctionArn\}$/.exec(st.Resource) : null;
-    return hit && !(opts.validated && hit[1] === 'Validate') ? [hit[1]!] : [];
-  })[0];
+  const first = taskStates(asl).find(({ state, handler }) => asl.States[state]?.Type === 'Task' && !(opts.validated && handler === 'Validate'))?.handler;
   if (first && !opts.localHandlers?.[first]) {
     for (let i = 0; i < threads; i++) void pool.run({ name: first, event: { pipeline: opts.pipeline }, warm: true } satisfies WorkerCall).catch(() => undefined);
   }
@@ -193,7 +190,12 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
 
   // the whole definition is validated once, as written (every Distributed Map's ItemProcessor
   // included, as Step Functions does on deploy); the rewritten one and the Maps' children are not again
-  validateOnce(StateMachine as never, substituted);
+  try {
+    validateOnce(StateMachine as never, substituted);
+  } catch (e) {
+    await pool.destroy();
+    throw e;
+  }
   // Distributed Maps run here (ItemReader/ItemBatcher/ResultWriter), their children through the same handlers
   const definition = rewriteDistributedMaps(substituted, {
     validated: true,

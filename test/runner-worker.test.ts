@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { handlers } from '../functions/index.ts';
 import { allStages } from '../shared/pipelines/manifests.ts';
 import run, { loadHandler } from '../runner/worker.ts';
-import { storeSettings, useStore } from '../runner/local.ts';
+import { runLocal, storeSettings, useStore } from '../runner/local.ts';
 import { tmpDir } from './helpers/tmp.ts';
 import type { WorkerReply } from '../runner/worker.ts';
 
@@ -30,6 +30,14 @@ describe('worker threads load handlers on demand', () => {
   it.each(['NoSuchTask', 'constructor', 'toString', '__proto__', 'validate', ''])('an unknown name (%j) is UnknownTask, as before', async (name) => {
     expect(await loadHandler(name)).toBeUndefined();
     expect(await run({ name, event: {} })).toEqual({ ok: false, name: 'UnknownTask', message: `no handler named ${name}` });
+  });
+
+  it('a warm-up call loads the module (Validate: the pipeline\'s validation too) and runs nothing', async () => {
+    expect(await run({ name: 'Validate', event: { pipeline: 'glm' }, warm: true })).toEqual({ ok: true, value: undefined });
+    expect(await run({ name: 'Validate', event: { pipeline: 'nope' }, warm: true })).toEqual({ ok: true, value: undefined });
+    // a module without a warm export: loaded, nothing run (its handler would fail on this event)
+    expect(await run({ name: 'GlmSlab', event: {}, warm: true })).toEqual({ ok: true, value: undefined });
+    expect(await run({ name: 'NoSuchTask', event: {}, warm: true })).toEqual({ ok: false, name: 'UnknownTask', message: 'no handler named NoSuchTask' });
   });
 
   it('a handler error travels as data with its name', async () => {
@@ -70,5 +78,14 @@ describe('worker threads load handlers on demand', () => {
     expect(loaded).not.toContain('functions/index.ts');
     expect(loaded.filter((f) => f.startsWith('functions/') && f !== 'functions/glm-slab.ts')).toEqual([]);
     expect(loaded.filter((f) => /^shared\/pipelines\/(ale|reho|netmap|transcriptomics)\//.test(f) && !f.endsWith('/manifest.ts'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('runLocal validates a definition once per process', () => {
+  it('an invalid definition is refused every time (only valid ones are remembered); the pool is closed', async () => {
+    const definition = { StartAt: 'A', States: { A: { Type: 'Task', Resource: '${GlmSlabFunctionArn}', InputPath: 'not a path', End: true } } };
+    for (let i = 0; i < 2; i++) {
+      await expect(runLocal({ jobUri: 'file:///nowhere/job.json', pipeline: 'glm', definition: definition as never, outDir: tmpDir('nb-runner-def-'), threads: 1 })).rejects.toThrow(/definition is invalid[\s\S]*InputPath/);
+    }
   }, 60_000);
 });
