@@ -106,7 +106,15 @@ function getPath(obj: unknown, path: string): unknown {
  * name running in a worker-thread pool. Results go to `outDir/<jobId>/` (or, with `store`,
  * to `<store>/<resultsPrefix><jobId>/`, intermediates under `<workPrefix><jobId>/`).
  */
-export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> {
+export function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> {
+  return runOn(opts);
+}
+
+/**
+ * `runLocal` on the worker pool of a parent run (`shared`: a workflow another one started runs
+ * on the same threads, which have booted and loaded the shared modules) or on a pool of its own.
+ */
+async function runOn(opts: LocalRunOptions, shared?: Piscina): Promise<LocalRunOutcome> {
   const { StateMachine } = await import('aws-local-stepfunctions');
   const t0 = performance.now();
   useStore(storeSettings(opts));
@@ -119,16 +127,19 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   const substituted = substitute(asl, { ResultsBucketName: storeBucket, InputBucketName: storeBucket, ...localSubstitutions(asl) });
   const tsSource = import.meta.url.endsWith('.ts');
   const threads = opts.threads ?? availableParallelism();
-  const pool = new Piscina({
-    filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
-    // tsx resolved from this package, not from the working directory (the CLI runs from anywhere)
-    execArgv: tsSource ? ['--import', import.meta.resolve('tsx')] : [],
-    // every thread starts at once, while the first stage runs: a thread started on demand
-    // boots (module graph, tsx) in the middle of the first fan-out, on the core it should use
-    maxThreads: threads,
-    minThreads: threads,
-    idleTimeout: 1000,
-  });
+  const pool =
+    shared ??
+    new Piscina({
+      filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
+      // tsx resolved from this package, not from the working directory (the CLI runs from anywhere)
+      execArgv: tsSource ? ['--import', import.meta.resolve('tsx')] : [],
+      // every thread starts at once, while the first stage runs: a thread started on demand
+      // boots (module graph, tsx) in the middle of the first fan-out, on the core it should use
+      maxThreads: threads,
+      minThreads: threads,
+      idleTimeout: 1000,
+    });
+  const closePool = () => (shared ? Promise.resolve() : pool.destroy());
 
   // every thread loads the first task's module (Validate: the job's pipeline's validation too)
   // while this thread validates the definition: the first task then runs on whichever thread is
@@ -175,7 +186,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
       if (!p.StateMachineArn.startsWith(LOCAL_MACHINE_ARN_PREFIX)) throw new Error(`${state}: ${p.StateMachineArn} is no local workflow`);
       const pipeline = p.StateMachineArn.slice(LOCAL_MACHINE_ARN_PREFIX.length);
       const { jobUri, job, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: _parent, ...rest } = p.Input;
-      const outcome = await runLocal({ jobUri, validated: job, pipeline, ...storeSettings(opts), threads: opts.threads, localHandlers: opts.localHandlers, input: rest, executionName: p.Name });
+      // on this run's threads (the same count: a child asks for no more than its parent has)
+      const outcome = await runOn({ jobUri, validated: job, pipeline, ...storeSettings(opts), threads, localHandlers: opts.localHandlers, input: rest, executionName: p.Name }, pool);
       const arn = `arn:aws:states:us-east-1:000000000000:execution:local-${pipeline}:${p.Name ?? 'child'}`;
       if (!resource.includes('.sync')) return { ExecutionArn: arn, StartDate: new Date().toISOString() };
       // a failed child fails the calling Task with States.TaskFailed (its cause: the child's error and cause)
@@ -193,7 +205,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   try {
     validateOnce(StateMachine as never, substituted);
   } catch (e) {
-    await pool.destroy();
+    await closePool();
     throw e;
   }
   // Distributed Maps run here (ItemReader/ItemBatcher/ResultWriter), their children through the same handlers
@@ -236,6 +248,6 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   } finally {
     await watch.catch(() => undefined);
     progress?.stop();
-    await pool.destroy();
+    await closePool();
   }
 }
