@@ -18,7 +18,7 @@
  * If a file changes while it is read (size or times differ before and after), it is read
  * again, up to three times, then `InputChanged`.
  */
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { InputChanged } from '../errors.ts';
 import type { ObjectInfo, Store } from './store.ts';
 
@@ -96,18 +96,8 @@ export function digestParts(parts: readonly (Uint8Array | string)[]): string {
   return `sha256:${h.digest('hex')}`;
 }
 
-/**
- * SHA-256 of the object's first `size` bytes; undefined if fewer came back (it shrank). An
- * object of one chunk is hashed by WebCrypto, which runs in libuv's thread pool: the calling
- * thread (a Validate task) is free meanwhile, and objects fingerprinted side by side are
- * hashed on several cores. A longer one streams through node:crypto chunk by chunk.
- */
+/** SHA-256 of the object's first `size` bytes; undefined if fewer came back (it shrank). */
 async function digestObject(store: Store, key: string, size: number, chunk: number): Promise<string | undefined> {
-  if (size <= chunk) {
-    const bytes = size === 0 ? new Uint8Array(0) : await store.get(key, { start: 0, end: size });
-    if (bytes.byteLength !== size) return undefined;
-    return `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`;
-  }
   const h = createHash('sha256');
   for (let start = 0; start < size; start += chunk) {
     const end = Math.min(size, start + chunk);
