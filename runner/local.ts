@@ -73,6 +73,21 @@ export function useStore(s: StoreSettings): void {
   resetTaskEnv();
 }
 
+/**
+ * Definitions this process has validated (their JSON text, placeholders substituted): a second
+ * run of the same workflow (a bench's repeat, a child workflow started again) skips
+ * asl-validator, which costs 0.2–0.5 s of the runner's thread per call.
+ */
+const validatedDefinitions = new Set<string>();
+
+/** Validate `definition` as written (checkPaths: every Distributed Map's ItemProcessor included), once per process per definition. */
+function validateOnce(StateMachine: new (d: never, o: unknown) => unknown, definition: AslMachine): void {
+  const text = JSON.stringify(definition);
+  if (validatedDefinitions.has(text)) return;
+  new StateMachine(definition as never, { validationOptions: { checkPaths: true } });
+  validatedDefinitions.add(text);
+}
+
 export type LocalRunOutcome =
   | { status: 'succeeded'; output: Record<string, unknown>; seconds: number }
   | { status: 'failed'; error: string; message: string; seconds: number };
@@ -91,7 +106,15 @@ function getPath(obj: unknown, path: string): unknown {
  * name running in a worker-thread pool. Results go to `outDir/<jobId>/` (or, with `store`,
  * to `<store>/<resultsPrefix><jobId>/`, intermediates under `<workPrefix><jobId>/`).
  */
-export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> {
+export function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> {
+  return runOn(opts);
+}
+
+/**
+ * `runLocal` on the worker pool of a parent run (`shared`: a workflow another one started runs
+ * on the same threads, which have booted and loaded the shared modules) or on a pool of its own.
+ */
+async function runOn(opts: LocalRunOptions, shared?: Piscina): Promise<LocalRunOutcome> {
   const { StateMachine } = await import('aws-local-stepfunctions');
   const t0 = performance.now();
   useStore(storeSettings(opts));
@@ -104,16 +127,28 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   const substituted = substitute(asl, { ResultsBucketName: storeBucket, InputBucketName: storeBucket, ...localSubstitutions(asl) });
   const tsSource = import.meta.url.endsWith('.ts');
   const threads = opts.threads ?? availableParallelism();
-  const pool = new Piscina({
-    filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
-    // tsx resolved from this package, not from the working directory (the CLI runs from anywhere)
-    execArgv: tsSource ? ['--import', import.meta.resolve('tsx')] : [],
-    // every thread starts at once, while the first stage runs: a thread started on demand
-    // boots (module graph, tsx) in the middle of the first fan-out, on the core it should use
-    maxThreads: threads,
-    minThreads: threads,
-    idleTimeout: 1000,
-  });
+  const pool =
+    shared ??
+    new Piscina({
+      filename: new URL(`./worker.${tsSource ? 'ts' : 'js'}`, import.meta.url).href,
+      // tsx resolved from this package, not from the working directory (the CLI runs from anywhere)
+      execArgv: tsSource ? ['--import', import.meta.resolve('tsx')] : [],
+      // every thread starts at once, while the first stage runs: a thread started on demand
+      // boots (module graph, tsx) in the middle of the first fan-out, on the core it should use
+      maxThreads: threads,
+      minThreads: threads,
+      idleTimeout: 1000,
+    });
+  const closePool = () => (shared ? Promise.resolve() : pool.destroy());
+
+  // every thread loads the first task's module (Validate: the job's pipeline's validation too)
+  // while this thread validates the definition: the first task then runs on whichever thread is
+  // ready first, never loading it a second time, and the modules it shares with the next
+  // stages' (storage, schemas, NIfTI) are loaded on every thread; a failed warm-up is the task's to report
+  const first = taskStates(asl).find(({ state, handler }) => asl.States[state]?.Type === 'Task' && !(opts.validated && handler === 'Validate'))?.handler;
+  if (first && !opts.localHandlers?.[first]) {
+    for (let i = 0; i < threads; i++) void pool.run({ name: first, event: { pipeline: opts.pipeline }, warm: true } satisfies WorkerCall).catch(() => undefined);
+  }
 
   const mode: ProgressMode = opts.progress === true ? 'bars' : opts.progress === false || opts.progress === undefined ? 'none' : opts.progress;
   const progress = progressFor(mode);
@@ -151,7 +186,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
       if (!p.StateMachineArn.startsWith(LOCAL_MACHINE_ARN_PREFIX)) throw new Error(`${state}: ${p.StateMachineArn} is no local workflow`);
       const pipeline = p.StateMachineArn.slice(LOCAL_MACHINE_ARN_PREFIX.length);
       const { jobUri, job, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: _parent, ...rest } = p.Input;
-      const outcome = await runLocal({ jobUri, validated: job, pipeline, ...storeSettings(opts), threads: opts.threads, localHandlers: opts.localHandlers, input: rest, executionName: p.Name });
+      // on this run's threads (the same count: a child asks for no more than its parent has)
+      const outcome = await runOn({ jobUri, validated: job, pipeline, ...storeSettings(opts), threads, localHandlers: opts.localHandlers, input: rest, executionName: p.Name }, pool);
       const arn = `arn:aws:states:us-east-1:000000000000:execution:local-${pipeline}:${p.Name ?? 'child'}`;
       if (!resource.includes('.sync')) return { ExecutionArn: arn, StartDate: new Date().toISOString() };
       // a failed child fails the calling Task with States.TaskFailed (its cause: the child's error and cause)
@@ -166,7 +202,12 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
 
   // the whole definition is validated once, as written (every Distributed Map's ItemProcessor
   // included, as Step Functions does on deploy); the rewritten one and the Maps' children are not again
-  new StateMachine(substituted as never, { validationOptions: { checkPaths: true } });
+  try {
+    validateOnce(StateMachine as never, substituted);
+  } catch (e) {
+    await closePool();
+    throw e;
+  }
   // Distributed Maps run here (ItemReader/ItemBatcher/ResultWriter), their children through the same handlers
   const definition = rewriteDistributedMaps(substituted, {
     validated: true,
@@ -207,6 +248,6 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
   } finally {
     await watch.catch(() => undefined);
     progress?.stop();
-    await pool.destroy();
+    await closePool();
   }
 }

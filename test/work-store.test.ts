@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalStore, ENVELOPE_HEADER_BYTES, openEnvelope } from '../shared/storage/index.ts';
 import { isIntermediate, verifiedWorkStore } from '../shared/storage/work-store.ts';
 import { newLedger, withLedger } from '../shared/runtime/ledger.ts';
@@ -48,6 +49,32 @@ describe('verified work store', () => {
     expect(JSON.parse(await store.getText('.work/j/h/b.json'))).toEqual({ x: 1 });
     await store.put('j/result.json', '{}');
     expect(readFileSync(join(dir, 'j/result.json'), 'utf8')).toBe('{}');
+  });
+
+  it('writes sealed intermediates without an fsync (every reader verifies them); plain objects and results with one', async () => {
+    const dir = tmpDir('nb-ws-');
+    const inner = new LocalStore(dir);
+    const fh = await open(join(dir, 'probe'), 'w');
+    const handleProto = Object.getPrototypeOf(fh) as { sync(): Promise<void> };
+    await fh.close();
+    const sync = vi.spyOn(handleProto, 'sync');
+    const put = vi.spyOn(inner, 'put');
+    try {
+      const store = verifiedWorkStore(inner, '.work/');
+      await store.put('.work/j/h/slab.f32', new Uint8Array(16));
+      expect(put.mock.calls.at(-1)![2]).toMatchObject({ durable: false });
+      expect(sync).not.toHaveBeenCalled();
+      expect(Buffer.from(await store.get('.work/j/h/slab.f32')).equals(Buffer.alloc(16))).toBe(true);
+      for (const key of ['.work/j/h/context.json', '.work/j/h/metrics/a/b.json', 'j/result.json']) {
+        sync.mockClear();
+        await store.put(key, '{}');
+        expect(put.mock.calls.at(-1)![2]?.durable, key).not.toBe(false);
+        expect(sync, key).toHaveBeenCalledTimes(1);
+      }
+    } finally {
+      sync.mockRestore();
+      put.mockRestore();
+    }
   });
 
   it('treats a corrupt intermediate as absent (counted as recomputed) and refuses to read it by name', async () => {

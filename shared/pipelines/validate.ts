@@ -1,8 +1,7 @@
 import { InvalidJobSpec } from '../errors.ts';
-import { parseJobText } from '../jobs/parse.ts';
+import { loadJobText } from '../jobs/load-job.ts';
 import { assertAllowedJobUri, readUri, stepJobOf } from '../storage/index.ts';
 import type { TaskEnv } from '../runtime/task.ts';
-import { PIPELINES } from './registry.ts';
 import { uploadFolderOf, uploadJobId } from '../jobs/upload-key.ts';
 import { clearResultsFolder } from '../jobs/results-folder.ts';
 import { inputsKey } from './common/context.ts';
@@ -40,7 +39,7 @@ export async function validateJob(env: TaskEnv, jobUri: string, embed?: unknown)
     throw new InvalidJobSpec(`a job is uploaded as jobs/<jobId>/job.json; ${jobUri} is not (a nested or unsafe folder names no job)`, 'jobUri');
   }
   const text = new TextDecoder().decode(await readUri(jobUri));
-  const job = parseJobText(text, 'job.json');
+  const { job, validation: entry } = await loadJobText(text, 'job.json');
   // an uploaded job is named by its key jobs/<jobId>/job.json: a job.json naming another id is refused before anything is touched
   const uploaded = uploadJobId(jobUri);
   if (uploaded !== undefined && job.jobId !== uploaded) {
@@ -51,7 +50,6 @@ export async function validateJob(env: TaskEnv, jobUri: string, embed?: unknown)
   if (step !== undefined && job.jobId !== step.jobId) {
     throw new InvalidJobSpec(`jobId "${job.jobId}" differs from the job whose work folder holds this step's job.json (${step.jobId})`, 'jobId');
   }
-  const entry = PIPELINES[job.pipeline]!;
   if (embedding) {
     // a step of another job: its outputs go where the parent says; the parent's results folder (job.json, result.json) is the parent's
     if (!entry.validateEmbedded) throw new InvalidJobSpec(`a ${job.pipeline} job cannot run as another workflow's step (embed)`, 'embed');

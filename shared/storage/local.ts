@@ -84,7 +84,7 @@ export class LocalStore implements Store {
   }
 
   /** Write to a temporary file in the target directory, flush it, then rename over the key. */
-  async put(key: string, body: Uint8Array | string, _opts?: PutOptions): Promise<void> {
+  async put(key: string, body: Uint8Array | string, opts?: PutOptions): Promise<void> {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
     await fs.mkdir(dir, { recursive: true });
@@ -93,7 +93,7 @@ export class LocalStore implements Store {
       const fh = await fs.open(tmp, 'wx');
       try {
         await fh.writeFile(toBytes(body));
-        await fh.sync();
+        if (opts?.durable !== false) await fh.sync();
       } finally {
         await fh.close();
       }

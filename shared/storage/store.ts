@@ -12,6 +12,12 @@ export interface ByteRange {
 
 export interface PutOptions {
   contentType?: string;
+  /**
+   * false: the object need not survive a power loss or OS crash (a local store skips the fsync
+   * before its atomic rename; a process crash still never leaves a partial object). For
+   * objects every reader verifies (sealed intermediates: a torn one is recomputed). @default true
+   */
+  durable?: boolean;
 }
 
 /** What `head` reports about an object, without reading it. */
