@@ -4,7 +4,8 @@
  * to the result files, the summary (inputs with checksums, parameters, seed, version, run time,
  * cost per stage), methods and warnings. No request leaves the file when it opens.
  */
-import { readNifti, writeNifti } from '../nifti/index.ts';
+import { writeNifti } from '../nifti/index.ts';
+import { niftiOf, rememberVolume } from './source.ts';
 import { displayFor, negLog10P } from './display.ts';
 import type { Display } from './display.ts';
 import { mosaic, peakMm } from './mosaic.ts';
@@ -49,7 +50,7 @@ interface PreparedMap {
 }
 
 function prepare(m: ReportMap): PreparedMap {
-  const img = readNifti(m.nifti, m.file ?? m.id);
+  const img = niftiOf(m.nifti, m.file ?? m.id);
   const h = img.header;
   const n = h.dims[0]! * h.dims[1]! * h.dims[2]!;
   let data: Float32Array = img.data.length === n ? img.data : img.data.subarray(0, n);
@@ -123,7 +124,9 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;font-si
 export function renderReport(desc: ReportDescription, assets: ReportAssets): string {
   const prepared = desc.maps.map(prepare);
   const byId = new Map(prepared.map((p) => [p.map.id, p]));
-  const tpl = readNifti(assets.template, assets.templateName);
+  // the template is decoded once per process (the assets' bytes are loaded once)
+  const tpl = niftiOf(assets.template, assets.templateName);
+  rememberVolume(assets.template, tpl);
   const template: Volume3 = { dims: tpl.header.dims.slice(0, 3), affine: tpl.header.affine, data: tpl.data };
   let tplMax = 0;
   for (const v of tpl.data) if (v > tplMax) tplMax = v;
