@@ -4,7 +4,7 @@
  * to the result files, the summary (inputs with checksums, parameters, seed, version, run time,
  * cost per stage), methods and warnings. No request leaves the file when it opens.
  */
-import { writeNifti } from '../nifti/index.ts';
+import { writeNifti, type NiftiVolume } from '../nifti/index.ts';
 import { niftiOf, rememberVolume } from './source.ts';
 import { displayFor, negLog10P } from './display.ts';
 import type { Display } from './display.ts';
@@ -120,6 +120,8 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;font-si
 @media print{#nb-viewer-section{display:none}.scroll{max-height:none}}
 `;
 
+const templates = new WeakMap<NiftiVolume, Volume3>();
+
 /** The report of `desc` as one HTML string. */
 export function renderReport(desc: ReportDescription, assets: ReportAssets): string {
   const prepared = desc.maps.map(prepare);
@@ -127,7 +129,9 @@ export function renderReport(desc: ReportDescription, assets: ReportAssets): str
   // the template is decoded once per process (the assets' bytes are loaded once)
   const tpl = niftiOf(assets.template, assets.templateName);
   rememberVolume(assets.template, tpl);
-  const template: Volume3 = { dims: tpl.header.dims.slice(0, 3), affine: tpl.header.affine, data: tpl.data };
+  // one Volume3 per decoded template: the mosaics' template parts are computed once per process
+  let template = templates.get(tpl);
+  if (!template) templates.set(tpl, (template = { dims: tpl.header.dims.slice(0, 3), affine: tpl.header.affine, data: tpl.data }));
   let tplMax = 0;
   for (const v of tpl.data) if (v > tplMax) tplMax = v;
 

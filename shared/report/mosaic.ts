@@ -1,11 +1,11 @@
 /**
- * Static orthogonal-slice images of a map over the background template, as PNG (fast-png), so a
+ * Static orthogonal-slice images of a map over the background template, as PNG, so a
  * report also reads where no script runs (PDF, mail). Slices are cut in MNI mm on a 2 mm display
  * lattice spanning the template's bounding box; both images are sampled by their own affines
  * (nearest voxel), so maps on any grid line up with the template. Neurological convention:
  * the subject's left on the image's left; anterior up in axial views.
  */
-import { encode } from 'fast-png';
+import { encodeRgbPng } from './png.ts';
 import { invertAffine, voxelToMm } from '../nifti/affine.ts';
 import { colourOf } from './display.ts';
 import type { Display } from './display.ts';
@@ -165,7 +165,7 @@ export function compose(rows: RgbImage[][], gap = 6): RgbImage {
 }
 
 export function encodePng(im: RgbImage): Uint8Array {
-  return encode({ width: im.width, height: im.height, data: im.data, channels: 3, depth: 8 });
+  return encodeRgbPng(im.width, im.height, im.data);
 }
 
 export interface MosaicOptions {
@@ -181,11 +181,22 @@ export interface MosaicOptions {
  * then a row of axial slices evenly spaced over the z range of the supra-threshold voxels (the
  * template's brain range when none survive).
  */
+/** What a mosaic needs of the template (the same for every map of a report): computed once per template object. */
+const templateParts = new WeakMap<Volume3, { box: Box; bg: (x: number, y: number, z: number) => number; tplMax: number }>();
+
+function partsOf(template: Volume3): { box: Box; bg: (x: number, y: number, z: number) => number; tplMax: number } {
+  let p = templateParts.get(template);
+  if (!p) {
+    p = { box: brainBox(template, 4), bg: sampler(template), tplMax: robustMax(template.data) };
+    templateParts.set(template, p);
+  }
+  return p;
+}
+
 export function mosaic(template: Volume3, map: Volume3, display: Display, opts: MosaicOptions = {}): { png: Uint8Array; centre: [number, number, number]; slicesMm: number[] } {
-  const box = brainBox(template, 4);
-  const bg = sampler(template);
+  // the template's values are not expected to change between calls with the same object
+  const { box, bg, tplMax } = partsOf(template);
   const ov = sampler(map);
-  const tplMax = robustMax(template.data);
   const o: SliceOptions = { box, stepMm: 2, scale: opts.scale ?? 3, grey: [0, tplMax] };
   const [nx, ny] = map.dims as [number, number];
   let best = -1;
