@@ -1,7 +1,8 @@
 /**
  * PNG encoding of 8-bit RGB images (the report's slice mosaics): one IDAT chunk holding the
  * scanlines (filter type 0) deflated by Node's zlib, CRC-32 per chunk (PNG specification,
- * ISO/IEC 15948). A few times faster than a JavaScript deflate on mosaic-sized images.
+ * ISO/IEC 15948). Level 3 by default: on a mosaic about 5× faster than level 6 for 25% more bytes
+ * (the size fast-png gave at its default, also 3).
  */
 import { deflateSync } from 'node:zlib';
 
@@ -25,7 +26,7 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** PNG bytes of a width × height RGB image (`rgb`: row-major from the top-left, 3 bytes a pixel). */
-export function encodeRgbPng(width: number, height: number, rgb: Uint8Array, level = 6): Uint8Array {
+export function encodeRgbPng(width: number, height: number, rgb: Uint8Array, level = 3): Uint8Array {
   if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) throw new RangeError(`encodeRgbPng: width and height must be positive integers, got ${width} × ${height}`);
   if (rgb.length !== width * height * 3) throw new RangeError(`encodeRgbPng: ${width} × ${height} RGB needs ${width * height * 3} bytes, got ${rgb.length}`);
   const row = width * 3;
