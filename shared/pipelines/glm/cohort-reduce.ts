@@ -64,15 +64,18 @@ export async function cohortOutputs(
   );
   const [nx, ny, nz] = ctx.grid.dims;
   const V = nx * ny * nz;
-  let Y: Float32Array | undefined;
-  const data = async () => {
-    if (!Y) {
-      const all = new Float32Array(ctx.subjects.length * V);
-      for (let i = 0; i < ctx.subjects.length; i++) all.set(f32(await env.store.get(keys.prepared(ctx.workDir, i))), i * V);
-      Y = all;
-    }
-    return Y;
+  let Y: Promise<Float32Array> | undefined;
+  const load = async () => {
+    const all = new Float32Array(ctx.subjects.length * V);
+    // the reads overlap, a few at a time (memory: one map each in flight beside the n × V block)
+    const next = { i: 0 };
+    const reader = async () => {
+      for (let i = next.i++; i < ctx.subjects.length; i = next.i++) all.set(f32(await env.store.get(keys.prepared(ctx.workDir, i))), i * V);
+    };
+    await Promise.all(Array.from({ length: Math.min(8, ctx.subjects.length) }, reader));
+    return all;
   };
+  const data = () => (Y ??= load());
   const analyses: Record<string, AnalysisSummary> = {};
   for (const a of p.analyses) {
     const pool = [...new Set(ctx.models.filter((m) => m.analysis === a.name).flatMap((m) => m.subjects))].sort((x, y) => x - y);

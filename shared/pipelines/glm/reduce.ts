@@ -85,10 +85,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     const isF = spec.kind === 'F';
     const fm = isF ? fModelOf(spec) : undefined;
     const t = new Float32Array(nVox);
+    // every slab's outputs read at once (the reads overlap), placed in slab order
+    const parts = await Promise.all(slabs.map((_, s) => Promise.all([env.store.get(keys.slabT(workDir, s, m)), env.store.get(keys.slabSmooth(workDir, s, m))])));
     const planeSums: Float64Array[] = [];
     for (const [s, slab] of slabs.entries()) {
-      t.set(f32(await env.store.get(keys.slabT(workDir, s, m))), slab.z0 * plane);
-      planeSums.push(f64(await env.store.get(keys.slabSmooth(workDir, s, m))));
+      t.set(f32(parts[s]![0]), slab.z0 * plane);
+      planeSums.push(f64(parts[s]![1]));
     }
     const dof = fm ? fm.dof : spec.n - spec.p;
     const z = fm ? fToZArray(t, fm.rank, fm.dof, new Float32Array(nVox)) : tToZArray(t, dof, new Float32Array(nVox));
