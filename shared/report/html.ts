@@ -182,14 +182,16 @@ export function renderReport(desc: ReportDescription, assets: ReportAssets): str
   const stages = cost?.stages.length
     ? `<table><thead><tr><th>stage</th><th>shards</th><th>billed s</th><th>USD</th></tr></thead><tbody>${cost.stages.map((s) => `<tr><td style="text-align:left">${esc(s.stage)}</td><td>${s.shards ?? ''}</td><td>${s.billedSeconds !== undefined ? s.billedSeconds.toFixed(1) : ''}</td><td>${s.usd !== undefined ? s.usd.toFixed(5) : ''}</td></tr>`).join('')}</tbody></table>`
     : '';
+  // a described job: its description as the heading, the job id and pipeline in the line above it
   const title = desc.title ?? `${desc.jobId} (${desc.pipeline})`;
+  const tabTitle = desc.title ? `${desc.jobId}: ${desc.title}` : title;
   const [headline, ...rest] = desc.summary;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' blob:; style-src 'unsafe-inline'; img-src data: blob:; connect-src data: blob:; worker-src blob:">
-<title>neuroburst — ${esc(title)}</title><style>${CSS}</style></head>
+<title>neuroburst — ${esc(tabTitle)}</title><style>${CSS}</style></head>
 <body data-pipeline="${esc(desc.pipeline)}">
-<header><p class="meta">neuroburst ${esc(desc.version)} · ${esc(desc.pipeline)} pipeline${desc.generatedAt ? ` · report made ${esc(desc.generatedAt)}` : ''}</p><h1>${esc(title)}</h1>
+<header><p class="meta">neuroburst ${esc(desc.version)} · ${desc.title ? `job ${esc(desc.jobId)} · ` : ''}${esc(desc.pipeline)} pipeline${desc.generatedAt ? ` · report made ${esc(desc.generatedAt)}` : ''}</p><h1>${esc(title)}</h1>
 ${headline ? `<p class="headline">${esc(headline)}</p>` : ''}${rest.length ? `<ul class="summary">${rest.map((s) => `<li>${esc(s)}</li>`).join('')}</ul>` : ''}
 ${desc.warnings.length ? `<div class="warnings" id="warnings"><b>Warnings</b><ul>${desc.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : ''}</header>
 ${viewer}
