@@ -113,6 +113,8 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunOutcome> 
     maxThreads: threads,
     minThreads: threads,
     idleTimeout: 1000,
+    // when the run began, for the report's run time (Validate starts only once a thread has booted)
+    env: { ...process.env, NEUROBURST_RUN_STARTED_AT: new Date(Date.now() - (performance.now() - t0)).toISOString() },
   });
 
   const mode: ProgressMode = opts.progress === true ? 'bars' : opts.progress === false || opts.progress === undefined ? 'none' : opts.progress;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readNifti } from '../shared/nifti/index.ts';
 import { finishJob, outputWriter } from '../shared/pipelines/common/finish.ts';
-import { writerSource } from '../shared/pipelines/common/outputs.ts';
+import { RUN_STARTED_ENV, runStartMs, writerSource } from '../shared/pipelines/common/outputs.ts';
 import { niftiOf } from '../shared/report/index.ts';
 import { LocalStore } from '../shared/storage/index.ts';
 
@@ -92,5 +92,33 @@ describe('outputWriter with overlapping writes', () => {
     const page = readFileSync(join(dir, 'j3', 'report.html'), 'utf8');
     expect(page).toContain('effect_z');
     expect(page.match(/<table data-table="/g)).toHaveLength(1);
+  });
+});
+
+describe('run time of the report', () => {
+  it("counts from the runner's start when it recorded one, else from the first worker's", () => {
+    const metrics = [{ startedAt: '2026-01-01T10:00:05.000Z' }, { startedAt: '2026-01-01T10:00:02.500Z' }, { startedAt: 'garbage' }];
+    expect(runStartMs(metrics, { [RUN_STARTED_ENV]: '2026-01-01T10:00:01.000Z' })).toBe(Date.parse('2026-01-01T10:00:01.000Z'));
+    expect(runStartMs(metrics, {})).toBe(Date.parse('2026-01-01T10:00:02.500Z'));
+    expect(runStartMs(metrics, { [RUN_STARTED_ENV]: 'not a time' })).toBe(Date.parse('2026-01-01T10:00:02.500Z'));
+    expect(runStartMs([], {})).toBeUndefined();
+  });
+
+  it('finishJob writes the run time from the run start into the report', async () => {
+    const { dir, store, env } = setup();
+    await store.put('j4/job.json', JSON.stringify({ jobId: 'j4', pipeline: 'tx', inputs: {}, params: {} }));
+    // Validate's metrics record, 2 s after the run began
+    await store.put('.work/j4/abc/metrics/validate/validate.json', JSON.stringify({ task: 'validate', shard: 'validate', billedMs: 100, startedAt: new Date(Date.now() - 3000).toISOString() }));
+    const before = process.env[RUN_STARTED_ENV];
+    process.env[RUN_STARTED_ENV] = new Date(Date.now() - 5000).toISOString();
+    try {
+      await finishJob(env, 'j4', { pipeline: 'tx', jobId: 'j4', specHash: 'abc', methods: 'm', outputs: [] as string[] }, ['job.json', 'result.json']);
+    } finally {
+      if (before === undefined) delete process.env[RUN_STARTED_ENV];
+      else process.env[RUN_STARTED_ENV] = before;
+    }
+    const seconds = Number(/run time<\/dt><dd>([0-9.]+) s/.exec(readFileSync(join(dir, 'j4', 'report.html'), 'utf8'))![1]);
+    expect(seconds).toBeGreaterThanOrEqual(5);
+    expect(seconds).toBeLessThan(60);
   });
 });

@@ -242,14 +242,27 @@ export interface ReportOptions {
   writer?: Pick<OutputWriter, 'written' | 'settled'>;
 }
 
+/** Set by the local runner for its worker threads: when the run began (ISO time), before the runner's start-up and Validate. */
+export const RUN_STARTED_ENV = 'NEUROBURST_RUN_STARTED_AT';
+
+/**
+ * When the job began, for the report's run time: the local runner's start (RUN_STARTED_ENV),
+ * else the first worker's start (its metrics record; Validate's on AWS); undefined when neither is known.
+ */
+export function runStartMs(metrics: Pick<TaskMetrics, 'startedAt'>[], env: Record<string, string | undefined> = process.env): number | undefined {
+  const runner = Date.parse(env[RUN_STARTED_ENV] ?? '');
+  if (Number.isFinite(runner)) return runner;
+  const starts = metrics.map((m) => Date.parse(m.startedAt)).filter(Number.isFinite);
+  return starts.length ? Math.min(...starts) : undefined;
+}
+
 /** Build report.html (or `rel`) with the report library over the files written so far. */
 export async function writeReport(env: TaskEnv, resultsDir: string, result: Record<string, unknown>, files: string[], o: ReportOptions = {}, rel = 'report.html'): Promise<void> {
   const job = o.job ?? (JSON.parse(await env.store.getText(`${resultsDir}/job.json`)) as Record<string, unknown>);
   const workDir = o.workDir ?? (typeof result.jobId === 'string' && typeof result.specHash === 'string' ? env.layout.work(result.jobId, result.specHash) : undefined);
   const metrics = [...(workDir ? await readMetrics(env.store, `${workDir}/metrics/`).catch(() => []) : []), ...(o.extraMetrics ?? [])];
-  // run time: from the first worker's start (its metrics record) to now
-  const starts = metrics.map((m) => Date.parse(m.startedAt)).filter(Number.isFinite);
-  const runSeconds = o.runSeconds ?? (starts.length ? Math.max(0, Math.round((Date.now() - Math.min(...starts)) / 100) / 10) : undefined);
+  const start = runStartMs(metrics);
+  const runSeconds = o.runSeconds ?? (start !== undefined ? Math.max(0, Math.round((Date.now() - start) / 100) / 10) : undefined);
   const html = await buildReport(result, writerSource(env, resultsDir, files, o.jobUri, o.writer?.written), {
     job,
     ...(metrics.length ? { stages: stagesFromMetrics(metrics) } : {}),
