@@ -111,35 +111,39 @@ export function renderSlice(
   const height = nv * o.scale;
   const data = new Uint8Array(width * height * 3);
   const [g0, g1] = o.grey;
+  const gSpan = g1 - g0 || 1;
   const p: [number, number, number] = [0, 0, 0];
   const fixed = plane === 'axial' ? 2 : plane === 'coronal' ? 1 : 0;
   p[fixed] = at;
+  const cross = o.crosshair;
+  const cu = cross ? Math.round((cross[ua]! - min[ua]!) / o.stepMm) : 0;
+  const cv = cross ? Math.round((max[va]! - cross[va]!) / o.stepMm) : 0;
+  const rowBytes = width * 3;
   for (let b = 0; b < nv; b++) {
     p[va] = max[va]! - b * o.stepMm; // top row = largest coordinate
+    const rowStart = b * o.scale * rowBytes;
     for (let a = 0; a < nu; a++) {
       p[ua] = min[ua]! + a * o.stepMm;
       const t = background(p[0], p[1], p[2]);
-      const gv = Number.isFinite(t) ? Math.round(255 * Math.min(1, Math.max(0, (t - g0) / (g1 - g0 || 1)))) : 0;
-      let rgb: [number, number, number] = [gv, gv, gv];
+      const gv = Number.isFinite(t) ? Math.round(255 * Math.min(1, Math.max(0, (t - g0) / gSpan))) : 0;
+      let r = gv;
+      let g = gv;
+      let bl = gv;
       if (overlay && display) {
         const c = colourOf(display, overlay(p[0], p[1], p[2]));
-        if (c) rgb = c;
+        if (c) [r, g, bl] = c;
       }
-      if (o.crosshair) {
-        const cu = Math.round((o.crosshair[ua]! - min[ua]!) / o.stepMm);
-        const cv = Math.round((max[va]! - o.crosshair[va]!) / o.stepMm);
-        // dotted lines with a gap around the crossing, so the peak itself stays visible
-        if ((a === cu || b === cv) && (a + b) % 2 === 0 && (Math.abs(a - cu) > 2 || Math.abs(b - cv) > 2)) rgb = [60, 230, 60];
-      }
-      for (let dy = 0; dy < o.scale; dy++) {
-        let off = ((b * o.scale + dy) * width + a * o.scale) * 3;
-        for (let dx = 0; dx < o.scale; dx++, off += 3) {
-          data[off] = rgb[0];
-          data[off + 1] = rgb[1];
-          data[off + 2] = rgb[2];
-        }
+      // dotted lines with a gap around the crossing, so the peak itself stays visible
+      if (cross && (a === cu || b === cv) && (a + b) % 2 === 0 && (Math.abs(a - cu) > 2 || Math.abs(b - cv) > 2)) [r, g, bl] = [60, 230, 60];
+      let off = rowStart + a * o.scale * 3;
+      for (let dx = 0; dx < o.scale; dx++, off += 3) {
+        data[off] = r;
+        data[off + 1] = g;
+        data[off + 2] = bl;
       }
     }
+    // the lattice row's other pixel rows are copies of its first
+    for (let dy = 1; dy < o.scale; dy++) data.copyWithin(rowStart + dy * rowBytes, rowStart, rowStart + rowBytes);
   }
   return { width, height, data };
 }
