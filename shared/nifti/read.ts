@@ -4,7 +4,7 @@
  * libuv's thread pool; a stream that does not yield a complete image (cut, corrupt) is inflated
  * again piece by piece (fflate) to say exactly where it fails.
  */
-import { constants as zlibConstants, gunzip, gunzipSync } from 'node:zlib';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { Gunzip } from 'fflate';
 import { InvalidNifti, type NeuroburstError } from '../errors.ts';
 import {
@@ -173,12 +173,10 @@ function truncated(header: NiftiHeader, have: number, source: string, gzip: bool
   );
 }
 
-/** zlib options that return what a cut stream holds instead of failing (the caller checks the length). */
-const LENIENT = { finishFlush: zlibConstants.Z_SYNC_FLUSH };
-
 /**
- * The header and file of whole inflated bytes when they hold a complete image (extra bytes
- * after it are ignored), else undefined (the caller inflates again piece by piece for the error).
+ * The header and file of a whole inflated stream when it holds a complete image (extra bytes
+ * after it are ignored), else undefined: the caller inflates again piece by piece, which
+ * decides as before (a stream zlib refuses — cut, corrupt, a bad trailer — included).
  */
 function wholeImage(out: Uint8Array | undefined, packed: number, source: string): { header: NiftiHeader; file: Uint8Array; have: number } | undefined {
   if (!out || out.length < HEADER_PROBE_BYTES) return undefined;
@@ -195,7 +193,7 @@ function wholeImage(out: Uint8Array | undefined, packed: number, source: string)
 
 function inflateAll(bytes: Uint8Array): Uint8Array | undefined {
   try {
-    return gunzipSync(bytes, LENIENT);
+    return gunzipSync(bytes);
   } catch {
     return undefined;
   }
@@ -225,7 +223,7 @@ export function readNifti(bytes: Uint8Array, source: string): NiftiVolume {
 /** `readNifti` with the inflating on libuv's thread pool (off the calling thread); same values and errors. */
 export async function readNiftiAsync(bytes: Uint8Array, source: string): Promise<NiftiVolume> {
   if (!isGzip(bytes)) return readNifti(bytes, source);
-  const out = await new Promise<Uint8Array | undefined>((resolve) => gunzip(bytes, LENIENT, (e, b) => resolve(e ? undefined : b)));
+  const out = await new Promise<Uint8Array | undefined>((resolve) => gunzip(bytes, (e, b) => resolve(e ? undefined : b)));
   return volumeOf(bytes, source, wholeImage(out, bytes.length, source));
 }
 
