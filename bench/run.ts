@@ -108,7 +108,7 @@ async function main() {
 
   await txBenchReport(line); // 6b. imaging transcriptomics at the study's scale (123 regions × 10,000 genes × 5,000 resamples each)
 
-  // 7. Whole local jobs on 1 and 2 threads: glm demo, ALE, ReHo, netmap (bench/speedup.ts)
+  // 7. Whole local jobs on 1 and 2 threads: glm demo (also with permutations), ALE 10,000 iterations, ReHo, netmap; each with its 1-thread profile (bench/speedup.ts)
   if (process.env.BENCH_SKIP_JOBS !== '1') {
     console.log('');
     for (const r of await speedupBench()) formatSpeedup(r, line);

@@ -1,6 +1,7 @@
 import { batchTask } from '../shared/runtime/task.ts';
-import { monteCarloBatch } from '../shared/pipelines/ale/montecarlo.ts';
-import type { BatchShard } from '../shared/pipelines/ale/montecarlo.ts';
+import { isObservedMapsItem, monteCarloBatch, monteCarloLabel } from '../shared/pipelines/ale/montecarlo.ts';
+import type { MonteCarloItem } from '../shared/pipelines/ale/montecarlo.ts';
+import { writeObservedMaps } from '../shared/pipelines/ale/outputs.ts';
 
-/** Distributed Map child: One batch of Monte-Carlo FWE iterations. */
-export const handler = batchTask<BatchShard, unknown>('aleMonteCarlo', (e, env) => monteCarloBatch(env, e.context, e.shard), (s) => `batch-${s.index}`);
+/** Distributed Map child: one batch of Monte-Carlo FWE iterations (or the observed maps, the fan-out's first item). */
+export const handler = batchTask<MonteCarloItem, unknown>('aleMonteCarlo', (e, env) => (isObservedMapsItem(e.shard) ? writeObservedMaps(env, e.context) : monteCarloBatch(env, e.context, e.shard)), monteCarloLabel);

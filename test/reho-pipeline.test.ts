@@ -396,6 +396,37 @@ describe('reho pipeline: cleaned series (nuisance + band-pass) give bit-identica
   });
 });
 
+describe('reho pipeline: mask signals computed by the slab shards (one slab of every plane) equal the signals stage\'s', () => {
+  const outs: Record<number, string> = {};
+  beforeAll(async () => {
+    for (const slabs of [1, 3]) {
+      const dir = tmp();
+      const outcome = await run(cohortJob(join(dir, 'in'), { masks: true, params: { slabs, group: undefined }, edit: (rows) => rows.splice(4) }), join(dir, 'out'));
+      if (outcome.status !== 'succeeded') throw new Error(`${slabs} slabs: ${outcome.status === 'failed' ? outcome.error + ': ' + outcome.message : ''}`);
+      outs[slabs] = join(dir, 'out', 'reho-cohort');
+    }
+  }, 120_000);
+
+  it('1 slab: no signals stage ran, and every signals record and subject map equals the 3-slab run\'s (which has the stage)', () => {
+    const metrics = (out: string) => readdirSync(join(workOf(out), 'metrics'));
+    expect(metrics(outs[1]!)).not.toContain('rehoSignals');
+    expect(metrics(outs[3]!)).toContain('rehoSignals');
+    const record = (out: string, k: number) => {
+      const key = join(workOf(out), 'signals', `${String(k).padStart(5, '0')}.json`);
+      // the mask URIs name each run's own input folder
+      const { wmMask: _w, csfMask: _c, ...rest } = JSON.parse(new TextDecoder().decode(openEnvelope(readFileSync(key), key)));
+      return rest;
+    };
+    for (const k of [0, 1, 2, 3]) expect(record(outs[1]!, k), `subject ${k}`).toEqual(record(outs[3]!, k));
+    for (const id of ['s01', 's02', 's03', 's04']) {
+      for (const m of ['reho', 'mreho', 'zreho', 'szreho']) expect(bytesOf(join(outs[1]!, `maps/sub-${id}_${m}.nii.gz`)).equals(bytesOf(join(outs[3]!, `maps/sub-${id}_${m}.nii.gz`))), `${id} ${m}`).toBe(true);
+    }
+    const voxels = (out: string) => JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).subjects.map((x: any) => [x.wmCsf.wmVoxels, x.wmCsf.csfVoxels]);
+    expect(voxels(outs[1]!)).toEqual(voxels(outs[3]!));
+    expect(voxels(outs[1]!).every(([w, c]: number[]) => w > 0 && c > 0)).toBe(true);
+  });
+});
+
 describe('reho pipeline: WM/CSF regressors from masks (6-column motion files only)', () => {
   let out = '';
   let result: any;

@@ -238,9 +238,9 @@ describe('ale: kill and resume, corrupt Monte-Carlo shards', () => {
     const work = workDirOf(out, 'resume-ale', 'observed.json');
     const gone = join(work, 'montecarlo', '000002.f64');
     const outcome = await run(out, {
-      AleThreshold: async (e) => {
+      AleReduce: async (e) => {
         rmSync(gone);
-        return (handlers.AleThreshold as Handler)(e);
+        return (handlers.AleReduce as Handler)(e);
       },
     });
     expect(outcome).toMatchObject({ status: 'failed', error: 'CorruptIntermediate' });

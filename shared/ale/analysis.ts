@@ -25,12 +25,15 @@ export interface ObservedAle {
   clusterFormingAle: number;
 }
 
-export function observeAle(grid: AleGrid, experiments: readonly ExperimentInput[], mode: CoordinateToVoxel, clusterFormingP: number): ObservedAle {
+/** Foci in voxels, kernels and MA maps of each experiment. */
+export function observeMa(grid: AleGrid, experiments: readonly ExperimentInput[], mode: CoordinateToVoxel): Pick<ObservedAle, 'ijk' | 'kernels' | 'ma'> {
   const ijk = experiments.map((e) => fociToVoxels(e.foci, grid.affine, mode));
   const kernels = kernelsFor(experiments.map((e) => e.sampleSize), grid.voxelMm);
-  const ma = computeMaMaps(grid, ijk, kernels);
-  const ale = computeAle(grid, ma);
-  const nul = aleNull(ma, grid.maskIndex.length);
+  return { ijk, kernels, ma: computeMaMaps(grid, ijk, kernels) };
+}
+
+/** Voxel p (histogram null) and z of an ALE map: full grid, p 1 and z 0 outside the mask. */
+export function aleStatMaps(grid: AleGrid, ale: Float64Array, nul: AleNull): { p: Float64Array; z: Float64Array } {
   const n = ale.length;
   const p = new Float64Array(n).fill(1);
   const z = new Float64Array(n);
@@ -38,5 +41,12 @@ export function observeAle(grid: AleGrid, experiments: readonly ExperimentInput[
     p[v] = aleP(nul, ale[v]!);
     z[v] = pToZ(p[v]!);
   }
-  return { ijk, kernels, ma, ale, nul, p, z, clusterFormingAle: clusterFormingAle(nul, clusterFormingP) };
+  return { p, z };
+}
+
+export function observeAle(grid: AleGrid, experiments: readonly ExperimentInput[], mode: CoordinateToVoxel, clusterFormingP: number): ObservedAle {
+  const { ijk, kernels, ma } = observeMa(grid, experiments, mode);
+  const ale = computeAle(grid, ma);
+  const nul = aleNull(ma, grid.maskIndex.length);
+  return { ijk, kernels, ma, ale, nul, ...aleStatMaps(grid, ale, nul), clusterFormingAle: clusterFormingAle(nul, clusterFormingP) };
 }

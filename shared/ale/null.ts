@@ -60,31 +60,45 @@ export function aleNull(ma: readonly SparseMa[], nMaskVoxels: number): AleNull {
     return h;
   });
   let ale = Float64Array.from(hists[0]!);
+  // 1 - c_j per bin, and the non-zero bins of the running histogram gathered contiguously
+  // (bin, 1 - c_j, weight): the same operands in the same order as the plain double loop
+  const oneMinusC = new Float64Array(nBins);
+  for (let i = 0; i < nBins; i++) oneMinusC[i] = 1 - centre(i);
   const nzA = new Int32Array(nBins);
+  const omA = new Float64Array(nBins);
+  const wA = new Float64Array(nBins);
   const nzE = new Int32Array(nBins);
+  const last = nBins - 1;
   for (let e = 1; e < hists.length; e++) {
     const h = hists[e]!;
     let na = 0;
     let ne = 0;
     for (let i = 0; i < nBins; i++) {
-      if (ale[i]! > 0) nzA[na++] = i;
+      if (ale[i]! > 0) {
+        nzA[na] = i;
+        omA[na] = oneMinusC[i]!;
+        wA[na++] = ale[i]!;
+      }
       if (h[i]! > 0) nzE[ne++] = i;
     }
     const next = new Float64Array(nBins);
     for (let a = 0; a < ne; a++) {
       const i = nzE[a]!;
-      const oneMinusE = 1 - centre(i);
+      const oneMinusE = oneMinusC[i]!;
       const pe = h[i]!;
       for (let b = 0; b < na; b++) {
-        const j = nzA[b]!;
-        const score = 1 - oneMinusE * (1 - centre(j));
-        const idx = Math.floor(score * inv);
-        next[idx < nBins ? idx : nBins - 1]! += pe * ale[j]!;
+        const idx = Math.floor((1 - oneMinusE * omA[b]!) * inv);
+        next[idx < nBins ? idx : last]! += pe * wA[b]!;
       }
     }
     ale = next;
   }
-  return { nBins, weights: ale, ...tailOf(ale) };
+  return nullFromWeights(ale);
+}
+
+/** The null of combined histogram weights (tail and p floor derived from them). */
+export function nullFromWeights(weights: Float64Array): AleNull {
+  return { nBins: weights.length, weights, ...tailOf(weights) };
 }
 
 function tailOf(weights: Float64Array): { tail: Float64Array; minP: number } {

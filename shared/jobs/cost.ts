@@ -96,8 +96,42 @@ export const SPEED = {
    * CPU time: 2.1–2.3 G multiply-adds/s = 4.3e-7 to 4.7e-7.
    */
   netmapMsPerSampleVoxelSeed: 4.7e-7,
-  /** ms per stored value read and decoded (connectome series, shard sums; not re-measured since the first calibration) */
+  /**
+   * ms per seed·voxel·subject of network mapping beyond the correlation kernel: r averaged over
+   * the subject's runs, Fisher z and the quantised sums. Source: the netmap bench job's chunk
+   * work in-process (8 seeds × 6410 voxels, 2 runs of 90 volumes): addSubject 8.7–9.8 ms CPU minus
+   * the kernel's 2 × 2.1–2.2 ms = 4.4–5.4 ms per subject / 51 280 = 8.6e-5 to 1.05e-4 (load 9).
+   */
+  netmapMsPerSeedVoxelSubject: 1e-4,
+  /** ms per stored value read and decoded (shard sums in the reducers; not re-measured since the first calibration) */
   readMsPerValue: 2e-6,
+  /**
+   * ms per byte read whole from storage and checked (one pass over its values). Source: the
+   * netmap bench job's connectome chunks in-process: a 4.6 MB subject file read in 2.7–3.0 ms
+   * plus the non-finite check 2.1 ms = 1.1e-6 (≈ 0.9 GB/s; load 9).
+   */
+  readMsPerByte: 1.1e-6,
+  /**
+   * ms per byte inflated from a gzipped input (node:zlib). Source: readGzipSlab of a
+   * 24×28×24×100 float32 image (6.45 MB, noisy values): 38–49 ms = 5.9e-6 to 7.5e-6 (load 9).
+   */
+  inflateMsPerByte: 6e-6,
+  /**
+   * ms per byte of a sealed intermediate written (SHA-256 envelope, copy, write). Source: the
+   * netmap chunk sums (1.44 MB) in-process: encode 0.5 ms + put 5.6 ms, less putMs = 2.8e-6.
+   */
+  writeMsPerByte: 3e-6,
+  /**
+   * fixed ms per object a shard writes (local store: open, write, fsync, rename). Source: 50
+   * puts of 300 bytes through LocalStore: 2.1–2.8 ms each (1 ms of it CPU; load 9; one run 9.7).
+   */
+  putMs: 2.5,
+  /**
+   * fixed ms of a fan-out shard besides its work and its own outputs: the context read, the skip
+   * test, the task wrapper and its metrics record. Source: the ReHo slab and subject handlers
+   * called again on shards whose outputs exist (they skip): 3.4–4.0 ms CPU each (demo job, load 8).
+   */
+  shardFixedMs: 4,
   /** ms per voxel for the reducer per contrast (stitch, z, clusters, writing maps; not re-measured since the first calibration) */
   reduceMsPerVoxel: 2.5e-4,
   /** fixed ms per invocation (start, storage round trips on AWS; a local run does not pay it) */

@@ -87,6 +87,22 @@ export function assertSubjectSize(size: number, runs: readonly number[], V: numb
 
 /** How many values are NaN or ±Infinity. */
 export function countNonFinite(values: Float32Array): number {
+  // x · 0 is ±0 for every finite x and NaN for NaN and ±Infinity: a branch-free pass (four
+  // independent sums) finds whether any value is bad; only then are they counted
+  let p0 = 0;
+  let p1 = 0;
+  let p2 = 0;
+  let p3 = 0;
+  const len = values.length;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    p0 += values[i]! * 0;
+    p1 += values[i + 1]! * 0;
+    p2 += values[i + 2]! * 0;
+    p3 += values[i + 3]! * 0;
+  }
+  for (; i < len; i++) p0 += values[i]! * 0;
+  if (p0 + p1 + p2 + p3 === 0) return 0;
   let n = 0;
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) n++;
   return n;
@@ -105,8 +121,13 @@ export function nonFiniteMessage(source: string, bad: number, of: number, where 
 export function subjectRuns(bytes: Uint8Array, runs: readonly number[], V: number, source: string, input = source): { data: Float32Array; T: number }[] {
   const total = runs.reduce((a, T) => a + T * V, 0);
   assertSubjectSize(bytes.byteLength, runs, V, source, input);
-  const all = new Float32Array(total);
-  new Uint8Array(all.buffer).set(bytes);
+  // the file's bytes are little-endian float32: viewed in place when aligned, else copied
+  let all: Float32Array;
+  if (bytes.byteOffset % 4 === 0) all = new Float32Array(bytes.buffer, bytes.byteOffset, total);
+  else {
+    all = new Float32Array(total);
+    new Uint8Array(all.buffer).set(bytes);
+  }
   const bad = countNonFinite(all);
   if (bad > 0) throw new InvalidConnectome(nonFiniteMessage(source, bad, all.length), input);
   const out: { data: Float32Array; T: number }[] = [];

@@ -151,12 +151,19 @@ function correlateSimd(run: Float32Array, T: number, V: number, S: number, s: Fl
   }
   const acc = new Float64Array(buf, accPtr, groups * 4 * V);
   const sq = new Float64Array(buf, sqPtr, V);
+  // ‖x_v‖ once per voxel (0 for a constant series), the same value every seed divides by
+  const norm = new Float64Array(V);
+  for (let v = 0; v < V; v++) norm[v] = sq[v]! > 0 ? Math.sqrt(sq[v]!) : 0;
   for (let k = 0; k < S; k++) {
     const ro = k * V;
     const ao = k * V; // group g's seed c sits at row 4g + c = k
+    if (!ok[k]) {
+      rOut.fill(NaN, ro, ro + V);
+      continue;
+    }
     for (let v = 0; v < V; v++) {
-      const n = sq[v]!;
-      rOut[ro + v] = ok[k] && n > 0 ? acc[ao + v]! / Math.sqrt(n) : NaN;
+      const n = norm[v]!;
+      rOut[ro + v] = n > 0 ? acc[ao + v]! / n : NaN;
     }
   }
   return true;
@@ -261,8 +268,14 @@ export function encodeSums(s: SeedSums): Uint8Array {
 export function decodeSums(bytes: Uint8Array, S: number, V: number): SeedSums {
   const L = S * V;
   if (bytes.byteLength !== L * 28) throw new InvalidParameter(`seed sums hold ${bytes.byteLength} bytes; expected ${L * 28} for ${S} seeds × ${V} voxels`);
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  const buf = copy.buffer;
-  return { S, V, sumZ: new Float64Array(buf, 0, L), sumZ2: new Float64Array(buf, L * 8, L), sumR: new Float64Array(buf, L * 16, L), n: new Int32Array(buf, L * 24, L) };
+  // views on the bytes when they are 8-byte aligned (a read's own buffer), else on a copy
+  let buf = bytes.buffer;
+  let at = bytes.byteOffset;
+  if (at % 8 !== 0) {
+    const copy = new Uint8Array(bytes.byteLength);
+    copy.set(bytes);
+    buf = copy.buffer;
+    at = 0;
+  }
+  return { S, V, sumZ: new Float64Array(buf, at, L), sumZ2: new Float64Array(buf, at + L * 8, L), sumR: new Float64Array(buf, at + L * 16, L), n: new Int32Array(buf, at + L * 24, L) };
 }

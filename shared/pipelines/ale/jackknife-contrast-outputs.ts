@@ -12,6 +12,7 @@ import type { JackknifePartial } from './jackknife.ts';
 import { splitPartial } from './contrast.ts';
 import { primaryAlpha, readMonteCarlo, thresholdSet } from './threshold.ts';
 import type { ThresholdSummary } from './threshold.ts';
+import { loadObserved } from './observe.ts';
 import { minClusterSize, sortedNull } from '../../ale/fwe.ts';
 
 export interface ClusterJackknife {
@@ -150,7 +151,7 @@ export async function contrastOutputs(
   const cp = params.contrast!;
   const alpha = primaryAlpha(ctx);
   const mcB = await readMonteCarlo(store, ctx, 'B');
-  const b = thresholdSet(grid, ctx.experiments2!, ctx, mcB);
+  const b = thresholdSet(grid, await loadObserved(store, ctx, grid, 'B'), ctx, mcB);
   const nullSizeB = sortedNull(mcB.maxSize);
   const nVox = grid.mask.length;
   const domain = i32(await store.get(keys.domain(ctx.workDir)));

@@ -15,6 +15,26 @@ export interface BatchShard {
   set?: 'A' | 'B';
 }
 
+/** The fan-out item that writes the observed maps (ALE, p, z), which need no null, while the batches run. */
+export interface ObservedMapsItem {
+  maps: 'observed';
+}
+
+/** An item of the Monte-Carlo fan-out: the observed maps first, then set A's batches, then set B's. */
+export type MonteCarloItem = ObservedMapsItem | BatchShard;
+
+export const isObservedMapsItem = (item: MonteCarloItem): item is ObservedMapsItem => (item as ObservedMapsItem).maps === 'observed';
+
+/** The fan-out's items, in order: the observed maps first, so that a thread takes them up at once. */
+export function monteCarloList(ctx: Pick<AleContext, 'batches' | 'batchesB'>): MonteCarloItem[] {
+  return [{ maps: 'observed' }, ...ctx.batches.map((b) => ({ ...b, set: 'A' as const })), ...ctx.batchesB.map((b) => ({ ...b, set: 'B' as const }))];
+}
+
+export const monteCarloItems = (ctx: Pick<AleContext, 'batches' | 'batchesB'>): number => 1 + ctx.batches.length + ctx.batchesB.length;
+
+/** Item label of metrics and item times (set B's batches apart from set A's of the same index). */
+export const monteCarloLabel = (item: MonteCarloItem): string => (isObservedMapsItem(item) ? 'observed-maps' : item.set === 'B' ? `batch-b-${item.index}` : `batch-${item.index}`);
+
 /**
  * Iterations k0..k1-1 of the Monte-Carlo FWE null: [maxAle, maxSize, maxMass] per iteration.
  * Set A's iteration k draws from stream(seed, k), set B's from stream(seed, MC_B_STREAM + k).

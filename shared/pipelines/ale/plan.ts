@@ -7,6 +7,7 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { aleKernel } from '../../ale/kernel.ts';
 import { keys, loadContext } from './context.ts';
 import type { AleContext } from './context.ts';
+import { monteCarloItems, monteCarloList } from './montecarlo.ts';
 
 /**
  * ms per kernel-box voxel of one Monte-Carlo iteration (one core's CPU time). Source: the bench
@@ -16,13 +17,14 @@ import type { AleContext } from './context.ts';
 export const ALE_MS_PER_BOX_VOXEL = 1.5e-6;
 /**
  * Fixed ms of one Monte-Carlo batch beyond its iterations: reading the context and the observed
- * summary, and (first batch on a thread or warm container only) the mask and the simulator's
- * buffers. Source: the bench line "local job: ALE pain, 5000 iterations", 200 batches of 25
- * iterations measured at 50 ms each against 25 × 2.0 ms of iterations — under 10 ms locally;
- * 50 ms leaves room for S3 round trips on Lambda (its per-invocation overhead is counted apart).
+ * summary, writing its result, and (first batch on a thread or warm container only) the mask and
+ * the simulator's buffers. Source: the pain job at 2,000 iterations in batches of 25 and of 100
+ * (80 and 20 shards, same process, alternating runs): 0.45 s more process CPU for the 60 extra
+ * shards, 7.5 ms each, the runner's share included — under 10 ms locally; 50 ms leaves room for
+ * S3 round trips on Lambda (its per-invocation overhead is counted apart).
  */
 export const ALE_MS_PER_BATCH = 50;
-/** ms per grid voxel of the observed analysis (MA, ALE, histogram null, p, z) */
+/** ms per grid voxel of the observed analysis (MA, ALE, histogram null; Reduce adds p and z) */
 export const ALE_OBSERVE_MS_PER_VOXEL = 4e-4;
 
 export function boxVoxelsPerIteration(ctx: AleContext): number {
@@ -44,14 +46,17 @@ export function estimateAle(ctx: AleContext): CostEstimate {
     { stage: 'validate', task: 'validate', shards: 1, msPerShard: 500 },
     { stage: 'plan', task: 'plan', shards: 1, msPerShard: 10 },
     { stage: 'observe', task: 'aleObserve', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) },
+    // the Monte-Carlo fan-out's first item: the observed ALE, p and z maps
+    { stage: 'observed-maps', task: 'aleMonteCarlo', shards: 1, msPerShard: observeMs },
     { stage: 'montecarlo', task: 'aleMonteCarlo', shards: nb, msPerShard: (iters / nb) * msIter + ALE_MS_PER_BATCH },
   ];
   if (hasB) {
     const msIterB = boxVoxelsPerIteration({ ...ctx, experiments: ctx.experiments2! }) * ALE_MS_PER_BOX_VOXEL;
     stages.push({ stage: 'montecarlo-b', task: 'aleMonteCarlo', shards: ctx.batchesB.length, msPerShard: (iters / ctx.batchesB.length) * msIterB + ALE_MS_PER_BATCH });
   }
-  stages.push({ stage: 'threshold', task: 'aleThreshold', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) });
   const nJ = ctx.jackknifeShards.length;
+  // the workflow runs Threshold only for what needs its labels or domain (jackknife, contrast)
+  if (nJ || hasB) stages.push({ stage: 'threshold', task: 'aleThreshold', shards: 1, msPerShard: observeMs * (hasB ? 2 : 1) });
   if (nJ) stages.push({ stage: 'jackknife', task: 'aleJackknife', shards: nJ, msPerShard: observeMs * 0.5 + (ctx.experiments.length / nJ) * nVox * 2e-5 });
   const nC = ctx.contrastBatches.length;
   if (nC) {
@@ -61,8 +66,8 @@ export function estimateAle(ctx: AleContext): CostEstimate {
     stages.push({ stage: 'contrast', task: 'aleContrast', shards: nC, msPerShard: observeMs * 0.5 + (perm / nC) * maValues * ALE_CONTRAST_MS_PER_MA_VALUE });
   }
   stages.push({ stage: 'reduce', task: 'reduce', shards: 1, msPerShard: observeMs * (hasB ? 6 : 3) });
-  const shards = nb + ctx.batchesB.length + nJ + nC;
-  const transitions = aleCounts({ MonteCarlo: { items: nb + ctx.batchesB.length }, Jackknife: { items: nJ }, Contrast: { items: nC } }).stateTransitions;
+  const shards = monteCarloItems(ctx) + nJ + nC;
+  const transitions = aleCounts({ MonteCarlo: { items: monteCarloItems(ctx) }, Jackknife: { items: nJ }, Contrast: { items: nC } }).stateTransitions;
   return estimateCost(stages, { puts: shards * 2 + 30, gets: shards * 4 + 30 }, ctx.job.budget.maxConcurrency, undefined, transitions);
 }
 
@@ -81,9 +86,8 @@ export interface AlePlanResult {
 export async function planAle(env: TaskEnv, contextKey: string): Promise<AlePlanResult> {
   const ctx = await loadContext(env.store, contextKey);
   const est = await estimateAndEnforce(env, ctx.workDir, estimateAle(ctx), ctx.job.budget.maxUsd);
-  const batches = [...ctx.batches.map((b) => ({ ...b, set: 'A' as const })), ...ctx.batchesB.map((b) => ({ ...b, set: 'B' as const }))];
   return {
-    batches: await fanOut(env.store, ctx.workDir, 'montecarlo', batches),
+    batches: await fanOut(env.store, ctx.workDir, 'montecarlo', monteCarloList(ctx)),
     jackknifeShards: await fanOut(env.store, ctx.workDir, 'jackknife', ctx.jackknifeShards),
     contrastBatches: await fanOut(env.store, ctx.workDir, 'contrast', ctx.contrastBatches),
     maxConcurrency: ctx.job.budget.maxConcurrency,

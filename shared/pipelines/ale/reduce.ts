@@ -1,7 +1,6 @@
-import { finishJob, jobCost, outputWriter } from '../common/finish.ts';
+import { finishJob, jobCost } from '../common/finish.ts';
 import type { MapInfo } from '../common/finish.ts';
-import { readHeaderAt } from '../common/header.ts';
-import { kindFromName } from '../../report/index.ts';
+import { aleOutputWriter, mapInfo, observedMapFiles } from './outputs.ts';
 import { aleCounts } from './workflow.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import { actualCost } from '../../jobs/cost.ts';
@@ -10,7 +9,7 @@ import { readNifti, voxelToMm } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
 import { labelAtVoxel, parseLabelTable } from '../../volume/atlas-labels.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
-import { observeAle } from '../../ale/analysis.ts';
+import { observeMa } from '../../ale/analysis.ts';
 import { aleClusters } from '../../ale/clusters.ts';
 import { minClusterSize, nullToP, sortedNull } from '../../ale/fwe.ts';
 import { keys, loadContext, loadGrid } from './context.ts';
@@ -19,6 +18,8 @@ import { contrastOutputs, jackknifeOutputs } from './jackknife-contrast-outputs.
 import type { ContrastResult } from './jackknife-contrast-outputs.ts';
 import type { AleContext } from './context.ts';
 import { describeAle } from './methods.ts';
+import { loadObserved } from './observe.ts';
+import { monteCarloItems } from './montecarlo.ts';
 import type { AleClusterRecord, AleResult } from './result.ts';
 
 const round = (x: number, d = 6) => Number(x.toPrecision(d + 1));
@@ -32,7 +33,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   const [nx, ny] = grid.dims;
   const nVox = grid.mask.length;
   const voxMm3 = grid.voxelMm ** 3;
-  const obs = observeAle(grid, ctx.experiments, params.coordinateToVoxel, params.clusterFormingP);
+  const obs = await loadObserved(env.store, ctx, grid, 'A');
   const ss = obs.clusterFormingAle;
 
   const iters = params.iterations;
@@ -55,7 +56,8 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   for (let v = 0; v < nVox; v++) if (clusterLabels[v]) supraIdx.set(v, supraIdx.size);
   const nE = ctx.experiments.length;
   const maAt = new Float64Array(nE * supraIdx.size);
-  obs.ma.forEach((m, e) => {
+  // the MA maps (Observe keeps ALE and the null, not these)
+  if (supraIdx.size) observeMa(grid, ctx.experiments, params.coordinateToVoxel).ma.forEach((m, e) => {
     for (let c = 0; c < m.index.length; c++) {
       const s = supraIdx.get(m.index[c]!);
       if (s !== undefined) maAt[e * supraIdx.size + s] = m.value[c]!;
@@ -86,11 +88,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     contributions: Object.fromEntries(ctx.experiments.map((x, e) => [x.id, round((100 * (sumAle[ci]! - sumWithout[ci * nE + e]!)) / sumAle[ci]!, 4)])),
   }));
 
-  const pixdim: [number, number, number] = [grid.voxelMm, grid.voxelMm, grid.voxelMm];
-  // maps keep the space codes of the mask (the user's or the bundled MNI mask)
-  const space = await readHeaderAt(ctx.maskUri, ctx.maskSource === 'bundled' ? 'bundled mask' : 'inputs.mask');
-  const { outputs, put, putMap, putTable } = outputWriter(env, resultsDir, { grid: { dims: grid.dims, affine: grid.affine, pixdim }, space });
-  const mapInfo = (rel: string, description: string, more: Partial<MapInfo> = {}): MapInfo => ({ kind: kindFromName(rel), description, ...more });
+  const { outputs, put, putMap, putTable } = await aleOutputWriter(env, ctx, grid);
   const writeMap = (rel: string, data: Float64Array, description: string, more: Partial<MapInfo> = {}) => putMap(rel, data, mapInfo(rel, description, more));
 
   let maxIdx = grid.maskIndex[0]!;
@@ -101,11 +99,9 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     if (obs.p[v]! < 0.001) nP001++;
     logp[v] = -Math.log10(nullToP(nullAle, obs.ale[v]!));
   }
-  const pMap = Float64Array.from(obs.p, (p, v) => (grid.mask[v] ? p : 0));
   const cft = { clusterFormingP: params.clusterFormingP, clusterFormingAle: ss };
-  await writeMap('maps/ale.nii.gz', obs.ale, 'ALE', { thresholds: cft });
-  await writeMap('maps/p.nii.gz', pMap, 'ALE voxel p (histogram null)', { thresholds: cft });
-  await writeMap('maps/z.nii.gz', obs.z, 'ALE z', { thresholds: cft });
+  // the observed maps (ALE, p, z): the Monte-Carlo fan-out's observed-maps item wrote them
+  outputs.push(...observedMapFiles());
   const cfwe: Record<string, number | null> = {};
   for (const alpha of params.fweAlpha) {
     const key = String(alpha);
@@ -140,7 +136,7 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
   ];
   await putTable('tables/clusters', cols, records.map((r, i) => [i + 1, r.voxels, r.volumeMm3, round(r.peakAle, 7), ...r.peakMni, round(r.mass, 7), round(r.pFweSize, 6), round(r.pFweMass, 6), r.label, ...ids.map((id) => r.contributions[id]!)]));
 
-  const transitions = aleCounts({ MonteCarlo: { items: ctx.batches.length + ctx.batchesB.length }, Jackknife: { items: ctx.jackknifeShards.length }, Contrast: { items: ctx.contrastBatches.length } }).stateTransitions;
+  const transitions = aleCounts({ MonteCarlo: { items: monteCarloItems(ctx) }, Jackknife: { items: ctx.jackknifeShards.length }, Contrast: { items: ctx.contrastBatches.length } }).stateTransitions;
   const result: AleResult = {
     pipeline: 'ale',
     status: 'succeeded',

@@ -1,14 +1,14 @@
 import type { Store } from '../../storage/index.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import type { AleGrid } from '../../ale/ale.ts';
-import type { ExperimentInput, ObservedAle } from '../../ale/analysis.ts';
-import { observeAle } from '../../ale/analysis.ts';
 import { aleClusters } from '../../ale/clusters.ts';
 import type { AleCluster } from '../../ale/clusters.ts';
 import { minClusterSize, nullToP, sortedNull } from '../../ale/fwe.ts';
 import { keys, loadContext, loadGrid } from './context.ts';
 import { f64 } from '../common/bytes.ts';
 import type { AleContext } from './context.ts';
+import { loadObserved } from './observe.ts';
+import type { ObservedMaps } from './observe.ts';
 
 export interface MonteCarloNull {
   maxAle: Float64Array;
@@ -36,7 +36,7 @@ export async function readMonteCarlo(store: Store, ctx: AleContext, set: 'A' | '
 export const primaryAlpha = (ctx: AleContext) => ctx.job.params.fweAlpha[0]!;
 
 export interface ThresholdedSet {
-  obs: ObservedAle;
+  obs: ObservedMaps;
   clusters: AleCluster[];
   /** full grid: cluster position + 1 (clusters in aleClusters order), 0 elsewhere */
   labels: Int32Array;
@@ -47,9 +47,8 @@ export interface ThresholdedSet {
   thresholded: Float64Array;
 }
 
-/** Observed analysis of one set, its clusters, their size FWE p and the cFWE-thresholded ALE map. */
-export function thresholdSet(grid: AleGrid, experiments: ExperimentInput[], ctx: AleContext, mc: MonteCarloNull): ThresholdedSet {
-  const obs = observeAle(grid, experiments, ctx.job.params.coordinateToVoxel, ctx.job.params.clusterFormingP);
+/** The clusters of one set's observed analysis, their size FWE p and the cFWE-thresholded ALE map. */
+export function thresholdSet(grid: AleGrid, obs: ObservedMaps, ctx: AleContext, mc: MonteCarloNull): ThresholdedSet {
   const { clusters, labels: raw } = aleClusters(grid, obs.ale, obs.clusterFormingAle);
   const nullSize = sortedNull(mc.maxSize);
   const pFweSize = clusters.map((c) => nullToP(nullSize, c.voxels));
@@ -84,14 +83,14 @@ export async function thresholdAle(env: TaskEnv, contextKey: string): Promise<Th
   const key = keys.thresholds(ctx.workDir);
   if (await env.store.exists(key)) return JSON.parse(await env.store.getText(key)) as ThresholdSummary;
   const grid = await loadGrid(ctx);
-  const a = thresholdSet(grid, ctx.experiments, ctx, await readMonteCarlo(env.store, ctx, 'A'));
+  const a = thresholdSet(grid, await loadObserved(env.store, ctx, grid, 'A'), ctx, await readMonteCarlo(env.store, ctx, 'A'));
   const summary: ThresholdSummary = {
     alpha: primaryAlpha(ctx),
     a: { clusterFormingAle: a.obs.clusterFormingAle, minClusterSize: a.minClusterSize, nClusters: a.clusters.length },
   };
   if (ctx.jackknifeShards.length) await env.store.put(keys.clusterLabels(ctx.workDir), new Uint8Array(a.labels.buffer));
   if (ctx.experiments2) {
-    const b = thresholdSet(grid, ctx.experiments2, ctx, await readMonteCarlo(env.store, ctx, 'B'));
+    const b = thresholdSet(grid, await loadObserved(env.store, ctx, grid, 'B'), ctx, await readMonteCarlo(env.store, ctx, 'B'));
     summary.b = { clusterFormingAle: b.obs.clusterFormingAle, minClusterSize: b.minClusterSize, nClusters: b.clusters.length };
     const all = ctx.job.params.contrast?.domain === 'mask';
     const list: number[] = [];

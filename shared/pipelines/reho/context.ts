@@ -45,6 +45,8 @@ export interface RehoShard {
   slab: number;
   z0: number;
   z1: number;
+  /** the subject's WM/CSF mask signals are computed by this shard (its only slab, every plane) */
+  signals?: boolean;
 }
 
 const pad = (i: number) => String(i).padStart(5, '0');

@@ -11,14 +11,17 @@ import type { MotionQc } from '../../reho/motion.ts';
 import { MIN_SLABS, planSlabs } from '../common/shards.ts';
 import { keys, loadContext } from './context.ts';
 import type { RehoContext, RehoShard } from './context.ts';
-import { subjectPreproc } from './preprocess.ts';
+import { r6, subjectPreproc, type QcRecord } from './preprocess.ts';
+import { slabReadBytes, slabSpans } from './func-read.ts';
 
 /**
  * Single-core speed of the ReHo slab worker's kernels: ms per in-region voxel·volume (gather,
- * clean, rank, W; reading is the separate per-shard term). bench/reho.ts "per subject" CPU:
- * 0.545 s for 57 469 voxels × 250 volumes = 3.8e-5, rounded up for the mask pass and writes.
+ * clean, rank, W; reading and writing are separate terms of rehoSlabMs). bench/reho.ts "per
+ * subject" CPU: 0.545 s for 57 469 voxels × 250 volumes = 3.8e-5; the demo cohort's slabs
+ * (24×28×24, ~6 400 in-mask voxels × 100 volumes, CPU profile of the slab handler in-process,
+ * load 9): rankRegion 34 ms a shard = 5.3e-5 (shorter series pay more per volume). 5e-5 between.
  */
-export const REHO_MS_PER_VOXEL_VOLUME = 4e-5;
+export const REHO_MS_PER_VOXEL_VOLUME = 5e-5;
 /** Voxel·volumes one slab shard should hold. */
 export const VOXEL_VOLUMES_PER_SLAB = 20_000_000;
 /**
@@ -33,7 +36,7 @@ export interface RehoPlan {
   slabs: { z0: number; z1: number }[];
   included: number[];
   excluded: { subject: number; id: string; reasons: string[] }[];
-  /** included subjects whose WM/CSF signals come from masks (signals stage) */
+  /** included subjects whose WM/CSF signals come from masks (the signals stage, or their slab shard when the plan has one slab of every plane) */
   signalSubjects: number[];
   /** what is accepted but suspicious (subjects excluded while enough remain); result.json lists them */
   warnings?: string[];
@@ -44,7 +47,7 @@ export interface PlanResult {
   shards: FanOut;
   /** included subjects (the subject-map stage) */
   subjects: FanOut;
-  /** included subjects whose WM/CSF signals the signals stage computes from masks */
+  /** included subjects whose WM/CSF signals the signals stage computes from masks (none when the slab shards do) */
   signalSubjects: FanOut;
   signals: boolean;
   group: boolean;
@@ -52,25 +55,62 @@ export interface PlanResult {
   estimatedUsd: number;
 }
 
-export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number, maskVoxels: number, nSignals = 0): CostEstimate {
+/**
+ * ms to read planes zl..zh-1 of every volume of a subject's func file: the ranged reads'
+ * bytes (slabSpans) for an uncompressed one, for a gzipped one the stream inflated up to the
+ * last plane read (every volume's bytes but the last one's planes above zh).
+ */
+export function funcReadMs(plane: number, nz: number, zl: number, zh: number, T: number, ranged: boolean, bytesPerVoxel = 4): number {
+  if (ranged) return slabReadBytes(plane * bytesPerVoxel, nz, zl, zh, T) * SPEED.readMsPerByte;
+  return (plane * nz * (T - 1) + plane * zh) * bytesPerVoxel * SPEED.inflateMsPerByte;
+}
+
+/**
+ * ms of one ReHo slab shard (planes z0..z1-1 and a one-voxel halo) of a subject: the func
+ * file's planes read (funcReadMs), the kernels over the in-mask voxel·volumes of the region,
+ * the mask read (a gzipped uint8 image, when given), its two sealed outputs (W float32 and
+ * mask uint8 of the slab's planes) and the shard's fixed part with three objects written.
+ */
+export function rehoSlabMs(ctx: RehoContext, slab: { z0: number; z1: number }, maskVoxels: number, rangedFraction: number): number {
+  const [nx, ny, nz] = ctx.grid.dims;
+  const plane = nx * ny;
+  const T = Math.max(...ctx.subjects.map((s) => s.volumes));
+  const zl = Math.max(0, slab.z0 - 1);
+  const zh = Math.min(nz, slab.z1 + 1);
+  const read = rangedFraction * funcReadMs(plane, nz, zl, zh, T, true) + (1 - rangedFraction) * funcReadMs(plane, nz, zl, zh, T, false);
+  const kernels = ((maskVoxels * (zh - zl)) / nz) * T * REHO_MS_PER_VOXEL_VOLUME;
+  const mask = ctx.maskUri ? plane * nz * SPEED.inflateMsPerByte : 0;
+  const outputs = (slab.z1 - slab.z0) * plane * 5 * SPEED.writeMsPerByte;
+  return SPEED.shardFixedMs + read + kernels + mask + outputs + 3 * SPEED.putMs;
+}
+
+export function estimateReho(ctx: RehoContext, nIncluded: number, slabs: readonly { z0: number; z1: number }[], maskVoxels: number, nSignals = 0, nSignalsInSlabs = 0): CostEstimate {
   const [nx, ny, nz] = ctx.grid.dims;
   const nVox = nx * ny * nz;
   const T = Math.max(...ctx.subjects.map((s) => s.volumes));
-  const regionVox = (maskVoxels * (nz / nSlabs + 2)) / nz;
+  const nSlabs = Math.max(1, slabs.length);
   const n = ctx.subjects.length;
+  const rangedFraction = n ? ctx.subjects.filter((s) => s.ranged).length / n : 1;
+  const slabMs = slabs.length ? slabs.reduce((a, sl) => a + rehoSlabMs(ctx, sl, maskVoxels, rangedFraction), 0) / slabs.length : 0;
+  // signals: the planes the tissue masks touch (at most all of them) and both masks inflated; one record written
+  const signalsMeansMs = nVox * T * 2e-6 + 2 * nVox * 4 * SPEED.inflateMsPerByte;
+  const signalsMs = SPEED.shardFixedMs + rangedFraction * funcReadMs(nx * ny, nz, 0, nz, T, true) + (1 - rangedFraction) * funcReadMs(nx * ny, nz, 0, nz, T, false) + signalsMeansMs + 2 * SPEED.putMs;
+  // slab shards that compute their subject's signals: the means and masks, one record more (no second read)
+  const inSlabsMs = nIncluded > 0 ? (nSignalsInSlabs / nIncluded) * (signalsMeansMs + SPEED.putMs) : 0;
   const stages: StageEstimate[] = [
     { stage: 'validate', task: 'validate', shards: 1, msPerShard: n * 20 },
     { stage: 'plan', task: 'plan', shards: 1, msPerShard: n * 5 },
-    ...(nSignals > 0 ? [{ stage: 'signals', task: 'rehoSignals' as const, shards: nSignals, msPerShard: (nVox * T * 4) / 2e5 + nVox * T * 2e-6 }] : []),
-    { stage: 'reho', task: 'rehoSlab', shards: nIncluded * nSlabs, msPerShard: regionVox * T * REHO_MS_PER_VOXEL_VOLUME + (nVox * T * 4) / 2e5 },
-    { stage: 'maps', task: 'rehoSubject', shards: nIncluded, msPerShard: nVox * 4 * SPEED.prepareMsPerVoxel },
+    ...(nSignals > 0 ? [{ stage: 'signals', task: 'rehoSignals' as const, shards: nSignals, msPerShard: signalsMs }] : []),
+    { stage: 'reho', task: 'rehoSlab', shards: nIncluded * nSlabs, msPerShard: slabMs + inSlabsMs },
+    // four maps (read, smooth, write as for a glm subject map), each with its sidecar, and the subject's record
+    { stage: 'maps', task: 'rehoSubject', shards: nIncluded, msPerShard: SPEED.shardFixedMs + nVox * 4 * SPEED.prepareMsPerVoxel + 10 * SPEED.putMs },
     { stage: 'reduce', task: 'reduce', shards: 1, msPerShard: n * 5 },
   ];
   if (ctx.job.params.group) {
     const cols = ctx.job.params.group.contrasts.length * 4;
     stages.push(
       { stage: 'group-setup', task: 'plan', shards: 1, msPerShard: n * 5 },
-      { stage: 'group-prepare', task: 'prepare', shards: nIncluded, msPerShard: nVox * SPEED.prepareMsPerVoxel },
+      { stage: 'group-prepare', task: 'prepare', shards: nIncluded, msPerShard: SPEED.shardFixedMs + nVox * SPEED.prepareMsPerVoxel + 2 * SPEED.putMs },
       { stage: 'group-mask', task: 'mask', shards: 1, msPerShard: nVox * nIncluded * SPEED.maskMsPerVoxelSubject },
       { stage: 'group-slabs', task: 'glmSlab', shards: 1, msPerShard: nVox * nIncluded * cols * SPEED.glmMsPerVoxelSubjectColumn },
       { stage: 'group-reduce', task: 'reduce', shards: 1, msPerShard: nVox * ctx.job.params.group.contrasts.length * SPEED.reduceMsPerVoxel },
@@ -79,7 +119,11 @@ export function estimateReho(ctx: RehoContext, nIncluded: number, nSlabs: number
   const transitions =
     rehoCounts({ WmCsfSignals: { items: nSignals }, RehoSlabs: { items: nIncluded * nSlabs }, SubjectMaps: { items: nIncluded } }).stateTransitions +
     (ctx.job.params.group ? groupCounts({ PrepareSubjects: { items: nIncluded }, FitSlabs: { items: 1 }, Permute: { items: 0 } }).stateTransitions : 0);
-  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (nSlabs * (T + 2) + nSlabs * 2) + nSignals * (T + 3) + 20 }, ctx.job.budget.maxConcurrency, undefined, transitions);
+  // GETs of a slab shard: its func reads (a header and the ranged reads, or the whole gzipped file), context, plan records
+  const plane = nx * ny;
+  const funcGets = (zl: number, zh: number) => rangedFraction * (1 + slabSpans(plane * 4, nz, zl, zh, 0, T).length) + (1 - rangedFraction);
+  const slabGets = slabs.reduce((a, sl) => a + funcGets(Math.max(0, sl.z0 - 1), Math.min(nz, sl.z1 + 1)) + 2, 0);
+  return estimateCost(stages, { puts: nIncluded * (nSlabs * 2 + 6) + 20, gets: nIncluded * (slabGets + nSlabs * 2) + nSignals * (funcGets(0, nz) + 3) + 20 }, ctx.job.budget.maxConcurrency, undefined, transitions);
 }
 
 /**
@@ -99,7 +143,7 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
         // WM/CSF signals from masks come later (signals stage): QC only here for those subjects
         const pre = await subjectPreproc(ctx, s, { qcOnly: true });
         qcs[s] = pre.qc;
-        const rec = { id: ctx.subjects[s]!.id, drop: pre.drop, volumes: pre.T, qc: pre.qc ?? null, wmCsfSource: pre.wmCsfSource ?? null, nuisanceColumns: pre.model?.columns ?? [], droppedColumns: pre.model?.dropped ?? [] };
+        const rec: QcRecord = { id: ctx.subjects[s]!.id, drop: pre.drop, volumes: pre.T, qc: pre.qc ?? null, wmCsfSource: pre.wmCsfSource ?? null, nuisanceColumns: pre.model?.columns ?? [], droppedColumns: pre.model?.dropped ?? [], fd: pre.fd ? Array.from(pre.fd, r6) : null };
         await env.store.put(keys.qc(ctx.workDir, s), JSON.stringify(rec));
       }),
     );
@@ -128,9 +172,12 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   const warnings = excluded.length && included.length
     ? [`${excluded.length} of ${ctx.subjects.length} subject(s) excluded by motion QC (${excluded.map((e) => `${e.id}: ${e.reasons.join('; ')}`).join(', ')}); ${included.length} remain`]
     : [];
+  // one slab of every plane: each mask subject's slab shard computes its signals from the series it reads (one read, one inflation, not two)
+  const signalsInSlabs = slabs.length === 1 && slabs[0]!.z0 === 0 && slabs[0]!.z1 === nz;
+  const signalStage = signalsInSlabs ? [] : signalSubjects;
   const plan: RehoPlan = { slabs, included, excluded, signalSubjects, warnings };
   await env.store.put(keys.plan(ctx.workDir), JSON.stringify(plan));
-  const est = estimateReho(ctx, included.length, slabs.length, maskVoxels, signalSubjects.length);
+  const est = estimateReho(ctx, included.length, slabs, maskVoxels, signalStage.length, signalsInSlabs ? signalSubjects.length : 0);
   await estimateAndEnforce(env, ctx.workDir, est, ctx.job.budget.maxUsd);
   // after the estimate (so `neuroburst estimate` shows the 0-shard stages), before any fan-out
   if (included.length === 0) {
@@ -142,12 +189,13 @@ export async function planReho(env: TaskEnv, contextKey: string): Promise<PlanRe
   }
   if (ctx.job.params.group) checkGroupAfterExclusion(ctx, included, excluded);
   const shards: RehoShard[] = [];
-  for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1 }));
+  const inSlab = new Set(signalsInSlabs ? signalSubjects : []);
+  for (const s of included) slabs.forEach((sl, k) => shards.push({ index: shards.length, subject: s, slab: k, z0: sl.z0, z1: sl.z1, ...(inSlab.has(s) ? { signals: true } : {}) }));
   return {
     shards: await fanOut(env.store, ctx.workDir, 'reho-slabs', shards),
     subjects: await fanOut(env.store, ctx.workDir, 'subjects', included),
-    signalSubjects: await fanOut(env.store, ctx.workDir, 'signals', signalSubjects),
-    signals: signalSubjects.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
+    signalSubjects: await fanOut(env.store, ctx.workDir, 'signals', signalStage),
+    signals: signalStage.length > 0, group: ctx.job.params.group !== undefined, maxConcurrency: ctx.job.budget.maxConcurrency, estimatedUsd: est.totalUsd };
 }
 
 /**

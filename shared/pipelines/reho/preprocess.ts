@@ -28,6 +28,22 @@ export async function loadMaskSignals(store: Store, ctx: RehoContext, s: number)
   return JSON.parse(await store.getText(keys.signals(ctx.workDir, s))) as MaskSignals;
 }
 
+/** A number as result.json and the report keep it: 6 decimals. */
+export const r6 = (x: number): number => Number(x.toFixed(6));
+
+/** The plan's record of one subject (qc/<s>.json): motion QC and what the reducer reports of it. */
+export interface QcRecord {
+  id: string;
+  drop: number;
+  volumes: number;
+  qc: MotionQc | null;
+  wmCsfSource: WmCsfSource | null;
+  nuisanceColumns: string[];
+  droppedColumns: string[];
+  /** Power FD per kept volume (r6), for the report's QC plot; null without confounds */
+  fd: number[] | null;
+}
+
 /** What one subject's series go through; rebuilt identically by every stage that needs it. */
 export interface SubjectPreproc {
   /** volumes dropped from the start */

@@ -4,10 +4,10 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import type { MotionQc } from '../../reho/motion.ts';
 import { keys, loadContext, mapNames } from './context.ts';
 import type { RehoContext, WmCsfSource } from './context.ts';
-import type { MaskSignals } from './preprocess.ts';
-import { reportExtrasKey } from '../common/outputs.ts';
+import type { MaskSignals, QcRecord } from './preprocess.ts';
+import { reportExtrasKey, sidecarOf } from '../common/outputs.ts';
 import type { GlmExtras } from '../../report/index.ts';
-import { subjectPreproc } from './preprocess.ts';
+import { r6, subjectPreproc } from './preprocess.ts';
 import type { RehoPlan } from './plan.ts';
 import type { SubjectStats } from './subject.ts';
 
@@ -53,7 +53,6 @@ export interface RehoResult {
   methods: string;
 }
 
-const r6 = (x: number) => Number(x.toFixed(6));
 
 /** QC table, per-subject summary, group result (when run), report and result.json (last). */
 export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
@@ -62,15 +61,26 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
   const p = ctx.job.params;
   const plan = JSON.parse(await env.store.getText(keys.plan(workDir))) as RehoPlan;
   const { outputs, putTable } = outputWriter(env, resultsDir);
+  // the per-subject records, read concurrently (small files; one round trip each)
+  const included = new Set(plan.included);
+  const signalSubjects = new Set(plan.signalSubjects);
+  const records = await Promise.all(
+    ctx.subjects.map(async (_, s) => ({
+      q: JSON.parse(await env.store.getText(keys.qc(workDir, s))) as Partial<QcRecord> & Pick<QcRecord, 'volumes' | 'qc' | 'wmCsfSource'>,
+      sig: signalSubjects.has(s) ? (JSON.parse(await env.store.getText(keys.signals(workDir, s))) as MaskSignals) : undefined,
+      st: included.has(s) ? (JSON.parse(await env.store.getText(keys.subjectStats(workDir, s))) as SubjectStats) : undefined,
+    })),
+  );
   const subjects: RehoSubjectResult[] = [];
+  // the subject stage wrote each map's sidecar; listed after every other output, where the finish would have added them
+  const sidecars: string[] = [];
   for (const [s, subj] of ctx.subjects.entries()) {
-    const q = JSON.parse(await env.store.getText(keys.qc(workDir, s))) as { volumes: number; qc: MotionQc | null; wmCsfSource: WmCsfSource | null };
-    const excluded = !plan.included.includes(s);
+    const { q, sig, st } = records[s]!;
+    const excluded = !included.has(s);
     let wmCsf: RehoSubjectResult['wmCsf'] = null;
     if (q.wmCsfSource === 'masks') {
       wmCsf = { source: 'masks', wmMask: subj.wmMask, csfMask: subj.csfMask, threshold: p.tissueThreshold };
-      if (plan.signalSubjects.includes(s)) {
-        const sig = JSON.parse(await env.store.getText(keys.signals(workDir, s))) as MaskSignals;
+      if (sig) {
         wmCsf.wmVoxels = sig.wmVoxels;
         wmCsf.csfVoxels = sig.csfVoxels;
       }
@@ -78,9 +88,10 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     else if (q.wmCsfSource) wmCsf = { source: q.wmCsfSource };
     const r: RehoSubjectResult = { id: subj.id, group: subj.group, excluded, reasons: q.qc?.reasons ?? [], volumesUsed: q.volumes, qc: q.qc, wmCsf };
     if (!excluded) {
-      const st = JSON.parse(await env.store.getText(keys.subjectStats(workDir, s))) as SubjectStats;
-      r.reho = { mean: r6(st.mean), sd: r6(st.sd), maskVoxels: st.voxels, nonZero: st.nonZero, max: r6(st.maxReho) };
-      outputs.push(...Object.values(mapNames(subj.id)));
+      r.reho = { mean: r6(st!.mean), sd: r6(st!.sd), maskVoxels: st!.voxels, nonZero: st!.nonZero, max: r6(st!.maxReho) };
+      const maps = Object.values(mapNames(subj.id));
+      outputs.push(...maps);
+      sidecars.push(...maps.map(sidecarOf));
     }
     subjects.push(r);
   }
@@ -102,9 +113,14 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     ],
   );
   await putTable('tables/qc_motion', qcCols, rows);
-  // framewise displacement per volume for the report's QC plot (the confounds are small; read again)
+  // framewise displacement per volume for the report's QC plot: the plan's record (a record without it, from an older plan: the confounds again)
   const fd: Record<string, number[]> = {};
   for (const [s, subj] of ctx.subjects.entries()) {
+    const q = records[s]!.q;
+    if (q.fd !== undefined) {
+      if (q.fd) fd[subj.id] = q.fd;
+      continue;
+    }
     const pre = await subjectPreproc(ctx, s, { qcOnly: true }).catch(() => undefined);
     if (pre?.fd) fd[subj.id] = Array.from(pre.fd, (x) => r6(x));
   }
@@ -147,7 +163,7 @@ export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = p
     methods: '',
   };
   result.methods = describeReho(ctx, result);
-  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], {
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, ...sidecars, 'result.json'], {
     jobUri: ctx.jobUri,
     extras: { reho: { fd, ...(groupExtras ? { group: groupExtras } : {}) } },
   });

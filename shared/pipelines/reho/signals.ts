@@ -4,8 +4,9 @@ import type { TaskEnv } from '../../runtime/task.ts';
 import { meanSignal, tissueVoxels, tissueZRange } from '../../reho/signals.ts';
 import { EmptyData } from '../../errors.ts';
 import { keys, loadContext } from './context.ts';
+import type { RehoContext } from './context.ts';
 import type { MaskSignals } from './preprocess.ts';
-import { readSlabSeries } from './slab.ts';
+import { readSlabSeries } from './func-read.ts';
 
 /**
  * One subject whose WM/CSF regressors come from masks: the mean of the func series over each
@@ -16,6 +17,17 @@ export async function rehoSignals(env: TaskEnv, contextKey: string, s: number): 
   const ctx = await loadContext(env.store, contextKey);
   const key = keys.signals(ctx.workDir, s);
   if (await env.store.exists(key)) return { subject: s, skipped: true };
+  await env.store.put(key, JSON.stringify(await maskSignals(ctx, s)));
+  return { subject: s, skipped: false };
+}
+
+/**
+ * The WM/CSF mask signals of subject s (the signals stage's record). `series`: planes zl..zh-1
+ * of the subject's kept volumes already read (a slab shard holding the planes the masks touch);
+ * without it, those planes are read here. Either way the means run over the same voxels in the
+ * same order, so the record is the same.
+ */
+export async function maskSignals(ctx: RehoContext, s: number, series?: { data: Float32Array; zl: number; zh: number }): Promise<MaskSignals> {
   const subj = ctx.subjects[s]!;
   const p = ctx.job.params;
   const thr = p.tissueThreshold;
@@ -27,14 +39,18 @@ export async function rehoSignals(env: TaskEnv, contextKey: string, s: number): 
   const csfVals = subj.csfMask === subj.wmMask ? wmVals : readNifti(await readUri(subj.csfMask!), csfField).data;
   const range = tissueZRange([wmVals, csfVals], thr, plane, nz);
   if (!range) throw new EmptyData(`${wmField}: no voxel above params.tissueThreshold ${thr} in either mask`, wmField);
-  const [zl, zh] = range;
   const drop = ctx.steps.dropVolumes ? p.dropVolumes : 0;
   const T = subj.volumes - drop;
-  const data = await readSlabSeries(ctx, s, zl, zh, drop);
+  let [zl, zh] = range;
+  let data: Float32Array;
+  if (series && series.zl <= zl && series.zh >= zh) {
+    // every tissue voxel lies in planes zl..zh-1, inside the planes read
+    ({ data, zl, zh } = series);
+  } else data = await readSlabSeries(ctx, s, zl, zh, drop);
   const regionVox = plane * (zh - zl);
   const wm = meanSignal(data, regionVox, T, tissueVoxels(wmVals, thr, zl * plane, regionVox), wmField);
   const csf = meanSignal(data, regionVox, T, tissueVoxels(csfVals, thr, zl * plane, regionVox), csfField);
-  const rec: MaskSignals = {
+  return {
     id: subj.id,
     wmMask: subj.wmMask!,
     csfMask: subj.csfMask!,
@@ -44,6 +60,4 @@ export async function rehoSignals(env: TaskEnv, contextKey: string, s: number): 
     wm: Array.from(wm.signal),
     csf: Array.from(csf.signal),
   };
-  await env.store.put(key, JSON.stringify(rec));
-  return { subject: s, skipped: false };
 }

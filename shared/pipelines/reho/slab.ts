@@ -1,44 +1,16 @@
-import { assertSameSpace, decodeVoxels, readNifti, readNiftiHeader, slabByteRange } from '../../nifti/index.ts';
-import { readGzipSlab } from '../../nifti/gzip-slab.ts';
+import { readNifti } from '../../nifti/index.ts';
 import { readUri } from '../../storage/index.ts';
-import { InvalidNifti } from '../../errors.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { kendallWCentred, rankRegion, rankRows } from '../../reho/kcc.ts';
 import { SeriesCleaner } from '../../reho/clean.ts';
 import { asBytes } from '../common/bytes.ts';
 import { keys, loadContext } from './context.ts';
-import type { RehoContext, RehoShard } from './context.ts';
-import { loadMaskSignals, subjectPreproc } from './preprocess.ts';
+import type { RehoShard } from './context.ts';
+import { readSlabSeries } from './func-read.ts';
+import { loadMaskSignals, subjectPreproc, type MaskSignals } from './preprocess.ts';
+import { maskSignals } from './signals.ts';
 
-/**
- * Planes zl..zh-1 of every volume t ≥ drop of a subject's 4-D file, as float32 (x fastest,
- * volumes back to back). Uncompressed .nii is read with one ranged read per volume; .nii.gz is
- * inflated in one pass that keeps only those planes (memory: the compressed file plus the slab).
- */
-export async function readSlabSeries(ctx: RehoContext, s: number, zl: number, zh: number, drop: number): Promise<Float32Array> {
-  const subj = ctx.subjects[s]!;
-  const input = `${subj.id} ${ctx.job.inputs.funcColumn}`;
-  const [nx, ny] = ctx.grid.dims;
-  const planeVox = nx * ny;
-  const regionVox = planeVox * (zh - zl);
-  const nt = subj.volumes;
-  if (subj.ranged) {
-    const out = new Float32Array(regionVox * (nt - drop));
-    const header = readNiftiHeader(await readUri(subj.func, { start: 0, end: 544 }), input);
-    const batch = 16;
-    for (let t0 = drop; t0 < nt; t0 += batch) {
-      const ts = Array.from({ length: Math.min(batch, nt - t0) }, (_, k) => t0 + k);
-      const parts = await Promise.all(ts.map((t) => readUri(subj.func, slabByteRange(header, zl, zh, t))));
-      parts.forEach((raw, k) => out.set(decodeVoxels(header, raw, input), (ts[k]! - drop) * regionVox));
-    }
-    return out;
-  }
-  const slab = await readGzipSlab(await readUri(subj.func), zl, zh, drop, input);
-  const ref = { ...slab.header, dims: [...ctx.grid.dims], affine: Float64Array.from(ctx.grid.affine) };
-  assertSameSpace(ref, slab.header, input);
-  if ((slab.header.dims[3] ?? 1) !== nt) throw new InvalidNifti(`${input} now has ${slab.header.dims[3] ?? 1} volumes; it had ${nt} when the job was validated`, input);
-  return slab.data;
-}
+export { MAX_SPAN_BYTES, readSlabSeries, slabReadBytes, slabSpans, type SlabSpan } from './func-read.ts';
 
 /**
  * One subject × slab: read planes z0−1..z1 (one-voxel halo), clean each in-mask series
@@ -58,9 +30,17 @@ export async function rehoSlab(env: TaskEnv, contextKey: string, shard: RehoShar
   const zl = Math.max(0, shard.z0 - 1);
   const zh = Math.min(nz, shard.z1 + 1);
   const regionVox = plane * (zh - zl);
-  const pre = await subjectPreproc(ctx, shard.subject, { signals: await loadMaskSignals(env.store, ctx, shard.subject) });
+  const drop = ctx.steps.dropVolumes ? ctx.job.params.dropVolumes : 0;
+  const data = await readSlabSeries(ctx, shard.subject, zl, zh, drop);
+  let signals: MaskSignals | undefined;
+  if (shard.signals) {
+    // the subject's only slab holds every plane: its WM/CSF mask signals from the series read here, not in a stage of their own
+    const key = keys.signals(workDir, shard.subject);
+    signals = await maskSignals(ctx, shard.subject, { data, zl, zh });
+    await env.store.put(key, JSON.stringify(signals));
+  } else signals = await loadMaskSignals(env.store, ctx, shard.subject);
+  const pre = await subjectPreproc(ctx, shard.subject, { signals });
   const T = pre.T;
-  const data = await readSlabSeries(ctx, shard.subject, zl, zh, pre.drop);
 
   // the mask of the region: the user's mask, else voxels whose kept series is finite and not all zero
   const mask = new Uint8Array(regionVox);

@@ -1,5 +1,7 @@
-import { writeNifti } from '../../nifti/index.ts';
+import { readNiftiHeader, writeNifti } from '../../nifti/index.ts';
+import { kindFromName } from '../../report/index.ts';
 import { readHeaderAt } from '../common/header.ts';
+import { sidecar, sidecarOf, type MapInfo } from '../common/outputs.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { subjectMaps } from '../../reho/maps.ts';
 import type { MaskStats } from '../../reho/kcc.ts';
@@ -13,13 +15,25 @@ export interface SubjectStats extends MaskStats {
   nonZero: number;
 }
 
-/** Stitch one subject's slabs (fixed slab order), derive mReHo, zReHo, szReHo and write the maps. */
+/**
+ * The JSON sidecar of a subject map, as the job's finish writes for a map that has none (kind
+ * from the file name, description and t DOF from the header just written), so the reducer
+ * need not read the maps back for it.
+ */
+export function mapSidecar(rel: string, nifti: Uint8Array): string {
+  const h = readNiftiHeader(nifti, rel);
+  const info: MapInfo = { kind: kindFromName(rel), description: h.description || rel.replace(/^maps\//, '') };
+  if (h.intent?.code === 3 && h.intent.p1) info.dof = h.intent.p1;
+  return JSON.stringify(sidecar(info), null, 2) + '\n';
+}
+
+/** Stitch one subject's slabs (fixed slab order), derive mReHo, zReHo, szReHo and write the maps with their sidecars. */
 export async function rehoSubjectMaps(env: TaskEnv, contextKey: string, s: number): Promise<{ subject: number; skipped: boolean }> {
   const ctx = await loadContext(env.store, contextKey);
   const { workDir, grid } = ctx;
   const statsKey = keys.subjectStats(workDir, s);
-  // skipped only when its record verifies and its maps are in the results folder (a new run clears that folder first)
-  const written = Object.values(mapNames(ctx.subjects[s]!.id)).map((rel) => env.store.exists(`${ctx.resultsDir}/${rel}`));
+  // skipped only when its record verifies and its maps and sidecars are in the results folder (a new run clears that folder first)
+  const written = Object.values(mapNames(ctx.subjects[s]!.id)).flatMap((rel) => [rel, sidecarOf(rel)]).map((rel) => env.store.exists(`${ctx.resultsDir}/${rel}`));
   if ((await env.store.exists(statsKey)) && (await Promise.all(written)).every(Boolean)) return { subject: s, skipped: true };
   const plan = JSON.parse(await env.store.getText(keys.plan(workDir))) as RehoPlan;
   const [nx, ny, nz] = grid.dims;
@@ -37,8 +51,11 @@ export async function rehoSubjectMaps(env: TaskEnv, contextKey: string, s: numbe
   const affine = Float64Array.from(grid.affine);
   // the subject's maps keep the space codes of its func image
   const space = await readHeaderAt(ctx.subjects[s]!.func, `${id} func`);
-  const write = (rel: string, data: Float32Array, description: string) =>
-    env.store.put(`${ctx.resultsDir}/${rel}`, writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description, xformFrom: space }));
+  const write = async (rel: string, data: Float32Array, description: string) => {
+    const bytes = writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description, xformFrom: space });
+    await env.store.put(`${ctx.resultsDir}/${rel}`, bytes);
+    await env.store.put(`${ctx.resultsDir}/${sidecarOf(rel)}`, mapSidecar(rel, bytes));
+  };
   await write(names.reho, maps.reho, `ReHo KCC ${p.neighbours} neighbours`);
   await write(names.mreho, maps.mreho, 'mReHo = ReHo / mask mean');
   await write(names.zreho, maps.zreho, 'zReHo (ddof 1)');
