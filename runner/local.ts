@@ -139,6 +139,9 @@ async function runOn(opts: LocalRunOptions, shared?: Piscina): Promise<LocalRunO
       minThreads: threads,
       idleTimeout: 1000,
     });
+  // when this run began, for its report's run time (Validate starts only once a thread has booted);
+  // a call carries it, as a workflow another one starts runs on its parent's pool
+  const runStartedAt = new Date(Date.now() - (performance.now() - t0)).toISOString();
   const closePool = () => (shared ? Promise.resolve() : pool.destroy());
 
   // every thread loads the first task's module (Validate: the job's pipeline's validation too)
@@ -168,7 +171,7 @@ async function runOn(opts: LocalRunOptions, shared?: Piscina): Promise<LocalRunO
             (value) => ({ ok: true as const, value }),
             (e: Error) => ({ ok: false as const, name: e?.name ?? 'Error', message: e?.message ?? String(e) }),
           )
-        : ((await pool.run({ name: handler, event: input } satisfies WorkerCall)) as WorkerReply);
+        : ((await pool.run({ name: handler, event: input, runStartedAt } satisfies WorkerCall)) as WorkerReply);
       if (stage) progress.taskEnd(state, reply.ok);
       if (!reply.ok) {
         const e = new Error(reply.message);

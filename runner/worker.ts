@@ -1,5 +1,6 @@
 import { allStages } from '../shared/pipelines/manifests.ts';
 import { loadModule } from '../shared/runtime/load-module.ts';
+import { RUN_STARTED_ENV } from '../shared/runtime/run-started.ts';
 
 export interface WorkerCall {
   name: string;
@@ -9,6 +10,8 @@ export interface WorkerCall {
    * event), run nothing: the runner warms the first task's thread while it is busy itself
    */
   warm?: boolean;
+  /** when the run that makes this call began (ISO time): the thread's `RUN_STARTED_ENV` for the handler, so its report counts the run time from there */
+  runStartedAt?: string;
 }
 
 export type WorkerReply = { ok: true; value: unknown } | { ok: false; name: string; message: string };
@@ -58,6 +61,7 @@ export default async function run(call: WorkerCall): Promise<WorkerReply> {
   try {
     const m = await loadHandlerModule(call.name);
     if (!m) return { ok: false, name: 'UnknownTask', message: `no handler named ${call.name}` };
+    if (call.runStartedAt) process.env[RUN_STARTED_ENV] = call.runStartedAt;
     if (call.warm) return { ok: true, value: await m.warm?.(call.event as never) };
     return { ok: true, value: await m.handler(call.event as never) };
   } catch (e) {

@@ -443,3 +443,21 @@ describe('transcriptomics layout pieces', () => {
     expect(d.summary[0]).toContain('PLS1 explains 40.0% (0.4)');
   });
 });
+
+describe('report title', () => {
+  it("a job's description is the heading as written (its own parenthesis not followed by another); the job id and pipeline are in the line above", async () => {
+    const { describeResult, renderReportHtml } = await import('../shared/report/index.ts');
+    const src = { files: [], read: async () => undefined };
+    const job = { jobId: 'demo-glm', pipeline: 'tx', description: 'synthetic DRE / DSE / HC cohort (neuroburst demo)', inputs: {}, params: {} };
+    const d = await describeResult({ pipeline: 'tx', jobId: 'demo-glm' }, src, { job });
+    expect(d.title).toBe('synthetic DRE / DSE / HC cohort (neuroburst demo)');
+    const html = await renderReportHtml(d);
+    expect(html).toContain('<h1>synthetic DRE / DSE / HC cohort (neuroburst demo)</h1>');
+    expect(html).toContain('<title>neuroburst — demo-glm: synthetic DRE / DSE / HC cohort (neuroburst demo)</title>');
+    expect(html).toMatch(/<p class="meta">neuroburst [^<]* · job demo-glm · tx pipeline/);
+    // without a description: the job id and pipeline are the heading
+    const plain = await renderReportHtml(await describeResult({ pipeline: 'tx', jobId: 'j2' }, src, { job: { ...job, jobId: 'j2', description: '  ' } }));
+    expect(plain).toContain('<h1>j2 (tx)</h1>');
+    expect(plain).not.toContain('job j2 ·');
+  });
+});

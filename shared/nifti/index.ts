@@ -18,11 +18,12 @@ export {
   gunzipPrefix,
   isGzip,
   readNifti,
+  readNiftiAsync,
   readNiftiHeader,
   slabByteRange,
   truncatedNifti,
 } from './read.ts';
-export { type WritableVolume, type WriteDatatype, type WriteOptions, NIFTI_INTENT, statIntent, writeNifti } from './write.ts';
+export { type WritableVolume, type WriteDatatype, type WriteOptions, NIFTI_INTENT, statIntent, encodeNifti, gzipNifti, writeNifti, writeNiftiAsync } from './write.ts';
 export {
   type Quatern,
   affineToQuatern,

@@ -1,6 +1,10 @@
 /**
  * Reading single-file NIfTI-1/NIfTI-2 images (.nii or .nii.gz bytes) into Float32Array volumes.
+ * A whole .nii.gz is inflated by Node's zlib (about 4× faster than fflate), `readNiftiAsync` on
+ * libuv's thread pool; a stream that does not yield a complete image (cut, corrupt) is inflated
+ * again piece by piece (fflate) to say exactly where it fails.
  */
+import { gunzip, gunzipSync } from 'node:zlib';
 import { Gunzip } from 'fflate';
 import { InvalidNifti, type NeuroburstError } from '../errors.ts';
 import {
@@ -169,13 +173,38 @@ function truncated(header: NiftiHeader, have: number, source: string, gzip: bool
   );
 }
 
-/** Read a whole .nii or .nii.gz image: header plus all voxels as scaled float32. */
-export function readNifti(bytes: Uint8Array, source: string): NiftiVolume {
+/**
+ * The header and file of a whole inflated stream when it holds a complete image (extra bytes
+ * after it are ignored), else undefined: the caller inflates again piece by piece, which
+ * decides as before (a stream zlib refuses — cut, corrupt, a bad trailer — included).
+ */
+function wholeImage(out: Uint8Array | undefined, packed: number, source: string): { header: NiftiHeader; file: Uint8Array; have: number } | undefined {
+  if (!out || out.length < HEADER_PROBE_BYTES) return undefined;
+  let header: NiftiHeader;
+  try {
+    header = parseNiftiHeader(out, source);
+  } catch {
+    return undefined;
+  }
+  const need = header.voxOffset + imageByteLength(header);
+  if (need > packed * MAX_DEFLATE_RATIO + 65536 || out.length < need) return undefined;
+  return { header, file: out, have: need };
+}
+
+function inflateAll(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    return gunzipSync(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function volumeOf(bytes: Uint8Array, source: string, inflated: { header: NiftiHeader; file: Uint8Array; have: number } | undefined): NiftiVolume {
   let header: NiftiHeader;
   let file: Uint8Array;
   let have: number;
   if (isGzip(bytes)) {
-    ({ header, file, have } = gunzipNifti(bytes, source));
+    ({ header, file, have } = inflated ?? gunzipNifti(bytes, source));
   } else {
     header = parseNiftiHeader(bytes, source);
     file = bytes;
@@ -184,6 +213,18 @@ export function readNifti(bytes: Uint8Array, source: string): NiftiVolume {
   const end = header.voxOffset + imageByteLength(header);
   if (have < end) throw truncated(header, have, source, isGzip(bytes));
   return { header, data: decodeVoxels(header, file.subarray(header.voxOffset, end), source) };
+}
+
+/** Read a whole .nii or .nii.gz image: header plus all voxels as scaled float32. */
+export function readNifti(bytes: Uint8Array, source: string): NiftiVolume {
+  return volumeOf(bytes, source, isGzip(bytes) ? wholeImage(inflateAll(bytes), bytes.length, source) : undefined);
+}
+
+/** `readNifti` with the inflating on libuv's thread pool (off the calling thread); same values and errors. */
+export async function readNiftiAsync(bytes: Uint8Array, source: string): Promise<NiftiVolume> {
+  if (!isGzip(bytes)) return readNifti(bytes, source);
+  const out = await new Promise<Uint8Array | undefined>((resolve) => gunzip(bytes, (e, b) => resolve(e ? undefined : b)));
+  return volumeOf(bytes, source, wholeImage(out, bytes.length, source));
 }
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

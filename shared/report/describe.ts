@@ -113,7 +113,8 @@ export async function describeResult(result: Record<string, unknown>, src: Resul
   return {
     pipeline,
     jobId: String(result.jobId ?? job?.jobId ?? ''),
-    ...(typeof job?.description === 'string' ? { title: `${job.description} (${String(result.jobId ?? job.jobId)}, ${pipeline})` } : {}),
+    // the job's own words; the job id and pipeline are in the header line beside it (no second parenthesis after the description's own)
+    ...(typeof job?.description === 'string' && job.description.trim() ? { title: job.description.trim() } : {}),
     summary: parts.summary,
     inputs,
     parameters: flattenParams(job, opts.givenJob),

@@ -1,6 +1,5 @@
 /** Report description of a glm result (also the group step of reho). */
-import { readNifti } from '../nifti/index.ts';
-import { genericTable, parseDelimited, readText } from './source.ts';
+import { genericTable, niftiOf, parseDelimited, readText } from './source.ts';
 import type { ResultSource } from './source.ts';
 import type { MatrixPlot, NullPlot, ReportMap, ReportPlot, ReportTable } from './types.ts';
 
@@ -57,7 +56,7 @@ async function mapMax(src: ResultSource, rel: string): Promise<number | undefine
   const b = await src.read(rel);
   if (!b) return undefined;
   let m = 0;
-  for (const v of readNifti(b, rel).data) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
+  for (const v of niftiOf(b, rel).data) if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
   return m;
 }
 

@@ -4,7 +4,8 @@
  * to the result files, the summary (inputs with checksums, parameters, seed, version, run time,
  * cost per stage), methods and warnings. No request leaves the file when it opens.
  */
-import { readNifti, writeNifti } from '../nifti/index.ts';
+import { writeNifti, type NiftiVolume } from '../nifti/index.ts';
+import { niftiOf, rememberVolume } from './source.ts';
 import { displayFor, negLog10P } from './display.ts';
 import type { Display } from './display.ts';
 import { mosaic, peakMm } from './mosaic.ts';
@@ -49,7 +50,7 @@ interface PreparedMap {
 }
 
 function prepare(m: ReportMap): PreparedMap {
-  const img = readNifti(m.nifti, m.file ?? m.id);
+  const img = niftiOf(m.nifti, m.file ?? m.id);
   const h = img.header;
   const n = h.dims[0]! * h.dims[1]! * h.dims[2]!;
   let data: Float32Array = img.data.length === n ? img.data : img.data.subarray(0, n);
@@ -119,12 +120,18 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;font-si
 @media print{#nb-viewer-section{display:none}.scroll{max-height:none}}
 `;
 
+const templates = new WeakMap<NiftiVolume, Volume3>();
+
 /** The report of `desc` as one HTML string. */
 export function renderReport(desc: ReportDescription, assets: ReportAssets): string {
   const prepared = desc.maps.map(prepare);
   const byId = new Map(prepared.map((p) => [p.map.id, p]));
-  const tpl = readNifti(assets.template, assets.templateName);
-  const template: Volume3 = { dims: tpl.header.dims.slice(0, 3), affine: tpl.header.affine, data: tpl.data };
+  // the template is decoded once per process (the assets' bytes are loaded once)
+  const tpl = niftiOf(assets.template, assets.templateName);
+  rememberVolume(assets.template, tpl);
+  // one Volume3 per decoded template: the mosaics' template parts are computed once per process
+  let template = templates.get(tpl);
+  if (!template) templates.set(tpl, (template = { dims: tpl.header.dims.slice(0, 3), affine: tpl.header.affine, data: tpl.data }));
   let tplMax = 0;
   for (const v of tpl.data) if (v > tplMax) tplMax = v;
 
@@ -175,14 +182,16 @@ export function renderReport(desc: ReportDescription, assets: ReportAssets): str
   const stages = cost?.stages.length
     ? `<table><thead><tr><th>stage</th><th>shards</th><th>billed s</th><th>USD</th></tr></thead><tbody>${cost.stages.map((s) => `<tr><td style="text-align:left">${esc(s.stage)}</td><td>${s.shards ?? ''}</td><td>${s.billedSeconds !== undefined ? s.billedSeconds.toFixed(1) : ''}</td><td>${s.usd !== undefined ? s.usd.toFixed(5) : ''}</td></tr>`).join('')}</tbody></table>`
     : '';
+  // a described job: its description as the heading, the job id and pipeline in the line above it
   const title = desc.title ?? `${desc.jobId} (${desc.pipeline})`;
+  const tabTitle = desc.title ? `${desc.jobId}: ${desc.title}` : title;
   const [headline, ...rest] = desc.summary;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' blob:; style-src 'unsafe-inline'; img-src data: blob:; connect-src data: blob:; worker-src blob:">
-<title>neuroburst — ${esc(title)}</title><style>${CSS}</style></head>
+<title>neuroburst — ${esc(tabTitle)}</title><style>${CSS}</style></head>
 <body data-pipeline="${esc(desc.pipeline)}">
-<header><p class="meta">neuroburst ${esc(desc.version)} · ${esc(desc.pipeline)} pipeline${desc.generatedAt ? ` · report made ${esc(desc.generatedAt)}` : ''}</p><h1>${esc(title)}</h1>
+<header><p class="meta">neuroburst ${esc(desc.version)} · ${desc.title ? `job ${esc(desc.jobId)} · ` : ''}${esc(desc.pipeline)} pipeline${desc.generatedAt ? ` · report made ${esc(desc.generatedAt)}` : ''}</p><h1>${esc(title)}</h1>
 ${headline ? `<p class="headline">${esc(headline)}</p>` : ''}${rest.length ? `<ul class="summary">${rest.map((s) => `<li>${esc(s)}</li>`).join('')}</ul>` : ''}
 ${desc.warnings.length ? `<div class="warnings" id="warnings"><b>Warnings</b><ul>${desc.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : ''}</header>
 ${viewer}

@@ -27,7 +27,7 @@ export { describeResult, DESCRIBED_PIPELINES, kindFromName, VERSION, type Descri
 export { describeResultFolder, folderSource, NotAResultFolder, type FolderOptions } from './folder.ts';
 export { renderReport, type ReportAssets } from './html.ts';
 export { loadReportAssets } from './assets.ts';
-export { storeSource, type ResultSource } from './source.ts';
+export { niftiOf, rememberVolume, storeSource, type ResultSource } from './source.ts';
 export { stagesFromMetrics } from './stages.ts';
 export type * from './types.ts';
 export type { GlmExtras } from './glm.ts';

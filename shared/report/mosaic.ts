@@ -1,11 +1,11 @@
 /**
- * Static orthogonal-slice images of a map over the background template, as PNG (fast-png), so a
+ * Static orthogonal-slice images of a map over the background template, as PNG, so a
  * report also reads where no script runs (PDF, mail). Slices are cut in MNI mm on a 2 mm display
  * lattice spanning the template's bounding box; both images are sampled by their own affines
  * (nearest voxel), so maps on any grid line up with the template. Neurological convention:
  * the subject's left on the image's left; anterior up in axial views.
  */
-import { encode } from 'fast-png';
+import { encodeRgbPng } from './png.ts';
 import { invertAffine, voxelToMm } from '../nifti/affine.ts';
 import { colourOf } from './display.ts';
 import type { Display } from './display.ts';
@@ -111,35 +111,39 @@ export function renderSlice(
   const height = nv * o.scale;
   const data = new Uint8Array(width * height * 3);
   const [g0, g1] = o.grey;
+  const gSpan = g1 - g0 || 1;
   const p: [number, number, number] = [0, 0, 0];
   const fixed = plane === 'axial' ? 2 : plane === 'coronal' ? 1 : 0;
   p[fixed] = at;
+  const cross = o.crosshair;
+  const cu = cross ? Math.round((cross[ua]! - min[ua]!) / o.stepMm) : 0;
+  const cv = cross ? Math.round((max[va]! - cross[va]!) / o.stepMm) : 0;
+  const rowBytes = width * 3;
   for (let b = 0; b < nv; b++) {
     p[va] = max[va]! - b * o.stepMm; // top row = largest coordinate
+    const rowStart = b * o.scale * rowBytes;
     for (let a = 0; a < nu; a++) {
       p[ua] = min[ua]! + a * o.stepMm;
       const t = background(p[0], p[1], p[2]);
-      const gv = Number.isFinite(t) ? Math.round(255 * Math.min(1, Math.max(0, (t - g0) / (g1 - g0 || 1)))) : 0;
-      let rgb: [number, number, number] = [gv, gv, gv];
+      const gv = Number.isFinite(t) ? Math.round(255 * Math.min(1, Math.max(0, (t - g0) / gSpan))) : 0;
+      let r = gv;
+      let g = gv;
+      let bl = gv;
       if (overlay && display) {
         const c = colourOf(display, overlay(p[0], p[1], p[2]));
-        if (c) rgb = c;
+        if (c) [r, g, bl] = c;
       }
-      if (o.crosshair) {
-        const cu = Math.round((o.crosshair[ua]! - min[ua]!) / o.stepMm);
-        const cv = Math.round((max[va]! - o.crosshair[va]!) / o.stepMm);
-        // dotted lines with a gap around the crossing, so the peak itself stays visible
-        if ((a === cu || b === cv) && (a + b) % 2 === 0 && (Math.abs(a - cu) > 2 || Math.abs(b - cv) > 2)) rgb = [60, 230, 60];
-      }
-      for (let dy = 0; dy < o.scale; dy++) {
-        let off = ((b * o.scale + dy) * width + a * o.scale) * 3;
-        for (let dx = 0; dx < o.scale; dx++, off += 3) {
-          data[off] = rgb[0];
-          data[off + 1] = rgb[1];
-          data[off + 2] = rgb[2];
-        }
+      // dotted lines with a gap around the crossing, so the peak itself stays visible
+      if (cross && (a === cu || b === cv) && (a + b) % 2 === 0 && (Math.abs(a - cu) > 2 || Math.abs(b - cv) > 2)) [r, g, bl] = [60, 230, 60];
+      let off = rowStart + a * o.scale * 3;
+      for (let dx = 0; dx < o.scale; dx++, off += 3) {
+        data[off] = r;
+        data[off + 1] = g;
+        data[off + 2] = bl;
       }
     }
+    // the lattice row's other pixel rows are copies of its first
+    for (let dy = 1; dy < o.scale; dy++) data.copyWithin(rowStart + dy * rowBytes, rowStart, rowStart + rowBytes);
   }
   return { width, height, data };
 }
@@ -165,7 +169,7 @@ export function compose(rows: RgbImage[][], gap = 6): RgbImage {
 }
 
 export function encodePng(im: RgbImage): Uint8Array {
-  return encode({ width: im.width, height: im.height, data: im.data, channels: 3, depth: 8 });
+  return encodeRgbPng(im.width, im.height, im.data);
 }
 
 export interface MosaicOptions {
@@ -181,11 +185,22 @@ export interface MosaicOptions {
  * then a row of axial slices evenly spaced over the z range of the supra-threshold voxels (the
  * template's brain range when none survive).
  */
+/** What a mosaic needs of the template (the same for every map of a report): computed once per template object. */
+const templateParts = new WeakMap<Volume3, { box: Box; bg: (x: number, y: number, z: number) => number; tplMax: number }>();
+
+function partsOf(template: Volume3): { box: Box; bg: (x: number, y: number, z: number) => number; tplMax: number } {
+  let p = templateParts.get(template);
+  if (!p) {
+    p = { box: brainBox(template, 4), bg: sampler(template), tplMax: robustMax(template.data) };
+    templateParts.set(template, p);
+  }
+  return p;
+}
+
 export function mosaic(template: Volume3, map: Volume3, display: Display, opts: MosaicOptions = {}): { png: Uint8Array; centre: [number, number, number]; slicesMm: number[] } {
-  const box = brainBox(template, 4);
-  const bg = sampler(template);
+  // the template's values are not expected to change between calls with the same object
+  const { box, bg, tplMax } = partsOf(template);
   const ov = sampler(map);
-  const tplMax = robustMax(template.data);
   const o: SliceOptions = { box, stepMm: 2, scale: opts.scale ?? 3, grey: [0, tplMax] };
   const [nx, ny] = map.dims as [number, number];
   let best = -1;

@@ -1,5 +1,6 @@
 /** Where a describer reads a result's files and a job's inputs from, and small parsing helpers. */
 import { createHash } from 'node:crypto';
+import { readNifti, type NiftiVolume } from '../nifti/index.ts';
 import type { Store } from '../storage/index.ts';
 import { readUri, resolveRef } from '../storage/index.ts';
 import type { Cell, ReportInput, ReportParameter, ReportTable, ReportTableRow } from './types.ts';
@@ -26,6 +27,22 @@ export function storeSource(store: Store, resultsDir: string, files: string[], j
     read: (rel) => store.get(`${resultsDir}/${rel}`).catch(() => undefined),
     ...(baseUri ? { readInput: async (ref: string) => readUri(resolveRef(ref, baseUri)).catch(() => undefined) } : {}),
   };
+}
+
+/** Decoded images of NIfTI bytes a reducer has just written, by the bytes object (so the report does not inflate them again). */
+const known = new WeakMap<Uint8Array, NiftiVolume>();
+
+/**
+ * Say that `bytes` (a .nii/.nii.gz file's bytes, not to be modified afterwards) read as `volume`:
+ * `niftiOf(bytes)` then returns it instead of decoding. The report only reads the values.
+ */
+export function rememberVolume(bytes: Uint8Array, volume: NiftiVolume): void {
+  known.set(bytes, volume);
+}
+
+/** The image of NIfTI bytes: the remembered one (rememberVolume), else readNifti. Callers must not modify the values. */
+export function niftiOf(bytes: Uint8Array, source: string): NiftiVolume {
+  return known.get(bytes) ?? readNifti(bytes, source);
 }
 
 export const text = (u: Uint8Array) => new TextDecoder().decode(u);

@@ -5,11 +5,12 @@
  * CSV and as TSV with BIDS-style column names, the BIDS-derivatives dataset_description.json
  * and report.html built by the report library.
  */
+import { RUN_STARTED_ENV } from '../../runtime/run-started.ts';
 import { csvField } from '../../jobs/csv.ts';
-import { NIFTI_INTENT, readNiftiHeader, statIntent, writeNifti } from '../../nifti/index.ts';
-import type { NiftiHeader, WriteDatatype } from '../../nifti/index.ts';
-import { buildReport, DESCRIBED_PIPELINES, kindFromName, stagesFromMetrics, storeSource, VERSION } from '../../report/index.ts';
-import type { DescribeOptions, MapKind } from '../../report/index.ts';
+import { encodeNifti, gzipNifti, NIFTI_INTENT, readNifti, readNiftiHeader, statIntent } from '../../nifti/index.ts';
+import type { NiftiHeader, NiftiVolume, WriteDatatype } from '../../nifti/index.ts';
+import { buildReport, DESCRIBED_PIPELINES, kindFromName, rememberVolume, stagesFromMetrics, storeSource, VERSION } from '../../report/index.ts';
+import type { DescribeOptions, MapKind, ResultSource } from '../../report/index.ts';
 import { readMetrics } from '../../runtime/task.ts';
 import type { TaskEnv, TaskMetrics } from '../../runtime/task.ts';
 
@@ -83,47 +84,111 @@ export function intentOf(info: MapInfo): ReturnType<typeof statIntent> | undefin
   return undefined;
 }
 
+/**
+ * A file as the writer wrote it: its body (a map's .nii.gz bytes once compressed) and, for a
+ * map while the writer's memory budget lasts, its header and values as a reader gets them back.
+ */
+export interface WrittenFile {
+  body: Promise<Uint8Array | string>;
+  volume?: NiftiVolume;
+}
+
 export interface OutputWriter {
-  /** every file written, relative to the results folder, in order */
+  /** every file written or being written, relative to the results folder, in the order the writes were started */
   outputs: string[];
   put(rel: string, body: Uint8Array | string): Promise<void>;
-  /** a map (NIfTI with intent and the inputs' space codes) and its JSON sidecar */
+  /**
+   * A map (NIfTI with intent and the inputs' space codes) and its JSON sidecar. The image is
+   * encoded before this returns; the gzip runs on libuv's thread pool and the promise settles
+   * once both files are stored, so a caller may start several and go on (`settled()` waits).
+   */
   putMap(rel: string, data: ArrayLike<number>, info: MapInfo, opts?: { datatype?: WriteDatatype; grid?: MapGrid }): Promise<void>;
   /**
    * A table as `<base>.csv` (columns as `columns[i][0]`) and `<base>.tsv` (BIDS-style names
    * `columns[i][1]`, "n/a" for empty cells).
    */
   putTable(base: string, columns: [csv: string, bids: string][], rows: unknown[][]): Promise<void>;
+  /** every file written or being written, by relative path: the report reads them from here (maps without inflating them again), also before they are stored */
+  written: ReadonlyMap<string, WrittenFile>;
+  /** resolves when every write started so far is stored; rejects with the first failure */
+  settled(): Promise<void>;
 }
+
+/** Memory the writer keeps decoded maps in for the report (beyond it, the report reads the stored files). */
+const VOLUME_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /**
  * Writes result files under resultsDir and lists each one in `outputs`. `grid` is the maps'
  * voxel grid; `space` the header whose sform/qform codes the maps copy (default MNI, 4).
+ * Writes may overlap: `outputs` keeps the order in which they were started.
  */
 export function outputWriter(env: TaskEnv, resultsDir: string, opts: { grid?: MapGrid; space?: Pick<NiftiHeader, 'sformCode' | 'qformCode'> } = {}): OutputWriter {
   const outputs: string[] = [];
-  const put = async (rel: string, body: Uint8Array | string) => {
-    await env.store.put(`${resultsDir}/${rel}`, body);
-    outputs.push(rel);
+  const written = new Map<string, WrittenFile>();
+  const pending: Promise<void>[] = [];
+  let kept = 0;
+  /** a write the caller may not await: its failure surfaces in settled() (and in its own promise), never as an unhandled rejection */
+  const track = (p: Promise<void>): Promise<void> => {
+    p.catch(() => undefined);
+    pending.push(p);
+    return p;
   };
+  const store = (rel: string, body: Promise<Uint8Array | string>, volume?: NiftiVolume) => {
+    outputs.push(rel);
+    written.set(rel, { body, ...(volume ? { volume } : {}) });
+    return (async () => env.store.put(`${resultsDir}/${rel}`, await body))();
+  };
+  const put = (rel: string, body: Uint8Array | string) => track(store(rel, Promise.resolve(body)));
   return {
     outputs,
     put,
-    async putMap(rel, data, info, o = {}) {
+    written,
+    putMap(rel, data, info, o = {}) {
       const grid = o.grid ?? opts.grid;
       if (!grid) throw new Error(`outputWriter.putMap(${rel}): no grid given`);
       const intent = intentOf(info);
-      const bytes = writeNifti(
-        { dims: grid.dims, affine: Float64Array.from(grid.affine), ...(grid.pixdim ? { pixdim: grid.pixdim } : {}), data: data instanceof Float32Array ? data : Float32Array.from(data) },
+      const raw = encodeNifti(
+        { dims: grid.dims, affine: Float64Array.from(grid.affine), ...(grid.pixdim ? { pixdim: grid.pixdim } : {}), data },
         { datatype: o.datatype ?? 'float32', description: info.description, ...(intent ? { intent } : {}), ...(opts.space ? { xformFrom: opts.space } : {}) },
       );
-      await put(rel, bytes);
-      await put(sidecarOf(rel), JSON.stringify(sidecar(info), null, 2) + '\n');
+      // what a reader of the file gets (header and stored values), decoded from the bytes before they are compressed
+      const volume = kept + raw.length <= VOLUME_BUDGET_BYTES ? readNifti(raw, rel) : undefined;
+      if (volume) kept += volume.data.byteLength;
+      const bytes = gzipNifti(raw);
+      bytes.catch(() => undefined);
+      return track(Promise.all([store(rel, bytes, volume), store(sidecarOf(rel), Promise.resolve(JSON.stringify(sidecar(info), null, 2) + '\n'))]).then(() => undefined));
     },
-    async putTable(base, columns, rows) {
-      await put(`${base}.csv`, [columns.map((c) => csvField(c[0])).join(','), ...rows.map((r) => r.map((x) => csvField(x as string | number)).join(','))].join('\n') + '\n');
+    putTable(base, columns, rows) {
+      const csv = put(`${base}.csv`, [columns.map((c) => csvField(c[0])).join(','), ...rows.map((r) => r.map((x) => csvField(x as string | number)).join(','))].join('\n') + '\n');
       const tsvCell = (x: unknown) => (x === null || x === undefined || x === '' ? 'n/a' : String(x).replace(/[\t\n\r]/g, ' '));
-      await put(`${base}.tsv`, [columns.map((c) => c[1]).join('\t'), ...rows.map((r) => r.map(tsvCell).join('\t'))].join('\n') + '\n');
+      const tsv = put(`${base}.tsv`, [columns.map((c) => c[1]).join('\t'), ...rows.map((r) => r.map(tsvCell).join('\t'))].join('\n') + '\n');
+      return Promise.all([csv, tsv]).then(() => undefined);
+    },
+    async settled() {
+      // writes started while waiting are waited for too
+      for (let done = 0; done < pending.length; ) {
+        const batch = pending.slice(done);
+        done = pending.length;
+        await Promise.all(batch);
+      }
+    },
+  };
+}
+
+/** A ResultSource over the results folder that serves an output writer's files from memory (maps with their decoded values), stored yet or not. */
+export function writerSource(env: TaskEnv, resultsDir: string, files: string[], jobUri: string | undefined, written: ReadonlyMap<string, WrittenFile> | undefined): ResultSource {
+  const base = storeSource(env.store, resultsDir, files, jobUri);
+  if (!written?.size) return base;
+  return {
+    ...base,
+    async read(rel) {
+      const w = written.get(rel);
+      if (!w) return base.read(rel);
+      const body = await w.body.catch(() => undefined);
+      if (body === undefined) return undefined;
+      const b = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+      if (w.volume) rememberVolume(b, w.volume);
+      return b;
     },
   };
 }
@@ -174,6 +239,21 @@ export interface ReportOptions {
   extraMetrics?: TaskMetrics[];
   extras?: DescribeOptions['extras'];
   runSeconds?: number;
+  /** the reducer's output writer: its maps are read from memory, and result.json waits for its writes */
+  writer?: Pick<OutputWriter, 'written' | 'settled'>;
+}
+
+export { RUN_STARTED_ENV };
+
+/**
+ * When the job began, for the report's run time: the local runner's start (RUN_STARTED_ENV),
+ * else the first worker's start (its metrics record; Validate's on AWS); undefined when neither is known.
+ */
+export function runStartMs(metrics: Pick<TaskMetrics, 'startedAt'>[], env: Record<string, string | undefined> = process.env): number | undefined {
+  const runner = Date.parse(env[RUN_STARTED_ENV] ?? '');
+  if (Number.isFinite(runner)) return runner;
+  const starts = metrics.map((m) => Date.parse(m.startedAt)).filter(Number.isFinite);
+  return starts.length ? Math.min(...starts) : undefined;
 }
 
 /** Build report.html (or `rel`) with the report library over the files written so far. */
@@ -181,10 +261,9 @@ export async function writeReport(env: TaskEnv, resultsDir: string, result: Reco
   const job = o.job ?? (JSON.parse(await env.store.getText(`${resultsDir}/job.json`)) as Record<string, unknown>);
   const workDir = o.workDir ?? (typeof result.jobId === 'string' && typeof result.specHash === 'string' ? env.layout.work(result.jobId, result.specHash) : undefined);
   const metrics = [...(workDir ? await readMetrics(env.store, `${workDir}/metrics/`).catch(() => []) : []), ...(o.extraMetrics ?? [])];
-  // run time: from the first worker's start (its metrics record) to now
-  const starts = metrics.map((m) => Date.parse(m.startedAt)).filter(Number.isFinite);
-  const runSeconds = o.runSeconds ?? (starts.length ? Math.max(0, Math.round((Date.now() - Math.min(...starts)) / 100) / 10) : undefined);
-  const html = await buildReport(result, storeSource(env.store, resultsDir, files, o.jobUri), {
+  const start = runStartMs(metrics);
+  const runSeconds = o.runSeconds ?? (start !== undefined ? Math.max(0, Math.round((Date.now() - start) / 100) / 10) : undefined);
+  const html = await buildReport(result, writerSource(env, resultsDir, files, o.jobUri, o.writer?.written), {
     job,
     ...(metrics.length ? { stages: stagesFromMetrics(metrics) } : {}),
     ...(o.extras ? { extras: o.extras } : {}),
@@ -209,7 +288,11 @@ export async function finishOutputs<R extends { outputs: string[] }>(env: TaskEn
   result.outputs = [...all, 'report.html', 'result.json'];
   // a pipeline without its own layout in the report library keeps the report.html it wrote (else the generic report)
   const ownReport = outputs.includes('report.html') && !DESCRIBED_PIPELINES.includes(pipeline);
-  if (!ownReport) await writeReport(env, resultsDir, result as unknown as Record<string, unknown>, all, { ...report, job });
+  // the report is built while the writer's maps are still being compressed and stored; result.json waits for both
+  await Promise.all([
+    ownReport ? undefined : writeReport(env, resultsDir, result as unknown as Record<string, unknown>, all, { ...report, job }),
+    report.writer?.settled(),
+  ]);
   await env.store.put(`${resultsDir}/result.json`, JSON.stringify(result, null, 2) + '\n');
   return { result: `${resultsDir}/result.json` };
 }

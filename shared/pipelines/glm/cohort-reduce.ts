@@ -64,15 +64,18 @@ export async function cohortOutputs(
   );
   const [nx, ny, nz] = ctx.grid.dims;
   const V = nx * ny * nz;
-  let Y: Float32Array | undefined;
-  const data = async () => {
-    if (!Y) {
-      const all = new Float32Array(ctx.subjects.length * V);
-      for (let i = 0; i < ctx.subjects.length; i++) all.set(f32(await env.store.get(keys.prepared(ctx.workDir, i))), i * V);
-      Y = all;
-    }
-    return Y;
+  let Y: Promise<Float32Array> | undefined;
+  const load = async () => {
+    const all = new Float32Array(ctx.subjects.length * V);
+    // the reads overlap, a few at a time (memory: one map each in flight beside the n × V block)
+    const next = { i: 0 };
+    const reader = async () => {
+      for (let i = next.i++; i < ctx.subjects.length; i = next.i++) all.set(f32(await env.store.get(keys.prepared(ctx.workDir, i))), i * V);
+    };
+    await Promise.all(Array.from({ length: Math.min(8, ctx.subjects.length) }, reader));
+    return all;
   };
+  const data = () => (Y ??= load());
   const analyses: Record<string, AnalysisSummary> = {};
   for (const a of p.analyses) {
     const pool = [...new Set(ctx.models.filter((m) => m.analysis === a.name).flatMap((m) => m.subjects))].sort((x, y) => x - y);
@@ -163,12 +166,32 @@ export async function regionAndValueTables(
   const ids = spec.subjects.map((i) => cohort.participants[i]!.id);
   let vals: Float64Array = new Float64Array(0);
   if (numbered.length) {
-    const Y = await cohort.data();
-    const Ym = new Float32Array(spec.n * V);
-    spec.subjects.forEach((s, k) => Ym.set(Y.subarray(s * V, (s + 1) * V), k * V));
-    vals = clusterValues(Ym, spec.n, V, numbered);
+    // only the clusters' voxels of the contrast's subjects (not n whole maps): the same values, summed in the same order
+    const { Y, clusters: compact } = clusterVoxelRows(await cohort.data(), V, spec.subjects, numbered);
+    vals = clusterValues(Y, spec.n, Y.length / spec.n, compact);
   }
   return { regions: clusterRegionsCsv(rows, statName), values: clusterValuesCsv(ids, numbered, vals), rows: rows.length };
+}
+
+/**
+ * The subjects' values at the clusters' voxels only: rows `subjects` of the n × V maps `Y`, cut
+ * to the union of the clusters' voxels (ascending), with each cluster's indices renumbered into
+ * it (their order kept), so per-cluster sums visit the same values in the same order.
+ */
+export function clusterVoxelRows<C extends Cluster>(Y: Float32Array, V: number, subjects: readonly number[], clusters: C[]): { Y: Float32Array; clusters: C[] } {
+  const at = new Int32Array(V).fill(-1);
+  for (const c of clusters) for (const v of c.indices ?? []) if (v >= 0 && v < V) at[v] = 0;
+  let U = 0;
+  for (let v = 0; v < V; v++) if (at[v]! === 0) at[v] = U++;
+  const voxels = new Int32Array(U);
+  for (let v = 0; v < V; v++) if (at[v]! >= 0) voxels[at[v]!] = v;
+  const out = new Float32Array(subjects.length * U);
+  subjects.forEach((s, k) => {
+    const o = s * V;
+    for (let u = 0; u < U; u++) out[k * U + u] = Y[o + voxels[u]!]!;
+  });
+  // an index outside the grid stays out of range (clusterValues names it)
+  return { Y: out, clusters: clusters.map((c) => (c.indices ? { ...c, indices: Int32Array.from(c.indices, (v) => (v >= 0 && v < V ? at[v]! : U + V)) } : c)) };
 }
 
 async function writeDeviation(ctx: GlmContext, participants: Participant[], Y: Float32Array, mask: Uint8Array, V: number, writeMap: WriteMap): Promise<DeviationSummary> {

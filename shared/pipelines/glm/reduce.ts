@@ -64,10 +64,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
 
   // maps keep the space codes of the first subject's map
   const space = await readHeaderAt(ctx.subjects[0]!.map, 'subject map');
-  const { outputs, put, putMap, putTable } = outputWriter(env, resultsDir, { grid, space });
-  const writeMap = (rel: string, data: Float32Array, info: MapInfo) => putMap(rel, data, info);
+  const writer = outputWriter(env, resultsDir, { grid, space });
+  const { outputs, put, putMap, putTable } = writer;
+  // maps and tables are compressed and stored while the reducer goes on (writer.settled() waits, before the result record)
+  const writeMap = (rel: string, data: Float32Array, info: MapInfo) => void putMap(rel, data, info);
   /** maps written by the cohort outputs (deviation maps): kind from the file name */
-  const writeNamedMap = (rel: string, data: Float32Array, description: string) => putMap(rel, data, { kind: kindFromName(rel), description });
+  const writeNamedMap = async (rel: string, data: Float32Array, description: string) => void putMap(rel, data, { kind: kindFromName(rel), description });
   const nulls: Record<string, Record<string, Float64Array>> = {};
   const design: Record<string, { rows: number[][]; subjects: string[] }> = {};
 
@@ -83,10 +85,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     const isF = spec.kind === 'F';
     const fm = isF ? fModelOf(spec) : undefined;
     const t = new Float32Array(nVox);
+    // every slab's outputs read at once (the reads overlap), placed in slab order
+    const parts = await Promise.all(slabs.map((_, s) => Promise.all([env.store.get(keys.slabT(workDir, s, m)), env.store.get(keys.slabSmooth(workDir, s, m))])));
     const planeSums: Float64Array[] = [];
     for (const [s, slab] of slabs.entries()) {
-      t.set(f32(await env.store.get(keys.slabT(workDir, s, m))), slab.z0 * plane);
-      planeSums.push(f64(await env.store.get(keys.slabSmooth(workDir, s, m))));
+      t.set(f32(parts[s]![0]), slab.z0 * plane);
+      planeSums.push(f64(parts[s]![1]));
     }
     const dof = fm ? fm.dof : spec.n - spec.p;
     const z = fm ? fToZArray(t, fm.rank, fm.dof, new Float32Array(nVox)) : tToZArray(t, dof, new Float32Array(nVox));
@@ -140,26 +144,26 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
     const fContrast = { ...contrast, weights: undefined, ...(spec.rows ? { rows: spec.rows } : {}) };
     const mapContrast = fm ? fContrast : contrast;
     if (fm) {
-      await writeMap(`${pre}maps/${name}_F.nii.gz`, t, { kind: 'value', fDof: [fm.rank, fm.dof], units: 'F statistic', contrast: fContrast, description: `F df=${fm.rank},${fm.dof}` });
-      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', contrast: fContrast, description: `z from F df=${fm.rank},${fm.dof}`, thresholds: grfThr });
-      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', contrast: fContrast, description: 'one-sided uncorrected p of F' });
+      writeMap(`${pre}maps/${name}_F.nii.gz`, t, { kind: 'value', fDof: [fm.rank, fm.dof], units: 'F statistic', contrast: fContrast, description: `F df=${fm.rank},${fm.dof}` });
+      writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', contrast: fContrast, description: `z from F df=${fm.rank},${fm.dof}`, thresholds: grfThr });
+      writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', contrast: fContrast, description: 'one-sided uncorrected p of F' });
     } else {
-      await writeMap(`${pre}maps/${name}_t.nii.gz`, t, { kind: 't', dof, contrast, description: `t dof=${dof}` });
-      await writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', dof, contrast, description: `z from t dof=${dof}`, thresholds: grfThr });
-      await writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', dof, contrast, description: 'two-tailed uncorrected p' });
+      writeMap(`${pre}maps/${name}_t.nii.gz`, t, { kind: 't', dof, contrast, description: `t dof=${dof}` });
+      writeMap(`${pre}maps/${name}_z.nii.gz`, z, { kind: 'z', dof, contrast, description: `z from t dof=${dof}`, thresholds: grfThr });
+      writeMap(`${pre}maps/${name}_p.nii.gz`, p, { kind: 'p', dof, contrast, description: 'two-tailed uncorrected p' });
     }
-    await writeMap(`${pre}maps/${name}_grf.nii.gz`, survived, { kind: 'cluster', contrast: mapContrast, description: `GRF z>=${thr.zThreshold.toFixed(3)} k>=${Math.max(thr.clusterSizeThreshold, minVox)}`, thresholds: grfThr, extra: { Correction: 'Gaussian random field theory, cluster extent' } });
+    writeMap(`${pre}maps/${name}_grf.nii.gz`, survived, { kind: 'cluster', contrast: mapContrast, description: `GRF z>=${thr.zThreshold.toFixed(3)} k>=${Math.max(thr.clusterSizeThreshold, minVox)}`, thresholds: grfThr, extra: { Correction: 'Gaussian random field theory, cluster extent' } });
     // the peak statistic column names its statistic: t, or F for an F-contrast (z is the peak_z column)
     const peakCol: [string, string] = fm ? ['peak_F', 'peak_fstat'] : ['peak_t', 'peak_t'];
     const cols: [string, string][] = [
       ['cluster', 'cluster_id'], ['tail', 'tail'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], peakCol, ['peak_z', 'peak_zstat'],
       ['peak_x', 'peak_x_mm'], ['peak_y', 'peak_y_mm'], ['peak_z_mm', 'peak_z_mm'], ['label', 'label'],
     ];
-    await putTable(`${pre}tables/${name}_clusters`, cols, records.map((r, ci) => [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label]));
+    void putTable(`${pre}tables/${name}_clusters`, cols, records.map((r, ci) => [ci + 1, r.tail, r.voxels, r.volumeMm3, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label]));
     design[name] = { rows: spec.subjects.map((_, i) => spec.X.slice(i * spec.p, (i + 1) * spec.p)), subjects: spec.subjects.map((i) => ctx.subjects[i]!.id) };
     const tables = await regionAndValueTables(cohort, spec, t, grid.dims, affine, clusters, fm ? 'F' : 't');
-    await put(`${pre}tables/${name}_cluster_regions.csv`, tables.regions);
-    await put(`${pre}tables/${name}_cluster_values.csv`, tables.values);
+    void put(`${pre}tables/${name}_cluster_regions.csv`, tables.regions);
+    void put(`${pre}tables/${name}_cluster_values.csv`, tables.values);
     let permutation: PermutationResult | undefined;
     const outcome = await permutationOutcome(env, ctx, m);
     if (outcome) {
@@ -168,11 +172,11 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
       const gridOf = (values: ArrayLike<number>) => toGrid(lat, values);
       const oneMinus = (p: Float64Array) => gridOf(Float64Array.from(p, (x) => 1 - x));
       for (const stat of setup.options.statistics) {
-        await writeMap(`${pre}maps/${name}_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), { kind: 'oneMinusP', contrast: mapContrast, description: `1-p FWE ${stat}, ${summary.permutations} permutations`, thresholds: { significantAbove: 0.95 }, extra: { Correction: `permutation FWE (${stat})`, Permutations: summary.permutations } });
+        writeMap(`${pre}maps/${name}_${stat}_fwep.nii.gz`, oneMinus(summary.fweP[stat]!), { kind: 'oneMinusP', contrast: mapContrast, description: `1-p FWE ${stat}, ${summary.permutations} permutations`, thresholds: { significantAbove: 0.95 }, extra: { Correction: `permutation FWE (${stat})`, Permutations: summary.permutations } });
       }
-      await writeMap(`${pre}maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), { kind: 'oneMinusP', contrast: mapContrast, description: `1-p uncorrected (permutation)`, extra: { Permutations: summary.permutations } });
-      await writeMap(`${pre}maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), { kind: 'oneMinusP', contrast: mapContrast, description: `1-q Benjamini-Hochberg FDR`, thresholds: { significantAbove: 0.95 }, extra: { Correction: 'Benjamini-Hochberg FDR' } });
-      if (observed.tfce) await writeMap(`${pre}maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), { kind: 'tfce', contrast: mapContrast, description: `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`, extra: { TfceH: setup.options.tfce.H, TfceE: setup.options.tfce.E } });
+      writeMap(`${pre}maps/${name}_uncp.nii.gz`, oneMinus(summary.uncorrectedP), { kind: 'oneMinusP', contrast: mapContrast, description: `1-p uncorrected (permutation)`, extra: { Permutations: summary.permutations } });
+      writeMap(`${pre}maps/${name}_fdrp.nii.gz`, oneMinus(summary.fdrQ), { kind: 'oneMinusP', contrast: mapContrast, description: `1-q Benjamini-Hochberg FDR`, thresholds: { significantAbove: 0.95 }, extra: { Correction: 'Benjamini-Hochberg FDR' } });
+      if (observed.tfce) writeMap(`${pre}maps/${name}_tfce.nii.gz`, gridOf(observed.tfce), { kind: 'tfce', contrast: mapContrast, description: `TFCE H=${setup.options.tfce.H} E=${setup.options.tfce.E}`, extra: { TfceH: setup.options.tfce.H, TfceE: setup.options.tfce.E } });
       nulls[name] = summary.nulls as Record<string, Float64Array>;
       const permClusters: PermClusterRecord[] = summary.clusters.filter((c) => c.size >= minVox).map((c) => {
         const g = lat.index[c.peak]!;
@@ -202,7 +206,7 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
         ['cluster', 'cluster_id'], ['voxels', 'size_voxels'], ['volume_mm3', 'volume_mm3'], ['mass', 'mass'], peakCol, ['peak_z', 'peak_zstat'],
         ['peak_x', 'peak_x_mm'], ['peak_y', 'peak_y_mm'], ['peak_z_mm', 'peak_z_mm'], ['label', 'label'], ['p_fwe_extent', 'p_fwe_extent'], ['p_fwe_mass', 'p_fwe_mass'],
       ];
-      await putTable(`${pre}tables/${name}_permutation_clusters`, pcols, permClusters.map((r, ci) => [ci + 1, r.voxels, r.volumeMm3, r.mass, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label, r.pFweExtent, r.pFweMass]));
+      void putTable(`${pre}tables/${name}_permutation_clusters`, pcols, permClusters.map((r, ci) => [ci + 1, r.voxels, r.volumeMm3, r.mass, r.peakT, r.peakZ, r.peakMni[0], r.peakMni[1], r.peakMni[2], r.label, r.pFweExtent, r.pFweMass]));
       const minFweP: Partial<Record<Statistic, number>> = {};
       const voxelsFwe05: Partial<Record<Statistic, number>> = {};
       for (const stat of setup.options.statistics) {
@@ -276,12 +280,12 @@ export async function reduceGlm(env: TaskEnv, contextKey: string, startedMs = pe
   const extras = { glm: { nulls, design } };
   if (embedded) {
     // the group step of another pipeline: its own report beside the parent's, the record for the parent's result.json
-    result.outputs = outputs;
-    await writeReport(env, resultsDir, result as unknown as Record<string, unknown>, outputs, { job: ctx.job as unknown as Record<string, unknown>, jobUri: ctx.jobUri, workDir, extras }, embedded.report);
+    result.outputs = [...outputs];
+    await Promise.all([writeReport(env, resultsDir, result as unknown as Record<string, unknown>, result.outputs, { job: ctx.job as unknown as Record<string, unknown>, jobUri: ctx.jobUri, workDir, extras, writer }, embedded.report), writer.settled()]);
     result.outputs = [...outputs, embedded.report];
     await env.store.put(embedded.resultKey, JSON.stringify(result, null, 2) + '\n');
     await env.store.put(reportExtrasKey(embedded.resultKey), JSON.stringify({ nulls: Object.fromEntries(Object.entries(nulls).map(([c, v]) => [c, Object.fromEntries(Object.entries(v).map(([k, a]) => [k, Array.from(a)]))])), design }));
     return { result: embedded.resultKey };
   }
-  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, extras });
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, extras, writer });
 }
