@@ -34,9 +34,12 @@ export async function putObservedMaps(w: OutputWriter, ctx: AleContext, grid: Al
   const cft = { clusterFormingP: ctx.job.params.clusterFormingP, clusterFormingAle: obs.clusterFormingAle };
   const pMap = Float64Array.from(obs.p, (p, v) => (grid.mask[v] ? p : 0));
   const [ale, p, z] = OBSERVED_MAPS;
-  await w.putMap(ale, obs.ale, mapInfo(ale, 'ALE', { thresholds: cft }));
-  await w.putMap(p, pMap, mapInfo(p, 'ALE voxel p (histogram null)', { thresholds: cft }));
-  await w.putMap(z, obs.z, mapInfo(z, 'ALE z', { thresholds: cft }));
+  // compressed side by side on libuv's pool (the writer keeps the order they were started in)
+  await Promise.all([
+    w.putMap(ale, obs.ale, mapInfo(ale, 'ALE', { thresholds: cft })),
+    w.putMap(p, pMap, mapInfo(p, 'ALE voxel p (histogram null)', { thresholds: cft })),
+    w.putMap(z, obs.z, mapInfo(z, 'ALE z', { thresholds: cft })),
+  ]);
 }
 
 /** The Monte-Carlo fan-out's observed-maps item: the maps that do not wait for the null. */

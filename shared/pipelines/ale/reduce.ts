@@ -88,8 +88,10 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     contributions: Object.fromEntries(ctx.experiments.map((x, e) => [x.id, round((100 * (sumAle[ci]! - sumWithout[ci * nE + e]!)) / sumAle[ci]!, 4)])),
   }));
 
-  const { outputs, put, putMap, putTable } = await aleOutputWriter(env, ctx, grid);
-  const writeMap = (rel: string, data: Float64Array, description: string, more: Partial<MapInfo> = {}) => putMap(rel, data, mapInfo(rel, description, more));
+  const writer = await aleOutputWriter(env, ctx, grid);
+  const { outputs, put, putMap, putTable } = writer;
+  // maps are compressed and stored while the reducer goes on (finishJob waits for writer.settled() before result.json)
+  const writeMap = async (rel: string, data: Float64Array, description: string, more: Partial<MapInfo> = {}) => void putMap(rel, data, mapInfo(rel, description, more));
 
   let maxIdx = grid.maskIndex[0]!;
   let nP001 = 0;
@@ -164,5 +166,5 @@ export async function reduceAle(env: TaskEnv, contextKey: string, startedMs = pe
     methods: '',
   };
   result.methods = describeAle(ctx, result);
-  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, extras: { ale: { nulls: { maxAle, maxSize, maxMass } } } });
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, extras: { ale: { nulls: { maxAle, maxSize, maxMass } } }, writer });
 }

@@ -120,9 +120,11 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
   // maps keep the space codes (sform/qform) of the connectome's mask, whose grid they share
   const cmanifest = JSON.parse(new TextDecoder().decode(await readUri(ctx.connectomeUri))) as { mask: string };
   const space = await readHeaderAt(resolveRef(cmanifest.mask, ctx.connectomeBase), 'connectome mask');
-  const { outputs, put, putMap } = outputWriter(env, resultsDir, { grid, space });
+  const writer = outputWriter(env, resultsDir, { grid, space });
+  const { outputs, put, putMap } = writer;
   // kind from the file name (t, overlap, 1 − p …); a study's t map carries the connectome's DOF
-  const writeMap = (rel: string, data: Float32Array, description: string, dof?: number) => putMap(rel, data, { kind: kindFromName(rel), description, ...(dof !== undefined ? { dof } : {}) });
+  // maps are compressed and stored while the reducer goes on (finishJob waits for writer.settled() before result.json)
+  const writeMap = async (rel: string, data: Float32Array, description: string, dof?: number) => void putMap(rel, data, { kind: kindFromName(rel), description, ...(dof !== undefined ? { dof } : {}) });
   const toGrid = (values: ArrayLike<number>) => {
     const out = new Float32Array(nVox);
     for (let q = 0; q < V; q++) out[index[q]!] = values[q]!;
@@ -356,7 +358,7 @@ export async function reduceNetmap(env: TaskEnv, contextKey: string, startedMs =
     (vr.roiTests ? ` Study-level ROI test: mean overlap in each study's ROI (union of ${vr.roiTests.sphereDiameterMm} mm-diameter spheres), ${vr.roiTests.groups[0]} (n = ${vr.roiTests.n[0]}) vs ${vr.roiTests.groups[1]} (n = ${vr.roiTests.n[1]}) by Welch's t-test and a label-exchange permutation p (${vr.roiTests.permutation.exact ? 'all splits enumerated' : `${vr.roiTests.permutation.permutations} permutations`}).` : '') +
     (vr.lesionTests ? ` Lesion-mask test: mean overlap within each lesion mask, ${vr.lesionTests.groups[0]} (n = ${vr.lesionTests.n[0]}) vs ${vr.lesionTests.groups[1]} (n = ${vr.lesionTests.n[1]}) by Welch's t-test and a label-exchange permutation p.` : '') +
     (vr.labelValues ? ` Mean overlap per atlas label, ranked (tables/overlap_label_values.csv).` : '');
-  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, ...(specNulls ? { extras: { netmap: { nulls: specNulls } } } : {}) });
+  return finishJob(env, resultsDir, result, ['job.json', ...outputs, 'result.json'], { jobUri: ctx.jobUri, ...(specNulls ? { extras: { netmap: { nulls: specNulls } } } : {}), writer });
 
 }
 
