@@ -485,11 +485,11 @@ export function targetLines(r: Pick<JobSpeedup, 'wall1' | 'wall2' | 'structural2
   const f = fanoutShare(r.profile);
   const x = r.wall1 / r.wall2;
   const verdict = x >= SPEEDUP_TARGET ? 'met' : 'not met';
-  const share = `fan-out shards ${(100 * f).toFixed(0)}% of the 1-thread wall`;
+  const share = `fan-out shards ${(100 * f).toFixed(1)}% of the 1-thread wall`;
   const out = [
     f >= FANOUT_DOMINATED_SHARE
-      ? `${share}: fan-out dominated (≥ ${(100 * FANOUT_DOMINATED_SHARE).toFixed(0)}%), target ×${SPEEDUP_TARGET} from 2 threads: ${verdict} (×${x.toFixed(2)}; its structure allows ×${r.structural2.toFixed(2)})`
-      : `${share}: not fan-out dominated (< ${(100 * FANOUT_DOMINATED_SHARE).toFixed(0)}%: halving the fan-out alone gives ×${amdahl(f).toFixed(2)}), target ×${SPEEDUP_TARGET} ${verdict} (×${x.toFixed(2)}) — it needs the serial part shorter`,
+      ? `${share}: fan-out dominated (≥ ${(100 * FANOUT_DOMINATED_SHARE).toFixed(1)}%), target ×${SPEEDUP_TARGET} from 2 threads: ${verdict} (×${x.toFixed(2)}; its structure allows ×${r.structural2.toFixed(2)})`
+      : `${share}: not fan-out dominated (< ${(100 * FANOUT_DOMINATED_SHARE).toFixed(1)}%: halving the fan-out alone gives ×${amdahl(f).toFixed(2)}), target ×${SPEEDUP_TARGET} ${verdict} (×${x.toFixed(2)}) — it needs the serial part shorter`,
   ];
   if (r.wall2Target) out.push(`${r.wall2Target.what}: ${r.wall2.toFixed(1)} s, target ≤ ${r.wall2Target.seconds} s: ${r.wall2 <= r.wall2Target.seconds ? 'met' : 'not met'}`);
   if (r.capacity < LOADED_CAPACITY) out.push(`(a loaded machine: pure CPU work got ×${r.capacity.toFixed(2)} from 2 threads before or after the pair, so these verdicts are of this run; on an idle machine the structure's ×${r.structural2.toFixed(2)} is the better guide)`);
