@@ -3,11 +3,8 @@
  * seconds per iteration of the fast kernel vs a straightforward dense implementation
  * (same draws, same arithmetic). Iterations per second per core = 1 / fast.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runLocal } from '../runner/local.ts';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { planBatches } from '../shared/pipelines/ale/context.ts';
 import type { AleContext } from '../shared/pipelines/ale/context.ts';
 import { estimateAle } from '../shared/pipelines/ale/plan.ts';
@@ -56,43 +53,17 @@ export function benchAle(iterations = 200, naiveIterations = 3): AleKernelBench 
 }
 
 export interface AleJobBench {
-  /** how the 10,000-iteration figure was obtained */
-  method: string;
-  threads: number;
-  measured: { iterations: number; seconds: number }[];
-  /** local wall seconds of a 10,000-iteration pain job (linear extrapolation of the measured runs) */
-  local10kSeconds: number;
-  /** the planner's projection for the same job on Lambda (default budget.maxConcurrency 200) */
+  /** the planner's projection for a 10,000-iteration pain job on Lambda (default budget.maxConcurrency 200) */
   lambda: { wallSeconds: number; usd: number; lambdaGbSeconds: number; monteCarloShards: number };
 }
 
 /**
- * Wall time of a whole pain-dataset ALE job run locally (runLocal, worker threads):
- * measured at `small` and `large` iterations and extrapolated linearly to 10,000
- * (fixed part + per-iteration slope); the Lambda wall time and cost of a 10,000-
- * iteration job come from the planner's estimate (estimateAle -> estimateCost).
+ * The Lambda wall time and cost of a 10,000-iteration pain-dataset ALE job, from the planner's
+ * estimate (estimateAle -> estimateCost). The same job run locally on 1 and 2 threads is
+ * measured whole in the local-jobs section (bench/speedup.ts).
  */
-export async function benchAleJob(small = 10, large = 500, threads = availableParallelism()): Promise<AleJobBench> {
-  const dir = mkdtempSync(join(tmpdir(), 'nb-bench-ale-'));
+export function benchAleJob(): AleJobBench {
   const coords = here('../data/fixtures/ale/nidm_pain_dset.json');
-  const measured: { iterations: number; seconds: number }[] = [];
-  try {
-    for (const iterations of [small, large]) {
-      const jobDir = join(dir, `in-${iterations}`);
-      mkdirSync(jobDir, { recursive: true });
-      writeFileSync(join(jobDir, 'job.json'), JSON.stringify({ jobId: `bench-${iterations}`, pipeline: 'ale', inputs: { coordinates: coords }, params: { iterations } }));
-      const t0 = performance.now();
-      const r = await runLocal({ jobUri: pathToFileURL(join(jobDir, 'job.json')).href, pipeline: 'ale', outDir: join(dir, 'out'), threads });
-      if (r.status !== 'succeeded') throw new Error(`ale bench job failed: ${r.error}: ${r.message}`);
-      measured.push({ iterations, seconds: (performance.now() - t0) / 1000 });
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  const [a, b] = measured as [{ iterations: number; seconds: number }, { iterations: number; seconds: number }];
-  const slope = (b.seconds - a.seconds) / (b.iterations - a.iterations);
-  const local10kSeconds = a.seconds + slope * (10000 - a.iterations);
-
   const set = parseCoordinates(readFileSync(coords), 'pain');
   const budget = { maxUsd: 5, maxConcurrency: 200 };
   const ctx = {
@@ -105,11 +76,5 @@ export async function benchAleJob(small = 10, large = 500, threads = availablePa
     job: { params: { iterations: 10000 }, budget },
   } as unknown as AleContext;
   const est = estimateAle(ctx);
-  return {
-    method: `measured ${a.iterations}- and ${b.iterations}-iteration local runs, extrapolated linearly to 10,000 iterations`,
-    threads,
-    measured,
-    local10kSeconds,
-    lambda: { wallSeconds: est.wallSeconds, usd: est.totalUsd, lambdaGbSeconds: est.lambdaGbSeconds, monteCarloShards: ctx.batches.length },
-  };
+  return { lambda: { wallSeconds: est.wallSeconds, usd: est.totalUsd, lambdaGbSeconds: est.lambdaGbSeconds, monteCarloShards: ctx.batches.length } };
 }

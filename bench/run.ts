@@ -74,12 +74,9 @@ async function main() {
     );
     calib.push(`ALE_MS_PER_BOX_VOXEL ≈ ${((ale.fastCpu * 1000) / ale.boxVoxels).toExponential(2)}`);
   }
-  if (process.env.BENCH_SKIP_JOBS !== '1') {
-    const aj = await benchAleJob();
-    console.log(
-      `   10,000-iteration pain job locally (${aj.threads} threads): ≈ ${aj.local10kSeconds.toFixed(0)} s (${aj.method}); ` +
-        `on Lambda (cost model, ${aj.lambda.monteCarloShards} shards) ${aj.lambda.wallSeconds.toFixed(1)} s wall, $${aj.lambda.usd.toFixed(3)}`,
-    );
+  {
+    const aj = benchAleJob();
+    console.log(`   10,000-iteration pain job on Lambda (cost model, ${aj.lambda.monteCarloShards} shards): ${aj.lambda.wallSeconds.toFixed(1)} s wall, $${aj.lambda.usd.toFixed(3)}; locally: measured whole in the local-jobs section below`);
   }
 
   // 5. ReHo per subject, 61×73×61 × 250 volumes
