@@ -193,6 +193,17 @@ export function writerSource(env: TaskEnv, resultsDir: string, files: string[], 
   };
 }
 
+/**
+ * The JSON sidecar text of map `rel` from its NIfTI bytes: kind from the file name, description
+ * from the header (else the file name), t DOF from a t intent.
+ */
+export function sidecarFromHeader(rel: string, nifti: Uint8Array): string {
+  const h = readNiftiHeader(nifti, rel);
+  const info: MapInfo = { kind: kindFromName(rel), description: h.description || rel.replace(/^maps\//, '') };
+  if (h.intent?.code === NIFTI_INTENT.TTEST && h.intent.p1) info.dof = h.intent.p1;
+  return JSON.stringify(sidecar(info), null, 2) + '\n';
+}
+
 /** Sidecars for maps written without one (by another stage), from their file name and header description. */
 export async function missingSidecars(env: TaskEnv, resultsDir: string, files: string[]): Promise<string[]> {
   const have = new Set(files);
@@ -201,11 +212,7 @@ export async function missingSidecars(env: TaskEnv, resultsDir: string, files: s
     if (!/(^|\/)maps\/.*\.nii(\.gz)?$/.test(rel) || have.has(sidecarOf(rel))) continue;
     const b = await env.store.get(`${resultsDir}/${rel}`).catch(() => undefined);
     if (!b) continue;
-    const h = readNiftiHeader(b, rel);
-    const kind = kindFromName(rel);
-    const info: MapInfo = { kind, description: h.description || rel.replace(/^maps\//, '') };
-    if (h.intent?.code === 3 && h.intent.p1) info.dof = h.intent.p1;
-    await env.store.put(`${resultsDir}/${sidecarOf(rel)}`, JSON.stringify(sidecar(info), null, 2) + '\n');
+    await env.store.put(`${resultsDir}/${sidecarOf(rel)}`, sidecarFromHeader(rel, b));
     added.push(sidecarOf(rel));
   }
   return added;

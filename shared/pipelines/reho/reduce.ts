@@ -53,7 +53,6 @@ export interface RehoResult {
   methods: string;
 }
 
-
 /** QC table, per-subject summary, group result (when run), report and result.json (last). */
 export async function reduceReho(env: TaskEnv, contextKey: string, startedMs = performance.now()): Promise<{ result: string }> {
   const ctx = await loadContext(env.store, contextKey);

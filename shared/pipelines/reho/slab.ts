@@ -10,8 +10,6 @@ import { readSlabSeries } from './func-read.ts';
 import { loadMaskSignals, subjectPreproc, type MaskSignals } from './preprocess.ts';
 import { maskSignals } from './signals.ts';
 
-export { MAX_SPAN_BYTES, readSlabSeries, slabReadBytes, slabSpans, type SlabSpan } from './func-read.ts';
-
 /**
  * One subject × slab: read planes z0−1..z1 (one-voxel halo), clean each in-mask series
  * (nuisance regression, band-pass: SeriesCleaner, within 1e-9 of regressOut + IdealBandpass),

@@ -1,7 +1,6 @@
-import { readNiftiHeader, writeNifti } from '../../nifti/index.ts';
-import { kindFromName } from '../../report/index.ts';
+import { writeNifti } from '../../nifti/index.ts';
 import { readHeaderAt } from '../common/header.ts';
-import { sidecar, sidecarOf, type MapInfo } from '../common/outputs.ts';
+import { sidecarFromHeader, sidecarOf } from '../common/outputs.ts';
 import type { TaskEnv } from '../../runtime/task.ts';
 import { subjectMaps } from '../../reho/maps.ts';
 import type { MaskStats } from '../../reho/kcc.ts';
@@ -13,18 +12,6 @@ export interface SubjectStats extends MaskStats {
   id: string;
   maxReho: number;
   nonZero: number;
-}
-
-/**
- * The JSON sidecar of a subject map, as the job's finish writes for a map that has none (kind
- * from the file name, description and t DOF from the header just written), so the reducer
- * need not read the maps back for it.
- */
-export function mapSidecar(rel: string, nifti: Uint8Array): string {
-  const h = readNiftiHeader(nifti, rel);
-  const info: MapInfo = { kind: kindFromName(rel), description: h.description || rel.replace(/^maps\//, '') };
-  if (h.intent?.code === 3 && h.intent.p1) info.dof = h.intent.p1;
-  return JSON.stringify(sidecar(info), null, 2) + '\n';
 }
 
 /** Stitch one subject's slabs (fixed slab order), derive mReHo, zReHo, szReHo and write the maps with their sidecars. */
@@ -54,7 +41,7 @@ export async function rehoSubjectMaps(env: TaskEnv, contextKey: string, s: numbe
   const write = async (rel: string, data: Float32Array, description: string) => {
     const bytes = writeNifti({ dims: grid.dims, affine, pixdim: grid.pixdim, data }, { datatype: 'float32', description, xformFrom: space });
     await env.store.put(`${ctx.resultsDir}/${rel}`, bytes);
-    await env.store.put(`${ctx.resultsDir}/${sidecarOf(rel)}`, mapSidecar(rel, bytes));
+    await env.store.put(`${ctx.resultsDir}/${sidecarOf(rel)}`, sidecarFromHeader(rel, bytes));
   };
   await write(names.reho, maps.reho, `ReHo KCC ${p.neighbours} neighbours`);
   await write(names.mreho, maps.mreho, 'mReHo = ReHo / mask mean');
