@@ -30,7 +30,7 @@ export function monteCarloList(ctx: Pick<AleContext, 'batches' | 'batchesB'>): M
   return [{ maps: 'observed' }, ...ctx.batches.map((b) => ({ ...b, set: 'A' as const })), ...ctx.batchesB.map((b) => ({ ...b, set: 'B' as const }))];
 }
 
-export const monteCarloItems = (ctx: Pick<AleContext, 'batches' | 'batchesB'>): number => 1 + ctx.batches.length + ctx.batchesB.length;
+export const monteCarloItems = (ctx: Pick<AleContext, 'batches' | 'batchesB'>): number => monteCarloList(ctx).length;
 
 /** Item label of metrics and item times (set B's batches apart from set A's of the same index). */
 export const monteCarloLabel = (item: MonteCarloItem): string => (isObservedMapsItem(item) ? 'observed-maps' : item.set === 'B' ? `batch-b-${item.index}` : `batch-${item.index}`);

@@ -90,7 +90,8 @@ export function intentOf(info: MapInfo): ReturnType<typeof statIntent> | undefin
  */
 export interface WrittenFile {
   body: Promise<Uint8Array | string>;
-  volume?: NiftiVolume;
+  /** the map's header and values, decoded from its uncompressed bytes when first asked for (only the maps the report reads are decoded) */
+  volume?: () => NiftiVolume;
 }
 
 export interface OutputWriter {
@@ -114,7 +115,7 @@ export interface OutputWriter {
   settled(): Promise<void>;
 }
 
-/** Memory the writer keeps decoded maps in for the report (beyond it, the report reads the stored files). */
+/** Memory the writer keeps maps in (their uncompressed bytes) for the report (beyond it, the report reads the stored files). */
 const VOLUME_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /**
@@ -133,7 +134,7 @@ export function outputWriter(env: TaskEnv, resultsDir: string, opts: { grid?: Ma
     pending.push(p);
     return p;
   };
-  const store = (rel: string, body: Promise<Uint8Array | string>, volume?: NiftiVolume) => {
+  const store = (rel: string, body: Promise<Uint8Array | string>, volume?: () => NiftiVolume) => {
     outputs.push(rel);
     written.set(rel, { body, ...(volume ? { volume } : {}) });
     return (async () => env.store.put(`${resultsDir}/${rel}`, await body))();
@@ -151,9 +152,13 @@ export function outputWriter(env: TaskEnv, resultsDir: string, opts: { grid?: Ma
         { dims: grid.dims, affine: Float64Array.from(grid.affine), ...(grid.pixdim ? { pixdim: grid.pixdim } : {}), data },
         { datatype: o.datatype ?? 'float32', description: info.description, ...(intent ? { intent } : {}), ...(opts.space ? { xformFrom: opts.space } : {}) },
       );
-      // what a reader of the file gets (header and stored values), decoded from the bytes before they are compressed
-      const volume = kept + raw.length <= VOLUME_BUDGET_BYTES ? readNifti(raw, rel) : undefined;
-      if (volume) kept += volume.data.byteLength;
+      // what a reader of the file gets (header and stored values), from the bytes before they are compressed: kept while the budget lasts, decoded once if the report asks
+      let volume: (() => NiftiVolume) | undefined;
+      if (kept + raw.length <= VOLUME_BUDGET_BYTES) {
+        kept += raw.length;
+        let decoded: NiftiVolume | undefined;
+        volume = () => (decoded ??= readNifti(raw, rel));
+      }
       const bytes = gzipNifti(raw);
       bytes.catch(() => undefined);
       return track(Promise.all([store(rel, bytes, volume), store(sidecarOf(rel), Promise.resolve(JSON.stringify(sidecar(info), null, 2) + '\n'))]).then(() => undefined));
@@ -187,7 +192,7 @@ export function writerSource(env: TaskEnv, resultsDir: string, files: string[], 
       const body = await w.body.catch(() => undefined);
       if (body === undefined) return undefined;
       const b = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-      if (w.volume) rememberVolume(b, w.volume);
+      if (w.volume) rememberVolume(b, w.volume());
       return b;
     },
   };
