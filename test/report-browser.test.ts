@@ -153,6 +153,7 @@ function colouredPixels(png: Uint8Array): number {
   return k;
 }
 
+
 describe('report descriptions of real results', () => {
   it('glm: one GRF table row per cluster, all marked, clicks go to the GRF map; permutation survivors as in result.json', () => {
     const { desc, result } = runs.glm;
@@ -330,6 +331,18 @@ if (!CHROMIUM) console.log(`report-browser: skipping the Chromium checks — ${p
 
 describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
   let browser: import('playwright-core').Browser;
+  /** A browser context of the report's size in which every request leaving data:, file: and blob: is refused and listed in `external`. */
+  async function offlineContext(): Promise<{ context: import('playwright-core').BrowserContext; external: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const external: string[] = [];
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (/^(data|file|blob):/.test(url)) return route.continue();
+      external.push(url);
+      return route.abort();
+    });
+    return { context, external };
+  }
   beforeAll(async () => {
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
@@ -348,14 +361,7 @@ describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
   ];
   it('glm cohort: Table 1, one section per subgroup analysis and the deviation section with their tables and mosaics; a subgroup cluster row moves the crosshair; no network request', async () => {
     const r = runs.cohort;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const external: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (/^(data|file|blob):/.test(url)) return route.continue();
-      external.push(url);
-      return route.abort();
-    });
+    const { context, external } = await offlineContext();
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -388,14 +394,7 @@ describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
   for (const { p, table } of cases) {
     it(`${p}: viewer draws, a row click moves the crosshair, tables and plots present, no network request`, async () => {
       const r = runs[p];
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const external: string[] = [];
-      await context.route('**/*', (route) => {
-        const url = route.request().url();
-        if (/^(data|file|blob):/.test(url)) return route.continue();
-        external.push(url);
-        return route.abort();
-      });
+      const { context, external } = await offlineContext();
       const page = await context.newPage();
       page.on('request', (req) => {
         if (!/^(data|file|blob):/.test(req.url())) external.push(req.url());
