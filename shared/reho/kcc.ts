@@ -47,6 +47,33 @@ let bStart = new Int32Array(0);
 const BUCKET_LIMIT = 48;
 
 /**
+ * The bucket sort's second half, shared by both rankers: x[off + t] (t < n) scattered to the
+ * bucket `of[t]` (bucket starts `start`, prefix sums; advanced as they fill), then one
+ * insertion pass that orders the buckets (values only move within their bucket), so that
+ * vals[0..n) ascend and idx holds each value's position t.
+ */
+function scatterSorted(x: ArrayLike<number>, off: number, n: number, of: Int32Array, start: Int32Array, vals: Float64Array, idx: Int32Array): void {
+  for (let t = 0; t < n; t++) {
+    const q = start[of[t]!]!++;
+    vals[q] = x[off + t]!;
+    idx[q] = t;
+  }
+  for (let i = 1; i < n; i++) {
+    const v = vals[i]!;
+    if (!(vals[i - 1]! > v)) continue;
+    const id = idx[i]!;
+    let j = i - 1;
+    while (j >= 0 && vals[j]! > v) {
+      vals[j + 1] = vals[j]!;
+      idx[j + 1] = idx[j]!;
+      j--;
+    }
+    vals[j + 1] = v;
+    idx[j + 1] = id;
+  }
+}
+
+/**
  * Rank by a bucket sort: bucket b = ⌊(v − min)·(B − 1)/(max − min)⌋ is non-decreasing in v even
  * in floating point (subtraction, a positive scale and floor all round monotonically), so equal
  * values share a bucket and bucket order is value order; values are scattered by counting sort and
@@ -85,24 +112,7 @@ function rankSeriesBuckets(x: ArrayLike<number>, off: number, n: number, out: Fl
     if (start[b + 1]! > BUCKET_LIMIT) return false;
     start[b + 1]! += start[b]!;
   }
-  for (let t = 0; t < n; t++) {
-    const p = start[of[t]!]!++;
-    vals[p] = x[off + t]!;
-    idx[p] = t;
-  }
-  for (let i = 1; i < n; i++) {
-    const v = vals[i]!;
-    if (!(vals[i - 1]! > v)) continue;
-    const id = idx[i]!;
-    let j = i - 1;
-    while (j >= 0 && vals[j]! > v) {
-      vals[j + 1] = vals[j]!;
-      idx[j + 1] = idx[j]!;
-      j--;
-    }
-    vals[j + 1] = v;
-    idx[j + 1] = id;
-  }
+  scatterSorted(x, off, n, of, start, vals, idx);
   let i = 0;
   while (i < n) {
     const v = vals[i]!;
@@ -258,25 +268,7 @@ export function rankSeriesCentred(x: ArrayLike<number>, off: number, n: number, 
     if (ok) {
       const vals = cVals;
       const idx = cIdx;
-      for (let t = 0; t < n; t++) {
-        const q = start[of[t]!]!++;
-        vals[q] = x[off + t]!;
-        idx[q] = t;
-      }
-      // one insertion pass orders the buckets (values only move within their bucket)
-      for (let i = 1; i < n; i++) {
-        const v = vals[i]!;
-        if (!(vals[i - 1]! > v)) continue;
-        const id = idx[i]!;
-        let j = i - 1;
-        while (j >= 0 && vals[j]! > v) {
-          vals[j + 1] = vals[j]!;
-          idx[j + 1] = idx[j]!;
-          j--;
-        }
-        vals[j + 1] = v;
-        idx[j + 1] = id;
-      }
+      scatterSorted(x, off, n, of, start, vals, idx);
       // a tie group at sorted positions i..j: d = 2·i + (j − i + 1) − n
       let i = 0;
       while (i < n) {
