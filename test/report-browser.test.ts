@@ -343,6 +343,16 @@ describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
     });
     return { context, external };
   }
+  /** Click a table row with a peak and wait until the viewer's crosshair is within 2 mm of it; the peak (mm). */
+  async function clickRowToPeak(page: import('playwright-core').Page, row: import('playwright-core').Locator): Promise<number[]> {
+    const target = (await row.getAttribute('data-peak-mm'))!.split(',').map(Number);
+    await row.click();
+    await page.waitForFunction((want) => {
+      const got: number[] = ((globalThis as any).document.getElementById('nb-viewer')?.dataset.mni ?? '').split(',').map(Number);
+      return got.length === 3 && got.every((g, i) => Math.abs(g - want[i]!) < 2);
+    }, target, { timeout: 10_000 });
+    return target;
+  }
   beforeAll(async () => {
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
@@ -379,12 +389,7 @@ describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
     }
     expect(await page.locator('#section-deviation figure.mosaic img').count()).toBe(2);
     const row = page.locator('table[data-table="TLE__DRE-HC_clusters"] tr[data-peak-mm]').first();
-    const target = (await row.getAttribute('data-peak-mm'))!.split(',').map(Number);
-    await row.click();
-    await page.waitForFunction((want) => {
-      const got: number[] = ((globalThis as any).document.getElementById('nb-viewer')?.dataset.mni ?? '').split(',').map(Number);
-      return got.length === 3 && got.every((g, i) => Math.abs(g - want[i]!) < 2);
-    }, target, { timeout: 10_000 });
+    await clickRowToPeak(page, row);
     await page.screenshot({ path: join(SHOTS, 'glm-cohort-report.png'), fullPage: true });
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
@@ -426,12 +431,7 @@ describe.skipIf(!CHROMIUM)('reports in headless Chromium', () => {
       const clickable = page.locator(`table[data-table="${table}"] tr[data-peak-mm]`);
       if (await clickable.count()) {
         const row = clickable.last();
-        const target = (await row.getAttribute('data-peak-mm'))!.split(',').map(Number);
-        await row.click();
-        await page.waitForFunction((want) => {
-          const got: number[] = ((globalThis as any).document.getElementById('nb-viewer')?.dataset.mni ?? '').split(',').map(Number);
-          return got.length === 3 && got.every((g, i) => Math.abs(g - want[i]!) < 2);
-        }, target, { timeout: 10_000 });
+        const target = await clickRowToPeak(page, row);
         const got = (await page.locator('#nb-viewer').getAttribute('data-mni'))!.split(',').map(Number);
         got.forEach((g, i) => expect(Math.abs(g - target[i]!)).toBeLessThan(2));
         expect(await page.locator('#nb-crosshair').textContent()).toContain(`MNI (${got.map((x) => x.toFixed(1)).join(', ')}) mm`);
